@@ -1,0 +1,1 @@
+"""Domain objects and formats; knows nothing of stores' internals or of Qt."""

@@ -1,0 +1,466 @@
+"""`Artifact` and `Entry`: the W&B-style objects pipelines use.
+
+A new Artifact is a draft: files are stat'ed when added and hashed lazily (a hash cache
+answers for unchanged files; the store hashes the rest while copying them in, so each byte
+is read once). A logged Artifact is a view on one stored version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from .digests import md5_file_b64
+from .hashcache import FileStat, default_cache
+from .manifest import Manifest, ManifestEntry
+from .names import to_entry_path, validate_alias, validate_artifact_name, validate_type
+from .refs import entries_for_reference, open_reference, reference_is_checksummed
+from .transfer import remove_tree_contents_except, write_verified
+
+if TYPE_CHECKING:
+    from ..stores.base import Store, VersionInfo
+    from .run import Run
+
+_ENTRY_PAGE = 5000
+_HASH_THREADS = 2
+_DOWNLOAD_THREADS = 4
+
+
+class ArtifactStateError(RuntimeError):
+    """An operation that needs a logged artifact was called on a draft, or the reverse."""
+
+
+@dataclass
+class Entry(ManifestEntry):
+    """A manifest entry of a logged artifact, which can fetch its own content."""
+
+    artifact: "Artifact | None" = field(default=None, compare=False, repr=False)
+
+    def download(self, root: str | None = None) -> str:
+        if self.artifact is None:
+            raise ArtifactStateError(f"entry {self.path!r} belongs to no logged artifact")
+        root = root or self.artifact._default_root()
+        destination = os.path.join(root, *self.path.split("/"))
+        self.artifact._fetch_entry(self, destination)
+        return destination
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+
+def _local_entry(path: str, local_path: str, stat: os.stat_result) -> ManifestEntry:
+    return ManifestEntry(path=path, digest="", size=stat.st_size,
+                         local_path=os.path.abspath(local_path), local_stat=FileStat.of(stat))
+
+
+def _hash_pending(entries: list[ManifestEntry]) -> None:
+    """Fill in digests of staged files, from the hash cache where it still holds."""
+    pending = [e for e in entries if not e.digest and e.local_path]
+    if not pending:
+        return
+    cache = default_cache()
+    cached = cache.lookup((e.local_path, e.local_stat) for e in pending)
+    for entry in pending:
+        entry.digest = cached.get(entry.local_path, "")
+    missing = [e for e in pending if not e.digest]
+    with ThreadPoolExecutor(_HASH_THREADS) as pool:
+        for entry, digest in zip(missing, pool.map(lambda e: md5_file_b64(e.local_path), missing)):
+            entry.digest = digest
+    cache.store((e.local_path, e.local_stat, e.digest) for e in missing)
+
+
+def _check_json_object(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"invalid {what} {value!r}: expected a dict")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"invalid {what}: {error}; values must be JSON-serialisable") from error
+    return dict(value)
+
+
+class Artifact:
+    def __init__(self, name: str, type: str, description: str | None = None,
+                 metadata: dict[str, Any] | None = None):
+        self._name = validate_artifact_name(name)
+        self._type = validate_type(type)
+        self.description = description or ""
+        self._metadata = _check_json_object(metadata, "metadata")
+        self._entries: dict[str, ManifestEntry] = {}
+        self._aliases: list[str] = []
+        self._store: Store | None = None
+        self._version: VersionInfo | None = None
+        self._temp_dir: tempfile.TemporaryDirectory | None = None
+        self._storage_policy_config: dict[str, Any] = {"storageLayout": "V2"}
+
+    # --- construction from a store ----------------------------------------------------
+    @classmethod
+    def _from_version(cls, store: "Store", version: "VersionInfo") -> "Artifact":
+        artifact = cls(version.name, version.type, version.description, version.metadata)
+        artifact._bind(store, version)
+        return artifact
+
+    def _bind(self, store: "Store", version: "VersionInfo") -> None:
+        self._store, self._version = store, version
+        self.description = version.description
+        self._metadata = dict(version.metadata)
+        self._aliases = list(version.user_aliases)
+        self._entries = {}
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
+
+    def _logged(self) -> "VersionInfo":
+        if self._version is None:
+            raise ArtifactStateError(f"artifact {self._name!r} has not been logged yet")
+        return self._version
+
+    def _draft(self) -> None:
+        if self._version is not None:
+            raise ArtifactStateError(
+                f"artifact {self.name!r} is logged and cannot change; use new_draft() for a new version"
+            )
+
+    @property
+    def is_draft(self) -> bool:
+        return self._version is None
+
+    # --- properties ----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """As in W&B: 'name' for a draft, 'name:vN' once logged."""
+        return f"{self._name}:{self._version.version}" if self._version else self._name
+
+    @property
+    def collection_name(self) -> str:
+        return self._name
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def project(self) -> str:
+        return self._logged().project
+
+    @property
+    def qualified_name(self) -> str:
+        return self._logged().qualified_name
+
+    @property
+    def id(self) -> str | None:
+        return str(self._version.id) if self._version else None
+
+    @property
+    def version(self) -> str:
+        return self._logged().version
+
+    @property
+    def state(self) -> str:
+        return "PENDING" if self._version is None else "COMMITTED"
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = _check_json_object(value, "metadata")
+
+    @property
+    def aliases(self) -> list[str]:
+        """User aliases; never `vN`. Edit the list, then save()."""
+        return self._aliases
+
+    @aliases.setter
+    def aliases(self, value: list[str]) -> None:
+        self._aliases = [validate_alias(alias) if alias != "latest" else alias for alias in value]
+
+    @property
+    def created_at(self) -> float:
+        return self._logged().created_at
+
+    @property
+    def digest(self) -> str:
+        if self._version:
+            return self._version.digest
+        return self.manifest.digest()
+
+    @property
+    def size(self) -> int:
+        if self._version:
+            return self._version.size
+        return sum(e.size or 0 for e in self._entries.values())
+
+    @property
+    def file_count(self) -> int:
+        return self._version.file_count if self._version else len(self._entries)
+
+    @property
+    def manifest(self) -> Manifest:
+        if self._version is None:
+            _hash_pending(list(self._entries.values()))
+            return Manifest(dict(self._entries), dict(self._storage_policy_config))
+        entries = {e.path: e for e in self._iter_entries()}
+        return Manifest(entries, dict(self._version.storage_policy_config or self._storage_policy_config))
+
+    def to_manifest_json(self) -> dict[str, Any]:
+        return self.manifest.to_manifest_json()
+
+    def __repr__(self) -> str:
+        return f"<Artifact {self.qualified_name if self._version else self._name} type={self._type}>"
+
+    # --- adding content (drafts) --------------------------------------------------------
+    def _put(self, entry: ManifestEntry, overwrite: bool) -> ManifestEntry:
+        existing = self._entries.get(entry.path)
+        if existing is not None and not overwrite:
+            _hash_pending([existing, entry])
+            if existing.digest != entry.digest:
+                raise ValueError(
+                    f"cannot add {entry.path!r} twice with different content; pass overwrite=True to replace it"
+                )
+        self._entries[entry.path] = entry
+        return entry
+
+    def add_file(self, local_path: str, name: str | None = None, overwrite: bool = False) -> ManifestEntry:
+        self._draft()
+        try:
+            stat = os.stat(local_path)
+        except OSError as error:
+            raise ValueError(f"cannot add file {local_path!r}: {error.strerror}") from error
+        if not os.path.isfile(local_path):
+            raise ValueError(f"cannot add file {local_path!r}: it is not a regular file")
+        path = to_entry_path(name if name is not None else os.path.basename(local_path))
+        return self._put(_local_entry(path, local_path, stat), overwrite)
+
+    def add_dir(self, local_path: str, name: str | None = None, merge: bool = False) -> None:
+        self._draft()
+        if not os.path.isdir(local_path):
+            raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
+        prefix = to_entry_path(name) if name else ""
+        staged = []
+        for folder, _dirs, files in os.walk(local_path, followlinks=True):
+            relative_folder = os.path.relpath(folder, local_path).replace(os.sep, "/")
+            for file_name in files:
+                physical = os.path.join(folder, file_name)
+                relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
+                path = posixpath.join(prefix, relative) if prefix else relative
+                staged.append(_local_entry(to_entry_path(path), physical, os.stat(physical)))
+        cache = default_cache()
+        cached = cache.lookup((e.local_path, e.local_stat) for e in staged)
+        for entry in staged:
+            entry.digest = cached.get(entry.local_path, "")
+            self._put(entry, overwrite=merge)
+
+    @contextlib.contextmanager
+    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Iterator[Any]:
+        self._draft()
+        path = to_entry_path(name)
+        if self._temp_dir is None:
+            self._temp_dir = tempfile.TemporaryDirectory(prefix="artifact-gui-new-")
+        local = os.path.join(self._temp_dir.name, *path.split("/"))
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        try:
+            handle = open(local, mode, encoding=encoding)
+        except FileExistsError:
+            raise ValueError(f"a file named {name!r} was already created in this artifact") from None
+        with handle:
+            yield handle
+        self.add_file(local, name=path, overwrite="x" not in mode)
+
+    def add_reference(self, uri: str, name: str | None = None, checksum: bool = True,
+                      max_objects: int | None = None) -> list[ManifestEntry]:
+        self._draft()
+        entries = entries_for_reference(uri, name, checksum, max_objects)
+        for entry in entries:
+            self._put(entry, overwrite=False)
+        return entries
+
+    def remove(self, item: str | ManifestEntry) -> None:
+        """Remove an entry, or every entry under a folder path."""
+        self._draft()
+        path = item.path if isinstance(item, ManifestEntry) else to_entry_path(str(item))
+        doomed = [p for p in self._entries if p == path or p.startswith(path + "/")]
+        if not doomed:
+            raise FileNotFoundError(f"artifact {self._name!r} has no entry or folder {path!r}")
+        for p in doomed:
+            del self._entries[p]
+
+    def _draft_entries(self) -> list[ManifestEntry]:
+        return list(self._entries.values())
+
+    # --- reading (logged) -----------------------------------------------------------
+    def _iter_entries(self) -> Iterator[Entry]:
+        version = self._logged()
+        after = ""
+        while True:
+            page = self._store.list_entries(version.id, after=after, limit=_ENTRY_PAGE)
+            for entry in page:
+                yield self._as_entry(entry)
+            if len(page) < _ENTRY_PAGE:
+                return
+            after = page[-1].path
+
+    def _as_entry(self, entry: ManifestEntry) -> Entry:
+        return Entry(path=entry.path, digest=entry.digest, size=entry.size, ref=entry.ref,
+                     extra=entry.extra, birth_artifact_id=entry.birth_artifact_id, artifact=self)
+
+    def get_entry(self, name: str) -> Entry | ManifestEntry:
+        path = to_entry_path(name)
+        if self._version is None:
+            entry = self._entries.get(path)
+            if entry is None:
+                raise KeyError(f"artifact {self._name!r} has no entry {path!r}")
+            _hash_pending([entry])
+            return entry
+        try:
+            return self._as_entry(self._store.get_entry(self._version.id, path))
+        except LookupError:  # the store's NotFoundError
+            raise KeyError(f"artifact {self.qualified_name!r} has no entry {path!r}") from None
+
+    get_path = get_entry
+
+    def files(self) -> Iterator[Entry]:
+        return self._iter_entries()
+
+    def _default_root(self) -> str:
+        folder = f"{self._name}:{self.version}"
+        if os.name == "nt":
+            folder = folder.replace(":", "-")
+        return os.path.join(".", "artifacts", folder)
+
+    def _fetch_entry(self, entry: ManifestEntry, destination: str,
+                     on_bytes: Callable[[int], None] | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> None:
+        if entry.ref:
+            expected = entry.digest if reference_is_checksummed(entry) else None
+            with open_reference(entry) as source:
+                write_verified(source, destination, expected, on_bytes, cancelled)
+            return
+        with self._store.open_blob(entry.digest) as source:
+            write_verified(source, destination, entry.digest, on_bytes, cancelled)
+
+    def download(self, root: str | None = None, progress: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> str:
+        """Materialise every entry under `root` (default `./artifacts/<name>:vN`), verified.
+        Files already there with the right content are kept as they are."""
+        version = self._logged()
+        root = os.path.abspath(root or self._default_root())
+        done = 0
+        lock = threading.Lock()
+
+        def on_bytes(n: int) -> None:
+            nonlocal done
+            with lock:
+                done += n
+                if progress:
+                    progress(done, version.size)
+
+        def fetch(entry: Entry) -> None:
+            destination = os.path.join(root, *entry.path.split("/"))
+            if not _already_there(entry, destination):
+                self._fetch_entry(entry, destination, on_bytes, cancelled)
+            else:
+                on_bytes(entry.size or 0)
+
+        with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
+            for _ in pool.map(fetch, self._iter_entries()):
+                pass
+        return root
+
+    def checkout(self, root: str | None = None) -> str:
+        """Download, then delete files under `root` that the artifact does not hold."""
+        root = self.download(root)
+        remove_tree_contents_except(root, {e.path for e in self._iter_entries()})
+        return root
+
+    def verify(self, root: str | None = None) -> None:
+        """Raise ValueError unless `root` holds exactly this artifact's files and content."""
+        root = os.path.abspath(root or self._default_root())
+        expected = {}
+        for entry in self._iter_entries():
+            local = os.path.join(root, *entry.path.split("/"))
+            if not os.path.isfile(local):
+                raise ValueError(f"verification failed: {entry.path!r} is missing from {root!r}")
+            if not entry.ref or reference_is_checksummed(entry):
+                if md5_file_b64(local) != entry.digest:
+                    raise ValueError(f"verification failed: {entry.path!r} in {root!r} has other content")
+            expected[entry.path] = entry
+        for folder, _dirs, files in os.walk(root):
+            for file_name in files:
+                relative = os.path.relpath(os.path.join(folder, file_name), root).replace(os.sep, "/")
+                if relative not in expected:
+                    raise ValueError(f"verification failed: {relative!r} in {root!r} is not in the artifact")
+
+    # --- lineage and editing (logged) -----------------------------------------------------
+    def logged_by(self) -> "Run | None":
+        from .run import Run
+
+        version = self._logged()
+        if not version.producer_run_id:
+            return None
+        return Run(self._store, self._store.get_run(version.producer_run_id))
+
+    def used_by(self) -> list["Run"]:
+        from .run import Run
+
+        return [Run(self._store, info) for info in self._store.version_consumers(self._logged().id)]
+
+    def save(self) -> "Artifact":
+        """Write changed description, metadata and aliases of a logged artifact."""
+        version = self._logged()
+        store = self._store
+        store.update_version(version.id, description=self.description, metadata=self._metadata)
+        wanted = {a for a in self._aliases if a != "latest"}
+        current = set(version.user_aliases)
+        for alias in sorted(current - wanted):
+            store.remove_alias(version.id, alias)
+        for alias in sorted(wanted - current):
+            store.add_alias(version.id, alias)
+        self._bind(store, store.get_version_by_id(version.id))
+        return self
+
+    def delete(self, delete_aliases: bool = False) -> None:
+        version = self._logged()
+        self._store.delete_version(version.id, delete_aliases=delete_aliases)
+
+    def wait(self, timeout: float | None = None) -> "Artifact":
+        return self
+
+    def new_draft(self) -> "Artifact":
+        """A draft of the next version, holding this version's entries."""
+        version = self._logged()
+        draft = Artifact(self._name, self._type, version.description, dict(version.metadata))
+        for entry in self._iter_entries():
+            draft._entries[entry.path] = ManifestEntry(
+                path=entry.path, digest=entry.digest, size=entry.size, ref=entry.ref,
+                extra=dict(entry.extra), birth_artifact_id=entry.birth_artifact_id or str(version.id),
+            )
+        return draft
+
+    def __del__(self) -> None:
+        if getattr(self, "_temp_dir", None) is not None:
+            self._temp_dir.cleanup()
+
+
+def _already_there(entry: ManifestEntry, destination: str) -> bool:
+    if entry.ref and not reference_is_checksummed(entry):
+        return False
+    try:
+        stat = os.stat(destination)
+    except OSError:
+        return False
+    if entry.size is not None and stat.st_size != entry.size:
+        return False
+    return md5_file_b64(destination) == entry.digest

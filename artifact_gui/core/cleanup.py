@@ -1,0 +1,97 @@
+"""Cleanup planning shared by the GUI and the CLI.
+
+A candidate is a version with no alias besides its `vN` name (and not `latest`). The store
+supplies the candidates in a scope and the exact bytes deleting a set would free; this
+module decides which candidates the user's filters keep.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+DAY_SECONDS = 86400
+
+
+@dataclass(frozen=True)
+class CleanupCriteria:
+    project: str | None = None  # None: the whole store
+    type: str | None = None
+    name: str | None = None  # one artifact (needs project)
+    older_than_days: float | None = None
+    keep_newest: int = 0  # unaliased versions to keep per artifact, newest first
+    name_pattern: str | None = None  # fnmatch pattern on the artifact name
+    keep_used: bool = False  # keep candidates some run used as input
+
+    def __post_init__(self) -> None:
+        if self.name is not None and self.project is None:
+            raise ValueError("a cleanup scoped to one artifact needs its project")
+        if self.keep_newest < 0:
+            raise ValueError(f"invalid keep_newest {self.keep_newest}: it may not be negative")
+        if self.older_than_days is not None and self.older_than_days < 0:
+            raise ValueError(f"invalid older_than_days {self.older_than_days}: it may not be negative")
+
+
+@dataclass(frozen=True)
+class CleanupCandidate:
+    version_id: int
+    project: str
+    name: str
+    type: str
+    index: int
+    size: int
+    created_at: float
+    consumer_count: int  # runs that used this version as input
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.project}/{self.name}:v{self.index}"
+
+
+@dataclass(frozen=True)
+class CleanupPlan:
+    criteria: CleanupCriteria
+    candidates: tuple[CleanupCandidate, ...]
+    bytes_freed: int  # content referenced by no version that survives the cleanup
+    created_at: float = field(default_factory=time.time)
+
+    @property
+    def logical_bytes(self) -> int:
+        return sum(candidate.size for candidate in self.candidates)
+
+    @property
+    def used_candidates(self) -> tuple[CleanupCandidate, ...]:
+        return tuple(c for c in self.candidates if c.consumer_count)
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    versions_deleted: int
+    bytes_freed: int
+
+
+def select_candidates(
+    unaliased: Iterable[CleanupCandidate], criteria: CleanupCriteria, now: float | None = None
+) -> list[CleanupCandidate]:
+    """Apply the filters to every unaliased version in scope."""
+    now = time.time() if now is None else now
+    by_artifact: dict[tuple[str, str], list[CleanupCandidate]] = defaultdict(list)
+    for candidate in unaliased:
+        if criteria.name_pattern and not fnmatch.fnmatchcase(candidate.name, criteria.name_pattern):
+            continue
+        by_artifact[(candidate.project, candidate.name)].append(candidate)
+    selected: list[CleanupCandidate] = []
+    for versions in by_artifact.values():
+        versions.sort(key=lambda c: c.index, reverse=True)
+        for candidate in versions[criteria.keep_newest :]:
+            age_days = (now - candidate.created_at) / DAY_SECONDS
+            if criteria.older_than_days is not None and age_days < criteria.older_than_days:
+                continue
+            if criteria.keep_used and candidate.consumer_count:
+                continue
+            selected.append(candidate)
+    selected.sort(key=lambda c: (c.project, c.name, c.index))
+    return selected

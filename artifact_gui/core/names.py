@@ -1,0 +1,130 @@
+"""Validation of the names a store accepts, with errors that name the value and the rule."""
+
+from __future__ import annotations
+
+import re
+from posixpath import normpath
+
+ARTIFACT_NAME_MAX = 128
+ALIAS_MAX = 128
+_ARTIFACT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_VERSION_ALIAS = re.compile(r"v[0-9]+")
+
+
+class InvalidNameError(ValueError):
+    """A name, type, alias or path broke one of the store's rules."""
+
+
+class InvalidArtifactNameError(InvalidNameError):
+    pass
+
+
+class InvalidTypeError(InvalidNameError):
+    pass
+
+
+class InvalidAliasError(InvalidNameError):
+    pass
+
+
+class InvalidPathError(InvalidNameError):
+    pass
+
+
+class InvalidProjectError(InvalidNameError):
+    pass
+
+
+def validate_artifact_name(name: str) -> str:
+    if not isinstance(name, str) or not _ARTIFACT_NAME.fullmatch(name):
+        raise InvalidArtifactNameError(
+            f"invalid artifact name {name!r}: names may contain only letters, digits, '_', '-' and '.'"
+        )
+    if len(name) > ARTIFACT_NAME_MAX:
+        raise InvalidArtifactNameError(
+            f"invalid artifact name {name!r}: names may be at most {ARTIFACT_NAME_MAX} characters"
+        )
+    return name
+
+
+def validate_project_name(name: str) -> str:
+    """Projects follow the artifact-name rule: they become path and URL segments."""
+    if not isinstance(name, str) or not _ARTIFACT_NAME.fullmatch(name) or len(name) > ARTIFACT_NAME_MAX:
+        raise InvalidProjectError(
+            f"invalid project {name!r}: projects are 1-{ARTIFACT_NAME_MAX} letters, digits, '_', '-' or '.'"
+        )
+    return name
+
+
+def validate_type(artifact_type: str) -> str:
+    if not isinstance(artifact_type, str) or not artifact_type:
+        raise InvalidTypeError(f"invalid artifact type {artifact_type!r}: a type may not be empty")
+    if "/" in artifact_type or ":" in artifact_type:
+        raise InvalidTypeError(f"invalid artifact type {artifact_type!r}: types may not contain '/' or ':'")
+    if len(artifact_type) > ARTIFACT_NAME_MAX:
+        raise InvalidTypeError(
+            f"invalid artifact type {artifact_type!r}: types may be at most {ARTIFACT_NAME_MAX} characters"
+        )
+    return artifact_type
+
+
+def validate_alias(alias: str) -> str:
+    if not isinstance(alias, str) or not 1 <= len(alias) <= ALIAS_MAX:
+        raise InvalidAliasError(f"invalid alias {alias!r}: aliases are 1-{ALIAS_MAX} characters")
+    if "/" in alias or ":" in alias:
+        raise InvalidAliasError(f"invalid alias {alias!r}: aliases may not contain '/' or ':'")
+    if is_version_name(alias):
+        raise InvalidAliasError(f"invalid alias {alias!r}: 'vN' names a version and is not an alias")
+    return alias
+
+
+def is_version_name(selector: str) -> bool:
+    return bool(_VERSION_ALIAS.fullmatch(selector))
+
+
+def validate_entry_path(path: str) -> str:
+    """Entry paths are relative POSIX paths with no empty, '.' or '..' parts."""
+    if not isinstance(path, str) or not path:
+        raise InvalidPathError(f"invalid entry path {path!r}: a path may not be empty")
+    if path.startswith("/"):
+        raise InvalidPathError(f"invalid entry path {path!r}: paths must be relative")
+    if "\\" in path or "\x00" in path:
+        raise InvalidPathError(f"invalid entry path {path!r}: paths use '/' and contain no NUL")
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            raise InvalidPathError(
+                f"invalid entry path {path!r}: paths may not have empty, '.' or '..' parts"
+            )
+    return path
+
+
+def to_entry_path(name: str) -> str:
+    """Normalise a user-given entry name ('./a//b' -> 'a/b', OS separators -> '/') then validate it."""
+    candidate = name.replace("\\", "/") if isinstance(name, str) else name
+    if isinstance(candidate, str) and candidate and not candidate.startswith("/"):
+        collapsed = normpath(candidate)
+        if not collapsed.startswith("..") and collapsed != ".":
+            candidate = collapsed
+    return validate_entry_path(candidate)
+
+
+def parse_artifact_ref(ref: str, default_project: str | None = None) -> tuple[str, str, str]:
+    """Split 'project/name:selector' (project and selector optional) into its three parts."""
+    if not isinstance(ref, str) or not ref:
+        raise InvalidNameError(f"invalid artifact reference {ref!r}: expected 'project/name:alias'")
+    path, _, selector = ref.partition(":")
+    parts = path.split("/")
+    if len(parts) > 2 and parts[-3]:  # entity/project/name: entity has no meaning here
+        parts = parts[-2:]
+    if len(parts) == 2:
+        project, name = parts
+    elif default_project:
+        project, name = default_project, parts[0]
+    else:
+        raise InvalidNameError(f"invalid artifact reference {ref!r}: expected 'project/name:alias'")
+    validate_project_name(project)
+    validate_artifact_name(name)
+    selector = selector or "latest"
+    if not is_version_name(selector) and selector != "latest":
+        validate_alias(selector)
+    return project, name, selector

@@ -1,0 +1,227 @@
+"""Reference entries: content that stays where it is (file://, http(s)://, s3://, gs://).
+
+Digests follow W&B: a file's md5 when checksummed; for HTTP the ETag, or the URL itself when
+the server gives none; for object stores the object's ETag (S3) or md5 (GCS).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import BinaryIO
+from urllib.parse import unquote, urlparse
+
+from .digests import md5_file_b64
+from .manifest import ManifestEntry
+from .names import to_entry_path
+
+
+class ReferenceError(ValueError):
+    """A reference URI that cannot be added or fetched."""
+
+
+def _join(prefix: str | None, relative: str) -> str:
+    return to_entry_path(posixpath.join(prefix, relative) if prefix else relative)
+
+
+def _check_count(count: int, max_objects: int | None, uri: str) -> None:
+    if max_objects is not None and count > max_objects:
+        raise ReferenceError(f"reference {uri!r} holds more than max_objects={max_objects} objects")
+
+
+def entries_for_reference(uri: str, name: str | None = None, checksum: bool = True,
+                          max_objects: int | None = None) -> list[ManifestEntry]:
+    scheme = urlparse(uri).scheme
+    if scheme == "file":
+        return _file_entries(uri, name, checksum, max_objects)
+    if scheme in ("http", "https"):
+        return [_http_entry(uri, name, checksum)]
+    if scheme == "s3":
+        return _s3_entries(uri, name, checksum, max_objects)
+    if scheme == "gs":
+        return _gcs_entries(uri, name, checksum, max_objects)
+    raise ReferenceError(
+        f"unsupported reference {uri!r}: use a file://, http(s)://, s3:// or gs:// URI"
+    )
+
+
+def _file_entries(uri, name, checksum, max_objects) -> list[ManifestEntry]:
+    local = unquote(urlparse(uri).path)
+    if os.path.isfile(local):
+        return [ManifestEntry(
+            path=to_entry_path(name or os.path.basename(local)), ref=uri,
+            digest=md5_file_b64(local) if checksum else uri, size=os.path.getsize(local),
+        )]
+    if not os.path.isdir(local):
+        raise ReferenceError(f"reference {uri!r}: no file or folder at {local!r}")
+    if not checksum:
+        return [ManifestEntry(path=to_entry_path(name or os.path.basename(local.rstrip("/"))),
+                              ref=uri, digest=uri)]
+    entries = []
+    for folder, _dirs, files in os.walk(local):
+        for file_name in sorted(files):
+            physical = os.path.join(folder, file_name)
+            relative = os.path.relpath(physical, local).replace(os.sep, "/")
+            entries.append(ManifestEntry(
+                path=_join(name, relative), ref="file://" + physical,
+                digest=md5_file_b64(physical), size=os.path.getsize(physical),
+            ))
+            _check_count(len(entries), max_objects, uri)
+    return entries
+
+
+def _http_entry(uri, name, checksum) -> ManifestEntry:
+    import httpx
+
+    path = to_entry_path(name or posixpath.basename(urlparse(uri).path) or urlparse(uri).netloc)
+    if not checksum:
+        return ManifestEntry(path=path, ref=uri, digest=uri)
+    try:
+        response = httpx.head(uri, follow_redirects=True, timeout=30)
+        if response.status_code == 405:
+            with httpx.stream("GET", uri, follow_redirects=True, timeout=30) as streamed:
+                response = streamed
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        raise ReferenceError(f"cannot reach reference {uri!r}: {error}") from error
+    etag = response.headers.get("ETag")
+    length = response.headers.get("Content-Length")
+    extra = {"etag": etag} if etag else {}
+    digest = etag.removeprefix("W/").strip('"') if etag else uri
+    return ManifestEntry(path=path, ref=uri, digest=digest,
+                         size=int(length) if length and length.isdigit() else None, extra=extra)
+
+
+def _require(module: str, package: str, scheme: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ReferenceError(
+            f"{scheme}:// references need the optional package {package!r}: pip install {package}"
+        ) from None
+
+
+def _s3_entries(uri, name, checksum, max_objects) -> list[ManifestEntry]:
+    boto3 = _require("boto3", "boto3", "s3")
+    parsed = urlparse(uri)
+    bucket, key = parsed.netloc, parsed.path.lstrip("/")
+    client = boto3.client("s3")
+    if not checksum:
+        return [ManifestEntry(path=to_entry_path(name or posixpath.basename(key) or bucket), ref=uri, digest=uri)]
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+        objects = [(key, head["ETag"], head["ContentLength"], head.get("VersionId"))]
+        single = True
+    except client.exceptions.ClientError:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key.rstrip("/") + "/" if key else "")
+        objects = [(o["Key"], o["ETag"], o["Size"], None) for page in pages for o in page.get("Contents", [])]
+        single = False
+    if not objects:
+        raise ReferenceError(f"reference {uri!r}: no object or prefix found")
+    _check_count(len(objects), max_objects, uri)
+    entries = []
+    for object_key, etag, size, version_id in objects:
+        if single:
+            path = to_entry_path(name or posixpath.basename(object_key))
+        else:
+            path = _join(name, posixpath.relpath(object_key, key.rstrip("/")) if key else object_key)
+        extra = {"etag": etag}
+        if version_id and version_id != "null":
+            extra["versionID"] = version_id
+        entries.append(ManifestEntry(path=path, ref=f"s3://{bucket}/{object_key}",
+                                     digest=etag.strip('"'), size=size, extra=extra))
+    return entries
+
+
+def _gcs_entries(uri, name, checksum, max_objects) -> list[ManifestEntry]:
+    storage = _require("google.cloud.storage", "google-cloud-storage", "gs")
+    parsed = urlparse(uri)
+    bucket_name, key = parsed.netloc, parsed.path.lstrip("/")
+    if not checksum:
+        return [ManifestEntry(path=to_entry_path(name or posixpath.basename(key) or bucket_name), ref=uri, digest=uri)]
+    bucket = storage.Client().bucket(bucket_name)
+    blob = bucket.get_blob(key) if key else None
+    blobs = [blob] if blob is not None else list(bucket.list_blobs(prefix=key.rstrip("/") + "/" if key else None))
+    if not blobs:
+        raise ReferenceError(f"reference {uri!r}: no object or prefix found")
+    _check_count(len(blobs), max_objects, uri)
+    return [
+        ManifestEntry(
+            path=to_entry_path(name or posixpath.basename(b.name)) if blob is not None
+            else _join(name, posixpath.relpath(b.name, key.rstrip("/")) if key else b.name),
+            ref=f"gs://{bucket_name}/{b.name}", digest=b.md5_hash, size=b.size,
+            extra={"etag": b.etag},
+        )
+        for b in blobs
+    ]
+
+
+def open_reference(entry: ManifestEntry) -> BinaryIO:
+    """A readable stream over a reference entry's content."""
+    parsed = urlparse(entry.ref or "")
+    if parsed.scheme == "file":
+        local = unquote(parsed.path)
+        try:
+            return open(local, "rb")
+        except OSError as error:
+            raise ReferenceError(f"cannot read reference {entry.ref!r}: {error.strerror}") from error
+    if parsed.scheme in ("http", "https"):
+        return _HttpReader(entry.ref)
+    if parsed.scheme == "s3":
+        boto3 = _require("boto3", "boto3", "s3")
+        kwargs = {"Bucket": parsed.netloc, "Key": parsed.path.lstrip("/")}
+        if entry.extra.get("versionID"):
+            kwargs["VersionId"] = entry.extra["versionID"]
+        return boto3.client("s3").get_object(**kwargs)["Body"]
+    if parsed.scheme == "gs":
+        import io
+
+        storage = _require("google.cloud.storage", "google-cloud-storage", "gs")
+        blob = storage.Client().bucket(parsed.netloc).blob(parsed.path.lstrip("/"))
+        return io.BytesIO(blob.download_as_bytes())
+    raise ReferenceError(f"cannot fetch reference {entry.ref!r}: unsupported scheme")
+
+
+def reference_is_checksummed(entry: ManifestEntry) -> bool:
+    """True when the entry's digest is a base64 md5 of its bytes (file:// with checksum)."""
+    return urlparse(entry.ref or "").scheme == "file" and entry.digest != entry.ref
+
+
+class _HttpReader:
+    """A streamed HTTP GET read like a file, so large references use bounded memory."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self._client = httpx.Client(follow_redirects=True, timeout=60)
+        try:
+            self._response = self._client.send(self._client.build_request("GET", url), stream=True)
+            self._response.raise_for_status()
+        except httpx.HTTPError as error:
+            self._client.close()
+            raise ReferenceError(f"cannot fetch reference {url!r}: {error}") from error
+        self._chunks = self._response.iter_bytes()
+        self._pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._pending) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._pending += chunk
+        if size < 0:
+            size = len(self._pending)
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def close(self) -> None:
+        self._response.close()
+        self._client.close()
+
+    def __enter__(self) -> "_HttpReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,104 @@
+"""`Run`: one execution of a pipeline step, the producer and consumer of versions."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from .artifact import Artifact
+from .draft import VersionDraft
+from .names import parse_artifact_ref
+
+if TYPE_CHECKING:
+    from ..stores.base import RunInfo, Store
+
+
+class Run:
+    def __init__(self, store: "Store", info: "RunInfo"):
+        self.store = store
+        self._info = info
+
+    id = property(lambda self: self._info.id)
+    name = property(lambda self: self._info.name)
+    project = property(lambda self: self._info.project)
+    job_type = property(lambda self: self._info.job_type)
+    config = property(lambda self: dict(self._info.config))
+    state = property(lambda self: self._info.state)
+    created_at = property(lambda self: self._info.created_at)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.project}/{self.id} {self.name!r} ({self.state})>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Run) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def log_artifact(self, artifact_or_path: "Artifact | str", name: str | None = None,
+                     type: str | None = None, aliases: list[str] | None = None) -> Artifact:
+        """Log a draft as a new version produced by this run (or return the identical existing
+        version, applying `aliases` to it). A path is logged as a file or folder artifact."""
+        artifact = _as_artifact(artifact_or_path, name, type)
+        draft = VersionDraft(
+            project=self.project, name=artifact.collection_name, type=artifact.type,
+            entries=artifact._draft_entries(), description=artifact.description,
+            metadata=artifact.metadata, aliases=list(aliases or []) + list(artifact.aliases),
+            run_id=self.id, storage_policy_config=artifact._storage_policy_config,
+        )
+        result = self.store.log_version(draft)
+        _remember_digests(draft.entries)
+        artifact._bind(self.store, result.version)
+        return artifact
+
+    def use_artifact(self, artifact_or_name: "Artifact | str", type: str | None = None) -> Artifact:
+        """Record this run as a consumer of a version and return it.
+
+        Accepts 'name:alias', 'name:vN', 'project/name:alias' or a logged Artifact."""
+        if isinstance(artifact_or_name, Artifact):
+            artifact = artifact_or_name
+            if artifact.is_draft:
+                raise ValueError(f"artifact {artifact.name!r} is a draft; log it before using it")
+        else:
+            project, name, selector = parse_artifact_ref(artifact_or_name, self.project)
+            artifact = Artifact._from_version(self.store, self.store.get_version(project, name, selector))
+        if type is not None and artifact.type != type:
+            raise ValueError(f"artifact {artifact.qualified_name!r} has type {artifact.type!r}, not {type!r}")
+        self.store.record_use(self.id, int(artifact.id))
+        return artifact
+
+    def logged_artifacts(self) -> list[Artifact]:
+        return [Artifact._from_version(self.store, v) for v in self.store.run_outputs(self.id)]
+
+    def used_artifacts(self) -> list[Artifact]:
+        return [Artifact._from_version(self.store, v) for v in self.store.run_inputs(self.id)]
+
+    def finish(self, exit_code: int | None = None) -> None:
+        if self._info.state == "running":
+            self._info = self.store.finish_run(self.id, "failed" if exit_code else "finished")
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type: Any, *_: object) -> None:
+        self.finish(exit_code=1 if exc_type else 0)
+
+
+def _as_artifact(artifact_or_path: "Artifact | str", name: str | None, type: str | None) -> Artifact:
+    if isinstance(artifact_or_path, Artifact):
+        return artifact_or_path
+    path = os.fspath(artifact_or_path)
+    artifact = Artifact(name or os.path.basename(os.path.abspath(path)).replace(" ", "_"), type or "unspecified")
+    if os.path.isdir(path):
+        artifact.add_dir(path)
+    else:
+        artifact.add_file(path)
+    return artifact
+
+
+def _remember_digests(entries) -> None:
+    from .hashcache import default_cache
+
+    default_cache().store(
+        (e.local_path, e.local_stat, e.digest) for e in entries if e.local_path and e.local_stat and e.digest
+    )

@@ -1,0 +1,299 @@
+"""The one Store interface everything above the stores layer talks to."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
+from ..core.draft import VersionDraft
+from ..core.manifest import ManifestEntry
+
+LATEST = "latest"
+
+# progress(done_bytes, total_bytes); returning nothing. Cancellation is a separate flag.
+ProgressCallback = Callable[[int, int], None]
+
+
+class StoreError(Exception):
+    """A store operation that cannot be carried out; the message says why and what to do."""
+
+
+class NotFoundError(StoreError, LookupError):
+    pass
+
+
+class ConflictError(StoreError):
+    pass
+
+
+class CancelledError(StoreError):
+    pass
+
+
+class CorruptBlobError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    id: int
+    project: str
+    name: str
+    type: str
+    description: str
+    version_count: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    project: str
+    name: str
+    type: str
+    index: int
+    digest: str
+    size: int
+    file_count: int
+    created_at: float
+    description: str
+    metadata: dict[str, Any]
+    aliases: tuple[str, ...]
+    producer_run_id: str | None
+    storage_policy_config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return f"v{self.index}"
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.project}/{self.name}:{self.version}"
+
+    @property
+    def user_aliases(self) -> tuple[str, ...]:
+        return tuple(alias for alias in self.aliases if alias != LATEST)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    project: str
+    name: str
+    job_type: str | None
+    config: dict[str, Any]
+    state: str
+    created_at: float
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class LogResult:
+    version: VersionInfo
+    created: bool  # False when an identical version already existed
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    kind: str  # "run" or "version"
+    id: str  # run id, or str(version id)
+    label: str
+    depth: int  # negative upstream, positive downstream, 0 for the centre
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    nodes: tuple[LineageNode, ...]
+    edges: tuple[tuple[str, str], ...]  # (from node key, to node key); key = f"{kind}:{id}"
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    projects: int
+    collections: int
+    versions: int
+    logical_bytes: int  # sum of version sizes, as a user would count them
+    stored_bytes: int  # unique content actually held
+
+
+@dataclass(frozen=True)
+class GcResult:
+    blobs_deleted: int
+    bytes_freed: int
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    blobs_checked: int
+    corrupt: tuple[str, ...]  # digests whose content no longer hashes to them
+    missing: tuple[str, ...]  # digests referenced by a version but absent
+
+    @property
+    def ok(self) -> bool:
+        return not self.corrupt and not self.missing
+
+
+class Store(abc.ABC):
+    """Synchronous and thread-safe. Selectors are an alias, `latest` or `vN`."""
+
+    @property
+    @abc.abstractmethod
+    def location(self) -> str: ...
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- browsing -------------------------------------------------------------
+    @abc.abstractmethod
+    def list_projects(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def list_types(self, project: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    def list_collections(
+        self, project: str | None = None, type: str | None = None
+    ) -> list[CollectionInfo]: ...
+
+    @abc.abstractmethod
+    def get_collection(self, project: str, name: str) -> CollectionInfo: ...
+
+    @abc.abstractmethod
+    def list_versions(
+        self, project: str, name: str, offset: int = 0, limit: int | None = None
+    ) -> list[VersionInfo]:
+        """Versions newest first, a page at a time."""
+
+    @abc.abstractmethod
+    def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo: ...
+
+    @abc.abstractmethod
+    def get_version_by_id(self, version_id: int) -> VersionInfo: ...
+
+    @abc.abstractmethod
+    def list_entries(
+        self, version_id: int, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[ManifestEntry]:
+        """Entries whose path starts with `prefix`, in path order, after path `after`."""
+
+    @abc.abstractmethod
+    def get_entry(self, version_id: int, path: str) -> ManifestEntry: ...
+
+    @abc.abstractmethod
+    def open_blob(self, digest: str) -> BinaryIO:
+        """A readable binary stream over the content with this entry digest."""
+
+    @abc.abstractmethod
+    def stats(self) -> StoreStats: ...
+
+    # --- writing --------------------------------------------------------------
+    @abc.abstractmethod
+    def log_version(
+        self,
+        draft: VersionDraft,
+        progress: ProgressCallback | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> LogResult: ...
+
+    @abc.abstractmethod
+    def add_alias(self, version_id: int, alias: str) -> None:
+        """Point `alias` at this version, taking it from whichever version held it."""
+
+    @abc.abstractmethod
+    def remove_alias(self, version_id: int, alias: str) -> None: ...
+
+    @abc.abstractmethod
+    def update_version(
+        self,
+        version_id: int,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> VersionInfo: ...
+
+    @abc.abstractmethod
+    def delete_version(self, version_id: int, delete_aliases: bool = False) -> None: ...
+
+    @abc.abstractmethod
+    def delete_collection(self, project: str, name: str, delete_aliases: bool = False) -> int:
+        """Delete every version of an artifact; returns how many went."""
+
+    # --- runs and lineage -----------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        project: str,
+        name: str | None = None,
+        job_type: str | None = None,
+        config: dict[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def finish_run(self, run_id: str, state: str = "finished") -> RunInfo: ...
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunInfo: ...
+
+    @abc.abstractmethod
+    def list_runs(self, project: str) -> list[RunInfo]: ...
+
+    @abc.abstractmethod
+    def record_use(self, run_id: str, version_id: int) -> None: ...
+
+    @abc.abstractmethod
+    def version_consumers(self, version_id: int) -> list[RunInfo]: ...
+
+    @abc.abstractmethod
+    def run_inputs(self, run_id: str) -> list[VersionInfo]: ...
+
+    @abc.abstractmethod
+    def run_outputs(self, run_id: str) -> list[VersionInfo]: ...
+
+    def lineage(self, version_id: int, upstream: int = 2, downstream: int = 2) -> LineageGraph:
+        """Runs and versions around a version, `upstream`/`downstream` run-hops each way."""
+        from .lineage import walk_lineage
+
+        return walk_lineage(self, version_id, upstream, downstream)
+
+    # --- maintenance ----------------------------------------------------------
+    @abc.abstractmethod
+    def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan: ...
+
+    @abc.abstractmethod
+    def apply_cleanup(
+        self, plan: CleanupPlan, progress: ProgressCallback | None = None
+    ) -> CleanupResult: ...
+
+    @abc.abstractmethod
+    def gc(self) -> GcResult: ...
+
+    @abc.abstractmethod
+    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport: ...
+
+    # --- W&B-style convenience ----------------------------------------------------------
+    def artifact(self, ref: str):
+        """The logged artifact `project/name:alias_or_vN` (selector defaults to `latest`)."""
+        from ..core.artifact import Artifact
+        from ..core.names import parse_artifact_ref
+
+        project, name, selector = parse_artifact_ref(ref)
+        return Artifact._from_version(self, self.get_version(project, name, selector))
+
+    def artifact_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None):
+        from ..core.artifact import Artifact
+
+        return [Artifact._from_version(self, v) for v in self.list_versions(project, name, offset, limit)]
+
+    def run(self, run_id: str):
+        from ..core.run import Run
+
+        return Run(self, self.get_run(run_id))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Every test gets its own hash cache and default store, never the user's."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("ARTIFACT_GUI_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("ARTIFACT_GUI_STORE", str(home / "default-store"))
+    monkeypatch.delenv("ARTIFACT_GUI_API_KEY", raising=False)
+
+
+def write_files(root, files: dict[str, bytes | str]) -> str:
+    """Create `files` (relative POSIX path -> content) under `root`; returns root as str."""
+    for relative, content in files.items():
+        path = os.path.join(str(root), *relative.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(content.encode() if isinstance(content, str) else content)
+    return str(root)
+
+
+@pytest.fixture
+def local_store(tmp_path):
+    from artifact_gui.stores import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+    yield store
+    store.close()
+
+
+STORE_KINDS = ["local"]
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    """Every Store implementation; the contract suite runs against each."""
+    from artifact_gui.stores import LocalStore
+
+    if request.param == "local":
+        instance = LocalStore(tmp_path / "store")
+    yield instance
+    instance.close()

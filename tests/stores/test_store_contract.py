@@ -1,0 +1,282 @@
+"""The Store contract: every implementation must pass this suite unchanged."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import artifact_gui as ag
+from artifact_gui.core.cleanup import CleanupCriteria
+from artifact_gui.core.digests import b64_md5
+from artifact_gui.core.names import InvalidAliasError, InvalidNameError
+from artifact_gui.stores import ConflictError, NotFoundError
+from tests.conftest import write_files
+
+
+def log(store, name, files, aliases=(), project="proj", type="dataset", **kwargs):
+    """Log `files` (path -> bytes) as a version of `name`; returns the logged Artifact."""
+    with ag.init(project, job_type="test", store=store) as run:
+        artifact = ag.Artifact(name, type, **kwargs)
+        for path, content in files.items():
+            with artifact.new_file(path, mode="wb") as f:
+                f.write(content if isinstance(content, bytes) else content.encode())
+        return run.log_artifact(artifact, aliases=list(aliases))
+
+
+def test_versions_are_numbered_and_latest_follows_the_newest(store):
+    first = log(store, "data", {"a.txt": "1"})
+    second = log(store, "data", {"a.txt": "2"})
+    assert (first.version, second.version) == ("v0", "v1")
+    assert store.get_version("proj", "data").index == 1
+    assert store.get_version("proj", "data", "latest").aliases == ("latest",)
+    assert store.get_version("proj", "data", "v0").aliases == ()
+    assert second.aliases == []  # `latest` is the store's, not a user alias
+
+
+def test_identical_content_returns_the_existing_version_and_applies_aliases(store):
+    first = log(store, "data", {"a.txt": "same"}, aliases=["one"])
+    log(store, "data", {"a.txt": "other"})
+    again = log(store, "data", {"a.txt": "same"}, aliases=["two"])
+    assert again.version == first.version == "v0"
+    assert store.get_collection("proj", "data").version_count == 2
+    assert set(store.get_version("proj", "data", "v0").aliases) == {"one", "two"}
+
+
+def test_an_alias_is_unique_within_its_artifact(store):
+    log(store, "data", {"a": "1"}, aliases=["best"])
+    log(store, "data", {"a": "2"}, aliases=["best"])
+    assert store.get_version("proj", "data", "best").index == 1
+    assert "best" not in store.get_version("proj", "data", "v0").aliases
+    other = store.get_version("proj", "data", "v0")
+    store.add_alias(other.id, "best")
+    assert store.get_version("proj", "data", "best").index == 0
+    assert store.get_version("proj", "data", "v1").user_aliases == ()
+
+
+def test_alias_rules(store):
+    version = log(store, "data", {"a": "1"})
+    version_id = int(version.id)
+    for bad in ("a/b", "x:y", "v7", ""):
+        with pytest.raises(InvalidAliasError):
+            store.add_alias(version_id, bad)
+    with pytest.raises(ConflictError, match="latest"):
+        store.add_alias(version_id, "latest")
+    with pytest.raises(ConflictError, match="latest"):
+        store.remove_alias(version_id, "latest")
+    with pytest.raises(NotFoundError):
+        store.remove_alias(version_id, "never-set")
+
+
+def test_an_artifact_keeps_its_type(store):
+    log(store, "data", {"a": "1"})
+    with pytest.raises(ConflictError, match="type 'dataset'"):
+        log(store, "data", {"a": "2"}, type="model")
+
+
+def test_lookup_errors_name_what_is_missing(store):
+    log(store, "data", {"a": "1"})
+    with pytest.raises(NotFoundError, match="proj/nope"):
+        store.get_version("proj", "nope")
+    with pytest.raises(NotFoundError, match="proj/data:v9"):
+        store.get_version("proj", "data", "v9")
+    with pytest.raises(NotFoundError, match="ghost"):
+        store.get_version("proj", "data", "ghost")
+    with pytest.raises(NotFoundError):
+        store.get_version_by_id(10**9)
+
+
+def test_versions_page_newest_first(store):
+    for i in range(7):
+        log(store, "data", {"a": str(i)})
+    pages = [store.list_versions("proj", "data", offset=o, limit=3) for o in (0, 3, 6)]
+    assert [[v.index for v in page] for page in pages] == [[6, 5, 4], [3, 2, 1], [0]]
+    assert len(store.list_versions("proj", "data")) == 7
+
+
+def test_entries_page_by_prefix_and_cursor(store):
+    files = {f"dir{d}/f{i:02}.txt": f"{d}-{i}" for d in range(3) for i in range(10)}
+    files["dir10/x"] = "x"
+    version_id = int(log(store, "data", files).id)
+    assert [e.path for e in store.list_entries(version_id, prefix="dir1/")] == [f"dir1/f{i:02}.txt" for i in range(10)]
+    page1 = store.list_entries(version_id, limit=12)
+    page2 = store.list_entries(version_id, after=page1[-1].path, limit=100)
+    assert [e.path for e in page1 + page2] == sorted(files)
+    entry = store.get_entry(version_id, "dir2/f03.txt")
+    assert entry.size == len("2-3") and entry.digest == b64_md5(b"2-3")
+    with store.open_blob(entry.digest) as stream:
+        assert stream.read() == b"2-3"
+    with pytest.raises(NotFoundError):
+        store.get_entry(version_id, "nope")
+
+
+def test_large_and_small_files_round_trip(store, tmp_path):
+    big = os.urandom(3 * 1024 * 1024 + 17)
+    artifact = log(store, "blobs", {"big.bin": big, "small.txt": "tiny", "empty": b""})
+    root = artifact.download(str(tmp_path / "out"))
+    assert open(os.path.join(root, "big.bin"), "rb").read() == big
+    assert open(os.path.join(root, "small.txt")).read() == "tiny"
+    assert os.path.getsize(os.path.join(root, "empty")) == 0
+    assert artifact.size == len(big) + 4
+
+
+def test_description_and_metadata_updates_persist(store):
+    version_id = int(log(store, "data", {"a": "1"}, description="first", metadata={"k": 1}).id)
+    updated = store.update_version(version_id, description="second", metadata={"k": [1, 2], "n": None})
+    assert (updated.description, updated.metadata) == ("second", {"k": [1, 2], "n": None})
+    assert store.get_version_by_id(version_id).metadata == {"k": [1, 2], "n": None}
+    with pytest.raises(ValueError, match="metadata"):
+        store.update_version(version_id, metadata={"bad": object()})
+
+
+def test_deleting_versions_with_aliases_needs_consent(store):
+    log(store, "data", {"a": "1"}, aliases=["keep"])
+    log(store, "data", {"a": "2"})
+    old = store.get_version("proj", "data", "v0")
+    with pytest.raises(ConflictError, match="keep"):
+        store.delete_version(old.id)
+    store.delete_version(old.id, delete_aliases=True)
+    with pytest.raises(NotFoundError):
+        store.get_version("proj", "data", "keep")
+    newest = store.get_version("proj", "data")
+    with pytest.raises(ConflictError, match="latest"):
+        store.delete_version(newest.id)
+
+
+def test_latest_moves_back_when_the_newest_version_goes_and_numbers_are_never_reused(store):
+    log(store, "data", {"a": "1"})
+    log(store, "data", {"a": "2"})
+    store.delete_version(store.get_version("proj", "data").id, delete_aliases=True)
+    assert store.get_version("proj", "data").index == 0
+    assert log(store, "data", {"a": "3"}).version == "v2"
+
+
+def test_delete_collection(store):
+    log(store, "data", {"a": "1"}, aliases=["prod"])
+    log(store, "data", {"a": "2"})
+    with pytest.raises(ConflictError, match="prod"):
+        store.delete_collection("proj", "data")
+    assert store.delete_collection("proj", "data", delete_aliases=True) == 2
+    assert store.list_collections("proj") == []
+
+
+def test_browsing_projects_types_and_collections(store):
+    log(store, "raw", {"a": "1"}, project="p1")
+    log(store, "model", {"a": "1"}, project="p1", type="model")
+    log(store, "raw", {"a": "1"}, project="p2")
+    assert store.list_projects() == ["p1", "p2"]
+    assert store.list_types("p1") == ["dataset", "model"]
+    assert [c.name for c in store.list_collections("p1", type="model")] == ["model"]
+    assert {(c.project, c.name, c.version_count) for c in store.list_collections()} == {
+        ("p1", "raw", 1), ("p1", "model", 1), ("p2", "raw", 1)}
+    stats = store.stats()
+    assert (stats.projects, stats.collections, stats.versions) == (2, 3, 3)
+    assert stats.logical_bytes == 3 and stats.stored_bytes == 1  # one blob shared three times
+
+
+def test_runs_and_lineage(store):
+    with ag.init("proj", job_type="ingest", store=store, config={"seed": 1}) as ingest:
+        raw = ag.Artifact("raw", "dataset")
+        with raw.new_file("x") as f:
+            f.write("raw")
+        ingest.log_artifact(raw)
+    with ag.init("proj", job_type="train", store=store, name="trainer") as train:
+        used = train.use_artifact("raw:latest")
+        model = ag.Artifact("model", "model")
+        with model.new_file("w") as f:
+            f.write("weights")
+        train.log_artifact(model)
+    with ag.init("proj", job_type="eval", store=store) as evaluate:
+        evaluate.use_artifact("proj/model:v0")
+    assert store.get_run(train.id).state == "finished"
+    assert store.get_run(ingest.id).config == {"seed": 1}
+    assert used.logged_by() == ingest
+    assert [r.name for r in used.used_by()] == ["trainer"]
+    assert [v.name for v in store.run_inputs(train.id)] == ["raw"]
+    assert [v.name for v in store.run_outputs(train.id)] == ["model"]
+    assert {r.id for r in store.list_runs("proj")} == {ingest.id, train.id, evaluate.id}
+
+    graph = store.lineage(int(model.id), upstream=2, downstream=2)
+    depth = {node.label: node.depth for node in graph.nodes}
+    assert depth == {"proj/model:v0": 0, "trainer": -1, "proj/raw:v0": -1,
+                     store.get_run(ingest.id).name: -2, store.get_run(evaluate.id).name: 1}
+    assert (f"run:{train.id}", f"version:{model.id}") in graph.edges
+    assert (f"version:{used.id}", f"run:{train.id}") in graph.edges
+    shallow = store.lineage(int(model.id), upstream=1, downstream=0)
+    assert {n.label for n in shallow.nodes} == {"proj/model:v0", "trainer", "proj/raw:v0"}
+
+
+def test_a_failed_run_is_marked_failed(store):
+    with pytest.raises(RuntimeError):
+        with ag.init("proj", store=store) as run:
+            raise RuntimeError("boom")
+    assert store.get_run(run.id).state == "failed"
+
+
+def test_bad_names_are_refused_before_anything_is_written(store):
+    with pytest.raises(InvalidNameError):
+        log(store, "bad name", {"a": "1"})
+    with pytest.raises(InvalidAliasError):
+        log(store, "data", {"a": "1"}, aliases=["a:b"])
+    assert store.list_collections() == []
+
+
+def test_cleanup_plan_frees_only_content_no_survivor_shares(store):
+    shared = os.urandom(100_000)
+    log(store, "data", {"shared": shared, "own": b"x" * 1000})  # v0: candidate
+    log(store, "data", {"shared": shared, "own": b"y" * 2000}, aliases=["keep"])  # v1
+    log(store, "data", {"own": b"z" * 4000})  # v2: latest
+    log(store, "other", {"o": b"q" * 300})  # latest of another artifact
+    plan = store.plan_cleanup(CleanupCriteria())
+    assert [c.qualified_name for c in plan.candidates] == ["proj/data:v0"]
+    assert plan.bytes_freed == 1000  # `shared` survives in v1
+    before = store.stats().stored_bytes
+    result = store.apply_cleanup(plan)
+    assert result.versions_deleted == 1
+    assert result.bytes_freed == 1000
+    assert store.stats().stored_bytes == before - 1000
+    assert store.verify().ok
+
+
+def test_cleanup_filters(store):
+    for i in range(5):
+        log(store, "ckpt", {"w": str(i)})
+    log(store, "data", {"d": "0"})
+    log(store, "data", {"d": "1"})
+    names = lambda plan: [c.qualified_name for c in plan.candidates]  # noqa: E731
+    assert names(store.plan_cleanup(CleanupCriteria(keep_newest=2))) == ["proj/ckpt:v0", "proj/ckpt:v1"]
+    assert names(store.plan_cleanup(CleanupCriteria(name_pattern="da*"))) == ["proj/data:v0"]
+    assert names(store.plan_cleanup(CleanupCriteria(project="proj", name="data"))) == ["proj/data:v0"]
+    assert store.plan_cleanup(CleanupCriteria(older_than_days=1)).candidates == ()
+    assert store.plan_cleanup(CleanupCriteria(project="elsewhere")).candidates == ()
+
+
+def test_cleanup_warns_about_and_can_keep_used_versions(store):
+    log(store, "data", {"d": "0"})
+    log(store, "data", {"d": "1"})
+    with ag.init("proj", store=store) as run:
+        run.use_artifact("data:v0")
+    plan = store.plan_cleanup(CleanupCriteria())
+    assert [c.consumer_count for c in plan.candidates] == [1]
+    assert len(plan.used_candidates) == 1
+    assert store.plan_cleanup(CleanupCriteria(keep_used=True)).candidates == ()
+
+
+def test_cleanup_spares_a_version_aliased_after_planning(store):
+    log(store, "data", {"d": "0"})
+    log(store, "data", {"d": "1"})
+    plan = store.plan_cleanup(CleanupCriteria())
+    store.add_alias(plan.candidates[0].version_id, "rescued")
+    assert store.apply_cleanup(plan).versions_deleted == 0
+    assert store.get_version("proj", "data", "rescued").index == 0
+
+
+def test_gc_removes_only_unreferenced_content(store):
+    log(store, "data", {"a": b"A" * 70_000, "b": "b"})
+    log(store, "data", {"a": b"A" * 70_000, "c": "c"})
+    store.delete_version(store.get_version("proj", "data", "v0").id)
+    result = store.gc()
+    assert (result.blobs_deleted, result.bytes_freed) == (1, 1)
+    assert store.verify().ok
+    artifact = store.artifact("proj/data:latest")
+    assert artifact.get_entry("a").size == 70_000

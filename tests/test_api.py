@@ -1,0 +1,238 @@
+"""The W&B-style Python API: Artifact, Run, Entry, as a pipeline uses them."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import artifact_gui as ag
+from artifact_gui.core.artifact import ArtifactStateError
+from artifact_gui.core.digests import b64_md5
+from artifact_gui.core.names import InvalidPathError
+from tests.conftest import write_files
+
+
+@pytest.fixture
+def run(local_store):
+    with ag.init("proj", job_type="test", store=local_store) as run:
+        yield run
+
+
+def test_add_file_names_entries_by_file_name_or_given_name(tmp_path, run):
+    path = write_files(tmp_path, {"data/train.csv": "a,b\n"}) + "/data/train.csv"
+    artifact = ag.Artifact("d", "dataset")
+    artifact.add_file(path)
+    artifact.add_file(path, name="copies/train.csv")
+    assert sorted(artifact.manifest.entries) == ["copies/train.csv", "train.csv"]
+    assert artifact.get_entry("train.csv").digest == b64_md5(b"a,b\n")
+    with pytest.raises(ValueError, match="missing"):
+        artifact.add_file(str(tmp_path / "missing"))
+    with pytest.raises(InvalidPathError):
+        artifact.add_file(path, name="../escape")
+
+
+def test_add_dir_with_prefix_and_merge(tmp_path):
+    folder = write_files(tmp_path / "d", {"a.txt": "1", "sub/b.txt": "2"})
+    artifact = ag.Artifact("d", "dataset")
+    artifact.add_dir(folder, name="images")
+    assert sorted(artifact.manifest.entries) == ["images/a.txt", "images/sub/b.txt"]
+    write_files(folder, {"a.txt": "changed"})
+    with pytest.raises(ValueError, match="overwrite"):
+        artifact.add_dir(folder, name="images")
+    artifact.add_dir(folder, name="images", merge=True)
+    assert artifact.get_entry("images/a.txt").digest == b64_md5(b"changed")
+    with pytest.raises(ValueError, match="not a folder"):
+        artifact.add_dir(str(tmp_path / "nope"))
+
+
+def test_same_path_twice_needs_overwrite_unless_content_is_equal(tmp_path):
+    files = write_files(tmp_path, {"x": "1", "y": "1", "z": "2"})
+    artifact = ag.Artifact("d", "dataset")
+    artifact.add_file(f"{files}/x", name="p")
+    artifact.add_file(f"{files}/y", name="p")  # same digest: fine
+    with pytest.raises(ValueError, match="overwrite=True"):
+        artifact.add_file(f"{files}/z", name="p")
+    artifact.add_file(f"{files}/z", name="p", overwrite=True)
+    assert artifact.get_entry("p").digest == b64_md5(b"2")
+
+
+def test_new_file_and_remove(run):
+    artifact = ag.Artifact("d", "dataset")
+    with artifact.new_file("notes/readme.md") as f:
+        f.write("# hi")
+    with pytest.raises(ValueError, match="already"):
+        with artifact.new_file("notes/readme.md") as f:
+            f.write("again")
+    with artifact.new_file("notes/readme.md", mode="w") as f:
+        f.write("# replaced")
+    with artifact.new_file("bin/weights", mode="wb") as f:
+        f.write(b"\x00\x01")
+    artifact.remove("bin")
+    with pytest.raises(FileNotFoundError):
+        artifact.remove("bin/weights")
+    run.log_artifact(artifact)
+    assert [e.path for e in artifact.files()] == ["notes/readme.md"]
+    assert open(artifact.get_entry("notes/readme.md").download(), "r").read() == "# replaced"
+
+
+def test_logged_artifact_properties(run):
+    artifact = ag.Artifact("d", "dataset", description="desc", metadata={"rows": 3})
+    with artifact.new_file("a.txt") as f:
+        f.write("abc")
+    draft_digest = artifact.digest
+    assert artifact.is_draft and artifact.name == "d"
+    with pytest.raises(ArtifactStateError):
+        artifact.version
+    run.log_artifact(artifact, aliases=["best"])
+    assert artifact.state == "COMMITTED"
+    assert (artifact.name, artifact.version, artifact.type) == ("d:v0", "v0", "dataset")
+    assert artifact.qualified_name == "proj/d:v0"
+    assert artifact.aliases == ["best"]
+    assert artifact.digest == draft_digest
+    assert (artifact.size, artifact.description, artifact.metadata) == (3, "desc", {"rows": 3})
+    assert artifact.created_at > 0
+    manifest = artifact.manifest.to_manifest_json()
+    assert manifest["contents"] == {"a.txt": {"digest": b64_md5(b"abc"), "size": 3}}
+    with pytest.raises(ArtifactStateError, match="new_draft"):
+        artifact.add_file(__file__)
+
+
+def test_metadata_must_be_json(run):
+    with pytest.raises(ValueError, match="metadata"):
+        ag.Artifact("d", "dataset", metadata={"x": {1, 2}})
+    with pytest.raises(ValueError, match="metadata"):
+        ag.Artifact("d", "dataset", metadata=[1])
+
+
+def test_save_edits_description_metadata_and_aliases(run, local_store):
+    artifact = ag.Artifact("d", "dataset")
+    with artifact.new_file("a") as f:
+        f.write("1")
+    run.log_artifact(artifact, aliases=["old"])
+    artifact.description = "now described"
+    artifact.metadata = {"score": 0.9}
+    artifact.aliases = ["new", "prod"]
+    artifact.save()
+    fresh = local_store.artifact("proj/d:v0")
+    assert (fresh.description, fresh.metadata, sorted(fresh.aliases)) == ("now described", {"score": 0.9}, ["new", "prod"])
+    with pytest.raises(ValueError, match="alias"):
+        artifact.aliases = ["bad/alias"]
+
+
+def test_download_default_root_verify_and_checkout(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    artifact = ag.Artifact("d", "dataset")
+    with artifact.new_file("a/b.txt") as f:
+        f.write("content")
+    run.log_artifact(artifact)
+    root = artifact.download()
+    assert root == str(tmp_path / "artifacts" / "d:v0")
+    artifact.verify(root)
+    (tmp_path / "artifacts" / "d:v0" / "extra.txt").write_text("not mine")
+    with pytest.raises(ValueError, match="extra.txt"):
+        artifact.verify(root)
+    (tmp_path / "artifacts" / "d:v0" / "a" / "b.txt").write_text("tampered")
+    with pytest.raises(ValueError, match="other content"):
+        artifact.verify(root)
+    artifact.checkout(root)
+    artifact.verify(root)
+    assert not os.path.exists(os.path.join(root, "extra.txt"))
+
+
+def test_use_artifact_by_name_alias_and_object(run, local_store):
+    artifact = ag.Artifact("d", "dataset")
+    with artifact.new_file("a") as f:
+        f.write("1")
+    run.log_artifact(artifact, aliases=["prod"])
+    with ag.init("proj", store=local_store) as consumer:
+        assert consumer.use_artifact("d:prod").version == "v0"
+        assert consumer.use_artifact("proj/d:v0").version == "v0"
+        assert consumer.use_artifact(artifact).version == "v0"
+        with pytest.raises(ValueError, match="type"):
+            consumer.use_artifact("d:latest", type="model")
+        with pytest.raises(ValueError, match="draft"):
+            consumer.use_artifact(ag.Artifact("x", "dataset"))
+        with pytest.raises(ag.NotFoundError):
+            consumer.use_artifact("d:nope")
+    assert [r.id for r in artifact.used_by()] == [consumer.id]
+    assert artifact.logged_by() == run
+    assert [a.name for a in consumer.used_artifacts()] == ["d:v0"]
+
+
+def test_log_artifact_from_a_path(run, tmp_path):
+    folder = write_files(tmp_path / "mydata", {"x.csv": "1"})
+    logged = run.log_artifact(folder, type="dataset")
+    assert logged.name == "mydata:v0"
+    single = run.log_artifact(f"{folder}/x.csv", name="single")
+    assert [e.path for e in single.files()] == ["x.csv"]
+    assert single.type == "unspecified"
+
+
+def test_delete_needs_delete_aliases_for_aliased_versions(run, local_store):
+    artifact = ag.Artifact("d", "dataset")
+    with artifact.new_file("a") as f:
+        f.write("1")
+    run.log_artifact(artifact, aliases=["keep"])
+    with pytest.raises(ag.ConflictError, match="delete_aliases"):
+        artifact.delete()
+    artifact.delete(delete_aliases=True)
+    assert local_store.get_collection("proj", "d").version_count == 0
+
+
+def test_new_draft_starts_from_the_version(run, tmp_path):
+    first = ag.Artifact("d", "dataset")
+    for name in ("keep", "change", "drop"):
+        with first.new_file(name) as f:
+            f.write(name)
+    run.log_artifact(first)
+    draft = first.new_draft()
+    draft.remove("drop")
+    with draft.new_file("change", mode="w") as f:
+        f.write("changed")
+    with draft.new_file("added") as f:
+        f.write("new")
+    run.log_artifact(draft)
+    assert draft.version == "v1"
+    contents = {e.path: open(e.download(str(tmp_path / "out")), "rb").read() for e in draft.files()}
+    assert contents == {"keep": b"keep", "change": b"changed", "added": b"new"}
+
+
+def test_store_artifact_lookup_and_listing(run, local_store):
+    for i in range(3):
+        artifact = ag.Artifact("d", "dataset")
+        with artifact.new_file("a") as f:
+            f.write(str(i))
+        run.log_artifact(artifact)
+    assert local_store.artifact("proj/d").version == "v2"
+    assert local_store.artifact("proj/d:v1").version == "v1"
+    assert [a.version for a in local_store.artifact_versions("proj", "d", limit=2)] == ["v2", "v1"]
+    assert local_store.location == local_store.root
+    assert local_store.run(run.id).job_type == "test"
+
+
+def test_open_store_and_default_store(tmp_path, monkeypatch):
+    store = ag.open_store(str(tmp_path / "s"))
+    assert os.path.exists(tmp_path / "s" / "store.db")
+    monkeypatch.setenv("ARTIFACT_GUI_STORE", str(tmp_path / "env-store"))
+    assert ag.default_store().location == str(tmp_path / "env-store")
+    store.close()
+
+
+def test_hash_cache_skips_rehashing_unchanged_files(tmp_path, monkeypatch, local_store):
+    folder = write_files(tmp_path / "d", {f"f{i}": str(i) for i in range(20)})
+    first = ag.Artifact("d", "dataset")
+    first.add_dir(folder)
+    with ag.init("proj", store=local_store) as run:
+        run.log_artifact(first)
+    hashed = []
+    import artifact_gui.core.artifact as artifact_module
+
+    real = artifact_module.md5_file_b64
+    monkeypatch.setattr(artifact_module, "md5_file_b64", lambda p: hashed.append(p) or real(p))
+    write_files(folder, {"f3": "changed"})
+    second = ag.Artifact("d", "dataset")
+    second.add_dir(folder)
+    assert second.get_entry("f3").digest == b64_md5(b"changed")
+    second.manifest  # hashes whatever the cache could not answer
+    assert [os.path.basename(p) for p in hashed] == ["f3"]

@@ -1,0 +1,84 @@
+"""The `artifact-gui` command, run as a user runs it: a real process, a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import write_files
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cli(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "artifact_gui", *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    return str(tmp_path / "store")
+
+
+def test_put_ls_get_manifest(store_path, tmp_path):
+    folder = write_files(tmp_path / "mnist", {"train.csv": "1,2", "img/0.png": b"\x89PNG"})
+    out = cli("put", folder, "--project", "p", "--alias", "best", "--metadata", '{"rows": 1}', "--store", store_path)
+    assert out.stdout.startswith("p/mnist:v0\tbest")
+    assert "p/mnist\tdataset\t1 versions" in cli("ls", "--store", store_path).stdout
+    versions = cli("ls", "p/mnist", "--store", store_path).stdout
+    assert versions.startswith("v0\tlatest,best")
+    files = cli("ls", "p/mnist:best", "--store", store_path).stdout
+    assert [line.split("\t")[0] for line in files.splitlines()] == ["img/0.png", "train.csv"]
+    target = str(tmp_path / "out")
+    assert cli("get", "p/mnist:v0", "--root", target, "--store", store_path).stdout.strip() == target
+    assert open(os.path.join(target, "train.csv")).read() == "1,2"
+    manifest = json.loads(cli("manifest", "p/mnist:latest", "--store", store_path).stdout)
+    assert manifest["version"] == 1 and set(manifest["contents"]) == {"img/0.png", "train.csv"}
+
+
+def test_alias_rm_cleanup_gc_verify(store_path, tmp_path):
+    for i in range(3):
+        folder = write_files(tmp_path / f"v{i}" / "data", {"x": os.urandom(1000 + i)})
+        cli("put", folder, "--project", "p", "--store", store_path)
+    cli("alias", "add", "p/data:v1", "pinned", "--store", store_path)
+    dry = cli("cleanup", "--dry-run", "--store", store_path).stdout
+    assert "p/data:v0" in dry and "p/data:v1" not in dry
+    assert "deleting them frees 1000 Bytes (1000 bytes)" in dry
+    assert cli("ls", "p/data", "--store", store_path).stdout.count("\n") == 3  # dry run deleted nothing
+    applied = cli("cleanup", "--yes", "--store", store_path).stdout
+    assert "deleted 1 versions, freed 1000 Bytes" in applied
+    refused = cli("rm", "p/data:v1", "--store", store_path, check=False)
+    assert refused.returncode == 1 and "pinned" in refused.stderr and "Traceback" not in refused.stderr
+    cli("rm", "p/data:v1", "--delete-aliases", "--store", store_path)
+    assert "freed 1001 Bytes" in cli("gc", "--store", store_path).stdout
+    assert "0 corrupt, 0 missing" in cli("verify", "--store", store_path).stdout
+    cli("alias", "rm", "p/data:v2", "latest", "--store", store_path, check=False)
+
+
+def test_user_mistakes_give_one_line_errors_not_tracebacks(store_path, tmp_path):
+    cases = [
+        ("put", str(tmp_path / "missing"), "--project", "p"),
+        ("put", str(tmp_path), "--project", "bad/project"),
+        ("get", "p/none:latest"),
+        ("alias", "add", "p/x:v0", "bad:alias"),
+        ("cleanup",),
+        ("put", str(tmp_path), "--project", "p", "--metadata", "[1]"),
+    ]
+    for args in cases:
+        result = cli(*args, "--store", store_path, check=False)
+        assert result.returncode != 0, args
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        assert result.stderr.strip().startswith("artifact-gui"), (args, result.stderr)
+
+
+def test_default_store_comes_from_the_environment(tmp_path, monkeypatch):
+    folder = write_files(tmp_path / "data", {"x": "1"})
+    cli("put", folder, "--project", "p")
+    assert os.path.exists(os.path.join(os.environ["ARTIFACT_GUI_STORE"], "store.db"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .artifact import Artifact
 from .draft import VersionDraft
+from .hashcache import default_cache
 from .names import parse_artifact_ref
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ class Run:
             metadata=artifact.metadata, aliases=list(aliases or []) + list(artifact.aliases),
             run_id=self.id, storage_policy_config=artifact._storage_policy_config,
         )
-        result = self.store.log_version(draft)
-        _remember_digests(draft.entries)
+        unhashed = [e for e in draft.entries if e.local_path and e.local_stat and not e.digest]
+        result = self.store.log_version(draft)  # hashes what the cache could not answer
+        default_cache().store((e.local_path, e.local_stat, e.digest) for e in unhashed if e.digest)
         artifact._bind(self.store, result.version)
         return artifact
 
@@ -95,10 +97,3 @@ def _as_artifact(artifact_or_path: "Artifact | str", name: str | None, type: str
         artifact.add_file(path)
     return artifact
 
-
-def _remember_digests(entries) -> None:
-    from .hashcache import default_cache
-
-    default_cache().store(
-        (e.local_path, e.local_stat, e.digest) for e in entries if e.local_path and e.local_stat and e.digest
-    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import io
+import itertools
 import json
 import os
 import secrets
@@ -54,8 +56,11 @@ from .objects import ObjectFolder, ReadBlob
 SCHEMA_VERSION = 1
 _BUSY_TIMEOUT_MS = 120_000
 _BATCH = 500
+_CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
 _INLINE_BATCH_BYTES = 8 << 20
 INGEST_THREADS = 2
+_CHUNK_FILES = 64
+_CHUNK_BYTES = 1 << 20
 
 _SCHEMA = """
 CREATE TABLE projects (
@@ -196,7 +201,7 @@ class LocalStore(Store):
                 connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
                 connection.execute("PRAGMA foreign_keys=ON")
                 connection.execute("PRAGMA synchronous=FULL")
-                connection.execute("PRAGMA cache_size=-65536")
+                connection.execute(_CACHE_SIZE_PRAGMA)
             except sqlite3.Error as error:
                 raise StoreError(
                     f"cannot open store {self.root!r}: {self.db_path!r} is not a store database ({error})"
@@ -207,9 +212,13 @@ class LocalStore(Store):
         return connection
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction holding the database's write lock from its start."""
+    def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the database's write lock from its start.
+
+        `durable=False` skips the fsync at commit: for content nothing references yet, made
+        durable by the fsync of the version commit that follows it in the same WAL."""
         connection = self._db()
+        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
@@ -221,7 +230,12 @@ class LocalStore(Store):
     def _create_schema(self) -> None:
         connection = self._db()
         try:
+            # Large pages keep 1-64 KiB inline blobs off long overflow-page chains (measured:
+            # inserting 20,000 such blobs takes half the time of 4 KiB pages, in the same space).
+            # Only takes effect on a new database.
+            connection.execute("PRAGMA page_size=65536")
             connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
             with self._write():
                 if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
                     connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
@@ -474,19 +488,23 @@ class LocalStore(Store):
                 if progress:
                     progress(done, total)
 
-        def read(entry: ManifestEntry) -> ReadBlob:
-            if cancelled is not None and cancelled():
-                raise CancelledError("cancelled by the user")
-            blob = self.objects.read_staged(entry, cancelled, on_bytes)
-            if blob.temp_path:
-                self._insert_file_blob(blob)
-            return blob
+        def read(chunk: list[ManifestEntry]) -> list[ReadBlob]:
+            blobs = []
+            for entry in chunk:
+                if cancelled is not None and cancelled():
+                    raise CancelledError("cancelled by the user")
+                blob = self.objects.read_staged(entry, cancelled, on_bytes)
+                if blob.temp_path:
+                    self._insert_file_blob(blob)
+                blobs.append(blob)
+            return blobs
 
         inline: list[ReadBlob] = []
         inline_bytes = 0
+        chunks = _work_chunks(staged)
         with ThreadPoolExecutor(INGEST_THREADS) as pool:
             try:
-                for blob in pool.map(read, staged):
+                for blob in itertools.chain.from_iterable(_bounded_map(pool, read, chunks)):
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
                     if blob.data is not None:
@@ -504,7 +522,7 @@ class LocalStore(Store):
         if not blobs:
             return
         now = time.time()
-        with self._write() as connection:
+        with self._write(durable=False) as connection:
             connection.executemany(
                 "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
                 [(b.digest, b.size, b.data, now) for b in blobs],
@@ -841,6 +859,36 @@ class LocalStore(Store):
             "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
         return VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing))))
+
+
+def _bounded_map(pool: ThreadPoolExecutor, fn, items: list, ahead: int = 2 * INGEST_THREADS) -> Iterator:
+    """pool.map, in order, but with at most `ahead` items in flight, so readers never run
+    far ahead of the writer and memory stays bounded whatever the folder's size."""
+    pending: collections.deque = collections.deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
+    """Group files so each hand-off to a thread carries enough work to be worth its cost
+    (many small files together), while large files still spread over the threads."""
+    chunks: list[list[ManifestEntry]] = []
+    current: list[ManifestEntry] = []
+    current_bytes = 0
+    for entry in entries:
+        size = entry.local_stat.size if entry.local_stat else (entry.size or 0)
+        if current and (len(current) >= _CHUNK_FILES or current_bytes + size > _CHUNK_BYTES):
+            chunks.append(current)
+            current, current_bytes = [], 0
+        current.append(entry)
+        current_bytes += size
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 class _MissingBlobs(Exception):

@@ -4,7 +4,7 @@
 
 Two datasets are generated with a fixed seed: 20,000 files of 1-16 KiB in 200 folders, and
 8 files of 128 MiB. Each trial runs in a fresh process (so peak memory is the trial's own)
-against a fresh store; the files are in the page cache for every tool alike. Printed: the
+against a fresh store, the tools taking turns round by round; the files are in the page cache for every tool alike. Printed: the
 median seconds of each tool, the ratio to ours, peak memory, and for the large set the md5
 limit of both cores (total bytes / (2 x single-core md5 throughput measured now)).
 """
@@ -186,13 +186,17 @@ def main() -> None:
         data = ensure_dataset(args.work, name)
         files, size = tree_bytes(data)
         print(f"== {name}: {files} files, {size / 1e6:.0f} MB")
+        tools = ["ours", "ours-reingest"] + peers
+        samples: dict[str, list[dict]] = {tool: [] for tool in tools}
+        for _ in range(args.runs):  # round-robin, so the disk's drift hits every tool alike
+            for tool in tools:
+                samples[tool].append(trial(tool, data, args.work))
         results = {}
-        for tool in ["ours", "ours-reingest"] + peers:
-            samples = [trial(tool, data, args.work) for _ in range(args.runs)]
-            seconds = statistics.median(s["seconds"] for s in samples)
-            peak = max(s["peak_rss_mb"] for s in samples)
+        for tool in tools:
+            seconds = statistics.median(s["seconds"] for s in samples[tool])
+            peak = max(s["peak_rss_mb"] for s in samples[tool])
             results[tool] = seconds
-            all_runs = ", ".join(f"{s['seconds']:.2f}" for s in samples)
+            all_runs = ", ".join(f"{s['seconds']:.2f}" for s in samples[tool])
             print(f"  {tool:14} {seconds:7.2f} s  {files / seconds:9.0f} files/s  {size / seconds / 1e6:7.0f} MB/s"
                   f"  peak RSS {peak:6.0f} MB   runs: {all_runs}")
         ours = results["ours"]

@@ -58,7 +58,7 @@ _BUSY_TIMEOUT_MS = 120_000
 _BATCH = 500
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
 _INLINE_BATCH_BYTES = 8 << 20
-INGEST_THREADS = 2
+INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
 _CHUNK_FILES = 64
 _CHUNK_BYTES = 1 << 20
 

@@ -9,7 +9,9 @@ file there whose row survived (a crash before commit) is moved back, the rest ar
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import mmap
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ from .base import CancelledError, StoreError
 # blob costs far more than hashing it, and SQLite reads and writes small blobs faster.
 INLINE_MAX = 64 * 1024
 TMP_SWEEP_AGE_SECONDS = 3600
+MAP_WINDOW = 16 << 20  # bytes of a source mapped at once: bounds resident memory
 
 
 class SourceChangedError(StoreError):
@@ -95,26 +98,38 @@ class ObjectFolder:
             )
 
     def _copy_to_temp(self, entry, stream, cancelled, on_bytes) -> ReadBlob:
+        """Hash the source through a memory map and let the kernel copy it (no copies in
+        user space), then fsync. The source's stat is checked again afterwards, so content
+        changed mid-copy is refused rather than stored under the wrong digest."""
         temp_path = os.path.join(self.tmp_dir, uuid.uuid4().hex)
         hasher = hashlib.md5()
-        buffer = bytearray(CHUNK_SIZE)
-        view = memoryview(buffer)
-        size = 0
+        source_fd = stream.fileno()
+        before = os.fstat(source_fd)
         try:
             with open(temp_path, "wb") as out:
-                while n := stream.readinto(buffer):
-                    if cancelled is not None and cancelled():
-                        raise CancelledError("cancelled by the user")
-                    hasher.update(view[:n])
-                    out.write(view[:n])
-                    size += n
-                    on_bytes(n)
+                for window_start in range(0, before.st_size, MAP_WINDOW):
+                    length = min(MAP_WINDOW, before.st_size - window_start)
+                    with mmap.mmap(source_fd, length, access=mmap.ACCESS_READ, offset=window_start) as mapped:
+                        view = memoryview(mapped)
+                        try:
+                            for start in range(0, length, CHUNK_SIZE):
+                                if cancelled is not None and cancelled():
+                                    raise CancelledError("cancelled by the user")
+                                with view[start : start + CHUNK_SIZE] as part:
+                                    hasher.update(part)
+                                    _copy_range(source_fd, out, part, window_start + start)
+                                    on_bytes(len(part))
+                        finally:
+                            view.release()
                 out.flush()
                 os.fsync(out.fileno())
+            after = os.fstat(source_fd)
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise SourceChangedError(f"{entry.local_path!r} changed while it was being stored; log it again")
         except BaseException:
             _unlink_quietly(temp_path)
             raise
-        return ReadBlob(entry, hex_to_b64(hasher.hexdigest()), size, temp_path=temp_path)
+        return ReadBlob(entry, hex_to_b64(hasher.hexdigest()), before.st_size, temp_path=temp_path)
 
     def move_into_place(self, blob: ReadBlob) -> None:
         """Rename a verified temp file to its final path. Call while holding the write lock."""
@@ -167,6 +182,21 @@ class ObjectFolder:
                     os.unlink(path)
             except FileNotFoundError:
                 pass
+
+
+def _copy_range(source_fd: int, out, part: memoryview, offset: int) -> None:
+    """Copy `part` (the source's bytes at `offset`) to the end of `out`: in the kernel where
+    the file system allows it, else by writing the mapped bytes."""
+    done = 0
+    try:
+        while done < len(part):
+            copied = os.copy_file_range(source_fd, out.fileno(), len(part) - done, offset + done, offset + done)
+            if copied == 0:
+                raise OSError(errno.EINVAL, "copy_file_range copied nothing")
+            done += copied
+    except (OSError, AttributeError):  # other file systems, or no copy_file_range here
+        out.seek(offset + done)
+        out.write(part[done:])
 
 
 def _unlink_quietly(path: str) -> None:

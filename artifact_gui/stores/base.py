@@ -90,6 +90,25 @@ class RunInfo:
     finished_at: float | None
 
 
+VERSION_SORT_KEYS = ("index", "created_at", "size", "file_count")
+
+
+@dataclass(frozen=True)
+class FolderItem:
+    name: str  # the last path component
+    path: str  # the full entry path (for a folder: without a trailing '/')
+    entry: ManifestEntry | None  # None for a folder
+
+    @property
+    def is_folder(self) -> bool:
+        return self.entry is None
+
+    @property
+    def cursor(self) -> str:
+        """Where a listing resumes after this item (folders end in '/')."""
+        return self.name + "/" if self.is_folder else self.name
+
+
 @dataclass(frozen=True)
 class LogResult:
     version: VersionInfo
@@ -169,9 +188,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_versions(
-        self, project: str, name: str, offset: int = 0, limit: int | None = None
+        self, project: str, name: str, offset: int = 0, limit: int | None = None,
+        sort: str = "-index",
     ) -> list[VersionInfo]:
-        """Versions newest first, a page at a time."""
+        """Versions a page at a time, newest first unless `sort` says otherwise: one of
+        VERSION_SORT_KEYS, with a leading '-' for descending."""
 
     @abc.abstractmethod
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo: ...
@@ -186,6 +207,13 @@ class Store(abc.ABC):
         """Entries whose path starts with `prefix`, in path order, after path `after`."""
 
     @abc.abstractmethod
+    def list_folder(
+        self, version_id: int, folder: str = "", after: str = "", limit: int | None = None
+    ) -> list[FolderItem]:
+        """The immediate children of `folder` ('' is the root), sub-folders and files
+        together in path order, resuming after the child whose `cursor` is `after`."""
+
+    @abc.abstractmethod
     def get_entry(self, version_id: int, path: str) -> ManifestEntry: ...
 
     @abc.abstractmethod
@@ -194,6 +222,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def stats(self) -> StoreStats: ...
+
+    @abc.abstractmethod
+    def change_token(self) -> int:
+        """A number that changes whenever any process changes the store's metadata;
+        cheap enough to poll every few seconds."""
 
     # --- writing --------------------------------------------------------------
     @abc.abstractmethod

@@ -38,7 +38,9 @@ from .base import (
     CancelledError,
     CollectionInfo,
     ConflictError,
+    VERSION_SORT_KEYS,
     CorruptBlobError,
+    FolderItem,
     GcResult,
     LogResult,
     NotFoundError,
@@ -130,6 +132,8 @@ CREATE TABLE usage (
     PRIMARY KEY (run_id, version_id)
 ) WITHOUT ROWID;
 CREATE INDEX usage_version ON usage(version_id);
+CREATE TABLE store_meta (change_seq INTEGER NOT NULL);
+INSERT INTO store_meta VALUES (0);
 CREATE TABLE blobs (
     digest TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -219,9 +223,12 @@ class LocalStore(Store):
         durable by the fsync of the version commit that follows it in the same WAL."""
         connection = self._db()
         connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        changes_before = connection.total_changes
         connection.execute("BEGIN IMMEDIATE")
         try:
             yield connection
+            if durable and connection.total_changes != changes_before:
+                connection.execute("UPDATE store_meta SET change_seq = change_seq + 1")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
@@ -357,11 +364,17 @@ class LocalStore(Store):
             aliases=tuple(([LATEST] if is_latest else []) + aliases),
         )
 
-    def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None) -> list[VersionInfo]:
+    def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None,
+                      sort: str = "-index") -> list[VersionInfo]:
+        key = sort.lstrip("-")
+        if key not in VERSION_SORT_KEYS:
+            raise ValueError(f"invalid sort {sort!r}: sort by one of {', '.join(VERSION_SORT_KEYS)}")
+        column = "version_index" if key == "index" else key
+        direction = "DESC" if sort.startswith("-") else "ASC"
         collection_id, _ = self._collection_row(project, name)
         return self._versions(
             "v.collection_id = ?", (collection_id, -1 if limit is None else limit, offset),
-            "ORDER BY v.version_index DESC LIMIT ? OFFSET ?",
+            f"ORDER BY v.{column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
         )
 
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo:
@@ -409,6 +422,38 @@ class LocalStore(Store):
         return ManifestEntry(path=row[0], digest=row[1], size=row[2], ref=row[3],
                              extra=json.loads(row[4]) if row[4] else {}, birth_artifact_id=row[5])
 
+    def list_folder(self, version_id: int, folder: str = "", after: str = "",
+                    limit: int | None = None) -> list[FolderItem]:
+        """Walks the (version_id, path) index by seeks: one per child, however many files
+        lie below each sub-folder, so a million-file version lists its first level at once."""
+        prefix = f"{folder}/" if folder else ""
+        connection = self._db()
+        items: list[FolderItem] = []
+        # Children come in path order (folder 'a' as 'a/...' sorts after file 'a.txt'), and
+        # '0' is the character after '/': path >= prefix+'a0' skips all of prefix+'a/'.
+        if not after:
+            cursor = prefix
+        elif after.endswith("/"):
+            cursor = prefix + after[:-1] + "0"
+        else:
+            cursor = prefix + after + "\x00"
+        while limit is None or len(items) < limit:
+            row = connection.execute(
+                "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
+                " WHERE version_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT 1",
+                (version_id, cursor, prefix + "\U0010ffff"),
+            ).fetchone()
+            if row is None:
+                break
+            name, slash, _rest = row[0][len(prefix):].partition("/")
+            if slash:
+                items.append(FolderItem(name, prefix + name, None))
+                cursor = prefix + name + "0"
+            else:
+                items.append(FolderItem(name, row[0], self._entry(row)))
+                cursor = row[0] + "\x00"
+        return items
+
     def get_entry(self, version_id: int, path: str) -> ManifestEntry:
         row = self._db().execute(
             "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
@@ -431,6 +476,9 @@ class LocalStore(Store):
             raise CorruptBlobError(
                 f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
             ) from error
+
+    def change_token(self) -> int:
+        return self._db().execute("SELECT change_seq FROM store_meta").fetchone()[0]
 
     def stats(self) -> StoreStats:
         connection = self._db()

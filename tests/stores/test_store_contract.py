@@ -280,3 +280,63 @@ def test_gc_removes_only_unreferenced_content(store):
     assert store.verify().ok
     artifact = store.artifact("proj/data:latest")
     assert artifact.get_entry("a").size == 70_000
+
+
+def test_versions_sort_by_any_key_in_either_direction(store):
+    for content in ("ccc", "a", "bbbbb"):
+        log(store, "data", {"f": content})
+    by = lambda sort: [v.index for v in store.list_versions("proj", "data", sort=sort)]  # noqa: E731
+    assert by("-index") == [2, 1, 0]
+    assert by("index") == [0, 1, 2]
+    assert by("size") == [1, 0, 2]
+    assert by("-size") == [2, 0, 1]
+    assert by("created_at") == [0, 1, 2]
+    with pytest.raises(ValueError, match="sort"):
+        store.list_versions("proj", "data", sort="digest; DROP TABLE versions")
+
+
+def test_list_folder_gives_each_level_and_resumes_after_a_cursor(store):
+    paths = ["a/b/c.txt", "a/b/d.txt", "a/e.txt", "a.txt", "a!", "b.txt", "a/b0/x", "z/y/x/w"]
+    version_id = int(log(store, "data", {p: p for p in paths}).id)
+    top = store.list_folder(version_id)
+    assert [(i.name, i.is_folder) for i in top] == [("a!", False), ("a.txt", False), ("a", True),
+                                                     ("b.txt", False), ("z", True)]
+    assert top[1].entry.size == len("a.txt") and top[2].path == "a"
+    resumed, after = [], ""
+    while page := store.list_folder(version_id, after=after, limit=2):
+        resumed += [i.name for i in page]
+        after = page[-1].cursor
+    assert resumed == [i.name for i in top]
+    assert [i.path for i in store.list_folder(version_id, "a")] == ["a/b", "a/b0", "a/e.txt"]
+    assert [i.name for i in store.list_folder(version_id, "a", after="b/")] == ["b0", "e.txt"]
+    assert store.list_folder(version_id, "nothing") == []
+
+
+def test_change_token_moves_with_every_metadata_change(store):
+    tokens = [store.change_token()]
+    version_id = int(log(store, "data", {"f": "1"}).id)
+    tokens.append(store.change_token())
+    store.add_alias(version_id, "x")
+    tokens.append(store.change_token())
+    store.update_version(version_id, description="d")
+    tokens.append(store.change_token())
+    assert len(set(tokens)) == 4
+    store.list_versions("proj", "data")
+    assert store.change_token() == tokens[-1]  # reads change nothing
+
+
+def test_compare_versions_files_and_metadata(store):
+    from artifact_gui.stores.compare import compare_versions
+
+    old = log(store, "data", {"same": "s", "changed": "1", "gone": "g"},
+              metadata={"acc": 0.9, "cfg": {"lr": 0.1, "layers": 2}, "dropped": True})
+    new = log(store, "data", {"same": "s", "changed": "22", "added": "aaa"},
+              metadata={"acc": 0.95, "cfg": {"lr": 0.1, "layers": 3}, "new": "x"})
+    diff = compare_versions(store, int(old.id), int(new.id))
+    assert [c.path for c in diff.added] == ["added"]
+    assert [c.path for c in diff.removed] == ["gone"]
+    assert [(c.path, c.old.size, c.new.size) for c in diff.changed] == [("changed", 1, 2)]
+    assert diff.unchanged_count == 1
+    assert (diff.bytes_added, diff.bytes_removed) == (3, 1)
+    assert [(m.key, m.old, m.new) for m in diff.metadata] == [
+        ("acc", 0.9, 0.95), ("cfg.layers", 2, 3), ("dropped", True, None), ("new", None, "x")]

@@ -13,17 +13,18 @@ import os
 import posixpath
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from .concurrency import bounded_map
 from .digests import md5_file_b64
 from .hashcache import FileStat, default_cache
 from .manifest import Manifest, ManifestEntry
 from .names import to_entry_path, validate_alias, validate_artifact_name, validate_type
 from .refs import entries_for_reference, open_reference, reference_is_checksummed
-from .transfer import remove_tree_contents_except, write_verified
+from .transfer import Cancelled, remove_tree_contents_except, write_verified
 
 if TYPE_CHECKING:
     from ..stores.base import Store, VersionInfo
@@ -49,7 +50,7 @@ class Entry(ManifestEntry):
             raise ArtifactStateError(f"entry {self.path!r} belongs to no logged artifact")
         root = root or self.artifact._default_root()
         destination = os.path.join(root, *self.path.split("/"))
-        self.artifact._fetch_entry(self, destination)
+        fetch_entry(self.artifact._store, self, destination)
         return destination
 
     @property
@@ -340,43 +341,13 @@ class Artifact:
             folder = folder.replace(":", "-")
         return os.path.join(".", "artifacts", folder)
 
-    def _fetch_entry(self, entry: ManifestEntry, destination: str,
-                     on_bytes: Callable[[int], None] | None = None,
-                     cancelled: Callable[[], bool] | None = None) -> None:
-        if entry.ref:
-            expected = entry.digest if reference_is_checksummed(entry) else None
-            with open_reference(entry) as source:
-                write_verified(source, destination, expected, on_bytes, cancelled)
-            return
-        with self._store.open_blob(entry.digest) as source:
-            write_verified(source, destination, entry.digest, on_bytes, cancelled)
-
     def download(self, root: str | None = None, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> str:
         """Materialise every entry under `root` (default `./artifacts/<name>:vN`), verified.
         Files already there with the right content are kept as they are."""
         version = self._logged()
         root = os.path.abspath(root or self._default_root())
-        done = 0
-        lock = threading.Lock()
-
-        def on_bytes(n: int) -> None:
-            nonlocal done
-            with lock:
-                done += n
-                if progress:
-                    progress(done, version.size)
-
-        def fetch(entry: Entry) -> None:
-            destination = os.path.join(root, *entry.path.split("/"))
-            if not _already_there(entry, destination):
-                self._fetch_entry(entry, destination, on_bytes, cancelled)
-            else:
-                on_bytes(entry.size or 0)
-
-        with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
-            for _ in pool.map(fetch, self._iter_entries()):
-                pass
+        materialise(self._store, self._iter_entries(), root, version.size, progress, cancelled)
         return root
 
     def checkout(self, root: str | None = None) -> str:
@@ -452,6 +423,49 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_temp_dir", None) is not None:
             self._temp_dir.cleanup()
+
+
+def fetch_entry(store: "Store", entry: ManifestEntry, destination: str,
+                on_bytes: Callable[[int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> None:
+    """Write one entry's content to `destination`, verified, never half-written."""
+    if entry.ref:
+        expected = entry.digest if reference_is_checksummed(entry) else None
+        with open_reference(entry) as source:
+            write_verified(source, destination, expected, on_bytes, cancelled)
+        return
+    with store.open_blob(entry.digest) as source:
+        write_verified(source, destination, entry.digest, on_bytes, cancelled)
+
+
+def materialise(store: "Store", entries: Iterable[ManifestEntry], root: str, total_bytes: int,
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None, strip_prefix: str = "") -> None:
+    """Write entries under `root` (their paths less `strip_prefix`), in parallel, keeping
+    files that already hold the right content. Progress counts bytes."""
+    done = 0
+    lock = threading.Lock()
+
+    def on_bytes(n: int) -> None:
+        nonlocal done
+        with lock:
+            done += n
+            if progress:
+                progress(done, total_bytes)
+
+    def fetch(entry: ManifestEntry) -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled("download cancelled by the user")
+        relative = entry.path[len(strip_prefix):] if strip_prefix else entry.path
+        destination = os.path.join(root, *relative.split("/"))
+        if _already_there(entry, destination):
+            on_bytes(entry.size or 0)
+        else:
+            fetch_entry(store, entry, destination, on_bytes, cancelled)
+
+    with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
+        for _ in bounded_map(pool, fetch, entries, ahead=4 * _DOWNLOAD_THREADS):
+            pass
 
 
 def _already_there(entry: ManifestEntry, destination: str) -> bool:

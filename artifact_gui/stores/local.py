@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import io
 import itertools
 import json
@@ -23,6 +22,7 @@ from ..core.cleanup import (
     CleanupResult,
     select_candidates,
 )
+from ..core.concurrency import bounded_map
 from ..core.digests import artifact_digest, b64_to_hex, md5_stream
 from ..core.manifest import ManifestEntry
 from ..core.names import (
@@ -552,7 +552,7 @@ class LocalStore(Store):
         chunks = _work_chunks(staged)
         with ThreadPoolExecutor(INGEST_THREADS) as pool:
             try:
-                for blob in itertools.chain.from_iterable(_bounded_map(pool, read, chunks)):
+                for blob in itertools.chain.from_iterable(bounded_map(pool, read, chunks, ahead=2 * INGEST_THREADS)):
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
                     if blob.data is not None:
@@ -907,18 +907,6 @@ class LocalStore(Store):
             "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
         return VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing))))
-
-
-def _bounded_map(pool: ThreadPoolExecutor, fn, items: list, ahead: int = 2 * INGEST_THREADS) -> Iterator:
-    """pool.map, in order, but with at most `ahead` items in flight, so readers never run
-    far ahead of the writer and memory stays bounded whatever the folder's size."""
-    pending: collections.deque = collections.deque()
-    for item in items:
-        pending.append(pool.submit(fn, item))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:

@@ -169,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artifact-gui", description=__doc__)
     parser.add_argument("--store", help="store folder (default: $ARTIFACT_GUI_STORE or the user's data folder)")
     parser.add_argument("--demo", action="store_true", help="create a fresh demo store and open it")
+    parser.add_argument("--theme", choices=["system", "light", "dark"], default="system", help="window colours")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:
@@ -222,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from .ui.app import run_app
 
-        return run_app(store_location=args.store, demo=args.demo)
+        return run_app(store_location=args.store, demo=args.demo, theme=args.theme)
     try:
         return args.handler(args) or 0
     except (UserError, StoreError, InvalidNameError, ValueError, KeyError, OSError) as error:

@@ -347,7 +347,8 @@ class Artifact:
         Files already there with the right content are kept as they are."""
         version = self._logged()
         root = os.path.abspath(root or self._default_root())
-        materialise(self._store, self._iter_entries(), root, version.size, progress, cancelled)
+        materialise(self._store, ((e, e.path) for e in self._iter_entries()), root, version.size,
+                    progress, cancelled)
         return root
 
     def checkout(self, root: str | None = None) -> str:
@@ -438,10 +439,10 @@ def fetch_entry(store: "Store", entry: ManifestEntry, destination: str,
         write_verified(source, destination, entry.digest, on_bytes, cancelled)
 
 
-def materialise(store: "Store", entries: Iterable[ManifestEntry], root: str, total_bytes: int,
+def materialise(store: "Store", items: Iterable[tuple[ManifestEntry, str]], root: str, total_bytes: int,
                 progress: Callable[[int, int], None] | None = None,
-                cancelled: Callable[[], bool] | None = None, strip_prefix: str = "") -> None:
-    """Write entries under `root` (their paths less `strip_prefix`), in parallel, keeping
+                cancelled: Callable[[], bool] | None = None) -> None:
+    """Write each (entry, relative POSIX destination) under `root`, in parallel, keeping
     files that already hold the right content. Progress counts bytes."""
     done = 0
     lock = threading.Lock()
@@ -453,10 +454,10 @@ def materialise(store: "Store", entries: Iterable[ManifestEntry], root: str, tot
             if progress:
                 progress(done, total_bytes)
 
-    def fetch(entry: ManifestEntry) -> None:
+    def fetch(item: tuple[ManifestEntry, str]) -> None:
+        entry, relative = item
         if cancelled is not None and cancelled():
             raise Cancelled("download cancelled by the user")
-        relative = entry.path[len(strip_prefix):] if strip_prefix else entry.path
         destination = os.path.join(root, *relative.split("/"))
         if _already_there(entry, destination):
             on_bytes(entry.size or 0)
@@ -464,7 +465,7 @@ def materialise(store: "Store", entries: Iterable[ManifestEntry], root: str, tot
             fetch_entry(store, entry, destination, on_bytes, cancelled)
 
     with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
-        for _ in bounded_map(pool, fetch, entries, ahead=4 * _DOWNLOAD_THREADS):
+        for _ in bounded_map(pool, fetch, items, ahead=4 * _DOWNLOAD_THREADS):
             pass
 
 

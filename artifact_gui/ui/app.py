@@ -1,4 +1,4 @@
-"""Start-up: open a store (or build the demo) and show the main window."""
+"""Start-up: open a store (or build the demo) and show a main window for it."""
 
 from __future__ import annotations
 
@@ -8,20 +8,55 @@ from ..demo import make_demo_store
 from ..stores import StoreError, default_store_location, open_store
 
 
-def run_app(store_location: str | None = None, demo: bool = False) -> int:
-    from PySide6.QtWidgets import QApplication, QMessageBox
+def create_application(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from .resources import app_icon
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("artifact-gui")
     app.setOrganizationName("artifact-gui")
+    app.setDesktopFileName("artifact-gui")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+class WindowManager:
+    """Keeps one main window per open store; opening another store replaces the window."""
+
+    def __init__(self):
+        self.window = None
+
+    def open(self, location: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        from .main_window import MainWindow, remember_recent_store
+
+        try:
+            store = open_store(location)
+        except (StoreError, OSError, ValueError) as error:
+            QMessageBox.critical(self.window, "Cannot open store",
+                                 f"{error}\n\nChoose a folder that holds a store, or an empty folder to create one.")
+            return False
+        previous = self.window
+        self.window = MainWindow(store)
+        self.window.storeOpenRequested.connect(self.open)
+        remember_recent_store(store.location)
+        if previous is not None:
+            self.window.setGeometry(previous.geometry())
+            previous.close()
+            previous.store.close()
+        self.window.show()
+        return True
+
+
+def run_app(store_location: str | None = None, demo: bool = False, theme: str = "system") -> int:
+    from .theme import apply_theme
+
+    app = create_application()
+    apply_theme(app, theme)
     location = make_demo_store() if demo else (store_location or default_store_location())
-    try:
-        store = open_store(location)
-    except StoreError as error:
-        QMessageBox.critical(None, "Cannot open store", str(error))
+    manager = WindowManager()
+    if not manager.open(location):
         return 1
-    window = MainWindow(store)
-    window.show()
     return app.exec()

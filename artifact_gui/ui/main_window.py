@@ -1,41 +1,391 @@
-"""The main window. For now it shows the open store's summary; the browser fills it next."""
+"""The main window: sidebar | versions table over version details, menus, status bar."""
 
 from __future__ import annotations
 
 import humanize
-from PySide6.QtWidgets import QLabel, QMainWindow, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ..stores.base import Store
+from .. import __version__
+from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
+from .compare import CompareDialog
+from .details import VersionTabs
+from .download import version_download_dialog
+from .models.version_table import VersionTableModel
+from .resources import app_icon
+from .sidebar import CollectionSidebar
+from .tasks import Task, TaskRunner
+from .versions import VersionTableView
+
+AUTO_REFRESH_MS = 3000  # how often another process's changes are looked for
+RECENT_STORES_KEY = "stores/recent"
+MAX_RECENT = 10
+
+
+def remember_recent_store(location: str) -> list[str]:
+    settings = QSettings()
+    recent = [location] + [s for s in (settings.value(RECENT_STORES_KEY) or []) if s != location]
+    settings.setValue(RECENT_STORES_KEY, recent[:MAX_RECENT])
+    return recent[:MAX_RECENT]
+
+
+class ErrorBanner(QFrame):
+    """A dismissable line at the top of the window that says what failed and why."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setAccessibleName("Error message")
+        self.setStyleSheet("#errorBanner { background: #b71c1c; border-radius: 4px; }"
+                           "#errorBanner QLabel, #errorBanner QPushButton { color: white; }")
+        self.label = QLabel(self)
+        self.label.setObjectName("errorText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("Dismiss", self)
+        close.setObjectName("errorDismiss")
+        close.setFlat(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_error(self, action: str, error: BaseException) -> None:
+        self.label.setText(f"{action} failed: {error}")
+        self.show()
 
 
 class MainWindow(QMainWindow):
+    storeOpenRequested = Signal(str)  # the app opens the store and a window for it
+
     def __init__(self, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"artifact-gui — {store.location}")
-        self.resize(1100, 700)
+        self.setWindowIcon(app_icon())
+        self.runner = TaskRunner(self)
+        self.runner.taskFailed.connect(lambda task: self.errors.show_error(task.description, task.error))
+        self._change_token: int | None = None
+        self._pending_version_id: int | None = None
+        self.stats: StoreStats | None = None
+
+        self.sidebar = CollectionSidebar(self)
+        self.sidebar.setObjectName("sidebar")
+        self.versions_model = VersionTableModel(store, self.runner, self)
+        self.versions = VersionTableView(self.versions_model, self)
+        self.tabs = VersionTabs(store, self.runner, self)
+        self.errors = ErrorBanner(self)
+        self.versions_header = QLabel("Select an artifact.", self)
+        self.versions_header.setObjectName("versionsHeader")
+        font = self.versions_header.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.versions_header.setFont(font)
+
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.setObjectName("rightSplitter")
+        top = QWidget(right)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.versions_header)
+        top_layout.addWidget(self.versions)
+        right.addWidget(top)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(self.sidebar)
+        self.main_splitter.addWidget(right)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([280, 900])
+        self.right_splitter = right
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        self.summary = QLabel(central)
-        self.summary.setObjectName("storeSummary")
-        self.collections = QTreeWidget(central)
-        self.collections.setObjectName("collectionTree")
-        self.collections.setAccessibleName("Artifacts")
-        self.collections.setHeaderLabels(["Artifact", "Type", "Versions"])
-        layout.addWidget(self.summary)
-        layout.addWidget(self.collections)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
-        self.refresh()
 
+        self._build_status_bar()
+        self._build_actions()
+        self._connect()
+        self._restore_settings()
+        self.refresh()
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setObjectName("autoRefreshTimer")
+        self.poll_timer.timeout.connect(self._poll_for_changes)
+        self.poll_timer.start(AUTO_REFRESH_MS)
+
+    # --- construction ---------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        self.location_label = QLabel(self.store.location, self)
+        self.location_label.setObjectName("storeLocation")
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("storeCounts")
+        self.busy = QProgressBar(self)
+        self.busy.setObjectName("busyIndicator")
+        self.busy.setAccessibleName("Working")
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setMaximumHeight(14)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        bar = self.statusBar()
+        bar.addWidget(self.location_label, 1)
+        bar.addPermanentWidget(self.busy)
+        bar.addPermanentWidget(self.counts_label)
+        self.runner.activeCountChanged.connect(lambda count: self.busy.setVisible(count > 0))
+
+    def _action(self, text: str, name: str, slot, shortcut: str | QKeySequence.StandardKey | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Open Local Store…", "openStoreAction", self.choose_store,
+                                        QKeySequence.StandardKey.Open, "Open a store folder")
+        self.quit_action = self._action("&Quit", "quitAction", self.close, QKeySequence.StandardKey.Quit)
+        self.refresh_action = self._action("&Refresh", "refreshAction", self.refresh, "F5",
+                                           "Reload everything from the store")
+        self.filter_action = self._action("&Filter Artifacts", "filterAction", self.sidebar.focus_filter,
+                                          QKeySequence.StandardKey.Find)
+        self.download_action = self._action("&Download Version…", "downloadVersionAction",
+                                            self.download_version, "Ctrl+D")
+        self.compare_action = self._action("&Compare Versions", "compareAction", self.compare_versions,
+                                           "Ctrl+K", "Compare the two selected versions")
+        self.copy_digest_action = self._action("Copy &Digest", "copyDigestAction", self.copy_digest,
+                                               "Ctrl+Shift+C")
+        self.about_action = self._action("&About artifact-gui", "aboutAction", self.show_about)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Recent &Stores")
+        self.recent_menu.setObjectName("recentStoresMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.refresh_action)
+        view_menu.addAction(self.filter_action)
+        version_menu = menu.addMenu("V&ersion")
+        for action in (self.download_action, self.compare_action, self.copy_digest_action):
+            version_menu.addAction(action)
+        menu.addMenu("&Help").addAction(self.about_action)
+
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.open_action, self.refresh_action, self.download_action, self.compare_action):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+        for action in (self.download_action, self.compare_action, self.copy_digest_action):
+            self.versions.addAction(action)
+        self.sidebar.tree.addAction(self.refresh_action)
+        self._update_version_actions()
+
+    def _connect(self) -> None:
+        self.sidebar.collectionSelected.connect(self._on_collection_selected)
+        self.versions.selectionModel().selectionChanged.connect(self._on_version_selection)
+        self.versions_model.modelReset.connect(self._on_versions_loaded)
+        self.versions_model.rowsInserted.connect(self._on_versions_loaded)
+        self.tabs.versionActivated.connect(self.show_version_id)
+        self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
+
+    # --- refreshing ---------------------------------------------------------------------------
     def refresh(self) -> None:
-        stats = self.store.stats()
-        self.summary.setText(
-            f"{self.store.location} — {stats.collections} artifacts, {stats.versions} versions, "
-            f"{humanize.naturalsize(stats.logical_bytes, binary=True)}"
-        )
-        self.collections.clear()
-        for collection in self.store.list_collections():
-            QTreeWidgetItem(self.collections, [f"{collection.project}/{collection.name}",
-                                               collection.type, str(collection.version_count)])
-        self.collections.resizeColumnToContents(0)
+        """Reload collections, counts, the versions shown and the selected version."""
+        self.runner.submit(f"Reading store {self.store.location}", self._read_overview,
+                           on_success=self._on_overview)
+        self.versions_model.refresh()
+        version = self.tabs.version
+        if version is not None:
+            self.runner.submit(f"Reloading {version.qualified_name}", self.store.get_version_by_id, version.id,
+                               on_success=self._on_version_reloaded,
+                               on_error=lambda _error: self.tabs.set_version(None))
+
+    def _read_overview(self) -> tuple[list[CollectionInfo], StoreStats, int]:
+        return self.store.list_collections(), self.store.stats(), self.store.change_token()
+
+    def _on_overview(self, result: tuple[list[CollectionInfo], StoreStats, int]) -> None:
+        collections, stats, token = result
+        self._change_token = token
+        self.stats = stats
+        self.sidebar.set_collections(collections)
+        self.counts_label.setText(
+            f"{stats.collections:,} artifacts · {stats.versions:,} versions · "
+            f"{humanize.naturalsize(stats.logical_bytes, binary=True)} "
+            f"({humanize.naturalsize(stats.stored_bytes, binary=True)} stored)")
+        self.counts_label.setToolTip(f"{stats.projects} projects; content after deduplication: "
+                                     f"{stats.stored_bytes:,} bytes")
+
+    def _on_version_reloaded(self, version: VersionInfo) -> None:
+        if self.tabs.version is not None and version.id == self.tabs.version.id and version != self.tabs.version:
+            self.tabs.set_version(version)
+
+    def _poll_for_changes(self) -> None:
+        if any(t.description.startswith("Checking for changes") for t in self.runner.active_tasks):
+            return
+        self.runner.submit("Checking for changes in the store", self.store.change_token,
+                           on_success=self._on_change_token, on_error=lambda _error: None)
+
+    def _on_change_token(self, token: int) -> None:
+        if self._change_token is not None and token != self._change_token:
+            self.refresh()
+        self._change_token = token
+
+    # --- selection ------------------------------------------------------------------------------
+    def _on_collection_selected(self, collection: CollectionInfo | None) -> None:
+        if collection is None:
+            self.versions_model.set_collection(None, None)
+            self.versions_header.setText("Select an artifact.")
+            self.tabs.set_version(None)
+            return
+        self.versions_header.setText(f"{collection.project} / {collection.name}  ·  {collection.type}  ·  "
+                                     f"{collection.version_count:,} versions")
+        if self.versions_model.collection != (collection.project, collection.name):
+            self.tabs.set_version(None)
+        self.versions_model.set_collection(collection.project, collection.name)
+        QSettings().setValue("browser/selection", list(self.sidebar.selected_key))
+
+    def _on_versions_loaded(self, *args) -> None:
+        if self._pending_version_id is not None:
+            if self.versions.select_version_id(self._pending_version_id):
+                self._pending_version_id = None
+            elif self.versions_model.canFetchMore():
+                self.versions_model.fetchMore()
+            return
+        if not self.versions.selectionModel().hasSelection() and self.versions_model.rowCount():
+            self.versions.selectRow(0)
+
+    def _on_version_selection(self) -> None:
+        selected = self.versions.selected_versions()
+        current = self.versions_model.version_at(self.versions.currentIndex().row())
+        shown = current if current in selected else (selected[0] if selected else None)
+        if shown is not None or not self.versions_model.is_loading:
+            self.tabs.set_version(shown)
+        self._update_version_actions()
+
+    def _update_version_actions(self) -> None:
+        selected = self.versions.selected_versions()
+        self.download_action.setEnabled(len(selected) == 1)
+        self.copy_digest_action.setEnabled(len(selected) == 1)
+        self.compare_action.setEnabled(len(selected) == 2)
+
+    def show_version_id(self, version_id: int) -> None:
+        """Select a version anywhere in the store (a click in the lineage graph)."""
+        self.runner.submit(f"Finding version id {version_id}", self.store.get_version_by_id, version_id,
+                           on_success=self._show_version)
+
+    def _show_version(self, version: VersionInfo) -> None:
+        self._pending_version_id = version.id
+        self.sidebar.filter.clear()
+        key = (version.project, version.type, version.name)
+        if self.sidebar.selected_key == key:
+            self._on_versions_loaded()
+        else:
+            self.sidebar.select_key(key)
+
+    # --- actions ----------------------------------------------------------------------------------
+    def download_version(self) -> None:
+        selected = self.versions.selected_versions()
+        if len(selected) == 1:
+            dialog = version_download_dialog(self.store, self.runner, selected[0], self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+            return dialog
+        return None
+
+    def compare_versions(self) -> CompareDialog | None:
+        selected = self.versions.selected_versions()
+        if len(selected) != 2:
+            self.statusBar().showMessage("Select exactly two versions to compare.", 5000)
+            return None
+        dialog = CompareDialog(self.store, self.runner, selected[0], selected[1], self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def copy_digest(self) -> None:
+        selected = self.versions.selected_versions()
+        if len(selected) == 1:
+            QGuiApplication.clipboard().setText(selected[0].digest)
+            self.statusBar().showMessage(f"Copied the digest of {selected[0].qualified_name}.", 3000)
+
+    def choose_store(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open Local Store", self.store.location)
+        if folder:
+            self.storeOpenRequested.emit(folder)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = QSettings().value(RECENT_STORES_KEY) or []
+        for location in recent:
+            action = self.recent_menu.addAction(location)
+            action.triggered.connect(lambda _checked=False, loc=location: self.storeOpenRequested.emit(loc))
+        if not recent:
+            self.recent_menu.addAction("No recent stores").setEnabled(False)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About artifact-gui",
+                          f"<b>artifact-gui {__version__}</b><p>Versioned ML artifacts with the semantics of "
+                          "W&amp;B Artifacts, on a folder or a server.</p>")
+
+    # --- settings ---------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        for splitter in (self.main_splitter, self.right_splitter):
+            state = settings.value(f"window/{splitter.objectName()}")
+            if isinstance(state, QByteArray):
+                splitter.restoreState(state)
+        selection = settings.value("browser/selection")
+        if selection:
+            self.sidebar._selected_key = tuple(selection)
+
+    def save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        for splitter in (self.main_splitter, self.right_splitter):
+            settings.setValue(f"window/{splitter.objectName()}", splitter.saveState())
+        settings.setValue("browser/selection", list(self.sidebar.selected_key))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.poll_timer.stop()
+        self.runner.shutdown()
+        self.tabs.files.cleanup()
+        super().closeEvent(event)
+
+    @property
+    def active_tasks(self) -> list[Task]:
+        return self.runner.active_tasks

@@ -1,14 +1,66 @@
-from artifact_gui.demo import build_demo_store
+"""Start-up, status bar, settings and theme of the main window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
 from artifact_gui.ui import MainWindow
+from artifact_gui.ui.app import WindowManager
+from artifact_gui.ui.main_window import RECENT_STORES_KEY
+from artifact_gui.ui.theme import apply_theme, dark_palette
 
 
-def test_main_window_shows_the_demo_store(qtbot, tmp_path):
-    store = build_demo_store(str(tmp_path / "demo"))
-    window = MainWindow(store)
-    qtbot.addWidget(window)
-    window.show()
-    tree = window.findChild(type(window.collections), "collectionTree")
-    names = {tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())}
-    assert names == {"mnist-demo/mnist-raw", "mnist-demo/mnist-processed", "mnist-demo/mnist-cnn",
-                     "mnist-demo/mnist-cnn-checkpoint", "mnist-demo/eval-report"}
-    assert "15 versions" in window.summary.text()
+def test_status_bar_shows_location_counts_and_size(qtbot, window, demo_store):
+    qtbot.waitUntil(lambda: "versions" in window.counts_label.text(), timeout=5000)
+    assert window.location_label.text() == demo_store.location
+    assert window.counts_label.text().startswith("5 artifacts · 15 versions · ")
+    assert "KiB" in window.counts_label.text()
+    assert demo_store.location in window.windowTitle()
+    assert not window.windowIcon().isNull()
+
+
+def test_geometry_splitters_and_recent_stores_persist(qtbot, demo_store, tmp_path):
+    manager = WindowManager()
+    assert manager.open(demo_store.location)
+    first = manager.window
+    qtbot.addWidget(first)
+    first.resize(720, 520)  # within the offscreen screen (800 x 600)
+    qtbot.waitExposed(first)
+    first.main_splitter.setSizes([233, 467])
+    first.close()
+    assert QSettings().value(RECENT_STORES_KEY) == [demo_store.location]
+    again = MainWindow(demo_store)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert (again.width(), again.height()) == (720, 520)
+    assert abs(again.main_splitter.sizes()[0] - 233) <= 2
+    second = str(tmp_path / "second-store")
+    assert manager.open(second)
+    qtbot.addWidget(manager.window)
+    assert QSettings().value(RECENT_STORES_KEY) == [second, demo_store.location]
+    manager.window._fill_recent_menu()
+    assert [a.text() for a in manager.window.recent_menu.actions()] == [second, demo_store.location]
+    manager.window.close()
+    again.close()
+
+
+def test_opening_something_that_is_not_a_store_says_so(qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append((title, text)))
+    (tmp_path / "file.txt").write_text("not a store")
+    assert not WindowManager().open(str(tmp_path / "file.txt"))
+    assert shown and "not a folder" in shown[0][1]
+
+
+def test_dark_theme_palette(qtbot, window):
+    app = QApplication.instance()
+    original = app.palette()
+    try:
+        apply_theme(app, "dark")
+        assert app.palette().color(QPalette.ColorRole.Window) == dark_palette().color(QPalette.ColorRole.Window)
+        assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    finally:
+        app.setPalette(original)

@@ -1,0 +1,205 @@
+"""The tabs for the selected version: Overview, Files, Lineage, Usage."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import humanize
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..stores.base import RunInfo, Store, VersionInfo
+from .files import FilesTab
+from .lineage import LineageTab
+from .tasks import TaskRunner
+
+
+def format_time(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "—"
+    when = datetime.datetime.fromtimestamp(timestamp)
+    return f"{humanize.naturaltime(when)} ({when:%Y-%m-%d %H:%M:%S})"
+
+
+def fill_json_tree(tree: QTreeWidget, value: Any) -> None:
+    """Show a JSON value as an expandable key/value tree."""
+    tree.clear()
+
+    def add(parent, key: str, item: Any) -> None:
+        if isinstance(item, dict):
+            node = QTreeWidgetItem(parent, [key, f"{{{len(item)}}}"])
+            for k, v in item.items():
+                add(node, str(k), v)
+        elif isinstance(item, list):
+            node = QTreeWidgetItem(parent, [key, f"[{len(item)}]"])
+            for i, v in enumerate(item):
+                add(node, str(i), v)
+        else:
+            QTreeWidgetItem(parent, [key, json.dumps(item, ensure_ascii=False)])
+
+    for key, item in (value or {}).items():
+        add(tree, str(key), item)
+    tree.expandToDepth(0)
+
+
+class OverviewTab(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("overviewTab")
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for name in ("Name", "Type", "Version", "Aliases", "Digest", "Size", "Files", "Created", "Produced by"):
+            label = QLabel(self)
+            label.setObjectName(f"overview{name.replace(' ', '')}")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            self.fields[name] = label
+            if name == "Digest":
+                row = QHBoxLayout()
+                row.addWidget(label, 1)
+                self.copy_digest = QPushButton("Copy", self)
+                self.copy_digest.setObjectName("copyDigest")
+                self.copy_digest.setAccessibleName("Copy digest")
+                self.copy_digest.clicked.connect(self._copy_digest)
+                row.addWidget(self.copy_digest)
+                form.addRow(f"{name}:", row)
+            else:
+                form.addRow(f"{name}:", label)
+        self.description = QPlainTextEdit(self)
+        self.description.setObjectName("overviewDescription")
+        self.description.setReadOnly(True)
+        self.description.setMaximumHeight(70)
+        self.metadata = QTreeWidget(self)
+        self.metadata.setObjectName("overviewMetadata")
+        self.metadata.setAccessibleName("Metadata")
+        self.metadata.setHeaderLabels(["Key", "Value"])
+        self.metadata.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        right = QVBoxLayout()
+        right.addWidget(QLabel("Description:", self))
+        right.addWidget(self.description)
+        right.addWidget(QLabel("Metadata:", self))
+        right.addWidget(self.metadata, 1)
+        layout = QHBoxLayout(self)
+        left = QWidget(self)
+        left.setLayout(form)
+        layout.addWidget(left, 1)
+        layout.addLayout(right, 1)
+
+    def _copy_digest(self) -> None:
+        QGuiApplication.clipboard().setText(self.fields["Digest"].text())
+
+    def set_version(self, version: VersionInfo | None, run: RunInfo | None) -> None:
+        values = {}
+        if version is not None:
+            values = {
+                "Name": f"{version.project}/{version.name}", "Type": version.type, "Version": version.version,
+                "Aliases": ", ".join(version.aliases) or "—", "Digest": version.digest,
+                "Size": f"{humanize.naturalsize(version.size, binary=True)} ({version.size:,} bytes)",
+                "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),
+                "Produced by": f"{run.name} ({run.job_type or 'run'}, {run.state})" if run else "—",
+            }
+        for name, label in self.fields.items():
+            label.setText(values.get(name, ""))
+        self.copy_digest.setEnabled(version is not None)
+        self.description.setPlainText(version.description if version else "")
+        fill_json_tree(self.metadata, version.metadata if version else {})
+
+
+class UsageTab(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("usageTab")
+        self.table = QTreeWidget(self)
+        self.table.setObjectName("usageTable")
+        self.table.setAccessibleName("Runs that produced and used this version")
+        self.table.setRootIsDecorated(False)
+        self.table.setHeaderLabels(["Role", "Run", "Job type", "State", "Started", "Finished"])
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.table)
+
+    def set_runs(self, producer: RunInfo | None, consumers: list[RunInfo]) -> None:
+        self.table.clear()
+        rows = ([("Produced by", producer)] if producer else []) + [("Used by", run) for run in consumers]
+        for role, run in rows:
+            item = QTreeWidgetItem(self.table, [role, run.name, run.job_type or "—", run.state,
+                                                format_time(run.created_at), format_time(run.finished_at)])
+            item.setToolTip(1, f"run id {run.id}\nconfig: {json.dumps(run.config)}")
+        if not rows:
+            QTreeWidgetItem(self.table, ["", "No run produced or used this version."])
+
+
+class VersionTabs(QTabWidget):
+    """Shows one version; loads what each tab needs in the background."""
+
+    versionActivated = Signal(int)
+    statusMessage = Signal(str)
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("versionTabs")
+        self.setAccessibleName("Version details")
+        self.store, self.runner = store, runner
+        self.version: VersionInfo | None = None
+        self.overview = OverviewTab(self)
+        self.files = FilesTab(store, runner, self)
+        self.lineage = LineageTab(store, runner, self)
+        self.usage = UsageTab(self)
+        self.addTab(self.overview, "&Overview")
+        self.addTab(self.files, "&Files")
+        self.addTab(self.lineage, "&Lineage")
+        self.addTab(self.usage, "&Usage")
+        self.files.setObjectName("filesTab")
+        self.lineage.setObjectName("lineageTab")
+        self.lineage.versionActivated.connect(self.versionActivated)
+        self.files.statusMessage.connect(self.statusMessage)
+        self.currentChanged.connect(lambda _index: self._load_current_tab())
+        self._generation = 0
+
+    def set_version(self, version: VersionInfo | None) -> None:
+        self.version = version
+        self._generation += 1
+        generation = self._generation
+        self.overview.set_version(version, None)
+        self.usage.set_runs(None, [])
+        if version is not None:
+            self.runner.submit(f"Loading runs of {version.qualified_name}", self._runs_of, version,
+                               on_success=lambda runs: self._on_runs(generation, *runs))
+        self._load_current_tab()
+
+    def _runs_of(self, version: VersionInfo) -> tuple[RunInfo | None, list[RunInfo]]:
+        producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None
+        return producer, self.store.version_consumers(version.id)
+
+    def _on_runs(self, generation: int, producer: RunInfo | None, consumers: list[RunInfo]) -> None:
+        if generation == self._generation:
+            self.overview.set_version(self.version, producer)
+            self.usage.set_runs(producer, consumers)
+
+    def _load_current_tab(self) -> None:
+        """Files and Lineage load only when shown: both can be large."""
+        current = self.currentWidget()
+        if current is self.files:
+            self.files.set_version(self.version)
+        elif current is self.lineage:
+            self.lineage.set_version(self.version.id if self.version else None)

@@ -1,0 +1,201 @@
+"""Downloading a version, or a selection of its files, with progress and cancel."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+import platformdirs
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.artifact import Artifact, materialise
+from ..core.manifest import ManifestEntry
+from ..stores.base import Store, VersionInfo
+from .progress import RateTracker
+from .tasks import Task, TaskContext, TaskRunner
+
+DOWNLOAD_FOLDER_KEY = "download/folder"
+
+
+def default_download_base() -> str:
+    return QSettings().value(DOWNLOAD_FOLDER_KEY, platformdirs.user_downloads_dir())
+
+
+def version_folder_name(version: VersionInfo) -> str:
+    """`<name>:vN` as W&B names it, with ':' replaced where the platform forbids it."""
+    name = f"{version.name}:{version.version}"
+    return name.replace(":", "-") if sys.platform == "win32" else name
+
+
+def default_version_target(version: VersionInfo) -> str:
+    return os.path.join(default_download_base(), "artifacts", version_folder_name(version))
+
+
+def _download_version(context: TaskContext, store: Store, version: VersionInfo, root: str) -> str:
+    return Artifact._from_version(store, version).download(root, context.progress, context.cancelled)
+
+
+def iter_selection(store: Store, version_id: int, items: list[tuple[str, bool, ManifestEntry | None]]):
+    """(entry, relative destination) for each selected file and every file under each
+    selected folder; destinations keep the selected item's own name."""
+    for path, is_folder, entry in items:
+        parent = path.rpartition("/")[0]
+        strip = len(parent) + 1 if parent else 0
+        if not is_folder:
+            yield entry, path[strip:]
+            continue
+        after = ""
+        while page := store.list_entries(version_id, prefix=path + "/", after=after, limit=2000):
+            for child in page:
+                yield child, child.path[strip:]
+            after = page[-1].path
+
+
+def download_selection(context: TaskContext | None, store: Store, version_id: int,
+                       items: list[tuple[str, bool, ManifestEntry | None]], root: str) -> None:
+    """Materialise the selected files and folders under `root`."""
+    pairs = list(iter_selection(store, version_id, items))
+    materialise(store, pairs, root, sum(entry.size or 0 for entry, _ in pairs),
+                context.progress if context else None, context.cancelled if context else None)
+
+
+class DownloadDialog(QDialog):
+    """Choose a folder, download with a live bytes/speed/ETA line, cancel at any time."""
+
+    downloadFinished = Signal(str)  # the folder
+
+    def __init__(self, store: Store, runner: TaskRunner, title: str, target: str,
+                 job: Callable[[TaskContext, str], object], total_bytes: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("downloadDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(560)
+        self.store, self.runner, self._job = store, runner, job
+        self.task: Task | None = None
+        self.tracker = RateTracker()
+        self.tracker.total = total_bytes
+
+        self.target = QLineEdit(target, self)
+        self.target.setObjectName("downloadTarget")
+        self.target.setAccessibleName("Download folder")
+        browse = QPushButton("Browse…", self)
+        browse.setObjectName("downloadBrowse")
+        browse.clicked.connect(self._on_browse)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("downloadProgress")
+        self.progress.setAccessibleName("Download progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.status = QLabel("Ready to download.", self)
+        self.status.setObjectName("downloadStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(self)
+        self.start_button = self.buttons.addButton("Download", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button.setObjectName("downloadStart")
+        self.open_button = self.buttons.addButton("Open Folder", QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button.setObjectName("downloadOpenFolder")
+        self.open_button.setVisible(False)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setObjectName("downloadCancel")
+        self.start_button.clicked.connect(self.start)
+        self.open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self.target.text())))
+        self.cancel_button.clicked.connect(self._on_cancel)
+
+        row = QHBoxLayout()
+        row.addWidget(self.target, 1)
+        row.addWidget(browse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Download to:", self))
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+
+    def _on_browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Download to", os.path.dirname(self.target.text()))
+        if folder:
+            self.target.setText(folder)
+
+    def start(self) -> None:
+        root = os.path.abspath(os.path.expanduser(self.target.text().strip()))
+        self.target.setText(root)
+        self.target.setEnabled(False)
+        self.start_button.setEnabled(False)
+        self.status.setText("Starting…")
+        self.task = self.runner.submit(f"Downloading to {root}", self._job, root, kind="read",
+                                       wants_context=True, on_error=self._on_failed)
+        self.task.progressed.connect(self._on_progress)
+        self.task.succeeded.connect(lambda _result: self._on_succeeded(root))
+        self.task.cancelled.connect(self._on_cancelled)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.tracker.update(done, total)
+        self.progress.setValue(int(1000 * done / total) if total else 1000)
+        self.status.setText(self.tracker.describe())
+
+    def _on_succeeded(self, root: str) -> None:
+        self.progress.setValue(1000)
+        self.tracker.update(self.tracker.total, self.tracker.total)
+        self.status.setText(f"Downloaded and verified {self.tracker.describe().split(',')[0]} into {root}.")
+        self._finish()
+        self.open_button.setVisible(True)
+        self.downloadFinished.emit(root)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.status.setText(f"Download failed: {error}\nNothing was left half-written; "
+                            "files already complete were kept. Fix the cause and download again.")
+        self.status.setProperty("error", True)
+        self._finish()
+
+    def _on_cancelled(self) -> None:
+        self.status.setText("Cancelled. Files already complete were kept; no partial file was left.")
+        self._finish()
+
+    def _finish(self) -> None:
+        self.cancel_button.setText("Close")
+        self.start_button.setText("Download Again")
+        self.start_button.setEnabled(True)
+        self.target.setEnabled(True)
+
+    def _on_cancel(self) -> None:
+        if self.task is not None and self.task.is_running:
+            self.task.cancel()
+            self.status.setText("Cancelling…")
+        else:
+            self.reject()
+
+    def closeEvent(self, event) -> None:
+        if self.task is not None and self.task.is_running:
+            self.task.cancel()
+        super().closeEvent(event)
+
+
+def version_download_dialog(store: Store, runner: TaskRunner, version: VersionInfo, parent=None) -> DownloadDialog:
+    return DownloadDialog(
+        store, runner, f"Download {version.qualified_name}", default_version_target(version),
+        lambda context, root: _download_version(context, store, version, root), version.size, parent)
+
+
+def selection_download_dialog(store: Store, runner: TaskRunner, version: VersionInfo,
+                              items: list[tuple[str, bool, ManifestEntry | None]], parent=None) -> DownloadDialog:
+    known = sum((e.size or 0) for _, folder, e in items if not folder)
+    dialog = DownloadDialog(
+        store, runner, f"Download {len(items)} selected from {version.qualified_name}",
+        default_version_target(version),
+        lambda context, root: download_selection(context, store, version.id, items, root), known, parent)
+    return dialog

@@ -1,0 +1,292 @@
+"""The Files tab: the manifest as a lazy tree, a preview pane, download and drag-out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+
+import humanize
+from PySide6.QtCore import QMimeData, QModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDrag, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.manifest import ManifestEntry
+from ..core.refs import open_reference
+from ..stores.base import Store, VersionInfo
+from .download import download_selection, selection_download_dialog
+from .models.file_tree import ENTRY_ROLE, IS_FOLDER_ROLE, PATH_ROLE, FileTreeModel
+from .tasks import TaskRunner
+
+TEXT_PREVIEW_BYTES = 256 * 1024
+IMAGE_PREVIEW_BYTES = 32 * 1024 * 1024
+CSV_PREVIEW_ROWS = 100
+DRAG_PREPARE_LIMIT = 512 * 1024 * 1024  # larger selections: use "Download selected…"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+TEXT_SUFFIXES = (".txt", ".md", ".json", ".csv", ".tsv", ".yaml", ".yml", ".py", ".log", ".cfg",
+                 ".ini", ".toml", ".xml", ".html", ".sh", ".jsonl")
+
+
+def read_prefix(store: Store, entry: ManifestEntry, limit: int) -> bytes:
+    """Up to `limit` bytes of an entry's content (from the store, or where a reference points)."""
+    stream = open_reference(entry) if entry.ref else store.open_blob(entry.digest)
+    with stream:
+        return stream.read(limit)
+
+
+class Preview(QStackedWidget):
+    """Shows text, pretty JSON, the first rows of a CSV, or an image."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("filePreview")
+        self.setAccessibleName("File preview")
+        self.message = QLabel("Select a file to preview it.", self)
+        self.message.setObjectName("previewMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("previewText")
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.table = QTableWidget(self)
+        self.table.setObjectName("previewTable")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.image = QLabel(self)
+        self.image.setObjectName("previewImage")
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.image)
+        scroll.setWidgetResizable(True)
+        for widget in (self.message, self.text, self.table, scroll):
+            self.addWidget(widget)
+        self._scroll = scroll
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.setCurrentWidget(self.message)
+
+    def show_content(self, path: str, data: bytes, truncated: bool) -> None:
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix in IMAGE_SUFFIXES:
+            image = QImage.fromData(data)
+            if image.isNull():
+                return self.show_message(f"{path}: not a readable image.")
+            self.image.setPixmap(QPixmap.fromImage(image))
+            self.image.setToolTip(f"{image.width()} × {image.height()} pixels")
+            return self.setCurrentWidget(self._scroll)
+        if b"\x00" in data[:8192] and suffix not in TEXT_SUFFIXES:
+            return self.show_message(f"{path}: binary content, no preview.")
+        text = data.decode("utf-8", errors="replace")
+        if suffix in (".csv", ".tsv"):
+            return self._show_table(text, "\t" if suffix == ".tsv" else ",")
+        if suffix == ".json" and not truncated:
+            try:
+                text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            except ValueError:
+                pass  # show it as it is
+        if truncated:
+            text += f"\n\n… (first {humanize.naturalsize(len(data), binary=True)} shown)"
+        self.text.setPlainText(text)
+        self.setCurrentWidget(self.text)
+
+    def _show_table(self, text: str, delimiter: str) -> None:
+        rows = []
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > CSV_PREVIEW_ROWS:
+                break
+        header, body = (rows[0], rows[1:]) if rows else ([], [])
+        self.table.clear()
+        self.table.setColumnCount(max((len(r) for r in rows), default=0))
+        self.table.setRowCount(len(body))
+        self.table.setHorizontalHeaderLabels(header)
+        for r, row in enumerate(body):
+            for c, value in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        self.setCurrentWidget(self.table)
+
+
+class FileTreeView(QTreeView):
+    """Drags selected files and folders out as file URLs, from copies prepared in the
+    background as soon as they are selected (a drag cannot wait for a store)."""
+
+    dragRefused = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("fileTree")
+        self.setAccessibleName("Files of the version")
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.prepared_urls: list[QUrl] | None = None
+        self.preparing = False
+
+    def startDrag(self, supported_actions) -> None:
+        if not self.prepared_urls:
+            self.dragRefused.emit("Still preparing the selection for dragging; try again in a moment."
+                                  if self.preparing else
+                                  "This selection is too large to drag; use Download Selected… instead.")
+            return
+        mime = QMimeData()
+        mime.setUrls(self.prepared_urls)
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+class FilesTab(QWidget):
+    statusMessage = Signal(str)
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store, self.runner = store, runner
+        self.version: VersionInfo | None = None
+        self.model = FileTreeModel(store, runner, self)
+        self.tree = FileTreeView(self)
+        self.tree.setModel(self.model)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.resizeSection(0, 260)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(2, 210)
+        self.tree.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.tree.dragRefused.connect(self.statusMessage)
+        self.preview = Preview(self)
+
+        self.download_button = QPushButton("Download Selected…", self)
+        self.download_button.setObjectName("downloadSelected")
+        self.download_button.setEnabled(False)
+        self.download_button.clicked.connect(self.download_selected)
+        self.download_action = QAction("Download Selected…", self)
+        self.download_action.setObjectName("downloadSelectedAction")
+        self.download_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.download_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.download_action.setEnabled(False)
+        self.download_action.triggered.connect(self.download_selected)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.tree.addAction(self.download_action)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("filesSummary")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("filesSplitter")
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.preview)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.download_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+        self.splitter = splitter
+        self._drag_dir: tempfile.TemporaryDirectory | None = None
+        self._drag_generation = 0
+
+    def set_version(self, version: VersionInfo | None) -> None:
+        same = version is not None and self.version is not None and version.id == self.version.id
+        self.version = version
+        if same:
+            return
+        self.model.set_version(version.id if version else None)
+        self.preview.show_message("Select a file to preview it.")
+        self.summary.setText(f"{version.file_count:,} files, {humanize.naturalsize(version.size, binary=True)}"
+                             if version else "")
+
+    # --- selection, preview, drag preparation -------------------------------------------
+    def selected_items(self) -> list[tuple[str, bool, ManifestEntry | None]]:
+        """(path, is_folder, entry) of the selected rows, without rows inside selected folders."""
+        rows = [i for i in self.tree.selectionModel().selectedRows(0)]
+        items = [(i.data(PATH_ROLE), bool(i.data(IS_FOLDER_ROLE)), i.data(ENTRY_ROLE)) for i in rows]
+        folders = [path for path, is_folder, _ in items if is_folder]
+        return [item for item in items if not any(item[0].startswith(f + "/") for f in folders)]
+
+    def _on_selection_changed(self) -> None:
+        items = self.selected_items()
+        self.download_button.setEnabled(bool(items))
+        self.download_action.setEnabled(bool(items))
+        self._prepare_drag(items)
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        entry: ManifestEntry | None = current.data(ENTRY_ROLE)
+        path = current.data(PATH_ROLE) or ""
+        if entry is None:
+            self.preview.show_message(f"{path}/" if path else "Select a file to preview it.")
+            return
+        image = os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES
+        limit = IMAGE_PREVIEW_BYTES if image else TEXT_PREVIEW_BYTES
+        if image and (entry.size or 0) > limit:
+            self.preview.show_message(f"{path}: too large to preview ({humanize.naturalsize(entry.size, binary=True)}).")
+            return
+        self.preview.show_message(f"Loading {path}…")
+        task = self.runner.submit(f"Previewing {path}", read_prefix, self.store, entry, limit + 1,
+                                  on_error=lambda error: self.preview.show_message(f"Cannot preview {path}: {error}"))
+        task.succeeded.connect(lambda data: self._show_preview(current, path, data, limit))
+
+    def _show_preview(self, index: QModelIndex, path: str, data: bytes, limit: int) -> None:
+        if self.tree.currentIndex().data(PATH_ROLE) == path:
+            self.preview.show_content(path, data[:limit], truncated=len(data) > limit)
+
+    def _prepare_drag(self, items: list[tuple[str, bool, ManifestEntry | None]]) -> None:
+        self._drag_generation += 1
+        generation = self._drag_generation
+        self.tree.prepared_urls = None
+        self.tree.preparing = False
+        if not items or self.version is None:
+            return
+        known = sum(e.size or 0 for _, folder, e in items if not folder)
+        if known > DRAG_PREPARE_LIMIT:
+            return
+        if self._drag_dir is not None:
+            self._drag_dir.cleanup()
+        self._drag_dir = tempfile.TemporaryDirectory(prefix="artifact-gui-drag-")
+        root = self._drag_dir.name
+        self.tree.preparing = True
+        version_id = self.version.id
+
+        def prepare() -> list[str]:
+            download_selection(None, self.store, version_id, items, root)
+            return [os.path.join(root, path.rpartition("/")[2]) for path, _, _ in items]
+
+        def done(paths: list[str]) -> None:
+            if generation == self._drag_generation:
+                self.tree.preparing = False
+                self.tree.prepared_urls = [QUrl.fromLocalFile(p) for p in paths]
+
+        self.runner.submit(f"Preparing {len(items)} selected for dragging", prepare, on_success=done)
+
+    def download_selected(self) -> None:
+        items = self.selected_items()
+        if items and self.version is not None:
+            dialog = selection_download_dialog(self.store, self.runner, self.version, items, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.show()
+
+    def cleanup(self) -> None:
+        if self._drag_dir is not None:
+            shutil.rmtree(self._drag_dir.name, ignore_errors=True)

@@ -1,0 +1,119 @@
+"""The versions table, with aliases drawn as chips."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from ..stores.base import LATEST, VersionInfo
+from .models.version_table import ALIASES_COLUMN, ALIASES_ROLE, VersionTableModel
+
+CHIP_PADDING = 6
+CHIP_SPACING = 4
+# Distinct hues that read on light and dark palettes alike.
+LATEST_COLOR = QColor("#2e7d32")
+ALIAS_COLOR = QColor("#1565c0")
+
+
+class AliasChipDelegate(QStyledItemDelegate):
+    """Paints each alias as a rounded chip; `latest` in its own colour."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        self.initStyleOption(option, index)
+        option.text = ""
+        style = option.widget.style() if option.widget else None
+        if style:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        aliases = index.data(ALIASES_ROLE) or ()
+        metrics = QFontMetrics(option.font)
+        height = metrics.height() + 2
+        x = option.rect.x() + CHIP_SPACING
+        y = option.rect.y() + (option.rect.height() - height) // 2
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for alias in aliases:
+            width = metrics.horizontalAdvance(alias) + 2 * CHIP_PADDING
+            if x + width > option.rect.right():
+                painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+                painter.drawText(QRect(x, y, 20, height), Qt.AlignmentFlag.AlignVCenter, "…")
+                break
+            color = LATEST_COLOR if alias == LATEST else ALIAS_COLOR
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            chip = QRect(x, y, width, height)
+            painter.drawRoundedRect(chip, height / 2, height / 2)
+            painter.setPen(QColor("white"))
+            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, alias)
+            x += width + CHIP_SPACING
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        metrics = QFontMetrics(option.font)
+        aliases = index.data(ALIASES_ROLE) or ()
+        width = sum(metrics.horizontalAdvance(a) + 2 * CHIP_PADDING + CHIP_SPACING for a in aliases) + CHIP_SPACING
+        return QSize(max(width, 60), metrics.height() + 8)
+
+
+class VersionTableView(QTableView):
+    def __init__(self, model: VersionTableModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("versionTable")
+        self.setAccessibleName("Versions")
+        self.setModel(model)
+        self.setItemDelegateForColumn(ALIASES_COLUMN, AliasChipDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSortingEnabled(True)
+        self.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(QFontMetrics(self.font()).height() + 10)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((70, 220, 130, 90, 70, 90)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        model.reloaded.connect(self._restore_selection)
+        self._remembered: list[int] = []
+        self.selectionModel().selectionChanged.connect(self._remember_selection)
+
+    def selected_versions(self) -> list[VersionInfo]:
+        model: VersionTableModel = self.model()
+        rows = sorted({index.row() for index in self.selectionModel().selectedRows()})
+        return [v for v in (model.version_at(r) for r in rows) if v is not None]
+
+    def select_version_id(self, version_id: int) -> bool:
+        row = self.model().row_of(version_id)
+        if row < 0:
+            return False
+        self.selectRow(row)
+        self.scrollTo(self.model().index(row, 0))
+        return True
+
+    def _remember_selection(self) -> None:
+        if not self.model().is_loading:
+            self._remembered = [v.id for v in self.selected_versions()]
+
+    def _restore_selection(self) -> None:
+        model: VersionTableModel = self.model()
+        remembered = list(self._remembered)
+        for version_id in remembered:
+            row = model.row_of(version_id)
+            if row >= 0:
+                flags = self.selectionModel().SelectionFlag
+                self.selectionModel().select(model.index(row, 0), flags.Select | flags.Rows)
+                if version_id == remembered[0]:
+                    self.selectionModel().setCurrentIndex(model.index(row, 0), flags.NoUpdate)

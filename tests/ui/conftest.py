@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+import artifact_gui as ag
+from artifact_gui.demo import build_demo_store
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path):
+    """QSettings of each test live in its own folder, never the user's."""
+    QCoreApplication.setOrganizationName("artifact-gui-tests")
+    QCoreApplication.setApplicationName("artifact-gui-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings().clear()
+    yield
+
+
+@pytest.fixture
+def demo_store(tmp_path):
+    store = build_demo_store(str(tmp_path / "demo"))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def window(qtbot, demo_store):
+    from artifact_gui.ui import MainWindow
+
+    window = MainWindow(demo_store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.sidebar.model.rowCount() > 0, timeout=10000)
+    yield window
+    window.close()
+
+
+def wait_idle(qtbot, window, timeout=10000):
+    qtbot.waitUntil(lambda: not window.runner.active_tasks, timeout=timeout)
+
+
+def select_artifact(qtbot, window, project, type_, name):
+    qtbot.waitUntil(lambda: window.sidebar.select_key((project, type_, name)), timeout=10000)
+    qtbot.waitUntil(lambda: window.versions_model.rowCount() > 0, timeout=10000)
+    wait_idle(qtbot, window)
+
+
+def log_versions(store, name, count, project="proj", type_="dataset", aliases_for=None):
+    with ag.init(project, store=store) as run:
+        for i in range(count):
+            artifact = ag.Artifact(name, type_)
+            with artifact.new_file("value.txt") as f:
+                f.write(str(i))
+            run.log_artifact(artifact, aliases=(aliases_for or {}).get(i, []))
+    return run

@@ -306,20 +306,22 @@ class LocalStore(Store):
         return [row[0] for row in rows]
 
     def list_collections(self, project: str | None = None, type: str | None = None) -> list[CollectionInfo]:
-        clauses, params = [], []
+        clauses, params = ["1"], []
         if project is not None:
             clauses.append("p.name = ?")
             params.append(project)
         if type is not None:
             clauses.append("c.type = ?")
             params.append(type)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._collections(" AND ".join(clauses), params)
+
+    def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
         rows = self._db().execute(
             "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
             " (SELECT COUNT(*) FROM versions v WHERE v.collection_id = c.id)"
-            f" FROM collections c JOIN projects p ON p.id = c.project_id {where}"
+            f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
             " ORDER BY p.name, c.type, c.name",
-            params,
+            tuple(params),
         )
         return [
             CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
@@ -329,7 +331,7 @@ class LocalStore(Store):
 
     def get_collection(self, project: str, name: str) -> CollectionInfo:
         collection_id, _ = self._collection_row(project, name)
-        return next(c for c in self.list_collections(project) if c.id == collection_id)
+        return self._collections("c.id = ?", (collection_id,))[0]
 
     def _versions(self, where: str, params: Iterable[Any], suffix: str = "") -> list[VersionInfo]:
         connection = self._db()

@@ -39,6 +39,7 @@ from .tasks import TaskRunner
 TEXT_PREVIEW_BYTES = 256 * 1024
 IMAGE_PREVIEW_BYTES = 32 * 1024 * 1024
 CSV_PREVIEW_ROWS = 100
+SMALL_IMAGE_TARGET = 224  # pixels the longer side of a tiny image is scaled towards
 DRAG_PREPARE_LIMIT = 512 * 1024 * 1024  # larger selections: use "Download selected…"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 TEXT_SUFFIXES = (".txt", ".md", ".json", ".csv", ".tsv", ".yaml", ".yml", ".py", ".log", ".cfg",
@@ -90,8 +91,13 @@ class Preview(QStackedWidget):
             image = QImage.fromData(data)
             if image.isNull():
                 return self.show_message(f"{path}: not a readable image.")
-            self.image.setPixmap(QPixmap.fromImage(image))
-            self.image.setToolTip(f"{image.width()} × {image.height()} pixels")
+            pixmap = QPixmap.fromImage(image)
+            factor = max(1, SMALL_IMAGE_TARGET // max(image.width(), image.height(), 1))
+            if factor > 1:  # blow tiny images (a 28 px digit) up to be seen, pixels kept sharp
+                pixmap = pixmap.scaled(image.width() * factor, image.height() * factor,
+                                       Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+            self.image.setPixmap(pixmap)
+            self.image.setToolTip(f"{image.width()} × {image.height()} pixels" + (f", shown {factor}×" if factor > 1 else ""))
             return self.setCurrentWidget(self._scroll)
         if b"\x00" in data[:8192] and suffix not in TEXT_SUFFIXES:
             return self.show_message(f"{path}: binary content, no preview.")

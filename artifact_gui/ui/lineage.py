@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from grandalf.graphs import Edge, Graph, Vertex
+from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QPolygonF
@@ -32,8 +32,8 @@ from .tasks import TaskRunner
 
 CLUSTER_AFTER = 5
 NODE_WIDTH, NODE_HEIGHT = 210, 44
-MIN_FIT_SCALE = 0.6  # below this labels stop being legible: scroll instead
-LAYER_GAP, ROW_GAP = 90, 18
+MIN_FIT_SCALE = 0.85  # below this labels stop being legible: scroll instead
+LAYER_GAP, ROW_GAP = 56, 18
 RUN_COLOR = QColor("#6a1b9a")
 VERSION_COLOR = QColor("#1565c0")
 CLUSTER_COLOR = QColor("#757575")
@@ -105,7 +105,9 @@ def _detail(node: LineageNode) -> str:
 
 
 def layout(nodes: list[DisplayNode], edges: list[tuple[str, str]]) -> dict[str, QPointF]:
-    """Top-left corner of each node, layers left to right, no overlaps."""
+    """Top-left corner of each node, layers left to right, no overlaps. The graph is
+    connected (everything shown is reachable from the centre), so it is laid out as one
+    grandalf graph_core: grandalf's Graph() would look for components, in quadratic time."""
     vertices = {node.key: Vertex(node.key) for node in nodes}
 
     class _View:  # grandalf's sizes, in its top-to-bottom frame (so w and h swap)
@@ -113,22 +115,28 @@ def layout(nodes: list[DisplayNode], edges: list[tuple[str, str]]) -> dict[str, 
 
     for vertex in vertices.values():
         vertex.view = _View()
-    graph = Graph(list(vertices.values()), [Edge(vertices[s], vertices[t]) for s, t in edges])
-    positions: dict[str, QPointF] = {}
-    offset_y = 0.0
-    for component in graph.C:
-        sugiyama = SugiyamaLayout(component)
-        sugiyama.yspace = LAYER_GAP
-        sugiyama.xspace = ROW_GAP
-        sugiyama.init_all()
-        sugiyama.draw(N=1)
-        xs = [v.view.xy[0] for v in component.sV]
-        top = min(xs)
-        for vertex in component.sV:
-            x_grandalf, y_grandalf = vertex.view.xy
-            positions[vertex.data] = QPointF(y_grandalf, x_grandalf - top + offset_y)
-        offset_y += max(xs) - top + NODE_HEIGHT + 3 * ROW_GAP
-    return positions
+    component = graph_core(list(vertices.values()), [Edge(vertices[s], vertices[t]) for s, t in edges])
+    sugiyama = SugiyamaLayout(component)
+    sugiyama.yspace = LAYER_GAP
+    sugiyama.xspace = ROW_GAP
+    sugiyama.init_all()
+    sugiyama.draw(N=1)
+    top = min(v.view.xy[0] for v in component.sV)
+    return {v.data: QPointF(v.view.xy[1], v.view.xy[0] - top) for v in component.sV}
+
+
+def lay_out_lineage(graph: LineageGraph, centre_key: str, expanded: set[str]) -> "LaidOutGraph":
+    """Everything a scene needs, computed off the UI thread."""
+    nodes, edges = visible_graph(graph, centre_key, expanded)
+    return LaidOutGraph(nodes, edges, layout(nodes, edges), centre_key)
+
+
+@dataclass(frozen=True)
+class LaidOutGraph:
+    nodes: list[DisplayNode]
+    edges: list[tuple[str, str]]
+    positions: dict[str, QPointF]
+    centre_key: str
 
 
 class NodeItem(QGraphicsItem):
@@ -145,6 +153,8 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         palette = widget.palette() if widget else QPalette()
         color = {"run": RUN_COLOR, "version": VERSION_COLOR}.get(self.node.kind, CLUSTER_COLOR)
+        if palette.color(QPalette.ColorRole.Base).lightness() < 128:
+            color = color.lighter(170)  # keep the accents readable on a dark palette
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setBrush(QBrush(palette.color(QPalette.ColorRole.Base)))
@@ -186,20 +196,20 @@ class LineageScene(QGraphicsScene):
         super().__init__(parent)
         self.items_by_key: dict[str, NodeItem] = {}
 
-    def show_graph(self, nodes: list[DisplayNode], edges: list[tuple[str, str]], centre_key: str) -> None:
+    def show_graph(self, laid_out: LaidOutGraph) -> None:
         self.clear()
         self.items_by_key = {}
-        positions = layout(nodes, edges)
+        positions = laid_out.positions
         edge_pen = QPen(QColor("#9e9e9e"), 1.4)
-        for source, target in edges:
+        for source, target in laid_out.edges:
             start = positions[source] + QPointF(NODE_WIDTH, NODE_HEIGHT / 2)
             end = positions[target] + QPointF(0, NODE_HEIGHT / 2)
             item = QGraphicsPathItem(_edge_path(start, end))
             item.setPen(edge_pen)
             item.setZValue(-1)
             self.addItem(item)
-        for node in nodes:
-            item = NodeItem(node, node.key == centre_key)
+        for node in laid_out.nodes:
+            item = NodeItem(node, node.key == laid_out.centre_key)
             item.setPos(positions[node.key])
             self.addItem(item)
             self.items_by_key[node.key] = item
@@ -294,35 +304,45 @@ class LineageTab(QWidget):
         self._generation += 1
         generation = self._generation
         self.scene.clear()
+        self.scene.items_by_key = {}
         if self.version_id is None:
             self.summary.setText("")
             return
-        hops = self.hops.value()
+        hops, version_id = self.hops.value(), self.version_id
         self.summary.setText("Loading lineage…")
-        self.runner.submit(f"Loading the lineage of version id {self.version_id}", self.store.lineage,
-                           self.version_id, hops, hops,
-                           on_success=lambda graph: self._on_loaded(generation, graph))
 
-    def _on_loaded(self, generation: int, graph: LineageGraph) -> None:
+        def load() -> tuple[LineageGraph, LaidOutGraph]:
+            graph = self.store.lineage(version_id, hops, hops)
+            return graph, lay_out_lineage(graph, f"version:{version_id}", set())
+
+        self.runner.submit(f"Loading the lineage of version id {version_id}", load,
+                           on_success=lambda result: self._on_loaded(generation, *result))
+
+    def _on_loaded(self, generation: int, graph: LineageGraph, laid_out: LaidOutGraph) -> None:
         if generation == self._generation:
             self.graph = graph
-            self.render_graph()
+            self._show(laid_out)
             self.fit()
+
+    def _show(self, laid_out: LaidOutGraph) -> None:
+        self.scene.show_graph(laid_out)
+        runs = sum(1 for n in self.graph.nodes if n.kind == "run")
+        self.summary.setText(f"{len(self.graph.nodes) - runs} versions, {runs} runs")
+
+    def expand_cluster(self, key: str) -> None:
+        """Show the members of a cluster node, laid out again in the background."""
+        self.expanded.add(key)
+        generation = self._generation
+        self.runner.submit("Expanding the lineage", lay_out_lineage, self.graph, f"version:{self.version_id}",
+                           set(self.expanded),
+                           on_success=lambda laid_out: self._show(laid_out) if generation == self._generation else None)
 
     def fit(self) -> None:
         self.view.fit(self.scene.items_by_key.get(f"version:{self.version_id}"))
 
-    def render_graph(self) -> None:
-        centre = f"version:{self.version_id}"
-        nodes, edges = visible_graph(self.graph, centre, self.expanded)
-        self.scene.show_graph(nodes, edges, centre)
-        runs = sum(1 for n in self.graph.nodes if n.kind == "run")
-        self.summary.setText(f"{len(self.graph.nodes) - runs} versions, {runs} runs")
-
     def _on_node_clicked(self, node: DisplayNode) -> None:
         if node.kind == "cluster":
-            self.expanded.add(node.key)
-            self.render_graph()
+            self.expand_cluster(node.key)
         elif node.kind == "version":
             version_id = int(node.key.split(":", 1)[1])
             if version_id != self.version_id:

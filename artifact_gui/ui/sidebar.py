@@ -63,13 +63,8 @@ class CollectionSidebar(QWidget):
             self.select_key(self._selected_key)
 
     def _expanded_keys(self) -> list[NodeKey]:
-        keys = []
-        for collection in self.model.collections:
-            for key in ((collection.project,), (collection.project, collection.type)):
-                index = self.proxy.mapFromSource(self.model.index_for_key(key))
-                if index.isValid() and self.tree.isExpanded(index) and key not in keys:
-                    keys.append(key)
-        return keys
+        return [key for key in self.model.group_keys()
+                if self.tree.isExpanded(self.proxy.mapFromSource(self.model.index_for_key(key)))]
 
     def select_key(self, key: NodeKey) -> bool:
         source = self.model.index_for_key(tuple(key))

@@ -88,7 +88,8 @@ def test_files_tab_lazy_tree_and_previews(qtbot, window):
     assert files.preview.table.horizontalHeaderItem(0).text() == "id"
     assert files.preview.table.rowCount() == 100
     preview(model.index(0, 0, images))
-    assert files.preview.image.pixmap().width() == 28
+    assert files.preview.image.pixmap().width() == 28 * 8  # a 28 px digit, blown up to be seen
+    assert "28 × 28" in files.preview.image.toolTip()
 
 
 def test_download_selected_files_and_folders(qtbot, window, tmp_path):
@@ -165,7 +166,7 @@ def test_lineage_clusters_many_siblings_until_clicked(qtbot, local_store):
     # the input's producer, the input, the fan-out run, five outputs and the cluster
     assert len(lineage.scene.items_by_key) == 1 + 1 + 1 + 5 + 1
     lineage.scene.nodeClicked.emit(clusters[0].node)
-    assert len(lineage.scene.items_by_key) == 1 + 1 + 1 + 8
+    qtbot.waitUntil(lambda: len(lineage.scene.items_by_key) == 1 + 1 + 1 + 8, timeout=5000)
     window.close()
 
 

@@ -25,42 +25,35 @@ class _Node:
     key: NodeKey
     label: str
     parent: "_Node | None"
+    row: int = 0  # position among the parent's children, kept so parent() is O(1)
     children: list["_Node"] = field(default_factory=list)
     collection: CollectionInfo | None = None
-
-    @property
-    def version_count(self) -> int:
-        if self.collection is not None:
-            return self.collection.version_count
-        return sum(child.version_count for child in self.children)
-
-    @property
-    def artifact_count(self) -> int:
-        if self.collection is not None:
-            return 1
-        return sum(child.artifact_count for child in self.children)
-
-    def row(self) -> int:
-        return self.parent.children.index(self) if self.parent else 0
+    version_count: int = 0
+    artifact_count: int = 0
 
 
-def _build(collections: list[CollectionInfo]) -> _Node:
+def _build(collections: list[CollectionInfo]) -> tuple[_Node, dict[NodeKey, _Node]]:
     root = _Node((), "", None)
     index: dict[NodeKey, _Node] = {(): root}
+
+    def child(parent: _Node, key: NodeKey, label: str, collection: CollectionInfo | None = None) -> _Node:
+        node = _Node(key, label, parent, row=len(parent.children), collection=collection)
+        parent.children.append(node)
+        index[key] = node
+        return node
+
     for collection in sorted(collections, key=lambda c: (c.project, c.type, c.name)):
-        parent = root
-        for key, label in (((collection.project,), collection.project),
-                           ((collection.project, collection.type), collection.type)):
-            node = index.get(key)
-            if node is None:
-                node = index[key] = _Node(key, label, parent)
-                parent.children.append(node)
-            parent = node
-        leaf_key = (collection.project, collection.type, collection.name)
-        leaf = _Node(leaf_key, collection.name, parent, collection=collection)
-        parent.children.append(leaf)
-        index[leaf_key] = leaf
-    return root
+        project_key = (collection.project,)
+        type_key = (collection.project, collection.type)
+        project = index.get(project_key) or child(root, project_key, collection.project)
+        type_node = index.get(type_key) or child(project, type_key, collection.type)
+        child(type_node, (*type_key, collection.name), collection.name, collection)
+        for node in (project, type_node):
+            node.version_count += collection.version_count
+            node.artifact_count += 1
+        leaf = type_node.children[-1]
+        leaf.version_count, leaf.artifact_count = collection.version_count, 1
+    return root, index
 
 
 class CollectionTreeModel(QAbstractItemModel):
@@ -69,6 +62,7 @@ class CollectionTreeModel(QAbstractItemModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._root = _Node((), "", None)
+        self._by_key: dict[NodeKey, _Node] = {(): self._root}
         self._collections: list[CollectionInfo] = []
 
     # --- loading -------------------------------------------------------------------------
@@ -77,17 +71,18 @@ class CollectionTreeModel(QAbstractItemModel):
             return
         self.beginResetModel()
         self._collections = list(collections)
-        self._root = _build(self._collections)
+        self._root, self._by_key = _build(self._collections)
         self.endResetModel()
 
     def index_for_key(self, key: NodeKey) -> QModelIndex:
-        node, index = self._root, QModelIndex()
-        for depth in range(1, len(key) + 1):
-            match = next((c for c in node.children if c.key == key[:depth]), None)
-            if match is None:
-                return QModelIndex()
-            node, index = match, self.index(match.row(), 0, index)
-        return index
+        node = self._by_key.get(tuple(key))
+        if node is None or node is self._root:
+            return QModelIndex()
+        return self.createIndex(node.row, 0, node)
+
+    def group_keys(self) -> list[NodeKey]:
+        """Keys of the project and type nodes (the ones a view can expand)."""
+        return [key for key in self._by_key if 0 < len(key) < 3]
 
     def collection_at(self, index: QModelIndex) -> CollectionInfo | None:
         return self._node(index).collection if index.isValid() else None
@@ -112,7 +107,7 @@ class CollectionTreeModel(QAbstractItemModel):
         parent = self._node(index).parent
         if parent is None or parent is self._root:
             return QModelIndex()
-        return self.createIndex(parent.row(), 0, parent)
+        return self.createIndex(parent.row, 0, parent)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         if parent.isValid() and parent.column() != 0:

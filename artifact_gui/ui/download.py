@@ -45,6 +45,23 @@ def default_version_target(version: VersionInfo) -> str:
     return os.path.join(default_download_base(), "artifacts", version_folder_name(version))
 
 
+def usable_folder(path: str) -> str:
+    """`path`, or the same with ':' replaced by '-' where the file system refuses ':' (FAT,
+    SMB shares); a folder that cannot be made at all is left for the download to report."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        return path
+    except OSError:
+        if ":" not in os.path.basename(path):
+            return path
+        fallback = os.path.join(os.path.dirname(path), os.path.basename(path).replace(":", "-"))
+        try:
+            os.makedirs(fallback, exist_ok=True)
+            return fallback
+        except OSError:
+            return path
+
+
 def _download_version(context: TaskContext, store: Store, version: VersionInfo, root: str) -> str:
     return Artifact._from_version(store, version).download(root, context.progress, context.cancelled)
 
@@ -132,7 +149,7 @@ class DownloadDialog(QDialog):
             self.target.setText(folder)
 
     def start(self) -> None:
-        root = os.path.abspath(os.path.expanduser(self.target.text().strip()))
+        root = usable_folder(os.path.abspath(os.path.expanduser(self.target.text().strip())))
         self.target.setText(root)
         self.target.setEnabled(False)
         self.start_button.setEnabled(False)

@@ -258,3 +258,21 @@ def test_menus_and_accessible_names(window):
     for name in ("collectionTree", "versionTable", "versionTabs", "fileTree", "lineageView", "collectionFilter"):
         widget = window.findChild(QWidget, name)
         assert widget is not None and widget.accessibleName(), name
+
+
+def test_lineage_zooms_with_the_wheel_and_fits(qtbot, window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    window.tabs.setCurrentWidget(window.tabs.lineage)
+    lineage = window.tabs.lineage
+    qtbot.waitUntil(lambda: len(lineage.scene.items_by_key) > 1, timeout=5000)
+    before = lineage.view.transform().m11()
+    centre = QPointF(lineage.view.viewport().rect().center())
+    event = QWheelEvent(centre, lineage.view.mapToGlobal(centre.toPoint()), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    lineage.view.wheelEvent(event)
+    assert lineage.view.transform().m11() > before
+    lineage.fit()
+    assert lineage.view.transform().m11() <= 1.0

@@ -142,8 +142,34 @@ def cmd_cleanup(args: argparse.Namespace) -> None:
     plan = store.plan_cleanup(criteria)
     print_plan(plan)
     if args.yes:
-        result = store.apply_cleanup(plan)
-        print(f"deleted {result.versions_deleted} versions, freed {_size(result.bytes_freed)}")
+        result = store.apply_cleanup(plan, trash=args.trash)
+        if args.trash:
+            print(f"moved {result.versions_deleted} versions to the trash; 'artifact-gui trash empty' frees"
+                  f" {_size(plan.bytes_freed)}, 'artifact-gui trash restore REF' brings one back")
+        else:
+            print(f"deleted {result.versions_deleted} versions, freed {_size(result.bytes_freed)}")
+
+
+def cmd_trash(args: argparse.Namespace) -> None:
+    store = _store(args)
+    trashed = store.list_trash()
+    if args.action == "ls":
+        for t in trashed:
+            aliases = f"\twas {','.join(t.aliases_before)}" if t.aliases_before else ""
+            print(f"{t.version.qualified_name}\t{_size(t.version.size)}\ttrashed {_when(t.trashed_at)}{aliases}")
+        print(f"{len(trashed)} versions in the trash; emptying it frees"
+              f" {_size(store.bytes_freed_by([t.version.id for t in trashed]))}")
+    elif args.action == "restore":
+        if not args.refs:
+            raise UserError("name the versions to restore, like 'project/name:v3'")
+        by_name = {t.version.qualified_name: t.version.id for t in trashed}
+        missing = [ref for ref in args.refs if ref not in by_name]
+        if missing:
+            raise UserError(f"not in the trash: {', '.join(missing)} (see 'artifact-gui trash ls')")
+        print(f"restored {store.restore_versions([by_name[ref] for ref in args.refs])} versions")
+    else:
+        result = store.empty_trash(older_than_days=args.older_than)
+        print(f"emptied the trash: freed {_size(result.bytes_freed)}")
 
 
 def cmd_gc(args: argparse.Namespace) -> None:
@@ -207,9 +233,15 @@ def _parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--keep-newest", type=int, default=0, metavar="N")
     cleanup.add_argument("--pattern", help="artifact name pattern, like 'ckpt-*'")
     cleanup.add_argument("--keep-used", action="store_true", help="keep versions runs used as input")
+    cleanup.add_argument("--trash", action="store_true",
+                         help="move the versions to the trash (restorable) instead of deleting them")
     mode = cleanup.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true")
     mode.add_argument("--yes", action="store_true")
+    trash = command("trash", cmd_trash, "list, restore or empty the trash of deleted versions")
+    trash.add_argument("action", choices=["ls", "restore", "empty"])
+    trash.add_argument("refs", nargs="*", metavar="REF", help="with restore: 'project/name:vN'")
+    trash.add_argument("--older-than", type=float, metavar="DAYS", help="with empty: only versions trashed longer ago")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
     manifest = command("manifest", cmd_manifest, "print a version's W&B manifest JSON")

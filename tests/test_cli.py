@@ -82,3 +82,18 @@ def test_default_store_comes_from_the_environment(tmp_path, monkeypatch):
     folder = write_files(tmp_path / "data", {"x": "1"})
     cli("put", folder, "--project", "p")
     assert os.path.exists(os.path.join(os.environ["ARTIFACT_GUI_STORE"], "store.db"))
+
+
+def test_cleanup_into_the_trash_restore_and_empty(store_path, tmp_path):
+    for i in range(3):
+        folder = write_files(tmp_path / f"v{i}" / "data", {"x": os.urandom(2000 + i)})
+        cli("put", folder, "--project", "p", "--store", store_path)
+    moved = cli("cleanup", "--yes", "--trash", "--store", store_path).stdout
+    assert "moved 2 versions to the trash" in moved
+    listing = cli("trash", "ls", "--store", store_path).stdout
+    assert "p/data:v0" in listing and "p/data:v1" in listing and "frees 3.9 KiB" in listing
+    assert "restored 1 versions" in cli("trash", "restore", "p/data:v1", "--store", store_path).stdout
+    assert cli("ls", "p/data", "--store", store_path).stdout.count("\n") == 2
+    bad = cli("trash", "restore", "p/data:v2", "--store", store_path, check=False)
+    assert bad.returncode == 1 and "not in the trash" in bad.stderr
+    assert "freed 2.0 KiB" in cli("trash", "empty", "--store", store_path).stdout

@@ -130,6 +130,13 @@ class LineageGraph:
 
 
 @dataclass(frozen=True)
+class TrashedVersion:
+    version: VersionInfo
+    trashed_at: float
+    aliases_before: tuple[str, ...]  # given back on restore where still free
+
+
+@dataclass(frozen=True)
 class StoreStats:
     projects: int
     collections: int
@@ -303,8 +310,28 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def apply_cleanup(
-        self, plan: CleanupPlan, progress: ProgressCallback | None = None
-    ) -> CleanupResult: ...
+        self, plan: CleanupPlan, progress: ProgressCallback | None = None, trash: bool = False
+    ) -> CleanupResult:
+        """Delete the plan's versions and collect their content, or with `trash` move them
+        to the Trash (their content stays until the Trash is emptied)."""
+
+    @abc.abstractmethod
+    def bytes_freed_by(self, version_ids: list[int]) -> int:
+        """Bytes of content that only these versions reference: what deleting them frees."""
+
+    # --- the Trash: deleted versions kept, hidden, until restored or emptied ----------------
+    @abc.abstractmethod
+    def trash_versions(self, version_ids: list[int], delete_aliases: bool = False) -> int: ...
+
+    @abc.abstractmethod
+    def list_trash(self) -> list[TrashedVersion]: ...
+
+    @abc.abstractmethod
+    def restore_versions(self, version_ids: list[int]) -> int: ...
+
+    @abc.abstractmethod
+    def empty_trash(self, version_ids: list[int] | None = None,
+                    older_than_days: float | None = None) -> GcResult: ...
 
     @abc.abstractmethod
     def gc(self) -> GcResult: ...

@@ -49,13 +49,14 @@ from .base import (
     Store,
     StoreError,
     StoreStats,
+    TrashedVersion,
     VerifyReport,
     VersionDraft,
     VersionInfo,
 )
 from .objects import ObjectFolder, ReadBlob
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 120_000
 _BATCH = 500
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
@@ -104,6 +105,8 @@ CREATE TABLE versions (
     metadata TEXT NOT NULL DEFAULT '{}',
     storage_policy_config TEXT NOT NULL DEFAULT '{}',
     producer_run_id TEXT REFERENCES runs(id),
+    trashed_at REAL,  -- when it went to the Trash, NULL for a live version
+    trashed_aliases TEXT,  -- JSON list of the aliases it had, given back on restore
     UNIQUE (collection_id, version_index)
 );
 CREATE INDEX versions_digest ON versions(collection_id, digest);
@@ -132,6 +135,8 @@ CREATE TABLE usage (
     PRIMARY KEY (run_id, version_id)
 ) WITHOUT ROWID;
 CREATE INDEX usage_version ON usage(version_id);
+CREATE VIEW live_versions AS SELECT * FROM versions WHERE trashed_at IS NULL;
+CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL;
 CREATE TABLE store_meta (change_seq INTEGER NOT NULL);
 INSERT INTO store_meta VALUES (0);
 CREATE TABLE blobs (
@@ -142,13 +147,20 @@ CREATE TABLE blobs (
 );
 """
 
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE versions ADD COLUMN trashed_at REAL",
+    "ALTER TABLE versions ADD COLUMN trashed_aliases TEXT",
+    "CREATE VIEW live_versions AS SELECT * FROM versions WHERE trashed_at IS NULL",
+    "CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL",
+)
+
 _VERSION_COLUMNS = """
     v.id, p.name, c.name, c.type, v.version_index, v.digest, v.size, v.file_count,
     v.created_at, v.description, v.metadata, v.producer_run_id, v.storage_policy_config,
     v.collection_id
 """
 _VERSION_FROM = """
-    FROM versions v JOIN collections c ON c.id = v.collection_id
+    FROM live_versions v JOIN collections c ON c.id = v.collection_id
     JOIN projects p ON p.id = c.project_id
 """
 _RUN_COLUMNS = "r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at"
@@ -244,6 +256,10 @@ class LocalStore(Store):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
             with self._write():
+                if connection.execute("PRAGMA user_version").fetchone()[0] == 1:
+                    for statement in _MIGRATE_1_TO_2:
+                        connection.execute(statement)
+                    connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
                     connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
                     for statement in _SCHEMA.split(";"):
@@ -306,7 +322,9 @@ class LocalStore(Store):
         return [row[0] for row in rows]
 
     def list_collections(self, project: str | None = None, type: str | None = None) -> list[CollectionInfo]:
-        clauses, params = ["1"], []
+        """Artifacts with at least one live version (one whose versions are all in the
+        Trash reappears when one is restored)."""
+        clauses, params = ["EXISTS (SELECT 1 FROM live_versions lv WHERE lv.collection_id = c.id)"], []
         if project is not None:
             clauses.append("p.name = ?")
             params.append(project)
@@ -318,7 +336,7 @@ class LocalStore(Store):
     def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
         rows = self._db().execute(
             "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
-            " (SELECT COUNT(*) FROM versions v WHERE v.collection_id = c.id)"
+            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id)"
             f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
             " ORDER BY p.name, c.type, c.name",
             tuple(params),
@@ -352,7 +370,7 @@ class LocalStore(Store):
         newest: dict[int, int] = {}
         for collection_id in {row[13] for row in rows}:
             newest[collection_id] = connection.execute(
-                "SELECT MAX(version_index) FROM versions WHERE collection_id = ?", (collection_id,)
+                "SELECT MAX(version_index) FROM live_versions WHERE collection_id = ?", (collection_id,)
             ).fetchone()[0]
         return [self._version_info(row, aliases[row[0]], newest[row[13]] == row[4]) for row in rows]
 
@@ -487,7 +505,7 @@ class LocalStore(Store):
         projects, collections = connection.execute(
             "SELECT (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM collections)"
         ).fetchone()
-        versions, logical = connection.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM versions").fetchone()
+        versions, logical = connection.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM live_versions").fetchone()
         stored = connection.execute("SELECT COALESCE(SUM(size), 0) FROM blobs").fetchone()[0]
         return StoreStats(projects, collections, versions, logical, stored)
 
@@ -598,7 +616,7 @@ class LocalStore(Store):
             project_id = self._project_id(draft.project, create=True)
             collection_id = self._ensure_collection(project_id, draft)
             existing = connection.execute(
-                "SELECT id FROM versions WHERE collection_id = ? AND digest = ?"
+                "SELECT id FROM live_versions WHERE collection_id = ? AND digest = ?"
                 " ORDER BY version_index DESC LIMIT 1",
                 (collection_id, digest),
             ).fetchone()
@@ -680,7 +698,7 @@ class LocalStore(Store):
 
     # --- editing ------------------------------------------------------------------------
     def _collection_of_version(self, version_id: int) -> int:
-        row = self._db().execute("SELECT collection_id FROM versions WHERE id = ?", (version_id,)).fetchone()
+        row = self._db().execute("SELECT collection_id FROM live_versions WHERE id = ?", (version_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"version id {version_id} not found in store {self.root!r}")
         return row[0]
@@ -796,7 +814,7 @@ class LocalStore(Store):
     def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
         clauses = [
             "NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)",
-            "v.version_index < (SELECT MAX(v2.version_index) FROM versions v2 WHERE v2.collection_id = v.collection_id)",
+            "v.version_index < (SELECT MAX(v2.version_index) FROM live_versions v2 WHERE v2.collection_id = v.collection_id)",
         ]
         params: list[Any] = []
         for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
@@ -833,23 +851,96 @@ class LocalStore(Store):
             connection.execute("COMMIT")
         return freed
 
-    def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None) -> CleanupResult:
+    def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
+                      trash: bool = False) -> CleanupResult:
+        """Delete the plan's versions (or move them to the Trash), re-checking each: an alias
+        added since planning, or a version that became the newest, protects it."""
         ids = [c.version_id for c in plan.candidates]
-        deleted = 0
+        done = 0
+        now = time.time()
         for batch in _batches(ids, 200):
             with self._write() as connection:
-                # Re-check each candidate: an alias added since planning protects it.
                 placeholders = ",".join("?" * len(batch))
-                deleted += connection.execute(
-                    f"DELETE FROM versions WHERE id IN ({placeholders}) AND NOT EXISTS"
+                still_candidates = (
+                    f"id IN ({placeholders}) AND trashed_at IS NULL AND NOT EXISTS"
                     " (SELECT 1 FROM aliases a WHERE a.version_id = versions.id)"
-                    " AND version_index < (SELECT MAX(v2.version_index) FROM versions v2"
-                    "  WHERE v2.collection_id = versions.collection_id)",
-                    batch,
-                ).rowcount
+                    " AND version_index < (SELECT MAX(v2.version_index) FROM live_versions v2"
+                    "  WHERE v2.collection_id = versions.collection_id)"
+                )
+                if trash:
+                    done += connection.execute(
+                        f"UPDATE versions SET trashed_at = ?, trashed_aliases = '[]' WHERE {still_candidates}",
+                        (now, *batch)).rowcount
+                else:
+                    done += connection.execute(f"DELETE FROM versions WHERE {still_candidates}", batch).rowcount
             if progress:
-                progress(deleted, len(ids))
-        return CleanupResult(deleted, self.gc().bytes_freed)
+                progress(done, len(ids))
+        freed = 0 if trash else self.gc().bytes_freed
+        return CleanupResult(done, freed)
+
+    # --- the Trash --------------------------------------------------------------------------
+    def trash_versions(self, version_ids: list[int], delete_aliases: bool = False) -> int:
+        now = time.time()
+        with self._write() as connection:
+            versions = [self.get_version_by_id(i) for i in version_ids]
+            aliased = [v for v in versions if v.aliases]
+            if aliased and not delete_aliases:
+                raise ConflictError(_aliases_refusal(aliased))
+            for version in versions:
+                connection.execute(
+                    "UPDATE versions SET trashed_at = ?, trashed_aliases = ? WHERE id = ?",
+                    (now, json.dumps(list(version.user_aliases)), version.id))
+                connection.execute("DELETE FROM aliases WHERE version_id = ?", (version.id,))
+        return len(versions)
+
+    def list_trash(self) -> list[TrashedVersion]:
+        rows = self._db().execute(
+            f"SELECT {_VERSION_COLUMNS}, v.trashed_at, v.trashed_aliases FROM versions v"
+            " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
+            " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
+        ).fetchall()
+        return [TrashedVersion(self._version_info(row[:14], [], False), row[14], tuple(json.loads(row[15] or "[]")))
+                for row in rows]
+
+    def restore_versions(self, version_ids: list[int]) -> int:
+        """Bring versions back from the Trash, with the aliases they had where no other
+        version has taken them since."""
+        restored = 0
+        with self._write() as connection:
+            for version_id in version_ids:
+                row = connection.execute(
+                    "SELECT collection_id, trashed_aliases FROM versions WHERE id = ? AND trashed_at IS NOT NULL",
+                    (version_id,)).fetchone()
+                if row is None:
+                    continue
+                connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
+                                   (version_id,))
+                for alias in json.loads(row[1] or "[]"):
+                    connection.execute("INSERT OR IGNORE INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)",
+                                       (row[0], alias, version_id))
+                restored += 1
+        return restored
+
+    def empty_trash(self, version_ids: list[int] | None = None,
+                    older_than_days: float | None = None) -> GcResult:
+        """Delete trashed versions for good (all, the given ones, or those trashed longer
+        ago than `older_than_days`), then collect the content only they held."""
+        clauses, params = ["trashed_at IS NOT NULL"], []
+        if older_than_days is not None:
+            clauses.append("trashed_at < ?")
+            params.append(time.time() - older_than_days * 86400)
+        with self._write() as connection:
+            doomed = [row[0] for row in connection.execute(
+                f"SELECT id FROM versions WHERE {' AND '.join(clauses)}", params)]
+            if version_ids is not None:
+                wanted = set(version_ids)
+                doomed = [i for i in doomed if i in wanted]
+            for batch in _batches(doomed):
+                connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
+        return self.gc()
+
+    def bytes_freed_by(self, version_ids: list[int]) -> int:
+        return self._bytes_freed_by(list(version_ids))
 
     def _recover_pending_deletions(self) -> None:
         """Finish or undo a garbage collection that was interrupted."""

@@ -209,3 +209,20 @@ def test_unchanged_reingest_copies_nothing(local_store, tmp_path, monkeypatch):
     again = log_folder(local_store, folder, aliases=["again"])
     assert again.version == first.version
     assert again.aliases == ["again"]
+
+
+def test_a_schema_1_store_is_migrated_in_place(tmp_path):
+    store = LocalStore(tmp_path / "old")
+    log_folder(store, write_files(tmp_path / "d", {"x": "1"}), aliases=["keep"])
+    store.close()
+    db = sqlite3.connect(str(tmp_path / "old" / "store.db"))
+    for statement in ("DROP VIEW live_versions", "DROP INDEX versions_trashed",
+                      "ALTER TABLE versions DROP COLUMN trashed_at",
+                      "ALTER TABLE versions DROP COLUMN trashed_aliases", "PRAGMA user_version=1"):
+        db.execute(statement)
+    db.commit()
+    db.close()
+    store = LocalStore(tmp_path / "old")
+    assert store.get_version("proj", "data", "keep").index == 0
+    assert store.trash_versions([store.get_version("proj", "data").id], delete_aliases=True) == 1
+    store.close()

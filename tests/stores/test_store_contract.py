@@ -340,3 +340,58 @@ def test_compare_versions_files_and_metadata(store):
     assert (diff.bytes_added, diff.bytes_removed) == (3, 1)
     assert [(m.key, m.old, m.new) for m in diff.metadata] == [
         ("acc", 0.9, 0.95), ("cfg.layers", 2, 3), ("dropped", True, None), ("new", None, "x")]
+
+
+def test_trash_hides_versions_keeps_content_and_restores_aliases(store):
+    log(store, "data", {"a": b"A" * 5000}, aliases=["pinned"])
+    log(store, "data", {"a": b"B" * 7000})
+    old = store.get_version("proj", "data", "v0")
+    with pytest.raises(ConflictError, match="pinned"):
+        store.trash_versions([old.id])
+    assert store.trash_versions([old.id], delete_aliases=True) == 1
+    assert [v.index for v in store.list_versions("proj", "data")] == [1]
+    with pytest.raises(NotFoundError):
+        store.get_version("proj", "data", "pinned")
+    assert store.get_collection("proj", "data").version_count == 1
+    assert store.stats().versions == 1
+    trashed = store.list_trash()
+    assert [(t.version.id, t.aliases_before) for t in trashed] == [(old.id, ("pinned",))]
+    assert store.gc().blobs_deleted == 0  # the Trash still holds its content
+    assert store.restore_versions([old.id]) == 1
+    assert store.get_version("proj", "data", "pinned").index == 0
+    assert store.list_trash() == []
+
+
+def test_emptying_the_trash_frees_exactly_what_only_trashed_versions_held(store):
+    log(store, "data", {"shared": b"S" * 3000, "own": b"1" * 1000})
+    log(store, "data", {"shared": b"S" * 3000, "own": b"2" * 2000})
+    log(store, "data", {"own": b"3" * 4000})
+    ids = [store.get_version("proj", "data", f"v{i}").id for i in (0, 1)]
+    expected = store.bytes_freed_by(ids)
+    assert expected == 1000 + 2000 + 3000
+    store.trash_versions(ids)
+    assert store.empty_trash(older_than_days=1).bytes_freed == 0  # nothing that old yet
+    assert len(store.list_trash()) == 2
+    assert store.empty_trash().bytes_freed == expected
+    assert store.list_trash() == [] and store.verify().ok
+
+
+def test_cleanup_into_the_trash_and_back(store):
+    for i in range(3):
+        log(store, "data", {"d": str(i)})
+    plan = store.plan_cleanup(CleanupCriteria())
+    assert store.apply_cleanup(plan, trash=True).versions_deleted == 2
+    assert store.plan_cleanup(CleanupCriteria()).candidates == ()
+    assert sorted(t.version.index for t in store.list_trash()) == [0, 1]
+    store.restore_versions([t.version.id for t in store.list_trash()])
+    assert len(store.list_versions("proj", "data")) == 3
+
+
+def test_an_artifact_whose_versions_are_all_trashed_leaves_the_listing(store):
+    log(store, "gone", {"g": "1"})
+    log(store, "kept", {"k": "1"})
+    version = store.get_version("proj", "gone")
+    store.trash_versions([version.id], delete_aliases=True)
+    assert [c.name for c in store.list_collections()] == ["kept"]
+    store.restore_versions([version.id])
+    assert [c.name for c in store.list_collections()] == ["gone", "kept"]

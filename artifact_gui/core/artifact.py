@@ -63,7 +63,7 @@ def _local_entry(path: str, local_path: str, stat: os.stat_result) -> ManifestEn
                          local_path=os.path.abspath(local_path), local_stat=FileStat.of(stat))
 
 
-def _hash_pending(entries: list[ManifestEntry]) -> None:
+def hash_staged_entries(entries: list[ManifestEntry]) -> None:
     """Fill in digests of staged files, from the hash cache where it still holds."""
     pending = [e for e in entries if not e.digest and e.local_path]
     if not pending:
@@ -104,6 +104,7 @@ class Artifact:
         self._version: VersionInfo | None = None
         self._temp_dir: tempfile.TemporaryDirectory | None = None
         self._storage_policy_config: dict[str, Any] = {"storageLayout": "V2"}
+        self.was_created: bool | None = None  # after logging: False when identical content existed
 
     # --- construction from a store ----------------------------------------------------
     @classmethod
@@ -211,7 +212,7 @@ class Artifact:
     @property
     def manifest(self) -> Manifest:
         if self._version is None:
-            _hash_pending(list(self._entries.values()))
+            hash_staged_entries(list(self._entries.values()))
             return Manifest(dict(self._entries), dict(self._storage_policy_config))
         entries = {e.path: e for e in self._iter_entries()}
         return Manifest(entries, dict(self._version.storage_policy_config or self._storage_policy_config))
@@ -226,7 +227,7 @@ class Artifact:
     def _put(self, entry: ManifestEntry, overwrite: bool) -> ManifestEntry:
         existing = self._entries.get(entry.path)
         if existing is not None and not overwrite:
-            _hash_pending([existing, entry])
+            hash_staged_entries([existing, entry])
             if existing.digest != entry.digest:
                 raise ValueError(
                     f"cannot add {entry.path!r} twice with different content; pass overwrite=True to replace it"
@@ -323,7 +324,7 @@ class Artifact:
             entry = self._entries.get(path)
             if entry is None:
                 raise KeyError(f"artifact {self._name!r} has no entry {path!r}")
-            _hash_pending([entry])
+            hash_staged_entries([entry])
             return entry
         try:
             return self._as_entry(self._store.get_entry(self._version.id, path))

@@ -37,9 +37,11 @@ class Run:
         return hash(self.id)
 
     def log_artifact(self, artifact_or_path: "Artifact | str", name: str | None = None,
-                     type: str | None = None, aliases: list[str] | None = None) -> Artifact:
+                     type: str | None = None, aliases: list[str] | None = None,
+                     progress=None, cancelled=None) -> Artifact:
         """Log a draft as a new version produced by this run (or return the identical existing
-        version, applying `aliases` to it). A path is logged as a file or folder artifact."""
+        version, applying `aliases` to it). A path is logged as a file or folder artifact.
+        `progress(done_bytes, total_bytes)` and `cancelled()` serve the desktop's transfers."""
         artifact = _as_artifact(artifact_or_path, name, type)
         draft = VersionDraft(
             project=self.project, name=artifact.collection_name, type=artifact.type,
@@ -48,9 +50,10 @@ class Run:
             run_id=self.id, storage_policy_config=artifact._storage_policy_config,
         )
         unhashed = [e for e in draft.entries if e.local_path and e.local_stat and not e.digest]
-        result = self.store.log_version(draft)  # hashes what the cache could not answer
+        result = self.store.log_version(draft, progress, cancelled)  # hashes what the cache could not
         default_cache().store((e.local_path, e.local_stat, e.digest) for e in unhashed if e.digest)
         artifact._bind(self.store, result.version)
+        artifact.was_created = result.created
         return artifact
 
     def use_artifact(self, artifact_or_name: "Artifact | str", type: str | None = None) -> Artifact:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -26,9 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..stores.base import RunInfo, Store, VersionInfo
+from .editing import AliasEditor, DetailsEditor
 from .files import FilesTab
 from .lineage import LineageTab
 from .tasks import TaskRunner
+from .transfers import TransferQueue
 
 
 def format_time(timestamp: float | None) -> str:
@@ -60,13 +61,20 @@ def fill_json_tree(tree: QTreeWidget, value: Any) -> None:
 
 
 class OverviewTab(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+    edited = Signal()  # an alias, the description or the metadata was changed in the store
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("overviewTab")
         self.fields: dict[str, QLabel] = {}
+        self.aliases = AliasEditor(store, runner, self)
+        self.aliases.changed.connect(self.edited)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for name in ("Name", "Type", "Version", "Aliases", "Digest", "Size", "Files", "Created", "Produced by"):
+            if name == "Aliases":
+                form.addRow("Aliases:", self.aliases)
+                continue
             label = QLabel(self)
             label.setObjectName(f"overview{name.replace(' ', '')}")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -83,25 +91,31 @@ class OverviewTab(QWidget):
                 form.addRow(f"{name}:", row)
             else:
                 form.addRow(f"{name}:", label)
-        self.description = QPlainTextEdit(self)
-        self.description.setObjectName("overviewDescription")
-        self.description.setReadOnly(True)
-        self.description.setMaximumHeight(70)
         self.metadata = QTreeWidget(self)
         self.metadata.setObjectName("overviewMetadata")
         self.metadata.setAccessibleName("Metadata")
         self.metadata.setHeaderLabels(["Key", "Value"])
         self.metadata.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        right = QVBoxLayout()
-        right.addWidget(QLabel("Description:", self))
-        right.addWidget(self.description)
-        right.addWidget(QLabel("Metadata:", self))
-        right.addWidget(self.metadata, 1)
+        self.description = QLabel(self)
+        self.description.setObjectName("overviewDescriptionText")
+        self.description.setWordWrap(True)
+        self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.editor = DetailsEditor(store, runner, self)
+        self.editor.changed.connect(self.edited)
+        viewer = QWidget(self)
+        viewer_layout = QVBoxLayout(viewer)
+        viewer_layout.setContentsMargins(0, 0, 0, 0)
+        viewer_layout.addWidget(self.description)
+        viewer_layout.addWidget(self.metadata, 1)
+        self.right = QTabWidget(self)
+        self.right.setObjectName("overviewRight")
+        self.right.addTab(viewer, "Description && Metadata")
+        self.right.addTab(self.editor, "Edit")
         layout = QHBoxLayout(self)
         left = QWidget(self)
         left.setLayout(form)
         layout.addWidget(left, 1)
-        layout.addLayout(right, 1)
+        layout.addWidget(self.right, 1)
 
     def _copy_digest(self) -> None:
         QGuiApplication.clipboard().setText(self.fields["Digest"].text())
@@ -111,7 +125,7 @@ class OverviewTab(QWidget):
         if version is not None:
             values = {
                 "Name": f"{version.project}/{version.name}", "Type": version.type, "Version": version.version,
-                "Aliases": ", ".join(version.aliases) or "—", "Digest": version.digest,
+                "Digest": version.digest,
                 "Size": f"{humanize.naturalsize(version.size, binary=True)} ({version.size:,} bytes)",
                 "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),
                 "Produced by": f"{run.name} ({run.job_type or 'run'}, {run.state})" if run else "—",
@@ -119,7 +133,11 @@ class OverviewTab(QWidget):
         for name, label in self.fields.items():
             label.setText(values.get(name, ""))
         self.copy_digest.setEnabled(version is not None)
-        self.description.setPlainText(version.description if version else "")
+        self.aliases.set_version(version)
+        if not self.editor.is_dirty() or version is None or self.editor.version is None \
+                or version.id != self.editor.version.id:
+            self.editor.set_version(version)
+        self.description.setText(version.description if version and version.description else "No description.")
         fill_json_tree(self.metadata, version.metadata if version else {})
 
 
@@ -153,16 +171,18 @@ class VersionTabs(QTabWidget):
     """Shows one version; loads what each tab needs in the background."""
 
     versionActivated = Signal(int)
+    versionEdited = Signal()
     statusMessage = Signal(str)
 
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, store: Store, runner: TaskRunner, queue: TransferQueue, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("versionTabs")
         self.setAccessibleName("Version details")
         self.store, self.runner = store, runner
         self.version: VersionInfo | None = None
-        self.overview = OverviewTab(self)
-        self.files = FilesTab(store, runner, self)
+        self.overview = OverviewTab(store, runner, self)
+        self.overview.edited.connect(self.versionEdited)
+        self.files = FilesTab(store, runner, queue, self)
         self.lineage = LineageTab(store, runner, self)
         self.usage = UsageTab(self)
         self.addTab(self.overview, "&Overview")

@@ -26,7 +26,8 @@ from ..core.artifact import Artifact, materialise
 from ..core.manifest import ManifestEntry
 from ..stores.base import Store, VersionInfo
 from .progress import RateTracker
-from .tasks import Task, TaskContext, TaskRunner
+from .tasks import Task, TaskContext
+from .transfers import TransferQueue
 
 DOWNLOAD_FOLDER_KEY = "download/folder"
 
@@ -95,13 +96,14 @@ class DownloadDialog(QDialog):
 
     downloadFinished = Signal(str)  # the folder
 
-    def __init__(self, store: Store, runner: TaskRunner, title: str, target: str,
+    def __init__(self, store: Store, queue: TransferQueue, title: str, target: str,
                  job: Callable[[TaskContext, str], object], total_bytes: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("downloadDialog")
         self.setWindowTitle(title)
         self.setMinimumWidth(560)
-        self.store, self.runner, self._job = store, runner, job
+        self.store, self.queue, self._job = store, queue, job
+        self._name = title.removeprefix("Download ")
         self.task: Task | None = None
         self.tracker = RateTracker()
         self.tracker.total = total_bytes
@@ -154,8 +156,10 @@ class DownloadDialog(QDialog):
         self.target.setEnabled(False)
         self.start_button.setEnabled(False)
         self.status.setText("Starting…")
-        self.task = self.runner.submit(f"Downloading to {root}", self._job, root, kind="read",
-                                       wants_context=True, on_error=self._on_failed)
+        transfer = self.queue.add(self._name, "download", lambda context: self._job(context, root),
+                                  self.tracker.total)
+        self.task = transfer.task
+        self.task.failed.connect(self._on_failed)
         self.task.progressed.connect(self._on_progress)
         self.task.succeeded.connect(lambda _result: self._on_succeeded(root))
         self.task.cancelled.connect(self._on_cancelled)
@@ -202,17 +206,17 @@ class DownloadDialog(QDialog):
         super().closeEvent(event)
 
 
-def version_download_dialog(store: Store, runner: TaskRunner, version: VersionInfo, parent=None) -> DownloadDialog:
+def version_download_dialog(store: Store, queue: TransferQueue, version: VersionInfo, parent=None) -> DownloadDialog:
     return DownloadDialog(
-        store, runner, f"Download {version.qualified_name}", default_version_target(version),
+        store, queue, f"Download {version.qualified_name}", default_version_target(version),
         lambda context, root: _download_version(context, store, version, root), version.size, parent)
 
 
-def selection_download_dialog(store: Store, runner: TaskRunner, version: VersionInfo,
+def selection_download_dialog(store: Store, queue: TransferQueue, version: VersionInfo,
                               items: list[tuple[str, bool, ManifestEntry | None]], parent=None) -> DownloadDialog:
     known = sum((e.size or 0) for _, folder, e in items if not folder)
     dialog = DownloadDialog(
-        store, runner, f"Download {len(items)} selected from {version.qualified_name}",
+        store, queue, f"Download {len(items)} selected from {version.qualified_name}",
         default_version_target(version),
         lambda context, root: download_selection(context, store, version.id, items, root), known, parent)
     return dialog

@@ -35,6 +35,7 @@ from ..stores.base import Store, VersionInfo
 from .download import download_selection, selection_download_dialog
 from .models.file_tree import ENTRY_ROLE, IS_FOLDER_ROLE, PATH_ROLE, FileTreeModel
 from .tasks import TaskRunner
+from .transfers import TransferQueue
 
 TEXT_PREVIEW_BYTES = 256 * 1024
 IMAGE_PREVIEW_BYTES = 32 * 1024 * 1024
@@ -165,9 +166,9 @@ class FileTreeView(QTreeView):
 class FilesTab(QWidget):
     statusMessage = Signal(str)
 
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, store: Store, runner: TaskRunner, queue: TransferQueue, parent: QWidget | None = None):
         super().__init__(parent)
-        self.store, self.runner = store, runner
+        self.store, self.runner, self.queue = store, runner, queue
         self.version: VersionInfo | None = None
         self.model = FileTreeModel(store, runner, self)
         self.tree = FileTreeView(self)
@@ -289,7 +290,7 @@ class FilesTab(QWidget):
     def download_selected(self) -> None:
         items = self.selected_items()
         if items and self.version is not None:
-            dialog = selection_download_dialog(self.store, self.runner, self.version, items, self)
+            dialog = selection_download_dialog(self.store, self.queue, self.version, items, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.show()
 

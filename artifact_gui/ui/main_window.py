@@ -6,6 +6,7 @@ import humanize
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -28,7 +29,9 @@ from .download import version_download_dialog
 from .models.version_table import VersionTableModel
 from .resources import app_icon
 from .sidebar import CollectionSidebar
+from .staging import LogRequest, StagingPanel
 from .tasks import Task, TaskRunner
+from .transfers import Transfer, TransferPanel, TransferQueue
 from .versions import VersionTableView
 
 AUTO_REFRESH_MS = 3000  # how often another process's changes are looked for
@@ -90,7 +93,9 @@ class MainWindow(QMainWindow):
         self.sidebar.setObjectName("sidebar")
         self.versions_model = VersionTableModel(store, self.runner, self)
         self.versions = VersionTableView(self.versions_model, self)
-        self.tabs = VersionTabs(store, self.runner, self)
+        self.transfers = TransferQueue(self.runner, self)
+        self.transfers.transferFinished.connect(self._on_transfer_finished)
+        self.tabs = VersionTabs(store, self.runner, self.transfers, self)
         self.errors = ErrorBanner(self)
         self.versions_header = QLabel("Select an artifact.", self)
         self.versions_header.setObjectName("versionsHeader")
@@ -124,6 +129,22 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
 
+        self.staging = StagingPanel(store, self.runner, self)
+        self.staging.logRequested.connect(self.log_staged)
+        self.staging.discarded.connect(lambda: self.staging_dock.hide())
+        self.staging_dock = self._dock("New Version", "uploadDock", self.staging, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.transfer_panel = TransferPanel(self.transfers, self)
+        self.transfer_dock = self._dock("Transfers", "transferDock", self.transfer_panel,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.drop_hint = QLabel(self)
+        self.drop_hint.setObjectName("dropHint")
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_hint.setStyleSheet("#dropHint { background: #1565c0; color: white; padding: 8px 14px;"
+                                     " border-radius: 6px; font-weight: bold; }")
+        self.drop_hint.hide()
+        self.setAcceptDrops(True)
+        self.versions.filesDropped.connect(lambda paths: self.start_staging(self.sidebar.selected_collection, paths))
+
         self._build_status_bar()
         self._build_actions()
         self._connect()
@@ -135,6 +156,14 @@ class MainWindow(QMainWindow):
         self.poll_timer.start(AUTO_REFRESH_MS)
 
     # --- construction ---------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        dock.hide()
+        return dock
+
     def _build_status_bar(self) -> None:
         self.location_label = QLabel(self.store.location, self)
         self.location_label.setObjectName("storeLocation")
@@ -192,6 +221,11 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.filter_action)
+        view_menu.addSeparator()
+        for dock, shortcut in ((self.staging_dock, "Ctrl+Shift+N"), (self.transfer_dock, "Ctrl+Shift+T")):
+            toggle = dock.toggleViewAction()
+            toggle.setShortcut(QKeySequence(shortcut))
+            view_menu.addAction(toggle)
         version_menu = menu.addMenu("V&ersion")
         for action in (self.download_action, self.compare_action, self.copy_digest_action):
             version_menu.addAction(action)
@@ -215,6 +249,8 @@ class MainWindow(QMainWindow):
         self.versions_model.modelReset.connect(self._on_versions_loaded)
         self.versions_model.rowsInserted.connect(self._on_versions_loaded)
         self.tabs.versionActivated.connect(self.show_version_id)
+        self.tabs.versionEdited.connect(self.refresh)
+        self.versions.aliasDropped.connect(self.tabs.overview.aliases.move_alias)
         self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
     # --- refreshing ---------------------------------------------------------------------------
@@ -315,7 +351,7 @@ class MainWindow(QMainWindow):
     def download_version(self) -> None:
         selected = self.versions.selected_versions()
         if len(selected) == 1:
-            dialog = version_download_dialog(self.store, self.runner, selected[0], self)
+            dialog = version_download_dialog(self.store, self.transfers, selected[0], self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.show()
             return dialog
@@ -356,6 +392,107 @@ class MainWindow(QMainWindow):
                           f"<b>artifact-gui {__version__}</b><p>Versioned ML artifacts with the semantics of "
                           "W&amp;B Artifacts, on a folder or a server.</p>")
 
+    # --- drag and drop in, staging, logging ---------------------------------------------------------
+    def _drop_target(self, position) -> tuple[bool, CollectionInfo | None]:
+        """(accepted, artifact) for a drop at `position` (window coordinates): onto an artifact
+        in the sidebar or onto its versions, a new version of it; anywhere else a new artifact."""
+        widget = self.childAt(position)
+        tree_viewport = self.sidebar.tree.viewport()
+        if widget is not None and (widget is tree_viewport or tree_viewport.isAncestorOf(widget)):
+            index = self.sidebar.tree.indexAt(tree_viewport.mapFrom(self, position))
+            return True, self.sidebar.model.collection_at(self.sidebar.proxy.mapToSource(index))
+        table = self.versions
+        if widget is not None and (widget is table or table.isAncestorOf(widget)):
+            return True, self.sidebar.selected_collection
+        return True, None
+
+    def _describe_drop(self, collection: CollectionInfo | None) -> str:
+        if collection is None:
+            return "Drop to create a new artifact"
+        return f"Drop to add to a new version of {collection.project}/{collection.name}"
+
+    @staticmethod
+    def _local_paths(mime) -> list[str]:
+        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+
+    def dragEnterEvent(self, event) -> None:
+        if self._local_paths(event.mimeData()):
+            event.acceptProposedAction()
+            self._show_drop_hint(self._drop_target(event.position().toPoint())[1])
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if self._local_paths(event.mimeData()):
+            event.acceptProposedAction()
+            self._show_drop_hint(self._drop_target(event.position().toPoint())[1])
+
+    def dragLeaveEvent(self, event) -> None:
+        self.drop_hint.hide()
+
+    def dropEvent(self, event) -> None:
+        self.drop_hint.hide()
+        paths = self._local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.start_staging(self._drop_target(event.position().toPoint())[1], paths)
+
+    def _show_drop_hint(self, collection: CollectionInfo | None) -> None:
+        self.drop_hint.setText(self._describe_drop(collection))
+        self.drop_hint.adjustSize()
+        self.drop_hint.move((self.width() - self.drop_hint.width()) // 2, self.menuBar().height() + 40)
+        self.drop_hint.raise_()
+        self.drop_hint.show()
+
+    def start_staging(self, collection: CollectionInfo | None, paths: list[str]) -> None:
+        """Open the staging panel for a new version of `collection` (or a new artifact) with
+        `paths` added; a second drop onto the same target adds to what is staged."""
+        same_target = self.staging_dock.isVisible() and self.staging.collection == collection and \
+            (collection is not None or bool(self.staging.sources))
+        self.staging_dock.show()
+        self.staging_dock.raise_()
+        if same_target:
+            self.staging.add_paths(paths)
+            return
+        projects = [c.project for c in self.sidebar.model.collections]
+        projects = sorted(set(projects), key=projects.index)
+        if collection is None:
+            self.staging.reset(None, None, projects)
+            self.staging.add_paths(paths)
+            self.staging.name.setFocus()
+            return
+        self.runner.submit(f"Reading the latest version of {collection.project}/{collection.name}",
+                           self.store.get_version, collection.project, collection.name,
+                           on_success=lambda latest: (self.staging.reset(collection, latest, projects),
+                                                      self.staging.add_paths(paths)))
+
+    def log_staged(self, request: LogRequest) -> Transfer:
+        store = self.store
+        transfer = self.transfers.add(f"{request.project}/{request.name}", "upload",
+                                      lambda context: request.run(context, store), request.total_bytes)
+        self.transfer_dock.show()
+        self.staging.reset(None, None)
+        self.staging_dock.hide()
+        return transfer
+
+    def _on_transfer_finished(self, transfer: Transfer) -> None:
+        if transfer.state == "failed":
+            self.errors.show_error(f"{transfer.direction.capitalize()} of {transfer.name}", transfer.error)
+            return
+        if transfer.state != "done" or transfer.direction != "upload":
+            return
+        artifact = transfer.result
+        if artifact.was_created:
+            self.statusBar().showMessage(f"Logged {artifact.qualified_name}.", 8000)
+        else:
+            self.statusBar().showMessage(
+                f"Nothing new: the content equals {artifact.qualified_name}, so no version was created"
+                + (f"; aliases {', '.join(artifact.aliases)} now point to it." if artifact.aliases else "."), 15000)
+        self.refresh()
+        self.show_version_id(int(artifact.id))
+
     # --- settings ---------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         settings = QSettings()
@@ -380,11 +517,25 @@ class MainWindow(QMainWindow):
         settings.setValue("browser/selection", list(self.sidebar.selected_key))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        running = self.transfers.running()
+        if running and not self.confirm_close_with_transfers(len(running)):
+            event.ignore()
+            return
+        for transfer in running:
+            transfer.cancel()
         self.save_settings()
         self.poll_timer.stop()
         self.runner.shutdown()
         self.tabs.files.cleanup()
         super().closeEvent(event)
+
+    def confirm_close_with_transfers(self, count: int) -> bool:
+        answer = QMessageBox.question(
+            self, "Transfers are running",
+            f"{count} transfer{'s are' if count > 1 else ' is'} still running. Close and cancel "
+            f"{'them' if count > 1 else 'it'}? A cancelled upload leaves no version behind.",
+            QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Close, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Close
 
     @property
     def active_tasks(self) -> list[Task]:

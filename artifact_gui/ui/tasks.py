@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 PROGRESS_INTERVAL_SECONDS = 0.2  # a few updates a second, never one per chunk
 READ_THREADS = 4
+DEFAULT_TRANSFERS = 2
 
 
 class TaskContext:
@@ -110,7 +111,8 @@ class Task(QObject):
 
 
 class TaskRunner(QObject):
-    """Runs Tasks: `kind="write"` one at a time in submission order, `"read"` in parallel."""
+    """Runs Tasks: `kind="write"` one at a time in submission order, `"read"` in parallel,
+    `"transfer"` (uploads and downloads) `transfer_concurrency` at a time."""
 
     activeCountChanged = Signal(int)
     taskFailed = Signal(object)  # the Task, whose .error and .description say what happened
@@ -120,6 +122,7 @@ class TaskRunner(QObject):
         self._executors = {
             "read": ThreadPoolExecutor(READ_THREADS, thread_name_prefix="artifact-gui-read"),
             "write": ThreadPoolExecutor(1, thread_name_prefix="artifact-gui-write"),
+            "transfer": ThreadPoolExecutor(DEFAULT_TRANSFERS, thread_name_prefix="artifact-gui-transfer"),
         }
         self._active: set[Task] = set()
         self._shut_down = False
@@ -152,6 +155,12 @@ class TaskRunner(QObject):
     def _on_task_finished(self, task: Task) -> None:
         self._active.discard(task)
         self.activeCountChanged.emit(len(self._active))
+
+    def set_transfer_concurrency(self, count: int) -> None:
+        """Transfers started from now on run `count` at a time; running ones finish as they are."""
+        old = self._executors["transfer"]
+        self._executors["transfer"] = ThreadPoolExecutor(max(1, count), thread_name_prefix="artifact-gui-transfer")
+        old.shutdown(wait=False)
 
     @property
     def active_tasks(self) -> list[Task]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,7 +63,16 @@ class AliasChipDelegate(QStyledItemDelegate):
         return QSize(max(width, 60), metrics.height() + 8)
 
 
+ALIAS_MIME = "application/x-artifact-gui-alias"
+
+
 class VersionTableView(QTableView):
+    """Versions; files dropped here start a new version of this artifact, and an alias
+    dragged from the alias editor onto a row moves the alias to that version."""
+
+    filesDropped = Signal(list)  # local paths
+    aliasDropped = Signal(str, object)  # alias, target VersionInfo
+
     def __init__(self, model: VersionTableModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("versionTable")
@@ -86,9 +95,42 @@ class VersionTableView(QTableView):
         for column, width in enumerate((70, 220, 130, 90, 70, 90)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         model.reloaded.connect(self._restore_selection)
         self._remembered: list[int] = []
         self.selectionModel().selectionChanged.connect(self._remember_selection)
+
+    def dragEnterEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(ALIAS_MIME) or mime.hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(ALIAS_MIME):
+            row = self.indexAt(event.position().toPoint()).row()
+            event.setAccepted(row >= 0)
+        elif mime.hasUrls():
+            event.acceptProposedAction()
+            window = self.window()
+            if hasattr(window, "_show_drop_hint"):
+                window._show_drop_hint(window.sidebar.selected_collection)
+
+    def dropEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(ALIAS_MIME):
+            version = self.model().version_at(self.indexAt(event.position().toPoint()).row())
+            if version is not None:
+                self.aliasDropped.emit(bytes(mime.data(ALIAS_MIME)).decode(), version)
+                event.acceptProposedAction()
+            return
+        paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
 
     def selected_versions(self) -> list[VersionInfo]:
         model: VersionTableModel = self.model()

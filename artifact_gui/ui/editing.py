@@ -1,0 +1,275 @@
+"""Editing a version: its aliases (add, remove, rename with F2, drag onto another version
+to move), description and metadata. Every change is one store write in the background;
+the window refreshes when it lands."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QDrag, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.names import InvalidNameError, validate_alias
+from ..stores.base import LATEST, Store, VersionInfo
+from .tasks import TaskRunner
+from .versions import ALIAS_MIME, ALIAS_COLOR, LATEST_COLOR
+
+
+class AliasList(QListWidget):
+    """Alias chips in a row; drag one onto a row of the versions table to move it there."""
+
+    def startDrag(self, supported_actions) -> None:
+        item = self.currentItem()
+        if item is None or item.text() == LATEST:
+            return
+        mime = QMimeData()
+        mime.setData(ALIAS_MIME, item.text().encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.exec(Qt.DropAction.MoveAction)
+
+
+class AliasEditor(QWidget):
+    changed = Signal()  # a write landed
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("aliasEditor")
+        self.setAccessibleName("Aliases")
+        self.store, self.runner = store, runner
+        self.version: VersionInfo | None = None
+        self.list = AliasList(self)
+        self.list.setObjectName("aliasList")
+        self.list.setAccessibleName("Aliases of this version")
+        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list.setWrapping(True)
+        self.list.setMaximumHeight(60)
+        self.list.setDragEnabled(True)
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
+        self.list.itemChanged.connect(self._on_renamed)
+        self.input = QLineEdit(self)
+        self.input.setObjectName("aliasInput")
+        self.input.setAccessibleName("New alias")
+        self.input.setPlaceholderText("Add an alias (moves it here if another version has it)")
+        self.input.textChanged.connect(self._on_input_changed)
+        self.input.returnPressed.connect(self.add_from_input)
+        self.add_button = QPushButton("Add", self)
+        self.add_button.setObjectName("aliasAdd")
+        self.add_button.clicked.connect(self.add_from_input)
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setObjectName("aliasRemove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.rule = QLabel(self)
+        self.rule.setObjectName("aliasRule")
+        self.rule.setStyleSheet("color: #c62828;")
+        self.rule.hide()
+        self.rename_action = QAction("Rename Alias", self)
+        self.rename_action.setObjectName("renameAliasAction")
+        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.rename_action.triggered.connect(self.rename_selected)
+        self.remove_action = QAction("Remove Alias", self)
+        self.remove_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.triggered.connect(self.remove_selected)
+        self.list.addAction(self.rename_action)
+        self.list.addAction(self.remove_action)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        row = QHBoxLayout()
+        row.addWidget(self.input, 1)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addLayout(row)
+        layout.addWidget(self.rule)
+        self.set_version(None)
+
+    def set_version(self, version: VersionInfo | None) -> None:
+        self.version = version
+        self.list.blockSignals(True)
+        self.list.clear()
+        for alias in version.aliases if version else ():
+            item = QListWidgetItem(alias, self.list)
+            color = LATEST_COLOR if alias == LATEST else ALIAS_COLOR
+            item.setForeground(QColor("white"))
+            item.setBackground(color)
+            item.setData(Qt.ItemDataRole.UserRole, alias)
+            if alias == LATEST:
+                item.setToolTip("latest always marks the newest version; it is not editable")
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            else:
+                item.setToolTip("F2 to rename, Delete to remove, drag onto another version to move it there")
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
+        self.list.blockSignals(False)
+        for widget in (self.input, self.add_button, self.remove_button):
+            widget.setEnabled(version is not None)
+
+    def _check(self, alias: str) -> str | None:
+        try:
+            if alias == LATEST:
+                raise InvalidNameError("alias 'latest' is managed by the store: it always marks the newest version")
+            validate_alias(alias)
+        except InvalidNameError as error:
+            return str(error)
+        return None
+
+    def _on_input_changed(self, text: str) -> None:
+        problem = self._check(text.strip()) if text.strip() else None
+        self.rule.setText(problem or "")
+        self.rule.setVisible(problem is not None)
+        self.add_button.setEnabled(self.version is not None and bool(text.strip()) and problem is None)
+
+    def add_from_input(self) -> None:
+        alias = self.input.text().strip()
+        if self.version is None or not alias or self._check(alias):
+            return
+        self.input.clear()
+        self._write(f"Adding alias {alias!r} to {self.version.qualified_name}", self.store.add_alias,
+                    self.version.id, alias)
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            alias = item.data(Qt.ItemDataRole.UserRole)
+            if alias != LATEST and self.version is not None:
+                self._write(f"Removing alias {alias!r} from {self.version.qualified_name}",
+                            self.store.remove_alias, self.version.id, alias)
+
+    def rename_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None and item.flags() & Qt.ItemFlag.ItemIsEditable:
+            self.list.editItem(item)
+
+    def _on_renamed(self, item: QListWidgetItem) -> None:
+        old, new = item.data(Qt.ItemDataRole.UserRole), item.text().strip()
+        if new == old or self.version is None:
+            return
+        problem = self._check(new)
+        if problem:
+            self.rule.setText(problem)
+            self.rule.show()
+            self.list.blockSignals(True)
+            item.setText(old)
+            self.list.blockSignals(False)
+            return
+        version_id = self.version.id
+
+        def rename() -> None:
+            self.store.add_alias(version_id, new)
+            self.store.remove_alias(version_id, old)
+
+        self._write(f"Renaming alias {old!r} to {new!r}", rename)
+
+    def move_alias(self, alias: str, target: VersionInfo) -> None:
+        """An alias chip dropped on another version: move it there."""
+        if alias != LATEST and target.id != (self.version.id if self.version else None):
+            self._write(f"Moving alias {alias!r} to {target.qualified_name}", self.store.add_alias, target.id, alias)
+
+    def _write(self, description: str, fn, *args) -> None:
+        self.runner.submit(description, fn, *args, kind="write", on_success=lambda _result: self.changed.emit())
+
+
+class DetailsEditor(QWidget):
+    """Description and metadata (JSON, validated as you type), saved together."""
+
+    changed = Signal()
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("detailsEditor")
+        self.store, self.runner = store, runner
+        self.version: VersionInfo | None = None
+        self.description = QPlainTextEdit(self)
+        self.description.setObjectName("overviewDescription")
+        self.description.setAccessibleName("Description")
+        self.description.setMaximumHeight(70)
+        self.metadata = QPlainTextEdit(self)
+        self.metadata.setObjectName("metadataEditor")
+        self.metadata.setAccessibleName("Metadata as JSON")
+        self.rule = QLabel(self)
+        self.rule.setObjectName("metadataRule")
+        self.rule.setStyleSheet("color: #c62828;")
+        self.rule.setWordWrap(True)
+        self.save_button = QPushButton("Save", self)
+        self.save_button.setObjectName("detailsSave")
+        self.save_button.setShortcut(QKeySequence.StandardKey.Save)
+        self.revert_button = QPushButton("Revert", self)
+        self.revert_button.setObjectName("detailsRevert")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(lambda: self.set_version(self.version))
+        self.description.textChanged.connect(self._on_edited)
+        self.metadata.textChanged.connect(self._on_edited)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.rule, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Description:", self))
+        layout.addWidget(self.description)
+        layout.addWidget(QLabel("Metadata (JSON):", self))
+        layout.addWidget(self.metadata, 1)
+        layout.addLayout(buttons)
+        self.set_version(None)
+
+    def set_version(self, version: VersionInfo | None) -> None:
+        self.version = version
+        for widget in (self.description, self.metadata):
+            widget.blockSignals(True)
+        self.description.setPlainText(version.description if version else "")
+        self.metadata.setPlainText(json.dumps(version.metadata, indent=2) if version else "")
+        for widget in (self.description, self.metadata):
+            widget.blockSignals(False)
+            widget.setReadOnly(version is None)
+        self._on_edited()
+
+    def metadata_value(self) -> dict:
+        text = self.metadata.toPlainText().strip() or "{}"
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"metadata is not valid JSON: {error.msg} (line {error.lineno})") from None
+        if not isinstance(value, dict):
+            raise ValueError('metadata must be a JSON object, like {"rows": 100}')
+        return value
+
+    def is_dirty(self) -> bool:
+        if self.version is None:
+            return False
+        try:
+            metadata = self.metadata_value()
+        except ValueError:
+            return True
+        return self.description.toPlainText() != self.version.description or metadata != self.version.metadata
+
+    def _on_edited(self) -> None:
+        problem = None
+        try:
+            self.metadata_value()
+        except ValueError as error:
+            problem = str(error)
+        self.rule.setText(problem or "")
+        dirty = self.is_dirty()
+        self.save_button.setEnabled(dirty and problem is None)
+        self.revert_button.setEnabled(dirty)
+
+    def save(self) -> None:
+        if self.version is None or not self.save_button.isEnabled():
+            return
+        self.runner.submit(f"Saving the description and metadata of {self.version.qualified_name}",
+                           self.store.update_version, self.version.id, self.description.toPlainText(),
+                           self.metadata_value(), kind="write", on_success=lambda _v: self.changed.emit())

@@ -1,0 +1,533 @@
+"""The staging panel: what a new version will hold, before it is logged.
+
+Dropped (or added) files and folders are sources; each becomes entries under an editable
+name, as `add_file` / `add_dir(name=...)` would make them. A new version of an existing
+artifact starts from its latest version's entries (W&B's `new_draft`). Listing, and
+hashing where a size alone cannot tell changed from unchanged, run in the background."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import humanize
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.artifact import Artifact, hash_staged_entries
+from ..core.hashcache import FileStat
+from ..core.manifest import ManifestEntry
+from ..core.names import (
+    InvalidNameError,
+    to_entry_path,
+    validate_alias,
+    validate_artifact_name,
+    validate_project_name,
+    validate_type,
+)
+from ..core.run import Run
+from ..stores.base import CollectionInfo, Store, VersionInfo
+from .tasks import TaskContext, TaskRunner
+
+STATUS_COLORS = {"new": QColor("#2e7d32"), "changed": QColor("#ef6c00"), "removed": QColor("#c62828")}
+
+
+@dataclass
+class Source:
+    local_path: str
+    is_folder: bool
+    name: str  # the entry (file) or entry prefix (folder) it becomes
+
+
+@dataclass
+class StagedRow:
+    path: str
+    size: int | None
+    status: str  # new, changed, unchanged, removed
+    local_path: str | None = None
+
+
+@dataclass
+class StagingResult:
+    rows: list[StagedRow]
+    counts: dict[str, int] = field(default_factory=dict)
+    upload_bytes: int = 0
+
+
+def _walk(source: Source) -> list[ManifestEntry]:
+    if not source.is_folder:
+        stat = os.stat(source.local_path)
+        return [ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
+                              local_stat=FileStat.of(stat))]
+    entries = []
+    for folder, _dirs, files in os.walk(source.local_path, followlinks=True):
+        relative_folder = os.path.relpath(folder, source.local_path).replace(os.sep, "/")
+        for file_name in files:
+            physical = os.path.join(folder, file_name)
+            relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
+            stat = os.stat(physical)
+            entries.append(ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
+                                         "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat)))
+    return entries
+
+
+def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
+    if base is None:
+        return {}
+    entries, after = {}, ""
+    while page := store.list_entries(base.id, after=after, limit=5000):
+        entries.update((e.path, e) for e in page)
+        after = page[-1].path
+    return entries
+
+
+def stage(context: TaskContext, store: Store, base: VersionInfo | None, sources: list[Source],
+          removed: set[str]) -> StagingResult:
+    """What the version would hold, and each entry's status against the base version."""
+    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
+    staged: dict[str, ManifestEntry] = {}
+    for source in sources:
+        if context.cancelled():
+            return StagingResult([])
+        for entry in _walk(source):
+            staged[entry.path] = entry
+    ambiguous = [e for path, e in staged.items() if path in kept and kept[path].size == e.size]
+    total = sum(e.size or 0 for e in ambiguous)
+    done = 0
+    for start in range(0, len(ambiguous), 256):  # hashed in batches so progress moves
+        batch = ambiguous[start:start + 256]
+        hash_staged_entries(batch)
+        done += sum(e.size or 0 for e in batch)
+        context.progress(done, total)
+        if context.cancelled():
+            return StagingResult([])
+    rows = []
+    for path in sorted(kept.keys() | staged.keys()):
+        entry = staged.get(path)
+        if entry is None:
+            rows.append(StagedRow(path, kept[path].size, "unchanged"))
+        elif path not in kept:
+            rows.append(StagedRow(path, entry.size, "new", entry.local_path))
+        elif kept[path].size != entry.size or kept[path].digest != entry.digest:
+            rows.append(StagedRow(path, entry.size, "changed", entry.local_path))
+        else:
+            rows.append(StagedRow(path, entry.size, "unchanged", entry.local_path))
+    rows += [StagedRow(path, None, "removed") for path in sorted(removed) if path not in staged]
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    upload = sum(r.size or 0 for r in rows if r.status in ("new", "changed"))
+    return StagingResult(rows, counts, upload)
+
+
+@dataclass
+class LogRequest:
+    """Everything needed to log the staged version through the Python API."""
+
+    project: str
+    name: str
+    type: str
+    base: VersionInfo | None
+    sources: list[Source]
+    removed: set[str]
+    description: str
+    metadata: dict[str, Any]
+    aliases: list[str]
+    total_bytes: int
+
+    def run(self, context: TaskContext, store: Store) -> Artifact:
+        if self.base is not None:
+            artifact = store.artifact(f"{self.base.project}/{self.base.name}:{self.base.version}").new_draft()
+            artifact.description, artifact.metadata = self.description, self.metadata
+            for path in sorted(self.removed):
+                artifact.remove(path)
+        else:
+            artifact = Artifact(self.name, self.type, description=self.description, metadata=self.metadata)
+        for source in self.sources:
+            if source.is_folder:
+                artifact.add_dir(source.local_path, name=source.name or None, merge=True)
+            else:
+                artifact.add_file(source.local_path, name=source.name, overwrite=True)
+        with Run(store, store.create_run(self.project, job_type="desktop-upload")) as run:
+            return run.log_artifact(artifact, aliases=self.aliases, progress=context.progress,
+                                    cancelled=context.cancelled)
+
+
+class StagedEntriesModel(QAbstractTableModel):
+    COLUMNS = ("Path", "Size", "Status")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[StagedRow] = []
+
+    def set_rows(self, rows: list[StagedRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if index.column() == 0:
+                return row.path
+            if index.column() == 1:
+                return humanize.naturalsize(row.size, binary=True) if row.size is not None else ""
+            return row.status
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2 and row.status in STATUS_COLORS:
+            return QBrush(STATUS_COLORS[row.status])
+        if role == Qt.ItemDataRole.ToolTipRole and row.local_path:
+            return row.local_path
+        return None
+
+
+class StagingPanel(QWidget):
+    logRequested = Signal(object)  # LogRequest
+    discarded = Signal()
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("uploadPanel")
+        self.setAccessibleName("New version")
+        self.store, self.runner = store, runner
+        self.base: VersionInfo | None = None
+        self.collection: CollectionInfo | None = None
+        self.sources: list[Source] = []
+        self.removed: set[str] = set()
+        self.result: StagingResult | None = None
+        self._generation = 0
+        self._staging = False
+
+        self.title = QLabel(self)
+        self.title.setObjectName("stagingTitle")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.project = QComboBox(self)
+        self.project.setObjectName("stagingProject")
+        self.project.setEditable(True)
+        self.project.setAccessibleName("Project")
+        self.name = QLineEdit(self)
+        self.name.setObjectName("stagingName")
+        self.name.setAccessibleName("Artifact name")
+        self.type = QComboBox(self)
+        self.type.setObjectName("stagingType")
+        self.type.setEditable(True)
+        self.type.setAccessibleName("Artifact type")
+        self.type.addItems(["dataset", "model", "checkpoint", "report"])
+        self.rule = QLabel(self)
+        self.rule.setObjectName("stagingRule")
+        self.rule.setWordWrap(True)
+        self.rule.setStyleSheet("color: #c62828;")
+
+        self.sources_tree = QTreeWidget(self)
+        self.sources_tree.setObjectName("stagedSources")
+        self.sources_tree.setAccessibleName("Dropped files and folders")
+        self.sources_tree.setHeaderLabels(["Entry name", "From"])
+        self.sources_tree.setRootIsDecorated(False)
+        self.sources_tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.sources_tree.itemChanged.connect(self._on_source_renamed)
+        self.sources_tree.setMaximumHeight(110)
+        add_files = QPushButton("Add Files…", self)
+        add_files.setObjectName("stagingAddFiles")
+        add_files.clicked.connect(self._on_add_files)
+        add_folder = QPushButton("Add Folder…", self)
+        add_folder.setObjectName("stagingAddFolder")
+        add_folder.clicked.connect(self._on_add_folder)
+        remove = QPushButton("Remove", self)
+        remove.setObjectName("stagingRemove")
+        remove.setToolTip("Remove the selected sources, or the selected entries from the new version")
+        remove.clicked.connect(self.remove_selected)
+
+        self.entries_model = StagedEntriesModel(self)
+        self.entries = QTableView(self)
+        self.entries.setObjectName("stagedEntries")
+        self.entries.setAccessibleName("Entries of the new version")
+        self.entries.setModel(self.entries_model)
+        self.entries.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.entries.verticalHeader().setVisible(False)
+        self.entries.setShowGrid(False)
+        self.entries.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.entries.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.entries.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("stagingSummary")
+        self.summary.setWordWrap(True)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("stagingProgress")
+        self.progress.setMaximumHeight(12)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+
+        self.description = QLineEdit(self)
+        self.description.setObjectName("stagingDescription")
+        self.description.setAccessibleName("Description")
+        self.metadata = QPlainTextEdit(self)
+        self.metadata.setObjectName("stagingMetadata")
+        self.metadata.setAccessibleName("Metadata (JSON)")
+        self.metadata.setPlaceholderText('{"key": "value"}')
+        self.metadata.setMaximumHeight(70)
+        self.aliases = QLineEdit(self)
+        self.aliases.setObjectName("stagingAliases")
+        self.aliases.setAccessibleName("Aliases")
+        self.aliases.setPlaceholderText("best, production")
+        self.log_button = QPushButton("Log Version", self)
+        self.log_button.setObjectName("stagingLog")
+        self.log_button.setDefault(True)
+        self.log_button.clicked.connect(self.request_log)
+        discard = QPushButton("Discard", self)
+        discard.setObjectName("stagingDiscard")
+        discard.clicked.connect(self.discard)
+
+        for widget in (self.name, self.description, self.aliases):
+            widget.textChanged.connect(self.validate)
+        self.project.editTextChanged.connect(self.validate)
+        self.type.editTextChanged.connect(self.validate)
+        self.metadata.textChanged.connect(self.validate)
+
+        form = QFormLayout()
+        form.addRow("Project:", self.project)
+        form.addRow("Name:", self.name)
+        form.addRow("Type:", self.type)
+        source_buttons = QHBoxLayout()
+        for button in (add_files, add_folder, remove):
+            source_buttons.addWidget(button)
+        source_buttons.addStretch(1)
+        details = QFormLayout()
+        details.addRow("Description:", self.description)
+        details.addRow("Metadata:", self.metadata)
+        details.addRow("Aliases:", self.aliases)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(discard)
+        actions.addWidget(self.log_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.rule)
+        layout.addWidget(self.sources_tree)
+        layout.addLayout(source_buttons)
+        layout.addWidget(self.entries, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.summary)
+        layout.addLayout(details)
+        layout.addLayout(actions)
+        self.reset(None, None)
+
+    # --- what is being staged -------------------------------------------------------------------
+    def reset(self, collection: CollectionInfo | None, base: VersionInfo | None, projects: list[str] = ()) -> None:
+        """Start a new version of `collection` from `base`, or (both None) a new artifact."""
+        self.collection, self.base = collection, base
+        self.sources, self.removed, self.result = [], set(), None
+        self.project.clear()
+        self.project.addItems(list(projects))
+        for widget in (self.project, self.name, self.type):
+            widget.setEnabled(collection is None)
+        if collection is not None:
+            self.project.setEditText(collection.project)
+            self.name.setText(collection.name)
+            self.type.setEditText(collection.type)
+            self.title.setText(f"New version of {collection.project}/{collection.name}"
+                               + (f" (starting from {base.version})" if base else ""))
+            self.description.setText(base.description if base else "")
+            self.metadata.setPlainText(json.dumps(base.metadata, indent=2) if base and base.metadata else "")
+        else:
+            self.project.setEditText(projects[0] if projects else "")
+            self.name.clear()
+            self.title.setText("New artifact")
+            self.description.clear()
+            self.metadata.clear()
+        self.aliases.clear()
+        self._refresh_sources()
+        self.restage()
+
+    def add_paths(self, paths: list[str]) -> None:
+        for path in paths:
+            path = os.path.abspath(path)
+            if not os.path.exists(path):
+                continue
+            name = os.path.basename(path.rstrip(os.sep)) or "data"
+            self.sources.append(Source(path, os.path.isdir(path), name))
+        if self.collection is None and not self.name.text() and self.sources:
+            candidate = self.sources[0].name.replace(" ", "_")
+            self.name.setText(os.path.splitext(candidate)[0] if not self.sources[0].is_folder else candidate)
+        self._refresh_sources()
+        self.restage()
+
+    def _refresh_sources(self) -> None:
+        self.sources_tree.blockSignals(True)
+        self.sources_tree.clear()
+        for index, source in enumerate(self.sources):
+            item = QTreeWidgetItem(self.sources_tree, [source.name + ("/" if source.is_folder else ""), source.local_path])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            item.setData(0, Qt.ItemDataRole.UserRole, index)
+            item.setToolTip(0, "Double-click or F2 to rename: the entry name (or folder prefix) in the version")
+        self.sources_tree.resizeColumnToContents(0)
+        self.sources_tree.blockSignals(False)
+
+    def _on_source_renamed(self, item: QTreeWidgetItem, column: int) -> None:
+        source = self.sources[item.data(0, Qt.ItemDataRole.UserRole)]
+        text = item.text(0).strip().rstrip("/")
+        try:
+            source.name = to_entry_path(text) if text or not source.is_folder else ""
+        except InvalidNameError as error:
+            self.rule.setText(str(error))
+        self._refresh_sources()
+        self.restage()
+
+    def remove_selected(self) -> None:
+        chosen = {item.data(0, Qt.ItemDataRole.UserRole) for item in self.sources_tree.selectedItems()}
+        if chosen:
+            self.sources = [s for i, s in enumerate(self.sources) if i not in chosen]
+            self._refresh_sources()
+        rows = {index.row() for index in self.entries.selectionModel().selectedRows()}
+        for row in rows:
+            entry = self.entries_model.rows[row]
+            if entry.status in ("unchanged", "changed") and self.base is not None and entry.local_path is None:
+                self.removed.add(entry.path)
+        if chosen or rows:
+            self.restage()
+
+    def _on_add_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add Files")
+        self.add_paths(paths)
+
+    def _on_add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add Folder")
+        if folder:
+            self.add_paths([folder])
+
+    # --- background staging -------------------------------------------------------------------------
+    def restage(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        self._staging = True
+        self.progress.show()
+        self.progress.setRange(0, 0)
+        self.summary.setText("Listing files…")
+        task = self.runner.submit("Staging the new version", stage, self.store, self.base, list(self.sources),
+                                  set(self.removed), wants_context=True,
+                                  on_success=lambda result: self._on_staged(generation, result))
+        task.progressed.connect(lambda done, total: self._on_stage_progress(generation, done, total))
+        task.failed.connect(lambda _error: self._on_stage_failed(generation))
+        self.validate()
+
+    def _on_stage_progress(self, generation: int, done: int, total: int) -> None:
+        if generation == self._generation and total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            self.summary.setText(f"Comparing with the base version: {humanize.naturalsize(done, binary=True)} "
+                                 f"of {humanize.naturalsize(total, binary=True)} hashed…")
+
+    def _on_stage_failed(self, generation: int) -> None:
+        if generation == self._generation:
+            self._staging = False
+            self.progress.hide()
+            self.summary.setText("Could not list the files; see the message at the top.")
+            self.validate()
+
+    def _on_staged(self, generation: int, result: StagingResult) -> None:
+        if generation != self._generation:
+            return
+        self._staging = False
+        self.result = result
+        self.progress.hide()
+        self.entries_model.set_rows(result.rows)
+        parts = [f"{result.counts.get(k, 0):,} {k}" for k in ("new", "changed", "unchanged", "removed")
+                 if result.counts.get(k)]
+        self.summary.setText(f"{len(result.rows) - result.counts.get('removed', 0):,} files: "
+                             f"{', '.join(parts) or 'nothing yet'}; "
+                             f"{humanize.naturalsize(result.upload_bytes, binary=True)} to store.")
+        self.validate()
+
+    # --- validation and logging -------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        problems = []
+        checks = ((validate_project_name, self.project.currentText()), (validate_artifact_name, self.name.text()),
+                  (validate_type, self.type.currentText()))
+        for check, value in checks:
+            try:
+                check(value)
+            except InvalidNameError as error:
+                problems.append(str(error))
+        try:
+            self.metadata_value()
+        except ValueError as error:
+            problems.append(str(error))
+        try:
+            self.alias_values()
+        except InvalidNameError as error:
+            problems.append(str(error))
+        return problems
+
+    def metadata_value(self) -> dict[str, Any]:
+        text = self.metadata.toPlainText().strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"metadata is not valid JSON: {error.msg} (line {error.lineno})") from None
+        if not isinstance(value, dict):
+            raise ValueError('metadata must be a JSON object, like {"rows": 100}')
+        return value
+
+    def alias_values(self) -> list[str]:
+        return [validate_alias(a.strip()) for a in self.aliases.text().split(",") if a.strip()]
+
+    def validate(self) -> bool:
+        problems = self.problems()
+        self.rule.setText("\n".join(problems))
+        self.rule.setVisible(bool(problems))
+        changed = self.result is not None and any(r.status != "unchanged" for r in self.result.rows)
+        ready = not problems and not self._staging and (changed or (self.result is not None and self.sources))
+        self.log_button.setEnabled(bool(ready))
+        return bool(ready)
+
+    def request_log(self) -> LogRequest | None:
+        if not self.validate():
+            return None
+        request = LogRequest(
+            project=self.project.currentText(), name=self.name.text(), type=self.type.currentText(),
+            base=self.base, sources=list(self.sources), removed=set(self.removed),
+            description=self.description.text(), metadata=self.metadata_value(), aliases=self.alias_values(),
+            total_bytes=self.result.upload_bytes if self.result else 0,
+        )
+        self.logRequested.emit(request)
+        return request
+
+    def discard(self) -> None:
+        self.reset(None, None)
+        self.discarded.emit()

@@ -1,0 +1,215 @@
+"""The transfer queue: every upload (log) and download is a row with progress, speed, ETA
+and state, which can be cancelled or retried. The model is refreshed on a timer (as
+qutebrowser's downloads are), never once per chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import humanize
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
+
+from .progress import RateTracker
+from .tasks import Task, TaskContext, TaskRunner
+
+REFRESH_MS = 500
+COLUMNS = ("Name", "Direction", "Progress", "Speed", "Time left", "State")
+
+
+class Transfer(QObject):
+    changed = Signal()
+
+    def __init__(self, name: str, direction: str, job: Callable[[TaskContext], Any], total_bytes: int):
+        super().__init__()
+        self.name, self.direction, self.job = name, direction, job
+        self.tracker = RateTracker()
+        self.tracker.total = total_bytes
+        self.state = "queued"
+        self.error: BaseException | None = None
+        self.result: Any = None
+        self.task: Task | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in ("queued", "running")
+
+    def start(self, runner: TaskRunner) -> Task:
+        self.state, self.error = "queued", None
+        self.tracker = RateTracker()
+        self.task = runner.submit(f"{self.direction.capitalize()} of {self.name}", self.job, kind="transfer",
+                                  wants_context=True, on_error=self._on_failed)
+        self.task.progressed.connect(self._on_progress)
+        self.task.succeeded.connect(self._on_succeeded)
+        self.task.cancelled.connect(lambda: self._set_state("cancelled"))
+        return self.task
+
+    def cancel(self) -> None:
+        if self.task is not None and self.is_running:
+            self.task.cancel()
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.state = "running"
+        self.tracker.update(done, total)
+
+    def _on_succeeded(self, result: Any) -> None:
+        self.result = result
+        self.tracker.update(self.tracker.total, self.tracker.total)
+        self._set_state("done")
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.error = error
+        self._set_state("failed")
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.changed.emit()
+
+    def describe_state(self) -> str:
+        if self.state == "failed":
+            return f"failed: {self.error}"
+        return self.state
+
+
+class TransferQueue(QAbstractTableModel):
+    """The transfers of this window, newest last, as a table model."""
+
+    transferFinished = Signal(object)  # the Transfer, whatever its outcome
+
+    def __init__(self, runner: TaskRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runner = runner
+        self.transfers: list[Transfer] = []
+        self.timer = QTimer(self)
+        self.timer.setObjectName("transferRefreshTimer")
+        self.timer.timeout.connect(self._refresh_progress)
+        self.timer.start(REFRESH_MS)
+
+    def add(self, name: str, direction: str, job: Callable[[TaskContext], Any], total_bytes: int) -> Transfer:
+        transfer = Transfer(name, direction, job, total_bytes)
+        self.beginInsertRows(QModelIndex(), len(self.transfers), len(self.transfers))
+        self.transfers.append(transfer)
+        self.endInsertRows()
+        transfer.changed.connect(lambda: self._on_changed(transfer))
+        transfer.start(self.runner)
+        return transfer
+
+    def retry(self, transfer: Transfer) -> None:
+        if not transfer.is_running:
+            transfer.start(self.runner)
+            self._on_changed(transfer, finished=False)
+
+    def running(self) -> list[Transfer]:
+        return [t for t in self.transfers if t.is_running]
+
+    def clear_finished(self) -> None:
+        self.beginResetModel()
+        self.transfers = [t for t in self.transfers if t.is_running]
+        self.endResetModel()
+
+    def _on_changed(self, transfer: Transfer, finished: bool = True) -> None:
+        row = self.transfers.index(transfer) if transfer in self.transfers else -1
+        if row >= 0:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        if finished and not transfer.is_running:
+            self.transferFinished.emit(transfer)
+
+    def _refresh_progress(self) -> None:
+        rows = [row for row, t in enumerate(self.transfers) if t.is_running]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 2), self.index(max(rows), len(COLUMNS) - 1))
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.transfers)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.transfers):
+            return None
+        transfer = self.transfers[index.row()]
+        tracker, column = transfer.tracker, index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return transfer.name
+            if column == 1:
+                return "↑ upload" if transfer.direction == "upload" else "↓ download"
+            if column == 2:
+                return (f"{humanize.naturalsize(tracker.done, binary=True)} / "
+                        f"{humanize.naturalsize(tracker.total, binary=True)}")
+            if column == 3:
+                rate = tracker.bytes_per_second
+                return f"{humanize.naturalsize(rate, binary=True)}/s" if rate and transfer.is_running else ""
+            if column == 4:
+                left = tracker.seconds_left
+                return humanize.naturaldelta(left) if left is not None and transfer.is_running else ""
+            return transfer.describe_state()
+        if role == Qt.ItemDataRole.ToolTipRole and column == 5 and transfer.error is not None:
+            return str(transfer.error)
+        if role == Qt.ItemDataRole.UserRole:
+            return transfer
+        return None
+
+
+class TransferPanel(QWidget):
+    def __init__(self, queue: TransferQueue, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("transferPanel")
+        self.setAccessibleName("Transfers")
+        self.queue = queue
+        self.table = QTableView(self)
+        self.table.setObjectName("transferTable")
+        self.table.setAccessibleName("Uploads and downloads")
+        self.table.setModel(queue)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setShowGrid(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setObjectName("transferCancel")
+        self.retry_button = QPushButton("Retry", self)
+        self.retry_button.setObjectName("transferRetry")
+        clear = QPushButton("Clear Finished", self)
+        clear.setObjectName("transferClear")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.retry_button.clicked.connect(self.retry_selected)
+        clear.clicked.connect(queue.clear_finished)
+        self.cancel_action = QAction("Cancel Transfer", self)
+        self.cancel_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.cancel_action.triggered.connect(self.cancel_selected)
+        self.retry_action = QAction("Retry Transfer", self)
+        self.retry_action.triggered.connect(self.retry_selected)
+        self.table.addAction(self.cancel_action)
+        self.table.addAction(self.retry_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.cancel_button, self.retry_button, clear):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+    def selected(self) -> list[Transfer]:
+        return [self.queue.transfers[i.row()] for i in self.table.selectionModel().selectedRows()]
+
+    def cancel_selected(self) -> None:
+        for transfer in self.selected():
+            transfer.cancel()
+
+    def retry_selected(self) -> None:
+        for transfer in self.selected():
+            self.queue.retry(transfer)

@@ -53,8 +53,10 @@ class WindowManager:
 def run_app(store_location: str | None = None, demo: bool = False, theme: str = "system") -> int:
     from .theme import apply_theme
 
+    from .settings import THEME_KEY, setting
+
     app = create_application()
-    apply_theme(app, theme)
+    apply_theme(app, theme if theme != "system" else setting(THEME_KEY))
     location = make_demo_store() if demo else (store_location or default_store_location())
     manager = WindowManager()
     if not manager.open(location):

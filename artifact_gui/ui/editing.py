@@ -76,10 +76,8 @@ class AliasEditor(QWidget):
         self.rule.setObjectName("aliasRule")
         self.rule.setStyleSheet("color: #c62828;")
         self.rule.hide()
-        self.rename_action = QAction("Rename Alias", self)
+        self.rename_action = QAction("Rename Alias (F2)", self)  # F2 itself is the window's action
         self.rename_action.setObjectName("renameAliasAction")
-        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
-        self.rename_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.rename_action.triggered.connect(self.rename_selected)
         self.remove_action = QAction("Remove Alias", self)
         self.remove_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
+from .cleanup import CleanupDialog, DeleteDialog, TrashDialog
 from .compare import CompareDialog
 from .details import VersionTabs
 from .download import version_download_dialog
 from .models.version_table import VersionTableModel
 from .resources import app_icon
+from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
 from .sidebar import CollectionSidebar
 from .staging import LogRequest, StagingPanel
 from .tasks import Task, TaskRunner
@@ -154,6 +156,8 @@ class MainWindow(QMainWindow):
         self.poll_timer.setObjectName("autoRefreshTimer")
         self.poll_timer.timeout.connect(self._poll_for_changes)
         self.poll_timer.start(AUTO_REFRESH_MS)
+        self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
+        self.purge_expired_trash()
 
     # --- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -209,15 +213,44 @@ class MainWindow(QMainWindow):
         self.copy_digest_action = self._action("Copy &Digest", "copyDigestAction", self.copy_digest,
                                                "Ctrl+Shift+C")
         self.about_action = self._action("&About artifact-gui", "aboutAction", self.show_about)
+        self.delete_versions_action = self._action("&Delete Versions…", "deleteVersionsAction",
+                                                   self.delete_selected_versions, QKeySequence.StandardKey.Delete,
+                                                   "Move the selected versions to the Trash")
+        # Delete acts where the focus is: here on the versions table (the alias editor and the
+        # transfer table have their own), so no two actions ever claim the same key at once.
+        self.delete_versions_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.delete_artifact_action = self._action("Delete &Artifact…", "deleteArtifactAction",
+                                                   self.delete_selected_artifact, "Ctrl+Del",
+                                                   "Move every version of the selected artifact to the Trash")
+        self.rename_alias_action = self._action("Re&name Alias", "renameAliasWindowAction", self.rename_alias, "F2")
+        self.add_alias_action = self._action("Add A&lias…", "addAliasAction", self.focus_alias_input, "Ctrl+L")
+        self.edit_details_action = self._action("Edit Description && &Metadata", "editDetailsAction",
+                                                self.edit_details, "Ctrl+E")
+        self.new_artifact_action = self._action("&New Artifact from Files…", "newArtifactAction",
+                                                self.new_artifact_from_files, QKeySequence.StandardKey.New)
+        self.new_version_action = self._action("New &Version from Files…", "newVersionAction",
+                                               self.new_version_from_files, "Ctrl+Shift+V")
+        self.cleanup_action = self._action("&Clean Up…", "cleanupAction", self.show_cleanup, "Ctrl+Shift+K")
+        self.trash_action = self._action("&Trash…", "trashAction", self.show_trash, "Ctrl+Shift+D")
+        self.settings_action = self._action("&Settings…", "settingsAction", self.show_settings,
+                                            QKeySequence.StandardKey.Preferences)
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.new_artifact_action)
+        file_menu.addAction(self.new_version_action)
         self.recent_menu = file_menu.addMenu("Recent &Stores")
         self.recent_menu.setObjectName("recentStoresMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = menu.addMenu("&Edit")
+        for action in (self.add_alias_action, self.rename_alias_action, self.edit_details_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.delete_versions_action)
+        edit_menu.addAction(self.delete_artifact_action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(self.filter_action)
@@ -229,6 +262,9 @@ class MainWindow(QMainWindow):
         version_menu = menu.addMenu("V&ersion")
         for action in (self.download_action, self.compare_action, self.copy_digest_action):
             version_menu.addAction(action)
+        tools_menu = menu.addMenu("&Tools")
+        for action in (self.cleanup_action, self.trash_action, self.settings_action):
+            tools_menu.addAction(action)
         menu.addMenu("&Help").addAction(self.about_action)
 
         toolbar = QToolBar("Main", self)
@@ -238,9 +274,12 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.refresh_action, self.download_action, self.compare_action):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
-        for action in (self.download_action, self.compare_action, self.copy_digest_action):
+        for action in (self.new_version_action, self.download_action, self.compare_action, self.copy_digest_action,
+                       self.add_alias_action, self.delete_versions_action):
             self.versions.addAction(action)
-        self.sidebar.tree.addAction(self.refresh_action)
+        for action in (self.new_version_action, self.delete_artifact_action, self.cleanup_action, self.refresh_action):
+            self.sidebar.tree.addAction(action)
+        self.versions.addAction(self.delete_versions_action)
         self._update_version_actions()
 
     def _connect(self) -> None:
@@ -330,6 +369,7 @@ class MainWindow(QMainWindow):
     def _update_version_actions(self) -> None:
         selected = self.versions.selected_versions()
         self.download_action.setEnabled(len(selected) == 1)
+        self.delete_versions_action.setEnabled(bool(selected))
         self.copy_digest_action.setEnabled(len(selected) == 1)
         self.compare_action.setEnabled(len(selected) == 2)
 
@@ -391,6 +431,106 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About artifact-gui",
                           f"<b>artifact-gui {__version__}</b><p>Versioned ML artifacts with the semantics of "
                           "W&amp;B Artifacts, on a folder or a server.</p>")
+
+    # --- editing, deleting, cleaning up -------------------------------------------------------------
+    def rename_alias(self) -> None:
+        editor = self.tabs.overview.aliases
+        self.tabs.setCurrentWidget(self.tabs.overview)
+        if editor.list.currentItem() is None:
+            editable = [editor.list.item(i) for i in range(editor.list.count())
+                        if editor.list.item(i).flags() & Qt.ItemFlag.ItemIsEditable]
+            if not editable:
+                self.statusBar().showMessage("This version has no alias to rename (latest is not editable).", 5000)
+                return
+            editor.list.setCurrentItem(editable[0])
+        editor.rename_selected()
+
+    def focus_alias_input(self) -> None:
+        self.tabs.setCurrentWidget(self.tabs.overview)
+        self.tabs.overview.aliases.input.setFocus()
+
+    def edit_details(self) -> None:
+        self.tabs.setCurrentWidget(self.tabs.overview)
+        self.tabs.overview.right.setCurrentWidget(self.tabs.overview.editor)
+        self.tabs.overview.editor.description.setFocus()
+
+    def delete_selected_versions(self) -> DeleteDialog | None:
+        versions = self.versions.selected_versions()
+        if not versions:
+            return None
+        title = f"Delete {len(versions)} version{'s' if len(versions) > 1 else ''}"
+        return self._confirm_delete(versions, title)
+
+    def delete_selected_artifact(self) -> None:
+        collection = self.sidebar.selected_collection
+        if collection is None:
+            self.statusBar().showMessage("Select an artifact in the sidebar to delete it.", 5000)
+            return
+        self.runner.submit(f"Listing the versions of {collection.project}/{collection.name}",
+                           self.store.list_versions, collection.project, collection.name,
+                           on_success=lambda versions: self._confirm_delete(
+                               versions, f"Delete the artifact {collection.project}/{collection.name}"))
+
+    def _confirm_delete(self, versions: list[VersionInfo], title: str) -> DeleteDialog:
+        dialog = DeleteDialog(self.store, self.runner, versions, title, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        ids = [v.id for v in versions]
+        dialog.accepted.connect(lambda: self.runner.submit(
+            title, self.store.trash_versions, ids, dialog.drop_aliases.isChecked(), kind="write",
+            on_success=lambda count: (self.statusBar().showMessage(
+                f"Moved {count} versions to the Trash (Tools → Trash to restore).", 8000), self.refresh())))
+        dialog.open()
+        self.last_dialog = dialog
+        return dialog
+
+    def show_cleanup(self) -> CleanupDialog:
+        dialog = CleanupDialog(self.store, self.runner, self.sidebar.model.collections, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.applied.connect(lambda _count: self.refresh())
+        dialog.show()
+        return dialog
+
+    def show_trash(self) -> TrashDialog:
+        dialog = TrashDialog(self.store, self.runner, setting(TRASH_RETENTION_KEY), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self.refresh)
+        dialog.show()
+        return dialog
+
+    def show_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.apply_settings)
+        dialog.open()
+        return dialog
+
+    def apply_settings(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from .theme import apply_theme
+
+        self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
+        apply_theme(QApplication.instance(), setting(THEME_KEY))
+
+    def purge_expired_trash(self) -> None:
+        """Versions in the Trash longer than the retention setting are deleted for good."""
+        days = setting(TRASH_RETENTION_KEY)
+        self.runner.submit(f"Deleting versions in the Trash for over {days} days", self.store.empty_trash,
+                           None, days, kind="write", on_error=lambda _error: None)
+
+    def new_artifact_from_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "New Artifact from Files")
+        if paths:
+            self.start_staging(None, paths)
+
+    def new_version_from_files(self) -> None:
+        collection = self.sidebar.selected_collection
+        if collection is None:
+            self.statusBar().showMessage("Select an artifact first, or drop files onto it.", 5000)
+            return
+        paths, _ = QFileDialog.getOpenFileNames(self, f"New Version of {collection.name} from Files")
+        if paths:
+            self.start_staging(collection, paths)
 
     # --- drag and drop in, staging, logging ---------------------------------------------------------
     def _drop_target(self, position) -> tuple[bool, CollectionInfo | None]:

@@ -1,0 +1,311 @@
+"""Deleting versions, the cleanup tool and the Trash.
+
+Everything deleted from the window goes to the Trash first; the space comes back when
+the Trash is emptied (by hand, or when a version has been there longer than the
+retention setting). Sizes shown are what deleting really frees, after deduplication."""
+
+from __future__ import annotations
+
+import datetime
+
+import humanize
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.cleanup import CleanupCriteria, CleanupPlan
+from ..stores.base import CollectionInfo, Store, TrashedVersion, VersionInfo
+from .tasks import TaskRunner
+
+WARNING = QColor("#ef6c00")
+
+
+def _size(n: int) -> str:
+    return humanize.naturalsize(n, binary=True)
+
+
+def _when(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+class DeleteDialog(QDialog):
+    """Confirms moving versions to the Trash: what goes, what it frees, and, for versions
+    with aliases, an explicit choice to drop them."""
+
+    def __init__(self, store: Store, runner: TaskRunner, versions: list[VersionInfo], title: str,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("deleteDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        self.store, self.runner, self.versions = store, runner, versions
+        self.freed: int | None = None
+        self.listing = QTreeWidget(self)
+        self.listing.setObjectName("deleteList")
+        self.listing.setRootIsDecorated(False)
+        self.listing.setHeaderLabels(["Version", "Aliases", "Size"])
+        for version in versions[:500]:
+            QTreeWidgetItem(self.listing, [version.qualified_name, ", ".join(version.aliases), _size(version.size)])
+        if len(versions) > 500:
+            QTreeWidgetItem(self.listing, [f"… and {len(versions) - 500:,} more"])
+        self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.space = QLabel("Working out the space this frees…", self)
+        self.space.setObjectName("deleteSpace")
+        aliased = [v for v in versions if v.aliases]
+        self.drop_aliases = QCheckBox(
+            f"Also remove the aliases of {len(aliased)} version{'s' if len(aliased) != 1 else ''} "
+            f"({', '.join(sorted({a for v in aliased for a in v.aliases}))})", self)
+        self.drop_aliases.setObjectName("deleteDropAliases")
+        self.drop_aliases.setVisible(bool(aliased))
+        self.buttons = QDialogButtonBox(self)
+        self.ok = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setObjectName("deleteConfirm")
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.drop_aliases.toggled.connect(self._update)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"These {len(versions):,} versions will go to the Trash:", self))
+        layout.addWidget(self.listing, 1)
+        layout.addWidget(self.space)
+        layout.addWidget(self.drop_aliases)
+        layout.addWidget(self.buttons)
+        self._update()
+        runner.submit("Working out the space freed", store.bytes_freed_by, [v.id for v in versions],
+                      on_success=self._on_freed)
+
+    def _on_freed(self, freed: int) -> None:
+        self.freed = freed
+        self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({freed:,} bytes); "
+                           "until then they can be restored.")
+
+    def _update(self) -> None:
+        needs_consent = self.drop_aliases.isVisible() and not self.drop_aliases.isChecked()
+        self.ok.setEnabled(not needs_consent)
+        self.ok.setToolTip("Tick the box above to drop the aliases" if needs_consent else "")
+
+
+class CleanupDialog(QDialog):
+    """Tools → Clean Up: versions with no alias, filtered, with the space really freed."""
+
+    applied = Signal(int)  # versions moved to the Trash
+
+    def __init__(self, store: Store, runner: TaskRunner, collections: list[CollectionInfo],
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("cleanupDialog")
+        self.setWindowTitle("Clean Up Versions Without Aliases")
+        self.resize(860, 600)
+        self.store, self.runner = store, runner
+        self.plan: CleanupPlan | None = None
+        self._generation = 0
+        self.scope = QComboBox(self)
+        self.scope.setObjectName("cleanupScope")
+        self.scope.setAccessibleName("Scope")
+        self.scope.addItem("Whole store", CleanupCriteria())
+        for project in sorted({c.project for c in collections}):
+            self.scope.addItem(f"Project {project}", CleanupCriteria(project=project))
+            for type_ in sorted({c.type for c in collections if c.project == project}):
+                self.scope.addItem(f"    Type {project} / {type_}", CleanupCriteria(project=project, type=type_))
+        for collection in collections:
+            self.scope.addItem(f"        Artifact {collection.project}/{collection.name}",
+                               CleanupCriteria(project=collection.project, name=collection.name))
+        self.older = QSpinBox(self)
+        self.older.setObjectName("cleanupOlderThan")
+        self.older.setAccessibleName("Older than (days)")
+        self.older.setRange(0, 3650)
+        self.older.setSpecialValueText("any age")
+        self.older.setSuffix(" days")
+        self.keep = QSpinBox(self)
+        self.keep.setObjectName("cleanupKeepNewest")
+        self.keep.setAccessibleName("Keep the newest unaliased versions")
+        self.keep.setRange(0, 1000)
+        self.pattern = QLineEdit(self)
+        self.pattern.setObjectName("cleanupPattern")
+        self.pattern.setAccessibleName("Artifact name pattern")
+        self.pattern.setPlaceholderText("all artifacts (or a pattern like ckpt-*)")
+        self.keep_used = QCheckBox("Keep versions that runs used as input (their lineage would lose a node)", self)
+        self.keep_used.setObjectName("cleanupKeepUsed")
+        self.candidates = QTreeWidget(self)
+        self.candidates.setObjectName("cleanupCandidates")
+        self.candidates.setAccessibleName("Versions that would be deleted")
+        self.candidates.setRootIsDecorated(False)
+        self.candidates.setHeaderLabels(["Version", "Type", "Size", "Created", "Used by"])
+        self.candidates.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("cleanupSummary")
+        self.summary.setWordWrap(True)
+        self.progress = QProgressBar(self)
+        self.progress.setObjectName("cleanupProgress")
+        self.progress.hide()
+        self.buttons = QDialogButtonBox(self)
+        self.apply_button = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button.setObjectName("cleanupApply")
+        self.apply_button.setEnabled(False)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.apply_button.clicked.connect(self.apply)
+        self.buttons.rejected.connect(self.reject)
+        for signal in (self.scope.currentIndexChanged, self.older.valueChanged, self.keep.valueChanged,
+                       self.pattern.textChanged, self.keep_used.toggled):
+            signal.connect(self.replan)
+        form = QFormLayout()
+        form.addRow("Scope:", self.scope)
+        form.addRow("Older than:", self.older)
+        form.addRow("Keep newest per artifact:", self.keep)
+        form.addRow("Artifact names:", self.pattern)
+        form.addRow("", self.keep_used)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.candidates, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.buttons)
+        self.replan()
+
+    def criteria(self) -> CleanupCriteria:
+        scope: CleanupCriteria = self.scope.currentData()
+        return CleanupCriteria(project=scope.project, type=scope.type, name=scope.name,
+                               older_than_days=self.older.value() or None, keep_newest=self.keep.value(),
+                               name_pattern=self.pattern.text().strip() or None,
+                               keep_used=self.keep_used.isChecked())
+
+    def replan(self) -> None:
+        self._generation += 1
+        generation = self._generation
+        self.summary.setText("Planning…")
+        self.apply_button.setEnabled(False)
+        self.runner.submit("Planning a cleanup", self.store.plan_cleanup, self.criteria(),
+                           on_success=lambda plan: self._on_plan(generation, plan))
+
+    def _on_plan(self, generation: int, plan: CleanupPlan) -> None:
+        if generation != self._generation:
+            return
+        self.plan = plan
+        self.candidates.clear()
+        for candidate in plan.candidates:
+            count = candidate.consumer_count
+            used = f"{count} run{'s' if count > 1 else ''}" if count else ""
+            item = QTreeWidgetItem(self.candidates, [candidate.qualified_name, candidate.type, _size(candidate.size),
+                                                     _when(candidate.created_at), used])
+            if used:
+                item.setForeground(4, QBrush(WARNING))
+                item.setToolTip(4, "Runs used this version as input: their lineage would lose this node")
+        warning = (f" {len(plan.used_candidates)} of them were used as input by runs (marked)."
+                   if plan.used_candidates else "")
+        self.summary.setText(
+            f"Dry run: {len(plan.candidates):,} versions without aliases, {_size(plan.logical_bytes)} in all. "
+            f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "
+            f"emptied; the rest is shared with versions that stay.{warning}")
+        self.apply_button.setEnabled(bool(plan.candidates))
+
+    def apply(self) -> None:
+        if not self.plan or not self.plan.candidates:
+            return
+        plan = self.plan
+        self.apply_button.setEnabled(False)
+        self.progress.show()
+        self.progress.setRange(0, len(plan.candidates))
+        task = self.runner.submit("Cleaning up", lambda context: self.store.apply_cleanup(plan, context.progress, trash=True),
+                                  kind="write", wants_context=True, on_success=self._on_applied)
+        task.progressed.connect(lambda done, _total: self.progress.setValue(done))
+
+    def _on_applied(self, result) -> None:
+        self.progress.hide()
+        self.summary.setText(f"Moved {result.versions_deleted:,} versions to the Trash. "
+                             "Empty the Trash (Tools → Trash) to free the space.")
+        self.applied.emit(result.versions_deleted)
+        self.replan()
+
+
+class TrashDialog(QDialog):
+    """Tools → Trash: restore versions, or empty the Trash and free their space."""
+
+    changed = Signal()
+
+    def __init__(self, store: Store, runner: TaskRunner, retention_days: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trashDialog")
+        self.setWindowTitle("Trash")
+        self.resize(760, 480)
+        self.store, self.runner, self.retention_days = store, runner, retention_days
+        self.trashed: list[TrashedVersion] = []
+        self.listing = QTreeWidget(self)
+        self.listing.setObjectName("trashList")
+        self.listing.setAccessibleName("Versions in the Trash")
+        self.listing.setRootIsDecorated(False)
+        self.listing.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.listing.setHeaderLabels(["Version", "Size", "Trashed", "Deleted for good", "Had aliases"])
+        self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("trashSummary")
+        self.summary.setWordWrap(True)
+        self.restore_button = QPushButton("Restore Selected", self)
+        self.restore_button.setObjectName("trashRestore")
+        self.empty_button = QPushButton("Empty Trash", self)
+        self.empty_button.setObjectName("trashEmpty")
+        close = QPushButton("Close", self)
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.empty_button.clicked.connect(self.empty)
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.restore_button)
+        buttons.addWidget(self.empty_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.listing, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
+        self.reload()
+
+    def reload(self) -> None:
+        def load():
+            trashed = self.store.list_trash()
+            return trashed, self.store.bytes_freed_by([t.version.id for t in trashed])
+
+        self.runner.submit("Reading the Trash", load, on_success=lambda result: self._show(*result))
+
+    def _show(self, trashed: list[TrashedVersion], freed: int) -> None:
+        self.trashed = trashed
+        self.listing.clear()
+        for t in trashed:
+            expires = t.trashed_at + self.retention_days * 86400
+            QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size), _when(t.trashed_at),
+                                           _when(expires), ", ".join(t.aliases_before)])
+        self.summary.setText(f"{len(trashed):,} versions in the Trash; emptying it frees {_size(freed)}. "
+                             f"Versions are deleted for good after {self.retention_days} days.")
+        self.empty_button.setEnabled(bool(trashed))
+        self.restore_button.setEnabled(bool(trashed))
+
+    def selected_ids(self) -> list[int]:
+        rows = [self.listing.indexOfTopLevelItem(item) for item in self.listing.selectedItems()]
+        return [self.trashed[row].version.id for row in rows]
+
+    def restore_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self.runner.submit(f"Restoring {len(ids)} versions", self.store.restore_versions, ids, kind="write",
+                               on_success=lambda _n: (self.reload(), self.changed.emit()))
+
+    def empty(self) -> None:
+        self.runner.submit("Emptying the Trash", self.store.empty_trash, kind="write",
+                           on_success=lambda result: (self.reload(), self.changed.emit(),
+                                                      self.summary.setText(f"Freed {_size(result.bytes_freed)}.")))

@@ -74,7 +74,8 @@ class DeleteDialog(QDialog):
             f"Also remove the aliases of {len(aliased)} version{'s' if len(aliased) != 1 else ''} "
             f"({', '.join(sorted({a for v in aliased for a in v.aliases}))})", self)
         self.drop_aliases.setObjectName("deleteDropAliases")
-        self.drop_aliases.setVisible(bool(aliased))
+        self.has_aliases = bool(aliased)
+        self.drop_aliases.setVisible(self.has_aliases)
         self.buttons = QDialogButtonBox(self)
         self.ok = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setObjectName("deleteConfirm")
@@ -98,7 +99,7 @@ class DeleteDialog(QDialog):
                            "until then they can be restored.")
 
     def _update(self) -> None:
-        needs_consent = self.drop_aliases.isVisible() and not self.drop_aliases.isChecked()
+        needs_consent = self.has_aliases and not self.drop_aliases.isChecked()
         self.ok.setEnabled(not needs_consent)
         self.ok.setToolTip("Tick the box above to drop the aliases" if needs_consent else "")
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core.artifact import Artifact
 from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
 from .cleanup import CleanupDialog, DeleteDialog, TrashDialog
 from .compare import CompareDialog
@@ -621,9 +622,9 @@ class MainWindow(QMainWindow):
         if transfer.state == "failed":
             self.errors.show_error(f"{transfer.direction.capitalize()} of {transfer.name}", transfer.error)
             return
-        if transfer.state != "done" or transfer.direction != "upload":
-            return
         artifact = transfer.result
+        if transfer.state != "done" or not isinstance(artifact, Artifact):
+            return
         if artifact.was_created:
             self.statusBar().showMessage(f"Logged {artifact.qualified_name}.", 8000)
         else:

@@ -22,7 +22,7 @@ from .concurrency import bounded_map
 from .digests import md5_file_b64
 from .hashcache import FileStat, default_cache
 from .manifest import Manifest, ManifestEntry
-from .names import to_entry_path, validate_alias, validate_artifact_name, validate_type
+from .names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
 from .refs import entries_for_reference, open_reference, reference_is_checksummed
 from .transfer import Cancelled, remove_tree_contents_except, write_verified
 
@@ -280,6 +280,14 @@ class Artifact:
         with handle:
             yield handle
         self.add_file(local, name=path, overwrite="x" not in mode)
+
+    def add_staged(self, entries: list[ManifestEntry]) -> None:
+        """Add entries prepared by a staging step (local files already listed and stat'ed,
+        some perhaps hashed), replacing entries at the same paths, without walking the file
+        system again. Files changed since they were listed are refused when logged."""
+        self._draft()
+        for entry in entries:
+            self._entries[validate_entry_path(entry.path)] = entry
 
     def add_reference(self, uri: str, name: str | None = None, checksum: bool = True,
                       max_objects: int | None = None) -> list[ManifestEntry]:

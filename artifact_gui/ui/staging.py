@@ -49,6 +49,7 @@ from ..core.run import Run
 from ..stores.base import CollectionInfo, Store, VersionInfo
 from .tasks import TaskContext, TaskRunner
 
+DEFAULT_PROJECT = "uncategorized"  # as W&B names a run's project when none is given
 STATUS_COLORS = {"new": QColor("#2e7d32"), "changed": QColor("#ef6c00"), "removed": QColor("#c62828")}
 
 
@@ -72,6 +73,7 @@ class StagingResult:
     rows: list[StagedRow]
     counts: dict[str, int] = field(default_factory=dict)
     upload_bytes: int = 0
+    entries: list[ManifestEntry] = field(default_factory=list)  # the local files, listed and stat'ed
 
 
 def _walk(source: Source) -> list[ManifestEntry]:
@@ -137,7 +139,7 @@ def stage(context: TaskContext, store: Store, base: VersionInfo | None, sources:
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     upload = sum(r.size or 0 for r in rows if r.status in ("new", "changed"))
-    return StagingResult(rows, counts, upload)
+    return StagingResult(rows, counts, upload, list(staged.values()))
 
 
 @dataclass
@@ -148,7 +150,7 @@ class LogRequest:
     name: str
     type: str
     base: VersionInfo | None
-    sources: list[Source]
+    entries: list[ManifestEntry]  # exactly the files the panel showed
     removed: set[str]
     description: str
     metadata: dict[str, Any]
@@ -163,11 +165,7 @@ class LogRequest:
                 artifact.remove(path)
         else:
             artifact = Artifact(self.name, self.type, description=self.description, metadata=self.metadata)
-        for source in self.sources:
-            if source.is_folder:
-                artifact.add_dir(source.local_path, name=source.name or None, merge=True)
-            else:
-                artifact.add_file(source.local_path, name=source.name, overwrite=True)
+        artifact.add_staged(self.entries)
         with Run(store, store.create_run(self.project, job_type="desktop-upload")) as run:
             return run.log_artifact(artifact, aliases=self.aliases, progress=context.progress,
                                     cancelled=context.cancelled)
@@ -279,9 +277,13 @@ class StagingPanel(QWidget):
         self.entries.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.entries.verticalHeader().setVisible(False)
         self.entries.setShowGrid(False)
-        self.entries.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.entries.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.entries.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths: sizing columns to their contents would measure every one of
+        # possibly tens of thousands of rows on the UI thread.
+        header = self.entries.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 80)
+        header.resizeSection(2, 80)
+        self.entries.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.summary = QLabel(self)
         self.summary.setObjectName("stagingSummary")
         self.summary.setWordWrap(True)
@@ -364,7 +366,7 @@ class StagingPanel(QWidget):
             self.description.setText(base.description if base else "")
             self.metadata.setPlainText(json.dumps(base.metadata, indent=2) if base and base.metadata else "")
         else:
-            self.project.setEditText(projects[0] if projects else "")
+            self.project.setEditText(projects[0] if projects else DEFAULT_PROJECT)
             self.name.clear()
             self.title.setText("New artifact")
             self.description.clear()
@@ -521,7 +523,7 @@ class StagingPanel(QWidget):
             return None
         request = LogRequest(
             project=self.project.currentText(), name=self.name.text(), type=self.type.currentText(),
-            base=self.base, sources=list(self.sources), removed=set(self.removed),
+            base=self.base, entries=list(self.result.entries), removed=set(self.removed),
             description=self.description.text(), metadata=self.metadata_value(), aliases=self.alias_values(),
             total_bytes=self.result.upload_bytes if self.result else 0,
         )

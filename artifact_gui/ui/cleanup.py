@@ -150,7 +150,10 @@ class CleanupDialog(QDialog):
         self.candidates.setAccessibleName("Versions that would be deleted")
         self.candidates.setRootIsDecorated(False)
         self.candidates.setHeaderLabels(["Version", "Type", "Size", "Created", "Used by"])
+        self.candidates.header().setStretchLastSection(False)
         self.candidates.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 110), (2, 90), (3, 140), (4, 90)):
+            self.candidates.header().resizeSection(column, width)
         self.summary = QLabel(self)
         self.summary.setObjectName("cleanupSummary")
         self.summary.setWordWrap(True)
@@ -209,8 +212,9 @@ class CleanupDialog(QDialog):
             if used:
                 item.setForeground(4, QBrush(WARNING))
                 item.setToolTip(4, "Runs used this version as input: their lineage would lose this node")
-        warning = (f" {len(plan.used_candidates)} of them were used as input by runs (marked)."
-                   if plan.used_candidates else "")
+        used = len(plan.used_candidates)
+        warning = (f" {used} of them {'was' if used == 1 else 'were'} used as input by runs (marked)."
+                   if used else "")
         self.summary.setText(
             f"Dry run: {len(plan.candidates):,} versions without aliases, {_size(plan.logical_bytes)} in all. "
             f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "

@@ -113,7 +113,10 @@ class OverviewTab(QWidget):
         self.right.addTab(self.editor, "Edit")
         layout = QHBoxLayout(self)
         left = QWidget(self)
-        left.setLayout(form)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(form)
+        left_layout.addStretch(1)  # the fields keep their natural height; space goes below
         layout.addWidget(left, 1)
         layout.addWidget(self.right, 1)
 

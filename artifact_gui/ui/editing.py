@@ -55,7 +55,9 @@ class AliasEditor(QWidget):
         self.list.setAccessibleName("Aliases of this version")
         self.list.setFlow(QListWidget.Flow.LeftToRight)
         self.list.setWrapping(True)
-        self.list.setMaximumHeight(60)
+        self.list.setSpacing(2)
+        line = self.list.fontMetrics().height() + 8
+        self.list.setFixedHeight(2 * line + 6)  # two rows of chips, then it scrolls
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)

@@ -342,8 +342,9 @@ class MainWindow(QMainWindow):
             self.versions_header.setText("Select an artifact.")
             self.tabs.set_version(None)
             return
+        count = collection.version_count
         self.versions_header.setText(f"{collection.project} / {collection.name}  ·  {collection.type}  ·  "
-                                     f"{collection.version_count:,} versions")
+                                     f"{count:,} version{'' if count == 1 else 's'}")
         if self.versions_model.collection != (collection.project, collection.name):
             self.tabs.set_version(None)
         self.versions_model.set_collection(collection.project, collection.name)

@@ -284,6 +284,7 @@ class StagingPanel(QWidget):
         header.resizeSection(1, 80)
         header.resizeSection(2, 80)
         self.entries.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.entries.verticalHeader().setDefaultSectionSize(self.entries.fontMetrics().height() + 6)
         self.summary = QLabel(self)
         self.summary.setObjectName("stagingSummary")
         self.summary.setWordWrap(True)

@@ -174,8 +174,10 @@ class TransferPanel(QWidget):
         self.table.setShowGrid(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column, width in ((1, 100), (2, 190), (3, 100), (4, 110), (5, 220)):
+            header.resizeSection(column, width)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("transferCancel")
         self.retry_button = QPushButton("Retry", self)

@@ -191,6 +191,62 @@ def cmd_manifest(args: argparse.Namespace) -> None:
     print(json.dumps(_store(args).artifact(args.ref).to_manifest_json(), indent=4))
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    from .server.app import serve
+
+    location = args.store or default_store_location()
+    if location.startswith(("http://", "https://")):
+        raise UserError("serve needs a store folder, not a URL")
+    print(f"serving {location} on http://{args.host}:{args.port}/api/v1 (docs at /api/v1/docs)", flush=True)
+    serve(location, args.host, args.port, args.allow_anonymous_read)
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from .server.tokens import TokenRegistry
+
+    location = args.store or default_store_location()
+    if location.startswith(("http://", "https://")):
+        raise UserError("tokens are managed on the server's own store folder, not through a URL")
+    registry = TokenRegistry(open_store(location).location)
+    if args.action == "create":
+        if not args.name:
+            raise UserError("token create needs --name")
+        token = registry.create(args.name, read_only=args.read_only)
+        print(token)
+        print(f"(shown once: store it now; it is {'read-only' if args.read_only else 'read-write'})", file=sys.stderr)
+    elif args.action == "list":
+        for info in registry.list():
+            state = "revoked" if info.revoked else ("read-only" if info.read_only else "read-write")
+            print(f"{info.name}\t{state}\tcreated {_when(info.created_at)}")
+    else:
+        if not args.name:
+            raise UserError("token revoke needs --name")
+        registry.revoke(args.name)
+        print(f"revoked {args.name}")
+
+
+def cmd_login(args: argparse.Namespace) -> None:
+    import getpass
+
+    import keyring
+    from keyring.errors import KeyringError
+
+    from .stores.remote import KEYRING_SERVICE, RemoteStore
+
+    url = args.url.rstrip("/")
+    token = args.token or getpass.getpass(f"token for {url}: ")
+    store = RemoteStore(url, token=token)
+    try:
+        store.stats()
+    finally:
+        store.close()
+    try:
+        keyring.set_password(KEYRING_SERVICE, url, token)
+    except KeyringError as error:
+        raise UserError(f"no usable OS keyring here ({error}); set ARTIFACT_GUI_API_KEY instead") from None
+    print(f"logged in to {url}; the token is in the OS keyring (service {KEYRING_SERVICE!r})")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artifact-gui", description=__doc__)
     parser.add_argument("--store", help="store folder (default: $ARTIFACT_GUI_STORE or the user's data folder)")
@@ -242,6 +298,17 @@ def _parser() -> argparse.ArgumentParser:
     trash.add_argument("action", choices=["ls", "restore", "empty"])
     trash.add_argument("refs", nargs="*", metavar="REF", help="with restore: 'project/name:vN'")
     trash.add_argument("--older-than", type=float, metavar="DAYS", help="with empty: only versions trashed longer ago")
+    serve = command("serve", cmd_serve, "serve a store over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--allow-anonymous-read", action="store_true", help="let requests without a token read")
+    token = command("token", cmd_token, "create, list or revoke the server's API tokens")
+    token.add_argument("action", choices=["create", "list", "revoke"])
+    token.add_argument("--name")
+    token.add_argument("--read-only", action="store_true")
+    login = command("login", cmd_login, "check a server's token and keep it in the OS keyring")
+    login.add_argument("url")
+    login.add_argument("--token", help="(default: asked for without echo)")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
     manifest = command("manifest", cmd_manifest, "print a version's W&B manifest JSON")

@@ -35,15 +35,31 @@ def local_store(tmp_path):
     store.close()
 
 
-STORE_KINDS = ["local"]
+STORE_KINDS = ["local", "remote"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    from tests.server_helpers import RunningServer
+
+    running = RunningServer(str(tmp_path / "served-store"))
+    yield running
+    running.stop()
 
 
 @pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path):
-    """Every Store implementation; the contract suite runs against each."""
+    """Every Store implementation; the contract suite runs against each (RemoteStore
+    talking to a real server on 127.0.0.1)."""
     from artifact_gui.stores import LocalStore
+    from artifact_gui.stores.remote import RemoteStore
 
     if request.param == "local":
         instance = LocalStore(tmp_path / "store")
+        yield instance
+        instance.close()
+        return
+    server = request.getfixturevalue("server")
+    instance = RemoteStore(server.url, token=server.write_token)
     yield instance
     instance.close()

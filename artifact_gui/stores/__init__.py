@@ -21,7 +21,9 @@ def open_store(path_or_url: str | os.PathLike) -> Store:
     """A folder path opens (or creates) a LocalStore; an http(s):// URL a RemoteStore."""
     location = os.fspath(path_or_url)
     if location.startswith(("http://", "https://")):
-        raise StoreError(f"cannot open {location!r}: remote stores are not available in this build yet")
+        from .remote import RemoteStore
+
+        return RemoteStore(location)
     return LocalStore(os.path.expanduser(location))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -229,6 +229,16 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def stats(self) -> StoreStats: ...
+
+    # --- content, for uploads from elsewhere (a server receiving a client's files) -------
+    @abc.abstractmethod
+    def missing_blobs(self, digests: list[str]) -> list[str]:
+        """Which of these content digests the store does not hold."""
+
+    @abc.abstractmethod
+    def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+        """Store content streamed as chunks; refused unless it has exactly `size` bytes and
+        hashes to `digest`. Nothing becomes visible before it is verified."""
 
     @abc.abstractmethod
     def change_token(self) -> int:

@@ -497,6 +497,21 @@ class LocalStore(Store):
                 f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
             ) from error
 
+    def missing_blobs(self, digests: list[str]) -> list[str]:
+        present = self._present(digests)
+        return [d for d in dict.fromkeys(digests) if d not in present]
+
+    def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+        if b64_to_hex(digest) is None:
+            raise ValueError(f"invalid content digest {digest!r}: expected base64 md5")
+        if not isinstance(size, int) or size < 0:
+            raise ValueError(f"invalid size {size!r}: expected a non-negative integer")
+        blob = self.objects.receive(digest, size, chunks)
+        if blob.data is not None:
+            self._insert_inline_blobs([blob])
+        else:
+            self._insert_file_blob(blob)
+
     def change_token(self) -> int:
         return self._db().execute("SELECT change_seq FROM store_meta").fetchone()[0]
 

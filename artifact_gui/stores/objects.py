@@ -32,11 +32,15 @@ class SourceChangedError(StoreError):
     pass
 
 
+class BlobRejectedError(StoreError, ValueError):
+    """Uploaded content whose size or digest is not what it was announced as."""
+
+
 @dataclass
 class ReadBlob:
     """Content read from a staged file: inline bytes, or a verified temp file to move in."""
 
-    entry: ManifestEntry
+    entry: ManifestEntry | None  # None for content received from elsewhere
     digest: str
     size: int
     data: bytes | None = None
@@ -130,6 +134,42 @@ class ObjectFolder:
             _unlink_quietly(temp_path)
             raise
         return ReadBlob(entry, hex_to_b64(hasher.hexdigest()), before.st_size, temp_path=temp_path)
+
+    def receive(self, digest: str, size: int, chunks) -> ReadBlob:
+        """Stream content from elsewhere into a verified blob: small ones in memory, large
+        ones to an fsynced temp file. Refuses wrong sizes and digests, leaving nothing."""
+        hasher = hashlib.md5()
+        received = 0
+        if size <= INLINE_MAX:
+            parts = []
+            for chunk in chunks:
+                received += len(chunk)
+                if received > size:
+                    break
+                hasher.update(chunk)
+                parts.append(chunk)
+            blob = ReadBlob(None, hex_to_b64(hasher.hexdigest()), received, data=b"".join(parts))
+        else:
+            temp_path = os.path.join(self.tmp_dir, uuid.uuid4().hex)
+            try:
+                with open(temp_path, "wb") as out:
+                    for chunk in chunks:
+                        received += len(chunk)
+                        if received > size:
+                            break
+                        hasher.update(chunk)
+                        out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except BaseException:
+                _unlink_quietly(temp_path)
+                raise
+            blob = ReadBlob(None, hex_to_b64(hasher.hexdigest()), received, temp_path=temp_path)
+        if received != size or blob.digest != digest:
+            self.discard(blob)
+            what = f"{received}{'+' if received > size else ''} bytes" if received != size else f"digest {blob.digest}"
+            raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes with that digest, got {what}")
+        return blob
 
     def move_into_place(self, blob: ReadBlob) -> None:
         """Rename a verified temp file to its final path. Call while holding the write lock."""

@@ -26,6 +26,7 @@ from ..core.artifact import Artifact
 from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
 from .cleanup import CleanupDialog, DeleteDialog, TrashDialog
 from .compare import CompareDialog
+from .connect import ConnectDialog
 from .details import VersionTabs
 from .download import version_download_dialog
 from .models.version_table import VersionTableModel
@@ -202,6 +203,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open Local Store…", "openStoreAction", self.choose_store,
                                         QKeySequence.StandardKey.Open, "Open a store folder")
+        self.connect_action = self._action("&Connect to Server…", "connectAction", self.show_connect,
+                                           "Ctrl+Shift+O", "Open a store served by 'artifact-gui serve'")
         self.quit_action = self._action("&Quit", "quitAction", self.close, QKeySequence.StandardKey.Quit)
         self.refresh_action = self._action("&Refresh", "refreshAction", self.refresh, "F5",
                                            "Reload everything from the store")
@@ -239,6 +242,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.connect_action)
         file_menu.addAction(self.new_artifact_action)
         file_menu.addAction(self.new_version_action)
         self.recent_menu = file_menu.addMenu("Recent &Stores")
@@ -419,6 +423,13 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open Local Store", self.store.location)
         if folder:
             self.storeOpenRequested.emit(folder)
+
+    def show_connect(self) -> ConnectDialog:
+        dialog = ConnectDialog(self.runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.connectRequested.connect(self.storeOpenRequested)
+        dialog.open()
+        return dialog
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -1,0 +1,84 @@
+"""API tokens of a server: kept only as SHA-256 hashes, compared in constant time.
+
+They live in `tokens.db` beside the store they guard: they belong to serving the store,
+not to the store itself."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+
+TOKEN_PREFIX = "agt_"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    revoked_at REAL
+)
+"""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    name: str
+    read_only: bool
+    created_at: float
+    revoked: bool
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenRegistry:
+    def __init__(self, store_folder: str):
+        self.path = os.path.join(store_folder, "tokens.db")
+        with self._db() as db:
+            db.execute(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=30)
+        connection.execute("PRAGMA journal_mode=WAL")
+        return connection
+
+    def create(self, name: str, read_only: bool = False) -> str:
+        """A new token, returned once: only its hash is kept."""
+        if not name or len(name) > 128:
+            raise ValueError(f"invalid token name {name!r}: 1-128 characters")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        try:
+            with self._db() as db:
+                db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, NULL)", (name, _hash(token), int(read_only), time.time()))
+        except sqlite3.IntegrityError:
+            raise ValueError(f"a token named {name!r} exists already; revoke it or choose another name") from None
+        return token
+
+    def list(self) -> list[TokenInfo]:
+        with self._db() as db:
+            rows = db.execute("SELECT name, read_only, created_at, revoked_at FROM tokens ORDER BY created_at").fetchall()
+        return [TokenInfo(r[0], bool(r[1]), r[2], r[3] is not None) for r in rows]
+
+    def revoke(self, name: str) -> None:
+        with self._db() as db:
+            if not db.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                              (time.time(), name)).rowcount:
+                raise ValueError(f"no active token named {name!r}")
+
+    def check(self, token: str) -> TokenInfo | None:
+        """The token's record if it is known, in constant time per comparison (a revoked
+        token's record says so, so the server can tell the client which it is)."""
+        digest = _hash(token)
+        with self._db() as db:
+            rows = db.execute("SELECT name, token_hash, read_only, created_at, revoked_at FROM tokens").fetchall()
+        match = None
+        for name, stored, read_only, created_at, revoked_at in rows:  # no early exit
+            if hmac.compare_digest(stored, digest):
+                match = TokenInfo(name, bool(read_only), created_at, revoked_at is not None)
+        return match

@@ -1,0 +1,132 @@
+"""JSON forms of the Store interface's records, shared by the server and RemoteStore."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..core.cleanup import CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult
+from ..core.draft import VersionDraft
+from ..core.manifest import ManifestEntry
+from .base import (
+    CollectionInfo,
+    FolderItem,
+    GcResult,
+    LineageGraph,
+    LineageNode,
+    LogResult,
+    RunInfo,
+    StoreStats,
+    TrashedVersion,
+    VerifyReport,
+    VersionInfo,
+)
+
+
+def entry_to_json(entry: ManifestEntry) -> dict[str, Any]:
+    return {"path": entry.path, **entry.to_json()}
+
+
+def entry_from_json(data: dict[str, Any]) -> ManifestEntry:
+    return ManifestEntry.from_json(data["path"], data)
+
+
+def version_to_json(version: VersionInfo) -> dict[str, Any]:
+    return dataclasses.asdict(version)
+
+
+def version_from_json(data: dict[str, Any]) -> VersionInfo:
+    return VersionInfo(**{**data, "aliases": tuple(data["aliases"])})
+
+
+def collection_from_json(data: dict[str, Any]) -> CollectionInfo:
+    return CollectionInfo(**data)
+
+
+def run_from_json(data: dict[str, Any]) -> RunInfo:
+    return RunInfo(**data)
+
+
+def folder_item_to_json(item: FolderItem) -> dict[str, Any]:
+    return {"name": item.name, "path": item.path, "entry": entry_to_json(item.entry) if item.entry else None}
+
+
+def folder_item_from_json(data: dict[str, Any]) -> FolderItem:
+    return FolderItem(data["name"], data["path"], entry_from_json(data["entry"]) if data["entry"] else None)
+
+
+def draft_to_json(draft: VersionDraft) -> dict[str, Any]:
+    return {"project": draft.project, "name": draft.name, "type": draft.type,
+            "entries": [entry_to_json(e) for e in draft.entries], "description": draft.description,
+            "metadata": draft.metadata, "aliases": list(draft.aliases), "run_id": draft.run_id,
+            "storage_policy_config": draft.storage_policy_config}
+
+
+def draft_from_json(data: dict[str, Any]) -> VersionDraft:
+    """A draft from its JSON form; ValueError names what is missing or of the wrong kind."""
+    if not isinstance(data, dict):
+        raise ValueError("a version commit must be a JSON object")
+    for key, kind in (("project", str), ("name", str), ("type", str), ("entries", list)):
+        if not isinstance(data.get(key), kind):
+            raise ValueError(f"a version commit needs {key!r} as a {kind.__name__}")
+    if not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in data["entries"]):
+        raise ValueError("each entry of a version commit needs a 'path' and a 'digest'")
+    for key, kind in (("metadata", dict), ("aliases", list), ("storage_policy_config", dict)):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            raise ValueError(f"{key!r} of a version commit must be a {kind.__name__}")
+    return VersionDraft(project=data["project"], name=data["name"], type=data["type"],
+                        entries=[entry_from_json(e) for e in data["entries"]],
+                        description=data.get("description") or "", metadata=data.get("metadata") or {},
+                        aliases=list(data.get("aliases") or []), run_id=data.get("run_id"),
+                        storage_policy_config=data.get("storage_policy_config") or {})
+
+
+def log_result_from_json(data: dict[str, Any]) -> LogResult:
+    return LogResult(version_from_json(data["version"]), data["created"])
+
+
+def stats_from_json(data: dict[str, Any]) -> StoreStats:
+    return StoreStats(**data)
+
+
+def lineage_to_json(graph: LineageGraph) -> dict[str, Any]:
+    return {"nodes": [dataclasses.asdict(n) for n in graph.nodes], "edges": [list(e) for e in graph.edges]}
+
+
+def lineage_from_json(data: dict[str, Any]) -> LineageGraph:
+    return LineageGraph(tuple(LineageNode(**n) for n in data["nodes"]), tuple(tuple(e) for e in data["edges"]))
+
+
+def criteria_from_json(data: dict[str, Any]) -> CleanupCriteria:
+    return CleanupCriteria(**data)
+
+
+def plan_to_json(plan: CleanupPlan) -> dict[str, Any]:
+    return dataclasses.asdict(plan)
+
+
+def plan_from_json(data: dict[str, Any]) -> CleanupPlan:
+    return CleanupPlan(criteria_from_json(data["criteria"]),
+                       tuple(CleanupCandidate(**c) for c in data["candidates"]),
+                       data["bytes_freed"], data["created_at"])
+
+
+def cleanup_result_from_json(data: dict[str, Any]) -> CleanupResult:
+    return CleanupResult(**data)
+
+
+def gc_from_json(data: dict[str, Any]) -> GcResult:
+    return GcResult(**data)
+
+
+def verify_from_json(data: dict[str, Any]) -> VerifyReport:
+    return VerifyReport(data["blobs_checked"], tuple(data["corrupt"]), tuple(data["missing"]))
+
+
+def trashed_to_json(item: TrashedVersion) -> dict[str, Any]:
+    return {"version": version_to_json(item.version), "trashed_at": item.trashed_at,
+            "aliases_before": list(item.aliases_before)}
+
+
+def trashed_from_json(data: dict[str, Any]) -> TrashedVersion:
+    return TrashedVersion(version_from_json(data["version"]), data["trashed_at"], tuple(data["aliases_before"]))

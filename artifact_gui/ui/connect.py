@@ -1,0 +1,186 @@
+"""File → Connect to Server: URL and token, a connection test that says exactly what is
+wrong, and "remember" (the token to the OS keyring, the bookmark to QSettings; never the
+token to a settings file)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..stores.remote import KEYRING_SERVICE, SESSION_TOKENS, AuthenticationError, RemoteStore
+from ..stores.base import StoreError
+from .tasks import TaskRunner
+
+BOOKMARKS_KEY = "servers/bookmarks"
+
+
+def bookmarks() -> list[dict[str, str]]:
+    value = QSettings().value(BOOKMARKS_KEY) or []
+    return [b for b in value if isinstance(b, dict) and b.get("url")]
+
+
+def save_bookmark(url: str, name: str) -> None:
+    kept = [b for b in bookmarks() if b["url"] != url]
+    QSettings().setValue(BOOKMARKS_KEY, [{"url": url, "name": name or url}] + kept)
+
+
+def check_url(url: str) -> str | None:
+    """What is wrong with a server URL, or None."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return f"invalid server URL {url!r}: it must look like http://host:8765"
+    return None
+
+
+def test_connection(url: str, token: str) -> str:
+    """A one-line description of the server, or a StoreError that says which problem it is."""
+    store = RemoteStore(url, token=token or None, timeout=10)
+    try:
+        stats = store.stats()
+    except AuthenticationError as error:
+        raise StoreError(str(error).split(": ", 1)[-1]) from None
+    except StoreError as error:
+        if "cannot reach" in str(error):
+            raise StoreError(f"cannot reach {url}: no server answers there (check the host, the port and "
+                             "that 'artifact-gui serve' is running)") from None
+        raise
+    finally:
+        store.close()
+    return f"Connected: {stats.collections:,} artifacts, {stats.versions:,} versions."
+
+
+def keep_token(url: str, token: str, remember: bool) -> str:
+    """Keep the token where it belongs; returns what was done, for the user."""
+    if not remember:
+        SESSION_TOKENS[url] = token
+        return "The token is kept for this session only."
+    try:
+        import keyring
+        from keyring.backends.fail import Keyring as NoKeyring
+
+        if isinstance(keyring.get_keyring(), NoKeyring):
+            raise RuntimeError("no keyring backend")
+        keyring.set_password(KEYRING_SERVICE, url, token)
+        return "The token is stored in the OS keyring."
+    except Exception:  # noqa: BLE001 - any keyring failure means: session only
+        SESSION_TOKENS[url] = token
+        return "No secure keyring is available here, so the token is kept for this session only."
+
+
+class ConnectDialog(QDialog):
+    connectRequested = Signal(str)  # the server URL, its token now findable by RemoteStore
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("connectDialog")
+        self.setWindowTitle("Connect to Server")
+        self.setMinimumWidth(520)
+        self.runner = runner
+        self.saved = QListWidget(self)
+        self.saved.setObjectName("savedServers")
+        self.saved.setAccessibleName("Saved servers")
+        for bookmark in bookmarks():
+            item = QListWidgetItem(f"{bookmark['name']}  —  {bookmark['url']}", self.saved)
+            item.setData(Qt.ItemDataRole.UserRole, bookmark)
+        self.saved.currentItemChanged.connect(self._on_saved_chosen)
+        self.saved.setMaximumHeight(110)
+        self.url = QLineEdit(self)
+        self.url.setObjectName("connectUrl")
+        self.url.setAccessibleName("Server URL")
+        self.url.setPlaceholderText("http://host:8765")
+        self.name = QLineEdit(self)
+        self.name.setObjectName("connectName")
+        self.name.setAccessibleName("Display name")
+        self.token = QLineEdit(self)
+        self.token.setObjectName("connectToken")
+        self.token.setAccessibleName("Token")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("from 'artifact-gui token create' on the server")
+        self.remember = QCheckBox("Remember this server (token in the OS keyring)", self)
+        self.remember.setObjectName("connectRemember")
+        self.remember.setChecked(True)
+        self.status = QLabel(self)
+        self.status.setObjectName("connectStatus")
+        self.status.setWordWrap(True)
+        self.test_button = QPushButton("Test Connection", self)
+        self.test_button.setObjectName("connectTest")
+        self.test_button.clicked.connect(self.test)
+        buttons = QDialogButtonBox(self)
+        self.connect_button = buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.connect_button.setObjectName("connectConfirm")
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.connect_to_server)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Server URL:", self.url)
+        form.addRow("Name:", self.name)
+        form.addRow("Token:", self.token)
+        form.addRow("", self.remember)
+        layout = QVBoxLayout(self)
+        if self.saved.count():
+            layout.addWidget(QLabel("Saved servers:", self))
+            layout.addWidget(self.saved)
+        layout.addLayout(form)
+        layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.last_test: str | None = None
+
+    def _on_saved_chosen(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            bookmark = item.data(Qt.ItemDataRole.UserRole)
+            self.url.setText(bookmark["url"])
+            self.name.setText(bookmark["name"])
+
+    def _values(self) -> tuple[str, str] | None:
+        url = self.url.text().strip().rstrip("/")
+        problem = check_url(url)
+        if problem:
+            self._show(problem, ok=False)
+            return None
+        return url, self.token.text().strip()
+
+    def _show(self, text: str, ok: bool) -> None:
+        self.last_test = text
+        self.status.setText(text)
+        self.status.setStyleSheet("" if ok else "color: #c62828;")
+
+    def test(self, then_connect: bool = False) -> None:
+        values = self._values()
+        if values is None:
+            return
+        url, token = values
+        self.status.setText(f"Testing {url}…")
+
+        def done(summary: str) -> None:
+            self._show(summary, ok=True)
+            if then_connect:
+                self._finish(url, token)
+
+        self.runner.submit(f"Testing the connection to {url}", test_connection, url, token, on_success=done,
+                           on_error=lambda error: self._show(str(error), ok=False))
+
+    def connect_to_server(self) -> None:
+        self.test(then_connect=True)
+
+    def _finish(self, url: str, token: str) -> None:
+        where = keep_token(url, token, self.remember.isChecked()) if token else "No token: anonymous reading."
+        if self.remember.isChecked():
+            save_bookmark(url, self.name.text().strip())
+        self._show(where, ok=True)
+        self.connectRequested.emit(url)
+        self.accept()

@@ -127,6 +127,24 @@ def test_oversized_bodies_are_refused(tmp_path):
         small.stop()
 
 
+def test_small_blobs_travel_in_verified_batches(server):
+    from artifact_gui.stores import wire
+
+    token = server.write_token
+    blobs = [(b64_md5(f"blob {i}".encode()), f"blob {i}".encode()) for i in range(50)]
+    assert call(server, "POST", "/blob-batches", token=token, content=wire.pack_blobs(blobs)).json() == {"stored": 50}
+    fetched = call(server, "POST", "/blob-batches/fetch", token=server.read_token,
+                   json={"digests": [d for d, _ in blobs[:10]]})
+    assert wire.unpack_blobs(fetched.content) == blobs[:10]
+    forged = wire.pack_blobs([(b64_md5(b"claimed"), b"actual")])
+    refused = call(server, "POST", "/blob-batches", token=token, content=forged)
+    assert refused.status_code == 400 and "refused" in refused.json()["detail"]
+    truncated = call(server, "POST", "/blob-batches", token=token, content=wire.pack_blobs(blobs[:2])[:-3])
+    assert truncated.status_code == 400
+    assert call(server, "POST", "/blob-batches", token=server.read_token, content=forged).status_code == 403
+    assert server.store.missing_blobs([b64_md5(b"claimed")]) == [b64_md5(b"claimed")]
+
+
 def test_content_is_verified_and_downloads_honour_range(server):
     data = os.urandom(300_000)
     digest = b64_md5(data)
@@ -160,8 +178,9 @@ def test_logging_uploads_only_what_the_server_lacks(server, tmp_path):
         run.log_artifact(first)
     write_files(folder, {"f0.bin": os.urandom(20_000)})
     uploads = []
-    real = store._upload_file
-    store._upload_file = lambda entry, *args: uploads.append(entry.path) or real(entry, *args)
+    real_file, real_batch = store._upload_file, store._upload_batch
+    store._upload_file = lambda entry, *args: uploads.append(entry.path) or real_file(entry, *args)
+    store._upload_batch = lambda entries, *args: uploads.extend(e.path for e in entries) or real_batch(entries, *args)
     with ag.init("proj", store=store) as run:
         second = ag.Artifact("data", "dataset")
         second.add_dir(folder)
@@ -238,3 +257,54 @@ def test_a_server_restart_mid_upload_ends_cleanly(tmp_path):
         store.close()
         if restarted_server:
             restarted_server.stop()
+
+
+def test_log_artifact_returns_at_once_and_wait_or_finish_waits(server, tmp_path):
+    import time
+
+    store = RemoteStore(server.url, token=server.write_token)
+    folder = write_files(tmp_path / "d", {f"f{i}.bin": os.urandom(1 << 20) for i in range(8)})
+    run = ag.init("proj", store=store)
+    artifact = ag.Artifact("bg", "dataset")
+    artifact.add_dir(folder)
+    started = time.perf_counter()
+    returned = run.log_artifact(artifact, aliases=["first"])
+    assert returned is artifact and artifact.state == "PENDING"
+    assert artifact.wait().version == "v0"  # wait() gives the logged version
+    assert artifact.aliases == ["first"] and time.perf_counter() > started
+    second = ag.Artifact("bg", "dataset")
+    with second.new_file("x") as f:
+        f.write("second")
+    run.log_artifact(second)
+    run.finish()  # waits for the pending log
+    assert second.state == "COMMITTED" and second.version == "v1"
+    assert server.store.get_run(run.id).state == "finished"
+    store.close()
+
+
+def test_a_failing_background_log_fails_the_run(server, tmp_path):
+    store = RemoteStore(server.url, token=server.read_token)  # cannot write
+    run_info = server.store.create_run("proj")
+    from artifact_gui.core.run import Run
+
+    run = Run(store, run_info)
+    artifact = ag.Artifact("bg", "dataset")
+    with artifact.new_file("x") as f:
+        f.write("x")
+    run.log_artifact(artifact)
+    with pytest.raises(AuthenticationError, match="read-only"):
+        artifact.wait()
+    store.close()
+
+
+def test_downloads_resume_after_a_dropped_connection(server):
+    data = os.urandom(12 << 20)
+    server.store.put_blob(b64_md5(data), len(data), [data])
+    store = RemoteStore(server.url, token=server.read_token)
+    reader = store.open_blob(b64_md5(data))
+    first = reader.read(5 << 20)
+    reader._response.close()  # the connection drops mid-transfer
+    rest = reader.read()
+    assert first + rest == data
+    reader.close()
+    store.close()

@@ -8,6 +8,7 @@ is read once). A logged Artifact is a view on one stored version.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import posixpath
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 _ENTRY_PAGE = 5000
 _HASH_THREADS = 2
 _DOWNLOAD_THREADS = 4
+_SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
+_SMALL_BATCH = 256
 
 
 class ArtifactStateError(RuntimeError):
@@ -105,6 +108,7 @@ class Artifact:
         self._temp_dir: tempfile.TemporaryDirectory | None = None
         self._storage_policy_config: dict[str, Any] = {"storageLayout": "V2"}
         self.was_created: bool | None = None  # after logging: False when identical content existed
+        self._pending = None  # a Future while a log runs in the background (remote stores)
 
     # --- construction from a store ----------------------------------------------------
     @classmethod
@@ -124,6 +128,8 @@ class Artifact:
             self._temp_dir = None
 
     def _logged(self) -> "VersionInfo":
+        if self._version is None and self._pending is not None:
+            self.wait()
         if self._version is None:
             raise ArtifactStateError(f"artifact {self._name!r} has not been logged yet")
         return self._version
@@ -136,7 +142,7 @@ class Artifact:
 
     @property
     def is_draft(self) -> bool:
-        return self._version is None
+        return self._version is None and self._pending is None
 
     # --- properties ----------------------------------------------------------------
     @property
@@ -170,7 +176,7 @@ class Artifact:
 
     @property
     def state(self) -> str:
-        return "PENDING" if self._version is None else "COMMITTED"
+        return "COMMITTED" if self._version is not None else "PENDING"
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -417,6 +423,12 @@ class Artifact:
         self._store.delete_version(version.id, delete_aliases=delete_aliases)
 
     def wait(self, timeout: float | None = None) -> "Artifact":
+        """Wait until a background log has finished (raising what it raised)."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            store, result = pending.result(timeout)
+            self._bind(store, result.version)
+            self.was_created = result.created
         return self
 
     def new_draft(self) -> "Artifact":
@@ -473,8 +485,33 @@ def materialise(store: "Store", items: Iterable[tuple[ManifestEntry, str]], root
         else:
             fetch_entry(store, entry, destination, on_bytes, cancelled)
 
+    def fetch_small(batch: list[tuple[ManifestEntry, str]]) -> None:
+        """Many small stored files read in one store call, then written one by one."""
+        todo = [(e, rel) for e, rel in batch if not _already_there(e, os.path.join(root, *rel.split("/")))]
+        on_bytes(sum(e.size or 0 for e, _ in batch) - sum(e.size or 0 for e, _ in todo))
+        contents = store.read_blobs([e.digest for e, _ in todo]) if todo else {}
+        for entry, relative in todo:
+            if cancelled is not None and cancelled():
+                raise Cancelled("download cancelled by the user")
+            write_verified(io.BytesIO(contents[entry.digest]), os.path.join(root, *relative.split("/")),
+                           entry.digest, on_bytes, cancelled)
+
+    def jobs():
+        batch = []
+        for item in items:
+            entry = item[0]
+            if entry.ref or (entry.size or 0) > _SMALL_FILE:
+                yield lambda item=item: fetch(item)
+                continue
+            batch.append(item)
+            if len(batch) >= _SMALL_BATCH:
+                yield lambda b=batch: fetch_small(b)
+                batch = []
+        if batch:
+            yield lambda b=batch: fetch_small(b)
+
     with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
-        for _ in bounded_map(pool, fetch, items, ahead=4 * _DOWNLOAD_THREADS):
+        for _ in bounded_map(pool, lambda job: job(), jobs(), ahead=4 * _DOWNLOAD_THREADS):
             pass
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from .artifact import Artifact
@@ -18,6 +19,8 @@ class Run:
     def __init__(self, store: "Store", info: "RunInfo"):
         self.store = store
         self._info = info
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: list[Artifact] = []
 
     id = property(lambda self: self._info.id)
     name = property(lambda self: self._info.name)
@@ -50,9 +53,22 @@ class Run:
             run_id=self.id, storage_policy_config=artifact._storage_policy_config,
         )
         unhashed = [e for e in draft.entries if e.local_path and e.local_stat and not e.digest]
-        result = self.store.log_version(draft, progress, cancelled)  # hashes what the cache could not
-        default_cache().store((e.local_path, e.local_stat, e.digest) for e in unhashed if e.digest)
-        artifact._bind(self.store, result.version)
+
+        def log() -> tuple:
+            result = self.store.log_version(draft, progress, cancelled)  # hashes what the cache could not
+            default_cache().store((e.local_path, e.local_stat, e.digest) for e in unhashed if e.digest)
+            return self.store, result
+
+        if getattr(self.store, "logs_in_background", False):
+            # As W&B does over the network: return at once; wait(), anything that needs the
+            # logged version, and finish() wait for it.
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"log-{self.id}")
+            artifact._pending = self._executor.submit(log)
+            self._pending.append(artifact)
+            return artifact
+        store, result = log()
+        artifact._bind(store, result.version)
         artifact.was_created = result.created
         return artifact
 
@@ -61,7 +77,7 @@ class Run:
 
         Accepts 'name:alias', 'name:vN', 'project/name:alias' or a logged Artifact."""
         if isinstance(artifact_or_name, Artifact):
-            artifact = artifact_or_name
+            artifact = artifact_or_name.wait()
             if artifact.is_draft:
                 raise ValueError(f"artifact {artifact.name!r} is a draft; log it before using it")
         else:
@@ -78,9 +94,31 @@ class Run:
     def used_artifacts(self) -> list[Artifact]:
         return [Artifact._from_version(self.store, v) for v in self.store.run_inputs(self.id)]
 
+    def wait(self) -> None:
+        """Wait for every artifact this run is logging in the background."""
+        pending, self._pending = self._pending, []
+        errors = []
+        for artifact in pending:
+            try:
+                artifact.wait()
+            except Exception as error:  # noqa: BLE001 - all are waited for, the first is raised
+                errors.append(error)
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+        if errors:
+            raise errors[0]
+
     def finish(self, exit_code: int | None = None) -> None:
-        if self._info.state == "running":
-            self._info = self.store.finish_run(self.id, "failed" if exit_code else "finished")
+        """Wait for background logs, then mark the run finished (or failed)."""
+        try:
+            self.wait()
+        except Exception:
+            exit_code = exit_code or 1
+            raise
+        finally:
+            if self._info.state == "running":
+                self._info = self.store.finish_run(self.id, "failed" if exit_code else "finished")
 
     def __enter__(self) -> "Run":
         return self

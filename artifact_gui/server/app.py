@@ -29,6 +29,7 @@ API = "/api/v1"
 MAX_JSON_BYTES = 512 << 20  # a manifest of a million entries is about 150 MB of JSON
 UPLOAD_BLOCK = 1 << 20  # bytes handed from the network to the store at a time
 DOWNLOAD_CHUNK = 1 << 20
+MAX_BATCH_BYTES = 64 << 20
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
@@ -62,7 +63,8 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     @app.middleware("http")
     async def limit_json_bodies(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length and not request.url.path.startswith(f"{API}/blobs/") and int(length) > max_json_bytes:
+        if length and not request.url.path.startswith((f"{API}/blobs/", f"{API}/blob-batches")) \
+                and int(length) > max_json_bytes:
             return _error(413, "too_large", f"request body of {length} bytes exceeds {max_json_bytes}")
         return await call_next(request)
 
@@ -268,6 +270,24 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     @app.post(f"{API}/blobs/missing", dependencies=read)
     def missing(digests: list[str] = Body(..., embed=True)) -> dict:
         return {"missing": store.missing_blobs(digests)}
+
+    @app.post(f"{API}/blob-batches", dependencies=write)
+    async def upload_batch(request: Request) -> dict:
+        """Many small blobs in one request (see stores.wire.pack_blobs), each verified."""
+        body = await request.body()
+        if len(body) > MAX_BATCH_BYTES:
+            raise ApiError(413, "too_large", f"a blob batch may hold at most {MAX_BATCH_BYTES} bytes")
+        blobs = wire.unpack_blobs(body)
+        await anyio.to_thread.run_sync(store.put_blobs, blobs)
+        return {"stored": len(blobs)}
+
+    @app.post(f"{API}/blob-batches/fetch", dependencies=read)
+    def download_batch(digests: list[str] = Body(..., embed=True, max_length=5000)):
+        from fastapi.responses import Response
+
+        found = store.read_blobs(digests)
+        return Response(wire.pack_blobs([(d, found[d]) for d in dict.fromkeys(digests)]),
+                        media_type="application/octet-stream")
 
     @app.put(f"{API}/blobs/{{digest:path}}", dependencies=write)
     async def upload(digest: str, request: Request, size: int = Query(..., ge=0)) -> dict:

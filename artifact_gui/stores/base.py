@@ -240,6 +240,19 @@ class Store(abc.ABC):
         """Store content streamed as chunks; refused unless it has exactly `size` bytes and
         hashes to `digest`. Nothing becomes visible before it is verified."""
 
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        """Store many small pieces of content at once (each verified like put_blob)."""
+        for digest, data in blobs:
+            self.put_blob(digest, len(data), [data])
+
+    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
+        """The content of many small blobs at once, by digest."""
+        found = {}
+        for digest in dict.fromkeys(digests):
+            with self.open_blob(digest) as stream:
+                found[digest] = stream.read()
+        return found
+
     @abc.abstractmethod
     def change_token(self) -> int:
         """A number that changes whenever any process changes the store's metadata;

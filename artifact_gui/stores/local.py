@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import json
@@ -23,7 +24,7 @@ from ..core.cleanup import (
     select_candidates,
 )
 from ..core.concurrency import bounded_map
-from ..core.digests import artifact_digest, b64_to_hex, md5_stream
+from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
 from ..core.names import (
     is_version_name,
@@ -54,7 +55,7 @@ from .base import (
     VersionDraft,
     VersionInfo,
 )
-from .objects import ObjectFolder, ReadBlob
+from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
 
 SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 120_000
@@ -511,6 +512,32 @@ class LocalStore(Store):
             self._insert_inline_blobs([blob])
         else:
             self._insert_file_blob(blob)
+
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        verified = []
+        for digest, data in blobs:
+            if len(data) > INLINE_MAX:
+                self.put_blob(digest, len(data), [data])
+                continue
+            actual = hex_to_b64(hashlib.md5(data).hexdigest())
+            if actual != digest:
+                raise BlobRejectedError(f"content for {digest} refused: it hashes to {actual}")
+            verified.append(ReadBlob(None, digest, len(data), data=data))
+        self._insert_inline_blobs(verified)
+
+    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
+        unique = list(dict.fromkeys(digests))
+        found: dict[str, bytes] = {}
+        for batch in _batches(unique):
+            for digest, data in self._db().execute(
+                    f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))}) AND data IS NOT NULL",
+                    batch):
+                found[digest] = data
+        for digest in unique:
+            if digest not in found:  # large, or missing: the single-blob path says which
+                with self.open_blob(digest) as stream:
+                    found[digest] = stream.read()
+        return found
 
     def change_token(self) -> int:
         return self._db().execute("SELECT change_seq FROM store_meta").fetchone()[0]

@@ -51,6 +51,8 @@ RETRIES = 5
 RETRY_STATUSES = {429, 502, 503, 504}
 UPLOAD_CONCURRENCY = 8
 UPLOAD_CHUNK = 1 << 20
+BATCH_FILE_MAX = 1 << 20  # files up to this size travel in batches
+BATCH_FILES, BATCH_BYTES = 500, 8 << 20
 
 
 class AuthenticationError(StoreError):
@@ -161,6 +163,8 @@ class _ResumingDownload:
 
 
 class RemoteStore(Store):
+    logs_in_background = True  # Run.log_artifact returns at once, as W&B's does
+
     def __init__(self, url: str, token: str | None = None, upload_concurrency: int = UPLOAD_CONCURRENCY,
                  timeout: float = 300.0):
         self.url = url.rstrip("/")
@@ -311,6 +315,33 @@ class RemoteStore(Store):
                     raise  # content vanished between upload and commit (a concurrent gc): send again
         raise AssertionError("unreachable")
 
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        self._call("POST", "blob-batches", f"uploading {len(blobs)} small files", content=wire.pack_blobs(blobs))
+
+    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(digests))
+        for start in range(0, len(unique), 5000):
+            response_body = self._client.post("blob-batches/fetch", json={"digests": unique[start:start + 5000]})
+            _raise_for(response_body, "downloading small files")
+            found.update(wire.unpack_blobs(response_body.content))
+        return found
+
+    def _upload_batch(self, entries: list[ManifestEntry], on_bytes: Callable[[int], None],
+                      cancelled: Callable[[], bool] | None) -> None:
+        blobs = []
+        for entry in entries:
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled by the user")
+            with open(entry.local_path, "rb") as source:
+                stat = os.fstat(source.fileno())
+                recorded = entry.local_stat
+                if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
+                    raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")
+                blobs.append((entry.digest, source.read()))
+        self.put_blobs(blobs)
+        on_bytes(sum(len(data) for _, data in blobs))
+
     def _upload_all(self, uploads: list[ManifestEntry], progress, cancelled) -> None:
         total = sum(e.size or 0 for e in uploads)
         done = 0
@@ -325,9 +356,20 @@ class RemoteStore(Store):
                 if progress:
                     progress(done, total)
 
+        small = [e for e in uploads if (e.size or 0) <= BATCH_FILE_MAX]
+        jobs: list = [lambda e=e: self._upload_file(e, on_bytes, cancelled)
+                      for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
+        batch, batch_bytes = [], 0
+        for entry in small:  # small files travel many to a request
+            batch.append(entry)
+            batch_bytes += entry.size or 0
+            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                jobs.append(lambda b=batch: self._upload_batch(b, on_bytes, cancelled))
+                batch, batch_bytes = [], 0
+        if batch:
+            jobs.append(lambda b=batch: self._upload_batch(b, on_bytes, cancelled))
         with ThreadPoolExecutor(self.upload_concurrency) as pool:
-            for _ in bounded_map(pool, lambda e: self._upload_file(e, on_bytes, cancelled), uploads,
-                                 ahead=2 * self.upload_concurrency):
+            for _ in bounded_map(pool, lambda job: job(), jobs, ahead=2 * self.upload_concurrency):
                 pass
 
     # --- editing -------------------------------------------------------------------------------------

@@ -23,6 +23,39 @@ from .base import (
 )
 
 
+def pack_blobs(blobs: list[tuple[str, bytes]]) -> bytes:
+    """Many small blobs in one body: a 4-byte length, a JSON list of [digest, size], the bytes."""
+    import json
+    import struct
+
+    header = json.dumps([[digest, len(data)] for digest, data in blobs]).encode()
+    return struct.pack(">I", len(header)) + header + b"".join(data for _, data in blobs)
+
+
+def unpack_blobs(body: bytes) -> list[tuple[str, bytes]]:
+    import json
+    import struct
+
+    if len(body) < 4:
+        raise ValueError("a blob batch starts with a 4-byte header length")
+    (length,) = struct.unpack(">I", body[:4])
+    try:
+        header = json.loads(body[4:4 + length])
+    except ValueError:
+        raise ValueError("the blob batch header is not valid JSON") from None
+    if not isinstance(header, list) or not all(
+            isinstance(h, list) and len(h) == 2 and isinstance(h[0], str) and isinstance(h[1], int) and h[1] >= 0
+            for h in header):
+        raise ValueError("the blob batch header must be a list of [digest, size]")
+    blobs, offset = [], 4 + length
+    for digest, size in header:
+        blobs.append((digest, body[offset:offset + size]))
+        offset += size
+    if offset != len(body):
+        raise ValueError(f"the blob batch holds {len(body) - 4 - length} bytes, its header announces {offset - 4 - length}")
+    return blobs
+
+
 def entry_to_json(entry: ManifestEntry) -> dict[str, Any]:
     return {"path": entry.path, **entry.to_json()}
 

@@ -97,3 +97,33 @@ def test_cleanup_into_the_trash_restore_and_empty(store_path, tmp_path):
     bad = cli("trash", "restore", "p/data:v2", "--store", store_path, check=False)
     assert bad.returncode == 1 and "not in the trash" in bad.stderr
     assert "freed 2.0 KiB" in cli("trash", "empty", "--store", store_path).stdout
+
+
+def test_token_create_list_revoke(store_path):
+    token = cli("token", "create", "--name", "ci", "--read-only", "--store", store_path).stdout.strip()
+    assert token.startswith("agt_")
+    listing = cli("token", "list", "--store", store_path).stdout
+    assert "ci\tread-only" in listing and token not in listing
+    cli("token", "revoke", "--name", "ci", "--store", store_path)
+    assert "ci\trevoked" in cli("token", "list", "--store", store_path).stdout
+    again = cli("token", "revoke", "--name", "ci", "--store", store_path, check=False)
+    assert again.returncode == 1 and "no active token" in again.stderr
+
+
+def test_the_cli_works_against_a_server(server, tmp_path):
+    folder = write_files(tmp_path / "shared", {"x.csv": "1,2"})
+    env_store = ["--store", server.url]
+    import os as _os
+
+    _os.environ["ARTIFACT_GUI_API_KEY"] = server.write_token
+    try:
+        out = cli("put", folder, "--project", "team", "--alias", "v-first", *env_store).stdout
+        assert out.startswith("team/shared:v0")
+        assert "team/shared\tdataset\t1 versions" in cli("ls", *env_store).stdout
+        target = str(tmp_path / "got")
+        cli("get", "team/shared:latest", "--root", target, *env_store)
+        assert open(_os.path.join(target, "x.csv")).read() == "1,2"
+    finally:
+        del _os.environ["ARTIFACT_GUI_API_KEY"]
+    unauthorised = cli("ls", *env_store, check=False)
+    assert unauthorised.returncode == 1 and "token" in unauthorised.stderr and "Traceback" not in unauthorised.stderr

@@ -13,6 +13,7 @@ import humanize
 
 from .core.artifact import Artifact
 from .core.cleanup import CleanupCriteria, CleanupPlan
+from .core.manifest import parse_json_object
 from .core.names import InvalidNameError, parse_artifact_ref
 from .core.run import Run
 from .stores import Store, StoreError, default_store_location, open_store
@@ -80,15 +81,10 @@ def cmd_put(args: argparse.Namespace) -> None:
 
 
 def _json_object(text: str | None, option: str) -> dict:
-    if not text:
-        return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UserError(f"{option} is not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise UserError(f"{option} must be a JSON object, like '{{\"key\": 1}}'")
-    return value
+        return parse_json_object(text or "", option)
+    except ValueError as error:
+        raise UserError(str(error)) from None
 
 
 def cmd_get(args: argparse.Namespace) -> None:

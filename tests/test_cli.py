@@ -127,3 +127,13 @@ def test_the_cli_works_against_a_server(server, tmp_path):
         del _os.environ["ARTIFACT_GUI_API_KEY"]
     unauthorised = cli("ls", *env_store, check=False)
     assert unauthorised.returncode == 1 and "token" in unauthorised.stderr and "Traceback" not in unauthorised.stderr
+
+
+def test_login_checks_the_token_and_says_when_no_keyring_exists(server):
+    result = subprocess.run([sys.executable, "-m", "artifact_gui", "login", server.url, "--token", server.write_token],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert result.returncode == 1 and "no usable OS keyring" in result.stderr
+    wrong = subprocess.run([sys.executable, "-m", "artifact_gui", "login", server.url, "--token", "agt_wrong"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 1 and "not one this server issued" in wrong.stderr

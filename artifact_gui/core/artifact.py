@@ -13,13 +13,12 @@ import json
 import os
 import posixpath
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from .concurrency import bounded_map
+from .concurrency import ByteCounter, bounded_map
 from .digests import md5_file_b64
 from .hashcache import FileStat, default_cache
 from .manifest import Manifest, ManifestEntry
@@ -465,15 +464,7 @@ def materialise(store: "Store", items: Iterable[tuple[ManifestEntry, str]], root
                 cancelled: Callable[[], bool] | None = None) -> None:
     """Write each (entry, relative POSIX destination) under `root`, in parallel, keeping
     files that already hold the right content. Progress counts bytes."""
-    done = 0
-    lock = threading.Lock()
-
-    def on_bytes(n: int) -> None:
-        nonlocal done
-        with lock:
-            done += n
-            if progress:
-                progress(done, total_bytes)
+    on_bytes = ByteCounter(total_bytes, progress).add
 
     def fetch(item: tuple[ManifestEntry, str]) -> None:
         entry, relative = item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -22,3 +23,18 @@ def bounded_map(pool: ThreadPoolExecutor, fn: Callable[[Any], Any], items: Itera
     finally:
         for future in pending:
             future.cancel()
+
+
+class ByteCounter:
+    """Bytes done by several threads, reported to one progress(done, total) callback."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None):
+        self.total, self.done = total, 0
+        self._progress = progress
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.done += n
+            if self._progress:
+                self._progress(self.done, self.total)

@@ -102,3 +102,16 @@ class Manifest:
             return cls.from_manifest_json(json.loads(text))
         except json.JSONDecodeError as error:
             raise ManifestError(f"manifest is not valid JSON: {error}") from error
+
+
+def parse_json_object(text: str, what: str = "metadata") -> dict[str, Any]:
+    """A JSON object typed by a user ('' means {}); ValueError says what is wrong and where."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{what} is not valid JSON: {error.msg} (line {error.lineno})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f'{what} must be a JSON object, like {{"rows": 100}}')
+    return value

@@ -23,7 +23,7 @@ from ..core.cleanup import (
     CleanupResult,
     select_candidates,
 )
-from ..core.concurrency import bounded_map
+from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
 from ..core.names import (
@@ -588,15 +588,7 @@ class LocalStore(Store):
             present = self._present(e.digest for e in staged if e.digest)
             staged = [e for e in staged if not (e.digest and e.digest in present)]
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
-        done = 0
-        lock = threading.Lock()
-
-        def on_bytes(n: int) -> None:
-            nonlocal done
-            with lock:
-                done += n
-                if progress:
-                    progress(done, total)
+        on_bytes = ByteCounter(total, progress).add
 
         def read(chunk: list[ManifestEntry]) -> list[ReadBlob]:
             blobs = []

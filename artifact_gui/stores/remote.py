@@ -17,7 +17,7 @@ import httpx
 
 from ..core.artifact import hash_staged_entries
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
-from ..core.concurrency import bounded_map
+from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import CHUNK_SIZE
 from ..core.manifest import ManifestEntry
 from ..core.names import InvalidNameError, validate_alias
@@ -343,18 +343,7 @@ class RemoteStore(Store):
         on_bytes(sum(len(data) for _, data in blobs))
 
     def _upload_all(self, uploads: list[ManifestEntry], progress, cancelled) -> None:
-        total = sum(e.size or 0 for e in uploads)
-        done = 0
-        import threading
-
-        lock = threading.Lock()
-
-        def on_bytes(n: int) -> None:
-            nonlocal done
-            with lock:
-                done += n
-                if progress:
-                    progress(done, total)
+        on_bytes = ByteCounter(sum(e.size or 0 for e in uploads), progress).add
 
         small = [e for e in uploads if (e.size or 0) <= BATCH_FILE_MAX]
         jobs: list = [lambda e=e: self._upload_file(e, on_bytes, cancelled)

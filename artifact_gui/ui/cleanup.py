@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 import humanize
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,

@@ -5,6 +5,7 @@ the window refreshes when it lands."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QDrag, QKeySequence
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.manifest import parse_json_object
 from ..core.names import InvalidNameError, validate_alias
 from ..stores.base import LATEST, Store, VersionInfo
 from .tasks import TaskRunner
@@ -237,15 +239,8 @@ class DetailsEditor(QWidget):
             widget.setReadOnly(version is None)
         self._on_edited()
 
-    def metadata_value(self) -> dict:
-        text = self.metadata.toPlainText().strip() or "{}"
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"metadata is not valid JSON: {error.msg} (line {error.lineno})") from None
-        if not isinstance(value, dict):
-            raise ValueError('metadata must be a JSON object, like {"rows": 100}')
-        return value
+    def metadata_value(self) -> dict[str, Any]:
+        return parse_json_object(self.metadata.toPlainText())
 
     def is_dirty(self) -> bool:
         if self.version is None:

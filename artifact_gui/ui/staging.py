@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from ..core.artifact import Artifact, hash_staged_entries
 from ..core.hashcache import FileStat
 from ..core.manifest import ManifestEntry
+from ..core.manifest import parse_json_object
 from ..core.names import (
     InvalidNameError,
     to_entry_path,
@@ -496,16 +497,7 @@ class StagingPanel(QWidget):
         return problems
 
     def metadata_value(self) -> dict[str, Any]:
-        text = self.metadata.toPlainText().strip()
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"metadata is not valid JSON: {error.msg} (line {error.lineno})") from None
-        if not isinstance(value, dict):
-            raise ValueError('metadata must be a JSON object, like {"rows": 100}')
-        return value
+        return parse_json_object(self.metadata.toPlainText())
 
     def alias_values(self) -> list[str]:
         return [validate_alias(a.strip()) for a in self.aliases.text().split(",") if a.strip()]

@@ -63,6 +63,7 @@ class Task(QObject):
         self.total_bytes = 0
         self._fn, self._args, self._wants_context = fn, args, wants_context
         self._cancel = threading.Event()
+        self.muted = False  # set when the window that asked has gone: report nothing more
         self._progress_from_worker.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         self._outcome_from_worker.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
 
@@ -94,11 +95,14 @@ class Task(QObject):
     @Slot(object, object)
     def _on_progress(self, done: int, total: int) -> None:
         self.done_bytes, self.total_bytes = done, total
-        self.progressed.emit(done, total)
+        if not self.muted:
+            self.progressed.emit(done, total)
 
     @Slot(str, object)
     def _on_outcome(self, kind: str, value: Any) -> None:
         self.state = kind
+        if self.muted:
+            return
         if kind == "succeeded":
             self.result = value
             self.succeeded.emit(value)
@@ -170,6 +174,8 @@ class TaskRunner(QObject):
         """Cancel everything and stop accepting work; running calls finish on their own."""
         self._shut_down = True
         for task in list(self._active):
+            task.muted = True  # its receivers may be deleted before it finishes
             task.cancel()
+        self._active.clear()
         for executor in self._executors.values():
             executor.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,7 @@ from artifact_gui.core.cleanup import CleanupCriteria
 from artifact_gui.core.digests import b64_md5
 from artifact_gui.core.names import InvalidAliasError, InvalidNameError
 from artifact_gui.stores import ConflictError, NotFoundError
-from tests.conftest import write_files
+
 
 
 def log(store, name, files, aliases=(), project="proj", type="dataset", **kwargs):

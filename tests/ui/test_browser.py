@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 import artifact_gui as ag
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.download import DownloadDialog
-from tests.ui.conftest import log_versions, select_artifact, wait_idle
+from tests.ui.conftest import log_versions, select_artifact
 
 
 def test_sidebar_lists_projects_types_artifacts_and_filters(qtbot, window):

@@ -132,3 +132,28 @@ def test_the_window_opens_a_served_store_and_shows_it(qtbot, server, memory_keyr
                     timeout=15000)
     assert window.location_label.text() == server.url
     window.close()
+
+
+def test_uploads_to_a_server_show_real_byte_progress_in_the_transfer_queue(qtbot, server, tmp_path):
+    import os
+
+    from artifact_gui.stores.remote import RemoteStore
+    from artifact_gui.ui import MainWindow
+    from tests.conftest import write_files
+
+    store = RemoteStore(server.url, token=server.write_token)
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    folder = write_files(tmp_path / "remote-drop", {f"big{i}.bin": os.urandom(3 << 20) for i in range(4)})
+    window.start_staging(None, [folder])
+    qtbot.waitUntil(lambda: window.staging.result is not None and not window.staging._staging, timeout=15000)
+    seen = []
+    window.staging.request_log()
+    transfer = window.transfers.transfers[-1]
+    transfer.task.progressed.connect(lambda done, total: seen.append((done, total)))
+    qtbot.waitUntil(lambda: not transfer.is_running, timeout=60000)
+    assert transfer.state == "done", transfer.describe_state()
+    assert seen and seen[-1] == (12 << 20, 12 << 20)
+    assert server.store.get_version("uncategorized", "remote-drop").file_count == 4
+    window.close()
+    store.close()

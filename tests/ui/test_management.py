@@ -11,7 +11,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import artifact_gui as ag
-from artifact_gui.core.cleanup import CleanupCriteria
 from artifact_gui.ui.settings import TRANSFERS_KEY, TRASH_RETENTION_KEY
 from artifact_gui.ui.versions import ALIAS_MIME
 from tests.conftest import write_files

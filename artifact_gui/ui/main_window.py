@@ -148,6 +148,9 @@ class MainWindow(QMainWindow):
         self.drop_hint.hide()
         self.setAcceptDrops(True)
         self.versions.filesDropped.connect(lambda paths: self.start_staging(self.sidebar.selected_collection, paths))
+        self.versions.filesHovering.connect(
+            lambda hovering: self._show_drop_hint(self.sidebar.selected_collection) if hovering
+            else self.drop_hint.hide())
 
         self._build_status_bar()
         self._build_actions()

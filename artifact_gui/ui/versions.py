@@ -71,6 +71,7 @@ class VersionTableView(QTableView):
     dragged from the alias editor onto a row moves the alias to that version."""
 
     filesDropped = Signal(list)  # local paths
+    filesHovering = Signal(bool)  # files are being dragged over the table (or no longer)
     aliasDropped = Signal(str, object)  # alias, target VersionInfo
 
     def __init__(self, model: VersionTableModel, parent: QWidget | None = None):
@@ -115,9 +116,10 @@ class VersionTableView(QTableView):
             event.setAccepted(row >= 0)
         elif mime.hasUrls():
             event.acceptProposedAction()
-            window = self.window()
-            if hasattr(window, "_show_drop_hint"):
-                window._show_drop_hint(window.sidebar.selected_collection)
+            self.filesHovering.emit(True)
+
+    def dragLeaveEvent(self, event) -> None:
+        self.filesHovering.emit(False)
 
     def dropEvent(self, event) -> None:
         mime = event.mimeData()
@@ -127,6 +129,7 @@ class VersionTableView(QTableView):
                 self.aliasDropped.emit(bytes(mime.data(ALIAS_MIME)).decode(), version)
                 event.acceptProposedAction()
             return
+        self.filesHovering.emit(False)
         paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()

@@ -357,3 +357,25 @@ def test_keyboard_shortcuts_and_context_menus(window):
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
     tools = [a.text().replace("&", "") for a in menus["Tools"].actions()]
     assert tools == ["Clean Up…", "Trash…", "Settings…"]
+
+
+def test_dragging_over_the_window_says_where_the_drop_will_go(qtbot, window, tmp_path):
+    path = write_files(tmp_path / "hover", {"a.txt": "a"})
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    on_artifact = sidebar_point(window, ("mnist-demo", "model", "mnist-cnn"))
+    event = QDragEnterEvent(on_artifact, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, event)
+    assert window.drop_hint.isVisible()
+    assert window.drop_hint.text() == "Drop to add to a new version of mnist-demo/mnist-cnn"
+    elsewhere = window.versions_header.mapTo(window, QPoint(5, 5))
+    QApplication.sendEvent(window, QDragEnterEvent(elsewhere, Qt.DropAction.CopyAction, mime,
+                                                   Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    assert window.drop_hint.text() == "Drop to create a new artifact"
+    not_files = QMimeData()
+    not_files.setText("just text")
+    refused = QDragEnterEvent(elsewhere, Qt.DropAction.CopyAction, not_files, Qt.MouseButton.LeftButton,
+                              Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, refused)
+    assert not refused.isAccepted()

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 from .digests import md5_file_b64
 from .manifest import ManifestEntry
 from .names import to_entry_path
+from .transfer import ChunkReader
 
 
 class ReferenceError(ValueError):
@@ -189,7 +190,7 @@ def reference_is_checksummed(entry: ManifestEntry) -> bool:
     return urlparse(entry.ref or "").scheme == "file" and entry.digest != entry.ref
 
 
-class _HttpReader:
+class _HttpReader(ChunkReader):
     """A streamed HTTP GET read like a file, so large references use bounded memory."""
 
     def __init__(self, url: str):
@@ -202,19 +203,7 @@ class _HttpReader:
         except httpx.HTTPError as error:
             self._client.close()
             raise ReferenceError(f"cannot fetch reference {url!r}: {error}") from error
-        self._chunks = self._response.iter_bytes()
-        self._pending = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._pending) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._pending += chunk
-        if size < 0:
-            size = len(self._pending)
-        data, self._pending = self._pending[:size], self._pending[size:]
-        return data
+        super().__init__(self._response.iter_bytes())
 
     def close(self) -> None:
         self._response.close()

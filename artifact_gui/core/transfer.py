@@ -12,6 +12,25 @@ from typing import BinaryIO
 from .digests import CHUNK_SIZE, DigestMismatchError, hex_to_b64
 
 
+class ChunkReader:
+    """A file-like read(size) over an iterator of byte chunks (a streamed HTTP body)."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._pending) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._pending += chunk
+        if size < 0:
+            size = len(self._pending)
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+
 class Cancelled(Exception):
     """The user cancelled a transfer."""
 

@@ -19,6 +19,7 @@ from ..core.artifact import hash_staged_entries
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import CHUNK_SIZE
+from ..core.transfer import ChunkReader
 from ..core.manifest import ManifestEntry
 from ..core.names import InvalidNameError, validate_alias
 from . import wire
@@ -103,16 +104,16 @@ def _raise_for(response: httpx.Response, what: str) -> None:
     raise StoreError(f"{what}: the server answered {status}: {detail}")
 
 
-class _ResumingDownload:
-    """A blob read from the server like a file; a dropped connection resumes with Range."""
+class _ResumingDownload(ChunkReader):
+    """A blob read from the server like a file; a dropped connection resumes with Range
+    from the first byte not yet received."""
 
     def __init__(self, store: "RemoteStore", digest: str):
         self._store, self._digest = store, digest
         self._offset = 0
         self._response: httpx.Response | None = None
-        self._chunks: Iterator[bytes] | None = None
-        self._pending = b""
         self._open()
+        super().__init__(self._resuming_chunks())
 
     def _open(self) -> None:
         headers = {"Range": f"bytes={self._offset}-"} if self._offset else {}
@@ -128,28 +129,21 @@ class _ResumingDownload:
         if self._response.status_code >= 400:
             self._response.read()
             _raise_for(self._response, f"downloading {self._digest}")
-        self._chunks = self._response.iter_raw(CHUNK_SIZE)
 
-    def read(self, size: int = -1) -> bytes:
+    def _resuming_chunks(self) -> Iterator[bytes]:
         resumes = 0
-        while size < 0 or len(self._pending) < size:
+        while True:
             try:
-                chunk = next(self._chunks, None)
+                for chunk in self._response.iter_raw(CHUNK_SIZE):
+                    self._offset += len(chunk)
+                    yield chunk
+                return
             except (httpx.TransportError, httpx.StreamError):
                 resumes += 1
                 if resumes > RETRIES:
                     raise
                 self._response.close()
-                self._open()  # from self._offset: what was received is kept
-                continue
-            if chunk is None:
-                break
-            self._offset += len(chunk)
-            self._pending += chunk
-        if size < 0:
-            size = len(self._pending)
-        data, self._pending = self._pending[:size], self._pending[size:]
-        return data
+                self._open()
 
     def close(self) -> None:
         if self._response is not None:

@@ -177,16 +177,24 @@ class RemoteStore(Store):
         self._client.close()
 
     # --- requests ------------------------------------------------------------------------------------
-    def _call(self, method: str, endpoint: str, what: str, **kwargs: Any) -> Any:
-        for attempt in range(RETRIES):
+    def _call(self, method: str, endpoint: str, what: str,
+              body: Callable[[], Iterable[bytes]] | None = None, **kwargs: Any) -> Any:
+        """One request, retried with backoff on connection errors, 429 and 5xx. `body` makes
+        a fresh request body for each attempt; a body given once as an iterator cannot be
+        sent again, so such a request is tried once."""
+        content = kwargs.get("content")
+        attempts = RETRIES if body is not None or content is None or isinstance(content, bytes) else 1
+        for attempt in range(attempts):
+            if body is not None:
+                kwargs["content"] = body()
             try:
                 response = self._client.request(method, endpoint, **kwargs)
             except httpx.TransportError as error:
-                if attempt == RETRIES - 1:
+                if attempt == attempts - 1:
                     raise StoreError(f"{what}: cannot reach {self.url} ({error}); is the server running?") from error
                 time.sleep(0.2 * 2 ** attempt)
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < RETRIES - 1:
+            if response.status_code in RETRY_STATUSES and attempt < attempts - 1:
                 time.sleep(float(response.headers.get("retry-after", 0.2 * 2 ** attempt)))
                 continue
             _raise_for(response, what)
@@ -265,31 +273,20 @@ class RemoteStore(Store):
     def _upload_file(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
                      cancelled: Callable[[], bool] | None) -> None:
         recorded = entry.local_stat
-        for attempt in range(RETRIES):
-            def body() -> Iterator[bytes]:
-                with open(entry.local_path, "rb") as source:
-                    stat = os.fstat(source.fileno())
-                    if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
-                        raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")
-                    while chunk := source.read(UPLOAD_CHUNK):
-                        if cancelled is not None and cancelled():
-                            raise CancelledError("cancelled by the user")
-                        on_bytes(len(chunk))
-                        yield chunk
 
-            try:
-                response = self._client.put(f"blobs/{quote(entry.digest, safe='')}", params={"size": entry.size},
-                                            content=body())
-            except httpx.TransportError as error:
-                if attempt == RETRIES - 1:
-                    raise StoreError(f"uploading {entry.path!r}: connection lost ({error})") from error
-                time.sleep(0.2 * 2 ** attempt)
-                continue
-            if response.status_code in RETRY_STATUSES and attempt < RETRIES - 1:
-                time.sleep(0.2 * 2 ** attempt)
-                continue
-            _raise_for(response, f"uploading {entry.path!r}")
-            return
+        def body() -> Iterator[bytes]:
+            with open(entry.local_path, "rb") as source:
+                stat = os.fstat(source.fileno())
+                if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
+                    raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")
+                while chunk := source.read(UPLOAD_CHUNK):
+                    if cancelled is not None and cancelled():
+                        raise CancelledError("cancelled by the user")
+                    on_bytes(len(chunk))
+                    yield chunk
+
+        self._call("PUT", f"blobs/{quote(entry.digest, safe='')}", f"uploading {entry.path!r}",
+                   body=body, params={"size": entry.size})
 
     def log_version(self, draft: VersionDraft, progress: ProgressCallback | None = None,
                     cancelled: Callable[[], bool] | None = None) -> LogResult:

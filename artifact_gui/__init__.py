@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core.artifact import Artifact, ArtifactStateError, Entry
+from ._version import __version__
 from .core.manifest import Manifest, ManifestEntry
 from .core.names import InvalidNameError
-from .core.run import Run
 from .stores import (
     ConflictError,
     NotFoundError,
@@ -25,8 +24,10 @@ from .stores import (
     default_store_location,
     open_store,
 )
+from .sdk.api import Api
+from .sdk.artifact import Artifact, ArtifactStateError, Entry
+from .sdk.run import Run
 
-__version__ = "0.1.0"
 
 
 def init(project: str, job_type: str | None = None, name: str | None = None,
@@ -41,7 +42,7 @@ def init(project: str, job_type: str | None = None, name: str | None = None,
 
 
 __all__ = [
-    "Artifact", "ArtifactStateError", "ConflictError", "Entry", "InvalidNameError", "Manifest",
+    "Api", "Artifact", "ArtifactStateError", "ConflictError", "Entry", "InvalidNameError", "Manifest",
     "ManifestEntry", "NotFoundError", "Run", "Store", "StoreError", "default_store",
     "default_store_location", "init", "open_store", "__version__",
 ]

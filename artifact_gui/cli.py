@@ -11,11 +11,12 @@ from collections.abc import Sequence
 
 import humanize
 
-from .core.artifact import Artifact
 from .core.cleanup import CleanupCriteria, CleanupPlan
 from .core.manifest import parse_json_object
 from .core.names import InvalidNameError, parse_artifact_ref
-from .core.run import Run
+from .sdk.api import Api
+from .sdk.artifact import Artifact
+from .sdk.run import Run
 from .stores import Store, StoreError, default_store_location, open_store
 
 
@@ -88,7 +89,7 @@ def _json_object(text: str | None, option: str) -> dict:
 
 
 def cmd_get(args: argparse.Namespace) -> None:
-    artifact = _store(args).artifact(args.ref)
+    artifact = Api(_store(args)).artifact(args.ref)
     print(artifact.download(args.root))
 
 
@@ -184,7 +185,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_manifest(args: argparse.Namespace) -> None:
-    print(json.dumps(_store(args).artifact(args.ref).to_manifest_json(), indent=4))
+    print(json.dumps(Api(_store(args)).artifact(args.ref).to_manifest_json(), indent=4))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -12,7 +12,7 @@ import tempfile
 import zlib
 
 from . import init, open_store
-from .core.artifact import Artifact
+from .sdk.artifact import Artifact
 from .stores.base import Store
 
 PROJECT = "mnist-demo"

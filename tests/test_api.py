@@ -7,7 +7,7 @@ import os
 import pytest
 
 import artifact_gui as ag
-from artifact_gui.core.artifact import ArtifactStateError
+from artifact_gui.sdk.artifact import ArtifactStateError
 from artifact_gui.core.digests import b64_md5
 from artifact_gui.core.names import InvalidPathError
 from tests.conftest import write_files
@@ -114,7 +114,7 @@ def test_save_edits_description_metadata_and_aliases(run, local_store):
     artifact.metadata = {"score": 0.9}
     artifact.aliases = ["new", "prod"]
     artifact.save()
-    fresh = local_store.artifact("proj/d:v0")
+    fresh = ag.Api(local_store).artifact("proj/d:v0")
     assert (fresh.description, fresh.metadata, sorted(fresh.aliases)) == ("now described", {"score": 0.9}, ["new", "prod"])
     with pytest.raises(ValueError, match="alias"):
         artifact.aliases = ["bad/alias"]
@@ -204,11 +204,11 @@ def test_store_artifact_lookup_and_listing(run, local_store):
         with artifact.new_file("a") as f:
             f.write(str(i))
         run.log_artifact(artifact)
-    assert local_store.artifact("proj/d").version == "v2"
-    assert local_store.artifact("proj/d:v1").version == "v1"
-    assert [a.version for a in local_store.artifact_versions("proj", "d", limit=2)] == ["v2", "v1"]
+    assert ag.Api(local_store).artifact("proj/d").version == "v2"
+    assert ag.Api(local_store).artifact("proj/d:v1").version == "v1"
+    assert [a.version for a in ag.Api(local_store).artifact_versions("proj", "d", limit=2)] == ["v2", "v1"]
     assert local_store.location == local_store.root
-    assert local_store.run(run.id).job_type == "test"
+    assert ag.Api(local_store).run(run.id).job_type == "test"
 
 
 def test_open_store_and_default_store(tmp_path, monkeypatch):
@@ -226,7 +226,7 @@ def test_hash_cache_skips_rehashing_unchanged_files(tmp_path, monkeypatch, local
     with ag.init("proj", store=local_store) as run:
         run.log_artifact(first)
     hashed = []
-    import artifact_gui.core.artifact as artifact_module
+    import artifact_gui.core.staged as artifact_module
 
     real = artifact_module.md5_file_b64
     monkeypatch.setattr(artifact_module, "md5_file_b64", lambda p: hashed.append(p) or real(p))

@@ -285,7 +285,7 @@ def test_log_artifact_returns_at_once_and_wait_or_finish_waits(server, tmp_path)
 def test_a_failing_background_log_fails_the_run(server, tmp_path):
     store = RemoteStore(server.url, token=server.read_token)  # cannot write
     run_info = server.store.create_run("proj")
-    from artifact_gui.core.run import Run
+    from artifact_gui.sdk.run import Run
 
     run = Run(store, run_info)
     artifact = ag.Artifact("bg", "dataset")

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
+from .._version import __version__
 from ..core.names import InvalidNameError
 from ..stores import wire
 from ..stores.base import ConflictError, CorruptBlobError, NotFoundError, Store, StoreError

@@ -361,22 +361,3 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport: ...
-
-    # --- W&B-style convenience ----------------------------------------------------------
-    def artifact(self, ref: str):
-        """The logged artifact `project/name:alias_or_vN` (selector defaults to `latest`)."""
-        from ..core.artifact import Artifact
-        from ..core.names import parse_artifact_ref
-
-        project, name, selector = parse_artifact_ref(ref)
-        return Artifact._from_version(self, self.get_version(project, name, selector))
-
-    def artifact_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None):
-        from ..core.artifact import Artifact
-
-        return [Artifact._from_version(self, v) for v in self.list_versions(project, name, offset, limit)]
-
-    def run(self, run_id: str):
-        from ..core.run import Run
-
-        return Run(self, self.get_run(run_id))

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..core.artifact import hash_staged_entries
+from ..core.staged import hash_staged_entries
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import CHUNK_SIZE

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.artifact import Artifact, materialise
+from ..sdk.artifact import Artifact
+from ..stores.materialise import materialise
 from ..core.manifest import ManifestEntry
 from ..stores.base import Store, VersionInfo
 from .progress import RateTracker

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
-from ..core.artifact import Artifact
+from .._version import __version__
+from ..sdk.artifact import Artifact
 from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
 from .cleanup import CleanupDialog, DeleteDialog, TrashDialog
 from .compare import CompareDialog

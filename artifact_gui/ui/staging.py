@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.artifact import Artifact, hash_staged_entries
+from ..core.staged import hash_staged_entries
+from ..sdk.artifact import Artifact
 from ..core.hashcache import FileStat
 from ..core.manifest import ManifestEntry
 from ..core.manifest import parse_json_object
@@ -46,7 +47,7 @@ from ..core.names import (
     validate_project_name,
     validate_type,
 )
-from ..core.run import Run
+from ..sdk.run import Run
 from ..stores.base import CollectionInfo, Store, VersionInfo
 from .tasks import TaskContext, TaskRunner
 
@@ -160,7 +161,7 @@ class LogRequest:
 
     def run(self, context: TaskContext, store: Store) -> Artifact:
         if self.base is not None:
-            artifact = store.artifact(f"{self.base.project}/{self.base.name}:{self.base.version}").new_draft()
+            artifact = Artifact._from_version(store, self.base).new_draft()
             artifact.description, artifact.metadata = self.description, self.metadata
             for path in sorted(self.removed):
                 artifact.remove(path)

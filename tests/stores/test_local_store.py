@@ -205,7 +205,7 @@ def test_unchanged_reingest_copies_nothing(local_store, tmp_path, monkeypatch):
         raise AssertionError("an unchanged re-ingest read file content")
 
     monkeypatch.setattr(objects.ObjectFolder, "read_staged", must_not_read)
-    monkeypatch.setattr("artifact_gui.core.artifact.md5_file_b64", must_not_read)
+    monkeypatch.setattr("artifact_gui.core.staged.md5_file_b64", must_not_read)
     again = log_folder(local_store, folder, aliases=["again"])
     assert again.version == first.version
     assert again.aliases == ["again"]

@@ -278,7 +278,7 @@ def test_gc_removes_only_unreferenced_content(store):
     result = store.gc()
     assert (result.blobs_deleted, result.bytes_freed) == (1, 1)
     assert store.verify().ok
-    artifact = store.artifact("proj/data:latest")
+    artifact = ag.Api(store).artifact("proj/data:latest")
     assert artifact.get_entry("a").size == 70_000
 
 

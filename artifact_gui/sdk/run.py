@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..core.draft import VersionDraft
+from ..core.hashcache import default_cache
+from ..core.names import parse_artifact_ref
+from ..stores.base import RunInfo, Store
 from .artifact import Artifact
-from .draft import VersionDraft
-from .hashcache import default_cache
-from .names import parse_artifact_ref
-
-if TYPE_CHECKING:
-    from ..stores.base import RunInfo, Store
 
 
 class Run:

@@ -8,33 +8,28 @@ is read once). A logged Artifact is a view on one stored version.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from .concurrency import ByteCounter, bounded_map
-from .digests import md5_file_b64
-from .hashcache import FileStat, default_cache
-from .manifest import Manifest, ManifestEntry
-from .names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
-from .refs import entries_for_reference, open_reference, reference_is_checksummed
-from .transfer import Cancelled, remove_tree_contents_except, write_verified
+from ..core.digests import md5_file_b64
+from ..core.hashcache import default_cache
+from ..core.manifest import Manifest, ManifestEntry
+from ..core.names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
+from ..core.refs import entries_for_reference, reference_is_checksummed
+from ..core.staged import hash_staged_entries, local_entry
+from ..core.transfer import remove_tree_contents_except
+from ..stores.base import Store, VersionInfo
+from ..stores.materialise import fetch_entry, materialise
 
 if TYPE_CHECKING:
-    from ..stores.base import Store, VersionInfo
     from .run import Run
 
 _ENTRY_PAGE = 5000
-_HASH_THREADS = 2
-_DOWNLOAD_THREADS = 4
-_SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
-_SMALL_BATCH = 256
 
 
 class ArtifactStateError(RuntimeError):
@@ -58,27 +53,6 @@ class Entry(ManifestEntry):
     @property
     def name(self) -> str:
         return self.path
-
-
-def _local_entry(path: str, local_path: str, stat: os.stat_result) -> ManifestEntry:
-    return ManifestEntry(path=path, digest="", size=stat.st_size,
-                         local_path=os.path.abspath(local_path), local_stat=FileStat.of(stat))
-
-
-def hash_staged_entries(entries: list[ManifestEntry]) -> None:
-    """Fill in digests of staged files, from the hash cache where it still holds."""
-    pending = [e for e in entries if not e.digest and e.local_path]
-    if not pending:
-        return
-    cache = default_cache()
-    cached = cache.lookup((e.local_path, e.local_stat) for e in pending)
-    for entry in pending:
-        entry.digest = cached.get(entry.local_path, "")
-    missing = [e for e in pending if not e.digest]
-    with ThreadPoolExecutor(_HASH_THREADS) as pool:
-        for entry, digest in zip(missing, pool.map(lambda e: md5_file_b64(e.local_path), missing)):
-            entry.digest = digest
-    cache.store((e.local_path, e.local_stat, e.digest) for e in missing)
 
 
 def _check_json_object(value: Any, what: str) -> dict[str, Any]:
@@ -249,7 +223,7 @@ class Artifact:
         if not os.path.isfile(local_path):
             raise ValueError(f"cannot add file {local_path!r}: it is not a regular file")
         path = to_entry_path(name if name is not None else os.path.basename(local_path))
-        return self._put(_local_entry(path, local_path, stat), overwrite)
+        return self._put(local_entry(path, local_path, stat), overwrite)
 
     def add_dir(self, local_path: str, name: str | None = None, merge: bool = False) -> None:
         self._draft()
@@ -263,7 +237,7 @@ class Artifact:
                 physical = os.path.join(folder, file_name)
                 relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
                 path = posixpath.join(prefix, relative) if prefix else relative
-                staged.append(_local_entry(to_entry_path(path), physical, os.stat(physical)))
+                staged.append(local_entry(to_entry_path(path), physical, os.stat(physical)))
         cache = default_cache()
         cached = cache.lookup((e.local_path, e.local_stat) for e in staged)
         for entry in staged:
@@ -444,75 +418,3 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_temp_dir", None) is not None:
             self._temp_dir.cleanup()
-
-
-def fetch_entry(store: "Store", entry: ManifestEntry, destination: str,
-                on_bytes: Callable[[int], None] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> None:
-    """Write one entry's content to `destination`, verified, never half-written."""
-    if entry.ref:
-        expected = entry.digest if reference_is_checksummed(entry) else None
-        with open_reference(entry) as source:
-            write_verified(source, destination, expected, on_bytes, cancelled)
-        return
-    with store.open_blob(entry.digest) as source:
-        write_verified(source, destination, entry.digest, on_bytes, cancelled)
-
-
-def materialise(store: "Store", items: Iterable[tuple[ManifestEntry, str]], root: str, total_bytes: int,
-                progress: Callable[[int, int], None] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> None:
-    """Write each (entry, relative POSIX destination) under `root`, in parallel, keeping
-    files that already hold the right content. Progress counts bytes."""
-    on_bytes = ByteCounter(total_bytes, progress).add
-
-    def fetch(item: tuple[ManifestEntry, str]) -> None:
-        entry, relative = item
-        if cancelled is not None and cancelled():
-            raise Cancelled("download cancelled by the user")
-        destination = os.path.join(root, *relative.split("/"))
-        if _already_there(entry, destination):
-            on_bytes(entry.size or 0)
-        else:
-            fetch_entry(store, entry, destination, on_bytes, cancelled)
-
-    def fetch_small(batch: list[tuple[ManifestEntry, str]]) -> None:
-        """Many small stored files read in one store call, then written one by one."""
-        todo = [(e, rel) for e, rel in batch if not _already_there(e, os.path.join(root, *rel.split("/")))]
-        on_bytes(sum(e.size or 0 for e, _ in batch) - sum(e.size or 0 for e, _ in todo))
-        contents = store.read_blobs([e.digest for e, _ in todo]) if todo else {}
-        for entry, relative in todo:
-            if cancelled is not None and cancelled():
-                raise Cancelled("download cancelled by the user")
-            write_verified(io.BytesIO(contents[entry.digest]), os.path.join(root, *relative.split("/")),
-                           entry.digest, on_bytes, cancelled)
-
-    def jobs():
-        batch = []
-        for item in items:
-            entry = item[0]
-            if entry.ref or (entry.size or 0) > _SMALL_FILE:
-                yield lambda item=item: fetch(item)
-                continue
-            batch.append(item)
-            if len(batch) >= _SMALL_BATCH:
-                yield lambda b=batch: fetch_small(b)
-                batch = []
-        if batch:
-            yield lambda b=batch: fetch_small(b)
-
-    with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
-        for _ in bounded_map(pool, lambda job: job(), jobs(), ahead=4 * _DOWNLOAD_THREADS):
-            pass
-
-
-def _already_there(entry: ManifestEntry, destination: str) -> bool:
-    if entry.ref and not reference_is_checksummed(entry):
-        return False
-    try:
-        stat = os.stat(destination)
-    except OSError:
-        return False
-    if entry.size is not None and stat.st_size != entry.size:
-        return False
-    return md5_file_b64(destination) == entry.digest

@@ -14,10 +14,12 @@ import humanize
 from .core.cleanup import CleanupCriteria, CleanupPlan
 from .core.manifest import parse_json_object
 from .core.names import InvalidNameError, parse_artifact_ref
+from .core.text import counted
 from .sdk.api import Api
 from .sdk.artifact import Artifact
 from .sdk.run import Run
-from .stores import Store, StoreError, default_store_location, open_store
+from ._version import __version__
+from .stores import ConflictError, Store, StoreError, default_store_location, open_store
 
 
 class UserError(Exception):
@@ -46,16 +48,16 @@ def cmd_ls(args: argparse.Namespace) -> None:
     store = _store(args)
     if not args.ref:
         for collection in store.list_collections():
-            print(f"{collection.project}/{collection.name}\t{collection.type}\t{collection.version_count} versions")
+            print(f"{collection.project}/{collection.name}\t{collection.type}\t{counted(collection.version_count, 'version')}")
         return
     if "/" not in args.ref:
         for collection in store.list_collections(project=args.ref):
-            print(f"{collection.name}\t{collection.type}\t{collection.version_count} versions")
+            print(f"{collection.name}\t{collection.type}\t{counted(collection.version_count, 'version')}")
         return
     project, name, selector = _split_ref(args.ref)
     if selector is None:
         for v in store.list_versions(project, name):
-            print(f"{v.version}\t{','.join(v.aliases) or '-'}\t{_size(v.size)}\t{v.file_count} files\t{_when(v.created_at)}\t{v.digest[:12]}")
+            print(f"{v.version}\t{','.join(v.aliases) or '-'}\t{_size(v.size)}\t{counted(v.file_count, 'file')}\t{_when(v.created_at)}\t{v.digest[:12]}")
         return
     version = store.get_version(project, name, selector)
     for entry in store.list_entries(version.id):
@@ -99,31 +101,45 @@ def cmd_alias(args: argparse.Namespace) -> None:
     version = store.get_version(project, name, selector or "latest")
     if args.action == "add":
         store.add_alias(version.id, args.alias)
+    elif args.alias not in version.aliases:
+        raise UserError(f"{version.qualified_name} has no alias {args.alias!r}"
+                        f" (its aliases: {', '.join(version.aliases) or 'none'})")
     else:
         store.remove_alias(version.id, args.alias)
-    print(store.get_version_by_id(version.id).qualified_name, ",".join(store.get_version_by_id(version.id).aliases))
+    changed = store.get_version_by_id(version.id)
+    print(changed.qualified_name, ",".join(changed.aliases))
 
 
 def cmd_rm(args: argparse.Namespace) -> None:
     store = _store(args)
     project, name, selector = _split_ref(args.ref)
-    if selector is None:
-        count = store.delete_collection(project, name, delete_aliases=args.delete_aliases)
-        print(f"deleted {project}/{name} ({count} versions); run 'artifact-gui gc' to free space")
-        return
-    version = store.get_version(project, name, selector)
-    store.delete_version(version.id, delete_aliases=args.delete_aliases)
-    print(f"deleted {version.qualified_name}; run 'artifact-gui gc' to free space")
+    versions = store.list_versions(project, name) if selector is None else [store.get_version(project, name, selector)]
+    aliased = [v for v in versions if v.user_aliases]
+    if aliased and not args.delete_aliases:
+        named = ", ".join(f"{v.qualified_name} ({', '.join(v.user_aliases)})" for v in aliased[:5])
+        more = f" and {len(aliased) - 5} more" if len(aliased) > 5 else ""
+        raise UserError(f"refusing to delete versions that have aliases: {named}{more};"
+                        " pass --delete-aliases to delete them with their aliases")
+    try:
+        if selector is None:
+            count = store.delete_collection(project, name, delete_aliases=args.delete_aliases)
+            print(f"deleted {project}/{name} ({counted(count, 'version')}); run 'artifact-gui gc' to free space")
+            return
+        store.delete_version(versions[0].id, delete_aliases=args.delete_aliases)
+    except ConflictError as error:  # the store's refusal speaks Python; say the option instead
+        raise UserError(str(error).replace("pass delete_aliases=True", "pass --delete-aliases")) from None
+    print(f"deleted {versions[0].qualified_name}; run 'artifact-gui gc' to free space")
 
 
 def print_plan(plan: CleanupPlan) -> None:
     for c in plan.candidates:
-        used = f"\tused by {c.consumer_count} run(s)" if c.consumer_count else ""
+        used = f"\tused by {counted(c.consumer_count, 'run')}" if c.consumer_count else ""
         print(f"{c.qualified_name}\t{_size(c.size)}\t{_when(c.created_at)}{used}")
-    print(f"{len(plan.candidates)} versions without aliases, {_size(plan.logical_bytes)} in total;"
+    print(f"{counted(len(plan.candidates), 'version')} without aliases, {_size(plan.logical_bytes)} in total;"
           f" deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed} bytes)")
     if plan.used_candidates:
-        print(f"warning: {len(plan.used_candidates)} of them were used as input by runs;"
+        used = len(plan.used_candidates)
+        print(f"warning: {used:,} of them {'was' if used == 1 else 'were'} used as input by runs;"
               " their lineage loses a node (pass --keep-used to keep them)")
 
 
@@ -141,10 +157,10 @@ def cmd_cleanup(args: argparse.Namespace) -> None:
     if args.yes:
         result = store.apply_cleanup(plan, trash=args.trash)
         if args.trash:
-            print(f"moved {result.versions_deleted} versions to the trash; 'artifact-gui trash empty' frees"
+            print(f"moved {counted(result.versions_deleted, 'version')} to the trash; 'artifact-gui trash empty' frees"
                   f" {_size(plan.bytes_freed)}, 'artifact-gui trash restore REF' brings one back")
         else:
-            print(f"deleted {result.versions_deleted} versions, freed {_size(result.bytes_freed)}")
+            print(f"deleted {counted(result.versions_deleted, 'version')}, freed {_size(result.bytes_freed)}")
 
 
 def cmd_trash(args: argparse.Namespace) -> None:
@@ -154,7 +170,7 @@ def cmd_trash(args: argparse.Namespace) -> None:
         for t in trashed:
             aliases = f"\twas {','.join(t.aliases_before)}" if t.aliases_before else ""
             print(f"{t.version.qualified_name}\t{_size(t.version.size)}\ttrashed {_when(t.trashed_at)}{aliases}")
-        print(f"{len(trashed)} versions in the trash; emptying it frees"
+        print(f"{counted(len(trashed), 'version')} in the trash; emptying it frees"
               f" {_size(store.bytes_freed_by([t.version.id for t in trashed]))}")
     elif args.action == "restore":
         if not args.refs:
@@ -163,7 +179,7 @@ def cmd_trash(args: argparse.Namespace) -> None:
         missing = [ref for ref in args.refs if ref not in by_name]
         if missing:
             raise UserError(f"not in the trash: {', '.join(missing)} (see 'artifact-gui trash ls')")
-        print(f"restored {store.restore_versions([by_name[ref] for ref in args.refs])} versions")
+        print(f"restored {counted(store.restore_versions([by_name[ref] for ref in args.refs]), 'version')}")
     else:
         result = store.empty_trash(older_than_days=args.older_than)
         print(f"emptied the trash: freed {_size(result.bytes_freed)}")
@@ -171,7 +187,7 @@ def cmd_trash(args: argparse.Namespace) -> None:
 
 def cmd_gc(args: argparse.Namespace) -> None:
     result = _store(args).gc()
-    print(f"removed {result.blobs_deleted} unreferenced blobs, freed {_size(result.bytes_freed)}")
+    print(f"removed {counted(result.blobs_deleted, 'unreferenced blob')}, freed {_size(result.bytes_freed)}")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -180,7 +196,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"corrupt: {digest}", file=sys.stderr)
     for digest in report.missing:
         print(f"missing: {digest}", file=sys.stderr)
-    print(f"checked {report.blobs_checked} blobs: {len(report.corrupt)} corrupt, {len(report.missing)} missing")
+    print(f"checked {counted(report.blobs_checked, 'blob')}: {len(report.corrupt):,} corrupt, {len(report.missing):,} missing")
     return 0 if report.ok else 1
 
 
@@ -244,87 +260,186 @@ def cmd_login(args: argparse.Namespace) -> None:
     print(f"logged in to {url}; the token is in the OS keyring (service {KEYRING_SERVICE!r})")
 
 
+def cmd_install_desktop(args: argparse.Namespace) -> None:
+    from .desktop import install_desktop_entry, remove_desktop_entry
+
+    if args.remove:
+        removed = remove_desktop_entry()
+        print("removed " + (", ".join(removed) if removed else "nothing: no launcher was installed"))
+        return
+    desktop_path, icon_path = install_desktop_entry()
+    print(f"installed the launcher {desktop_path}\nand the icon {icon_path};"
+          " artifact-gui is in your desktop's application menu (some desktops show it after you log in again)")
+
+
+USAGE = """artifact-gui [--store PATH_OR_URL | PATH | --demo] [--theme THEME]
+       artifact-gui COMMAND [options]   (artifact-gui COMMAND --help for each)"""
+STORE_HELP = "store folder or server URL (default: $ARTIFACT_GUI_STORE, else the user's data folder)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="artifact-gui", description=__doc__)
-    parser.add_argument("--store", help="store folder (default: $ARTIFACT_GUI_STORE or the user's data folder)")
-    parser.add_argument("--demo", action="store_true", help="create a fresh demo store and open it")
-    parser.add_argument("--theme", choices=["system", "light", "dark"], default="system", help="window colours")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = argparse.ArgumentParser(
+        prog="artifact-gui", usage=USAGE, description=__doc__,
+        epilog="PATH (a store folder, as a file manager passes it) opens that store, like --store PATH.")
+    parser.add_argument("--version", action="version", version=f"artifact-gui {__version__}")
+    parser.add_argument("--store", metavar="PATH_OR_URL",
+                        help="store to open (default: $ARTIFACT_GUI_STORE when set, else the store open last,"
+                             " else the user's data folder)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the demo store, building it on first use in the user's cache folder")
+    parser.add_argument("--reset-demo", action="store_true",
+                        help="build the demo store anew (discarding changes made to it) and open it")
+    parser.add_argument("--theme", choices=["system", "light", "dark"], default="system",
+                        help="window colours (default: system, which follows Tools > Settings)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="artifact-gui",
+                                     help="what to do with a store (default: none, which opens the window)")
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--store", default=argparse.SUPPRESS,
-                         help="store folder (default: the user's default store)")
+        sub.add_argument("--store", default=argparse.SUPPRESS, metavar="PATH_OR_URL", help=STORE_HELP)
         sub.set_defaults(handler=handler)
         return sub
 
     ls = command("ls", cmd_ls, "list artifacts, versions of 'project/name', or files of 'project/name:v1'")
-    ls.add_argument("ref", nargs="?")
+    ls.add_argument("ref", nargs="?", help="a project, 'project/name' or 'project/name:version'"
+                                           " (default: every artifact in the store)")
     put = command("put", cmd_put, "log a file or folder as a new version")
-    put.add_argument("path")
-    put.add_argument("--project", required=True)
+    put.add_argument("path", help="the file or folder to log")
+    put.add_argument("--project", required=True, help="project of the artifact (required)")
     put.add_argument("--name", help="artifact name (default: the file or folder name)")
-    put.add_argument("--type", default="dataset")
-    put.add_argument("--alias", action="append", default=[])
-    put.add_argument("--description")
-    put.add_argument("--metadata", help="JSON object")
+    put.add_argument("--type", default="dataset", help="artifact type (default: dataset)")
+    put.add_argument("--alias", action="append", default=[],
+                     help="alias for the new version; repeat for several (default: only 'latest')")
+    put.add_argument("--description", help="description of the version (default: none)")
+    put.add_argument("--metadata", metavar="JSON", help="metadata as a JSON object (default: {})")
     get = command("get", cmd_get, "download 'project/name:alias' (default ./artifacts/name:vN)")
-    get.add_argument("ref")
-    get.add_argument("--root")
+    get.add_argument("ref", help="'project/name:alias' or 'project/name:vN'")
+    get.add_argument("--root", metavar="FOLDER", help="folder to download into (default: ./artifacts/name:vN)")
     alias = command("alias", cmd_alias, "add or remove an alias of 'project/name:selector'")
-    alias.add_argument("action", choices=["add", "rm"])
-    alias.add_argument("ref")
-    alias.add_argument("alias")
+    alias.add_argument("action", choices=["add", "rm"], help="add the alias, or rm (remove) it")
+    alias.add_argument("ref", help="the version: 'project/name:vN' or 'project/name:alias'"
+                                   " (default selector: latest)")
+    alias.add_argument("alias", help="the alias, like 'production'")
     rm = command("rm", cmd_rm, "delete 'project/name:vN', or a whole artifact 'project/name'")
-    rm.add_argument("ref")
-    rm.add_argument("--delete-aliases", action="store_true")
+    rm.add_argument("ref", help="'project/name:vN' for one version, 'project/name' for all of them")
+    rm.add_argument("--delete-aliases", action="store_true",
+                    help="also delete versions that carry aliases (default: refuse and name them)")
     cleanup = command("cleanup", cmd_cleanup, "delete versions that carry no alias")
-    cleanup.add_argument("--project")
-    cleanup.add_argument("--type")
-    cleanup.add_argument("--name", help="one artifact (with --project)")
-    cleanup.add_argument("--older-than", type=float, metavar="DAYS")
-    cleanup.add_argument("--keep-newest", type=int, default=0, metavar="N")
-    cleanup.add_argument("--pattern", help="artifact name pattern, like 'ckpt-*'")
-    cleanup.add_argument("--keep-used", action="store_true", help="keep versions runs used as input")
+    cleanup.add_argument("--project", help="only this project (default: every project)")
+    cleanup.add_argument("--type", help="only artifacts of this type (default: every type)")
+    cleanup.add_argument("--name", help="only this artifact, with --project (default: every artifact)")
+    cleanup.add_argument("--older-than", type=float, metavar="DAYS",
+                         help="only versions older than DAYS days (default: any age)")
+    cleanup.add_argument("--keep-newest", type=int, default=0, metavar="N",
+                         help="keep the N newest versions of each artifact (default: 0)")
+    cleanup.add_argument("--pattern", help="artifact name pattern, like 'ckpt-*' (default: every name)")
+    cleanup.add_argument("--keep-used", action="store_true",
+                         help="keep versions runs used as input (default: delete them too, with a warning)")
     cleanup.add_argument("--trash", action="store_true",
-                         help="move the versions to the trash (restorable) instead of deleting them")
+                         help="move the versions to the trash (restorable) instead of deleting them"
+                              " (default: delete)")
     mode = cleanup.add_mutually_exclusive_group()
-    mode.add_argument("--dry-run", action="store_true")
-    mode.add_argument("--yes", action="store_true")
+    mode.add_argument("--dry-run", action="store_true", help="only print what would go and the space freed")
+    mode.add_argument("--yes", action="store_true", help="delete without asking (one of the two is required)")
     trash = command("trash", cmd_trash, "list, restore or empty the trash of deleted versions")
-    trash.add_argument("action", choices=["ls", "restore", "empty"])
+    trash.add_argument("action", choices=["ls", "restore", "empty"], help="what to do with the trash")
     trash.add_argument("refs", nargs="*", metavar="REF", help="with restore: 'project/name:vN'")
-    trash.add_argument("--older-than", type=float, metavar="DAYS", help="with empty: only versions trashed longer ago")
+    trash.add_argument("--older-than", type=float, metavar="DAYS",
+                       help="with empty: only versions trashed longer ago (default: all of them)")
     serve = command("serve", cmd_serve, "serve a store over HTTP")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--allow-anonymous-read", action="store_true", help="let requests without a token read")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on; 0.0.0.0 for every interface (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument("--allow-anonymous-read", action="store_true",
+                       help="let requests without a token read (default: every request needs a token)")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
-    token.add_argument("action", choices=["create", "list", "revoke"])
-    token.add_argument("--name")
-    token.add_argument("--read-only", action="store_true")
+    token.add_argument("action", choices=["create", "list", "revoke"], help="what to do")
+    token.add_argument("--name", help="the token's name (required by create and revoke)")
+    token.add_argument("--read-only", action="store_true",
+                       help="with create: a token that can only read (default: read-write)")
     login = command("login", cmd_login, "check a server's token and keep it in the OS keyring")
     login.add_argument("url")
     login.add_argument("--token", help="(default: asked for without echo)")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
     manifest = command("manifest", cmd_manifest, "print a version's W&B manifest JSON")
-    manifest.add_argument("ref")
+    manifest.add_argument("ref", help="'project/name:alias' or 'project/name:vN'")
+    desktop = command("install-desktop", cmd_install_desktop,
+                      "add artifact-gui and its icon to the desktop's application menu (for this user)")
+    desktop.add_argument("--remove", action="store_true", help="remove them again")
+    parser.command_names = set(commands.choices)
     return parser
+
+
+def _take_store_path(argv: list[str], parser: argparse.ArgumentParser) -> tuple[list[str], str | None]:
+    """Take a positional PATH (`artifact-gui PATH`, the .desktop file's `%F`) out of argv.
+
+    argparse cannot have an optional positional before subcommands, so a first positional
+    that names no command is taken as the store to open.
+    """
+    commands = parser.command_names
+    takes_value = {"--store", "--theme"}
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest = argv[index + 1:]
+            return argv[:index], _single_path(rest)
+        if arg in takes_value:
+            index += 2
+            continue
+        if arg.startswith("-"):
+            index += 1
+            continue
+        if arg in commands:
+            return argv, None
+        return argv[:index] + argv[index + 1:], _single_path(argv[index:])
+    return argv, None
+
+
+def _single_path(paths: list[str]) -> str | None:
+    if len(paths) > 1:
+        raise UserError(f"open one store at a time; got {len(paths)} paths: {' '.join(paths)}")
+    if not paths:
+        return None
+    path = paths[0]
+    if os.path.basename(path) == "store.db":  # a file manager passes the store's database file
+        path = os.path.dirname(path) or "."
+    return path
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a person: no errno numbers, no repr of Python exceptions."""
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}" if error.filename is not None else ""
+        if error.filename2 is not None:
+            where += f" -> {error.filename2}"
+        return f"{where}: {error.strerror.lower()}" if where else error.strerror.lower()
+    return str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        arguments, path = _take_store_path(list(sys.argv[1:] if argv is None else argv), parser)
+    except UserError as error:
+        parser.error(str(error))
+    args = parser.parse_args(arguments)
     if args.command is None:
+        if path is not None and args.store is not None:
+            parser.error(f"give the store once: PATH {path!r} or --store {args.store!r}")
+        if (args.demo or args.reset_demo) and (path or args.store):
+            parser.error("--demo opens the demo store; leave out PATH and --store")
         from .ui.app import run_app
 
-        return run_app(store_location=args.store, demo=args.demo, theme=args.theme)
+        return run_app(store_location=path or args.store, demo=args.demo or args.reset_demo,
+                       reset_demo=args.reset_demo, theme=args.theme)
     try:
         return args.handler(args) or 0
     except (UserError, StoreError, InvalidNameError, ValueError, KeyError, OSError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"artifact-gui {args.command}: error: {message}", file=sys.stderr)
+        print(f"artifact-gui {args.command}: error: {describe_error(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

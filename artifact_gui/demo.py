@@ -7,9 +7,12 @@ import io
 import json
 import os
 import random
+import shutil
 import struct
 import tempfile
 import zlib
+
+import platformdirs
 
 from . import init, open_store
 from .sdk.artifact import Artifact
@@ -125,8 +128,36 @@ def build_demo_store(path: str) -> Store:
     return store
 
 
-def make_demo_store() -> str:
-    """A fresh demo store in a new temporary folder; returns its path."""
-    path = tempfile.mkdtemp(prefix="artifact-gui-demo-")
-    build_demo_store(path).close()
+def demo_store_location() -> str:
+    """Where the demo store lives: `demo-store` in the user's cache folder
+    (`$ARTIFACT_GUI_CACHE_DIR` when set), so every `--demo` reuses one store."""
+    cache = os.environ.get("ARTIFACT_GUI_CACHE_DIR") or platformdirs.user_cache_dir("artifact-gui")
+    return os.path.join(cache, "demo-store")
+
+
+def ensure_demo_store(reset: bool = False) -> str:
+    """The demo store's path, built first when it is missing (or when `reset`).
+
+    It is built in a sibling folder and renamed into place, so an interrupted build never
+    leaves a half-filled demo behind; a reset replaces the old store only once the new one
+    is complete. The caller closes any store open on the old demo first.
+    """
+    path = demo_store_location()
+    if not reset and os.path.exists(os.path.join(path, "store.db")):
+        return path
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    building = tempfile.mkdtemp(prefix="demo-store.building-", dir=parent)
+    try:
+        build_demo_store(building).close()
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    if os.path.exists(path):
+        old = tempfile.mkdtemp(prefix="demo-store.old-", dir=parent)
+        os.rename(path, os.path.join(old, "store"))
+        os.rename(building, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(building, path)
     return path

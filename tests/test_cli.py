@@ -31,7 +31,7 @@ def test_put_ls_get_manifest(store_path, tmp_path):
     folder = write_files(tmp_path / "mnist", {"train.csv": "1,2", "img/0.png": b"\x89PNG"})
     out = cli("put", folder, "--project", "p", "--alias", "best", "--metadata", '{"rows": 1}', "--store", store_path)
     assert out.stdout.startswith("p/mnist:v0\tbest")
-    assert "p/mnist\tdataset\t1 versions" in cli("ls", "--store", store_path).stdout
+    assert "p/mnist\tdataset\t1 version\n" in cli("ls", "--store", store_path).stdout
     versions = cli("ls", "p/mnist", "--store", store_path).stdout
     assert versions.startswith("v0\tlatest,best")
     files = cli("ls", "p/mnist:best", "--store", store_path).stdout
@@ -53,7 +53,7 @@ def test_alias_rm_cleanup_gc_verify(store_path, tmp_path):
     assert "deleting them frees 1000 Bytes (1000 bytes)" in dry
     assert cli("ls", "p/data", "--store", store_path).stdout.count("\n") == 3  # dry run deleted nothing
     applied = cli("cleanup", "--yes", "--store", store_path).stdout
-    assert "deleted 1 versions, freed 1000 Bytes" in applied
+    assert "deleted 1 version, freed 1000 Bytes" in applied
     refused = cli("rm", "p/data:v1", "--store", store_path, check=False)
     assert refused.returncode == 1 and "pinned" in refused.stderr and "Traceback" not in refused.stderr
     cli("rm", "p/data:v1", "--delete-aliases", "--store", store_path)
@@ -92,7 +92,7 @@ def test_cleanup_into_the_trash_restore_and_empty(store_path, tmp_path):
     assert "moved 2 versions to the trash" in moved
     listing = cli("trash", "ls", "--store", store_path).stdout
     assert "p/data:v0" in listing and "p/data:v1" in listing and "frees 3.9 KiB" in listing
-    assert "restored 1 versions" in cli("trash", "restore", "p/data:v1", "--store", store_path).stdout
+    assert "restored 1 version\n" in cli("trash", "restore", "p/data:v1", "--store", store_path).stdout
     assert cli("ls", "p/data", "--store", store_path).stdout.count("\n") == 2
     bad = cli("trash", "restore", "p/data:v2", "--store", store_path, check=False)
     assert bad.returncode == 1 and "not in the trash" in bad.stderr
@@ -119,7 +119,7 @@ def test_the_cli_works_against_a_server(server, tmp_path):
     try:
         out = cli("put", folder, "--project", "team", "--alias", "v-first", *env_store).stdout
         assert out.startswith("team/shared:v0")
-        assert "team/shared\tdataset\t1 versions" in cli("ls", *env_store).stdout
+        assert "team/shared\tdataset\t1 version\n" in cli("ls", *env_store).stdout
         target = str(tmp_path / "got")
         cli("get", "team/shared:latest", "--root", target, *env_store)
         assert open(_os.path.join(target, "x.csv")).read() == "1,2"
@@ -137,3 +137,104 @@ def test_login_checks_the_token_and_says_when_no_keyring_exists(server):
     wrong = subprocess.run([sys.executable, "-m", "artifact_gui", "login", server.url, "--token", "agt_wrong"],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 1 and "not one this server issued" in wrong.stderr
+
+
+def test_version_prints_the_package_version():
+    from artifact_gui import __version__
+
+    assert cli("--version").stdout.strip() == f"artifact-gui {__version__}"
+
+
+def test_without_a_display_the_window_says_how_to_run_it_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "artifact_gui", "--demo"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "no display" in result.stderr
+    assert "xvfb-run -a artifact-gui --demo" in result.stderr and "xcb-cursor" not in result.stderr
+    assert not os.path.exists(os.path.join(os.environ["ARTIFACT_GUI_CACHE_DIR"], "demo-store"))  # nothing built
+
+
+@pytest.mark.parametrize("environ, ok", [
+    ({}, False),
+    ({"DISPLAY": ":0"}, True),
+    ({"WAYLAND_DISPLAY": "wayland-0"}, True),
+    ({"QT_QPA_PLATFORM": "offscreen"}, True),
+    ({"QT_QPA_PLATFORM": "xcb"}, False),
+    ({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, False),
+    ({"QT_QPA_PLATFORM": "wayland", "WAYLAND_DISPLAY": "wayland-0"}, True),
+    ({"QT_QPA_PLATFORM": "vnc:size=800x600"}, True),
+])
+def test_display_problem_is_found_before_qt_starts(environ, ok):
+    from artifact_gui.ui.app import display_problem
+
+    assert (display_problem(environ, "linux") is None) == ok
+    assert display_problem({}, "win32") is None and display_problem({}, "darwin") is None
+
+
+def test_a_path_argument_opens_that_store_like_store(monkeypatch, tmp_path):
+    # The window's event loop cannot return in a test, so run_app is replaced by a recorder.
+    import artifact_gui.ui.app as app
+    from artifact_gui import cli as cli_module
+
+    opened = []
+    monkeypatch.setattr(app, "run_app", lambda **kwargs: opened.append(kwargs) or 0)
+    store = str(tmp_path / "store")
+    assert cli_module.main([store]) == 0
+    assert cli_module.main(["--theme", "dark", os.path.join(store, "store.db")]) == 0  # a file manager's %F
+    assert cli_module.main(["--store", store]) == 0
+    assert [o["store_location"] for o in opened] == [store, store, store] and opened[1]["theme"] == "dark"
+    assert cli_module.main(["--reset-demo"]) == 0 and opened[-1]["demo"] and opened[-1]["reset_demo"]
+    with pytest.raises(SystemExit):
+        cli_module.main([store, "--store", store])
+    with pytest.raises(SystemExit):
+        cli_module.main([store, str(tmp_path / "other")])
+
+
+def test_install_desktop_puts_the_launcher_and_icon_into_xdg_data_home(tmp_path):
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "artifact_gui", "install-desktop"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    desktop = tmp_path / "data" / "applications" / "artifact-gui.desktop"
+    icon = tmp_path / "data" / "icons" / "hicolor" / "scalable" / "apps" / "artifact-gui.svg"
+    assert icon.read_bytes() == open(os.path.join(ROOT, "resources", "artifact-gui.svg"), "rb").read()
+    entries = dict(line.split("=", 1) for line in desktop.read_text().splitlines() if "=" in line)
+    assert entries["Icon"] == "artifact-gui" and entries["Type"] == "Application"
+    program, *rest = entries["Exec"].split(" ")
+    assert os.path.isabs(program) and os.access(program, os.X_OK)  # works without the venv on PATH
+    assert rest[-1] == "%F"
+    removed = subprocess.run([sys.executable, "-m", "artifact_gui", "install-desktop", "--remove"], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert removed.returncode == 0 and not desktop.exists() and not icon.exists()
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    from artifact_gui.cli import _parser
+
+    parser = _parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    commands = {name: sub for name, sub in subparsers.choices.items() if name != "login"}  # login: helper "wire"
+    for name, sub in [("artifact-gui", parser), *commands.items()]:
+        for action in sub._actions:
+            if action.dest in ("help", "version"):
+                continue
+            assert action.help, (name, action.dest)
+            takes_value = action.nargs != 0 and action.option_strings and not action.required
+            if takes_value and action.choices is None and action.dest != "store" or action.dest == "theme":
+                assert "default" in action.help or "required" in action.help, (name, action.dest, action.help)
+
+
+def test_messages_name_options_not_python_internals(store_path, tmp_path):
+    folder = write_files(tmp_path / "data", {"x": "1"})
+    cli("put", folder, "--project", "p", "--alias", "best", "--store", store_path)
+    for args in (("rm", "p/data:v0"), ("rm", "p/data")):
+        refused = cli(*args, "--store", store_path, check=False)
+        assert refused.returncode == 1 and "--delete-aliases" in refused.stderr, refused.stderr
+        assert "delete_aliases" not in refused.stderr and "p/data:v0 (best)" in refused.stderr
+    missing = cli("alias", "rm", "p/data:v0", "production", "--store", store_path, check=False)
+    assert missing.returncode == 1 and "version id" not in missing.stderr
+    assert "p/data:v0 has no alias 'production'" in missing.stderr
+    (tmp_path / "taken").write_text("a file")
+    exists = cli("get", "p/data:v0", "--root", str(tmp_path / "taken"), "--store", store_path, check=False)
+    assert exists.returncode == 1 and "Errno" not in exists.stderr and "exists" in exists.stderr

@@ -1,11 +1,39 @@
-"""Start-up: open a store (or build the demo) and show a main window for it."""
+"""Start-up: open a store (or the demo) and show a main window for it."""
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+from collections.abc import Mapping
 
-from ..demo import make_demo_store
-from ..stores import StoreError, default_store_location, open_store
+from ..demo import demo_store_location, ensure_demo_store
+from ..stores import STORE_ENV, StoreError, default_store_location, open_store
+
+NO_DISPLAY_EXIT_CODE = 2
+# Platforms that draw without a display server, chosen on purpose (tests, screenshots, kiosks).
+_DISPLAYLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
+
+
+def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None,
+                    command: str = "artifact-gui --demo") -> str | None:
+    """Why no window can open here, as one line that says what to do; None when one can.
+
+    Qt itself would abort with a misleading "xcb-cursor0 is needed" when there is no display.
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux") and "bsd" not in platform:
+        return None  # Windows and macOS always have their own window system
+    chosen = environ.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip()
+    if chosen.startswith(_DISPLAYLESS_PLATFORMS):
+        return None
+    has_x = bool(environ.get("DISPLAY"))
+    has_wayland = bool(environ.get("WAYLAND_DISPLAY"))
+    if chosen.startswith("wayland") and has_wayland or chosen == "xcb" and has_x or not chosen and (has_x or has_wayland):
+        return None
+    return ("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set): run it from a desktop"
+            f" session, or without one as `xvfb-run -a {command}`")
 
 
 def create_application(argv: list[str] | None = None):
@@ -19,6 +47,53 @@ def create_application(argv: list[str] | None = None):
     app.setDesktopFileName("artifact-gui")
     app.setWindowIcon(app_icon())
     return app
+
+
+def fit_to_available_screen(window) -> None:
+    """Shrink and move `window` so its frame lies inside its screen's available area.
+
+    The default and restored sizes are in logical pixels: 1280 x 800 is bigger than a
+    1920 x 1080 screen scaled by 1.5 or 2 (1280 x 720 or 960 x 540, less the panels).
+    """
+    from PySide6.QtGui import QGuiApplication
+
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    available = screen.availableGeometry()
+    frame = window.frameGeometry()
+    # Before the first show the frame is the client area; assume a title bar's worth of margin.
+    margin_w = max(frame.width() - window.width(), 0) or 16
+    margin_h = max(frame.height() - window.height(), 0) or 40
+    width = min(window.width(), available.width() - margin_w)
+    height = min(window.height(), available.height() - margin_h)
+    if (width, height) != (window.width(), window.height()):
+        window.resize(max(width, 1), max(height, 1))
+    frame = window.frameGeometry()
+    x = min(max(frame.x(), available.x()), available.right() + 1 - frame.width())
+    y = min(max(frame.y(), available.y()), available.bottom() + 1 - frame.height())
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(max(x, available.x()), max(y, available.y()))
+
+
+def last_store_location() -> str | None:
+    """The store open when the app last closed, if it is still there (a URL always is)."""
+    from PySide6.QtCore import QSettings
+
+    from .main_window import RECENT_STORES_KEY
+
+    recent = QSettings().value(RECENT_STORES_KEY) or []
+    if not isinstance(recent, list) or not recent or not isinstance(recent[0], str):
+        return None
+    location = recent[0]
+    if location.startswith(("http://", "https://")) or os.path.isfile(os.path.join(location, "store.db")):
+        return location
+    return None
+
+
+def startup_store_location(requested: str | None) -> str:
+    """What to open: the store asked for, else $ARTIFACT_GUI_STORE, else the last one, else the default."""
+    return requested or os.environ.get(STORE_ENV) or last_store_location() or default_store_location()
 
 
 class WindowManager:
@@ -41,23 +116,69 @@ class WindowManager:
         previous = self.window
         self.window = MainWindow(store)
         self.window.storeOpenRequested.connect(self.open)
+        self.window.demoRequested.connect(self.open_demo)
         remember_recent_store(store.location)
         if previous is not None:
             self.window.setGeometry(previous.geometry())
             previous.close()
             previous.store.close()
+        fit_to_available_screen(self.window)
         self.window.show()
         return True
 
+    def open_demo(self, reset: bool = False) -> bool:
+        """Open the demo store; `reset` builds it anew first (after asking), closing it if it is open."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QApplication, QMessageBox
 
-def run_app(store_location: str | None = None, demo: bool = False, theme: str = "system") -> int:
-    from .theme import apply_theme
+        if reset and QMessageBox.question(
+                self.window, "Reset the demo store", "Build the demo store anew? Changes you made to it are lost.",
+                QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Reset:
+            return False
+        app = QApplication.instance()
+        quit_on_close = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)  # the demo's window closes before its store is rebuilt
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if reset and self.window is not None and _same_folder(self.window.store.location, demo_store_location()):
+                if not self.window.close():  # the user kept running transfers
+                    return False
+                self.window.store.close()
+                self.window = None
+            try:
+                location = ensure_demo_store(reset=reset)
+            except (StoreError, OSError) as error:
+                QMessageBox.critical(self.window, "Cannot build the demo store", str(error))
+                location = demo_store_location() if self.window is None else None
+            return location is not None and self.open(location)
+        finally:
+            QApplication.restoreOverrideCursor()
+            app.setQuitOnLastWindowClosed(quit_on_close)
 
+
+def _same_folder(a: str, b: str) -> bool:
+    return not a.startswith(("http://", "https://")) and os.path.realpath(a) == os.path.realpath(b)
+
+
+def run_app(store_location: str | None = None, demo: bool = False, reset_demo: bool = False,
+            theme: str = "system") -> int:
+    problem = display_problem(command=shlex.join(["artifact-gui", *sys.argv[1:]]))
+    if problem:
+        print(f"artifact-gui: {problem}", file=sys.stderr)
+        return NO_DISPLAY_EXIT_CODE
     from .settings import THEME_KEY, setting
+    from .theme import apply_theme
 
     app = create_application()
     apply_theme(app, theme if theme != "system" else setting(THEME_KEY))
-    location = make_demo_store() if demo else (store_location or default_store_location())
+    if demo or reset_demo:
+        print("opening the demo store" + (" (building it first: a few seconds)"
+                                          if reset_demo or not os.path.exists(demo_store_location()) else ""),
+              file=sys.stderr, flush=True)
+        location = ensure_demo_store(reset=reset_demo)
+    else:
+        location = startup_store_location(store_location)
     manager = WindowManager()
     if not manager.open(location):
         return 1

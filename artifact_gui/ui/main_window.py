@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from .compare import CompareDialog
 from .connect import ConnectDialog
 from .details import VersionTabs
 from .download import version_download_dialog
+from .empty_state import EmptyStatePage
 from .models.version_table import VersionTableModel
 from .resources import app_icon
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
@@ -80,6 +82,7 @@ class ErrorBanner(QFrame):
 
 class MainWindow(QMainWindow):
     storeOpenRequested = Signal(str)  # the app opens the store and a window for it
+    demoRequested = Signal(bool)  # the app opens the demo store; True: build it anew first
 
     def __init__(self, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
@@ -130,7 +133,11 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.errors)
-        layout.addWidget(self.main_splitter, 1)
+        self.empty_state = EmptyStatePage(self)
+        self.content = QStackedWidget(self)
+        self.content.addWidget(self.main_splitter)
+        self.content.addWidget(self.empty_state)
+        layout.addWidget(self.content, 1)
         self.setCentralWidget(central)
 
         self.staging = StagingPanel(store, self.runner, self)
@@ -239,6 +246,10 @@ class MainWindow(QMainWindow):
                                                self.new_version_from_files, "Ctrl+Shift+V")
         self.cleanup_action = self._action("&Clean Up…", "cleanupAction", self.show_cleanup, "Ctrl+Shift+K")
         self.trash_action = self._action("&Trash…", "trashAction", self.show_trash, "Ctrl+Shift+D")
+        self.open_demo_action = self._action("Open De&mo Store", "openDemoAction",
+                                             lambda: self.demoRequested.emit(False))
+        self.reset_demo_action = self._action("Reset Demo Store…", "resetDemoAction",
+                                              lambda: self.demoRequested.emit(True), tip="Build the demo store anew")
         self.settings_action = self._action("&Settings…", "settingsAction", self.show_settings,
                                             QKeySequence.StandardKey.Preferences)
 
@@ -251,6 +262,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Recent &Stores")
         self.recent_menu.setObjectName("recentStoresMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.open_demo_action)
+        file_menu.addAction(self.reset_demo_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
@@ -299,6 +313,8 @@ class MainWindow(QMainWindow):
         self.tabs.versionEdited.connect(self.refresh)
         self.versions.aliasDropped.connect(self.tabs.overview.aliases.move_alias)
         self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.empty_state.newArtifactRequested.connect(self.new_artifact_from_files)
+        self.empty_state.demoRequested.connect(lambda: self.demoRequested.emit(False))
 
     # --- refreshing ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -318,8 +334,13 @@ class MainWindow(QMainWindow):
     def _on_overview(self, result: tuple[list[CollectionInfo], StoreStats, int]) -> None:
         collections, stats, token = result
         self._change_token = token
+        first_overview = self.stats is None
         self.stats = stats
         self.sidebar.set_collections(collections)
+        self.content.setCurrentWidget(self.main_splitter if collections else self.empty_state)
+        if first_overview and collections and not self.sidebar.select_key(self.sidebar.selected_key):
+            first = min(collections, key=lambda c: (c.project, c.type, c.name))
+            self.sidebar.select_key((first.project, first.type, first.name))
         self.counts_label.setText(
             f"{stats.collections:,} artifacts · {stats.versions:,} versions · "
             f"{humanize.naturalsize(stats.logical_bytes, binary=True)} "

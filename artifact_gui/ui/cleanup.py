@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.cleanup import CleanupCriteria, CleanupPlan
+from ..core.text import counted
 from ..stores.base import CollectionInfo, Store, TrashedVersion, VersionInfo
 from .tasks import TaskRunner
 
@@ -71,7 +72,7 @@ class DeleteDialog(QDialog):
         self.space.setObjectName("deleteSpace")
         aliased = [v for v in versions if v.aliases]
         self.drop_aliases = QCheckBox(
-            f"Also remove the aliases of {len(aliased)} version{'s' if len(aliased) != 1 else ''} "
+            f"Also remove the aliases of {counted(len(aliased), 'version')} "
             f"({', '.join(sorted({a for v in aliased for a in v.aliases}))})", self)
         self.drop_aliases.setObjectName("deleteDropAliases")
         self.has_aliases = bool(aliased)
@@ -84,7 +85,7 @@ class DeleteDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.drop_aliases.toggled.connect(self._update)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"These {len(versions):,} versions will go to the Trash:", self))
+        layout.addWidget(QLabel(f"{counted(len(versions), 'version')} will go to the Trash:", self))
         layout.addWidget(self.listing, 1)
         layout.addWidget(self.space)
         layout.addWidget(self.drop_aliases)
@@ -206,7 +207,7 @@ class CleanupDialog(QDialog):
         self.candidates.clear()
         for candidate in plan.candidates:
             count = candidate.consumer_count
-            used = f"{count} run{'s' if count > 1 else ''}" if count else ""
+            used = counted(count, "run") if count else ""
             item = QTreeWidgetItem(self.candidates, [candidate.qualified_name, candidate.type, _size(candidate.size),
                                                      _when(candidate.created_at), used])
             if used:
@@ -216,7 +217,7 @@ class CleanupDialog(QDialog):
         warning = (f" {used} of them {'was' if used == 1 else 'were'} used as input by runs (marked)."
                    if used else "")
         self.summary.setText(
-            f"Dry run: {len(plan.candidates):,} versions without aliases, {_size(plan.logical_bytes)} in all. "
+            f"Dry run: {counted(len(plan.candidates), 'version')} without aliases, {_size(plan.logical_bytes)} in all. "
             f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "
             f"emptied; the rest is shared with versions that stay.{warning}")
         self.apply_button.setEnabled(bool(plan.candidates))
@@ -234,7 +235,7 @@ class CleanupDialog(QDialog):
 
     def _on_applied(self, result) -> None:
         self.progress.hide()
-        self.summary.setText(f"Moved {result.versions_deleted:,} versions to the Trash. "
+        self.summary.setText(f"Moved {counted(result.versions_deleted, 'version')} to the Trash. "
                              "Empty the Trash (Tools → Trash) to free the space.")
         self.applied.emit(result.versions_deleted)
         self.replan()
@@ -295,7 +296,7 @@ class TrashDialog(QDialog):
             expires = t.trashed_at + self.retention_days * 86400
             QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size), _when(t.trashed_at),
                                            _when(expires), ", ".join(t.aliases_before)])
-        self.summary.setText(f"{len(trashed):,} versions in the Trash; emptying it frees {_size(freed)}. "
+        self.summary.setText(f"{counted(len(trashed), 'version')} in the Trash; emptying it frees {_size(freed)}. "
                              f"Versions are deleted for good after {self.retention_days} days.")
         self.empty_button.setEnabled(bool(trashed))
         self.restore_button.setEnabled(bool(trashed))
@@ -307,7 +308,7 @@ class TrashDialog(QDialog):
     def restore_selected(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self.runner.submit(f"Restoring {len(ids)} versions", self.store.restore_versions, ids, kind="write",
+            self.runner.submit(f"Restoring {counted(len(ids), 'version')}", self.store.restore_versions, ids, kind="write",
                                on_success=lambda _n: (self.reload(), self.changed.emit()))
 
     def empty(self) -> None:

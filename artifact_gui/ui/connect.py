@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.text import counted
 from ..stores.remote import KEYRING_SERVICE, SESSION_TOKENS, AuthenticationError, RemoteStore
 from ..stores.base import StoreError
 from .tasks import TaskRunner
@@ -60,7 +61,7 @@ def test_connection(url: str, token: str) -> str:
         raise
     finally:
         store.close()
-    return f"Connected: {stats.collections:,} artifacts, {stats.versions:,} versions."
+    return f"Connected: {counted(stats.collections, 'artifact')}, {counted(stats.versions, 'version')}."
 
 
 def keep_token(url: str, token: str, remember: bool) -> str:

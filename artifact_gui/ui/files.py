@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.manifest import ManifestEntry
+from ..core.text import counted
 from ..core.refs import open_reference
 from ..stores.base import Store, VersionInfo
 from .download import download_selection, selection_download_dialog
@@ -222,7 +223,7 @@ class FilesTab(QWidget):
             return
         self.model.set_version(version.id if version else None)
         self.preview.show_message("Select a file to preview it.")
-        self.summary.setText(f"{version.file_count:,} files, {humanize.naturalsize(version.size, binary=True)}"
+        self.summary.setText(f"{counted(version.file_count, 'file')}, {humanize.naturalsize(version.size, binary=True)}"
                              if version else "")
 
     # --- selection, preview, drag preparation -------------------------------------------

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.text import counted
 from ..stores.base import LineageGraph, LineageNode, Store
 from .tasks import TaskRunner
 
@@ -72,8 +73,9 @@ def visible_graph(graph: LineageGraph, centre_key: str, expanded: set[str]) -> t
             members.sort(key=lambda k: nodes[k].label)
             rest = members[CLUSTER_AFTER:]
             hidden.update(rest)
-            noun = "runs" if kind == "run" else "versions"
-            node = DisplayNode(cluster_key, "cluster", f"+{len(rest)} more {noun}", "click to expand", len(rest))
+            noun = "run" if kind == "run" else "version"
+            label = "+" + counted(len(rest), f"more {noun}", f"more {noun}s")
+            node = DisplayNode(cluster_key, "cluster", label, "click to expand", len(rest))
             clusters.append((node, anchor, side))
     # Whatever is reachable from the centre without passing a hidden node stays.
     neighbours: dict[str, set[str]] = defaultdict(set)
@@ -327,7 +329,7 @@ class LineageTab(QWidget):
     def _show(self, laid_out: LaidOutGraph) -> None:
         self.scene.show_graph(laid_out)
         runs = sum(1 for n in self.graph.nodes if n.kind == "run")
-        self.summary.setText(f"{len(self.graph.nodes) - runs} versions, {runs} runs")
+        self.summary.setText(f"{counted(len(self.graph.nodes) - runs, 'version')}, {counted(runs, 'run')}")
 
     def expand_cluster(self, key: str) -> None:
         """Show the members of a cluster node, laid out again in the background."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from .._version import __version__
+from ..core.text import counted
 from ..sdk.artifact import Artifact
 from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
 from .cleanup import CleanupDialog, DeleteDialog, TrashDialog
@@ -342,10 +343,10 @@ class MainWindow(QMainWindow):
             first = min(collections, key=lambda c: (c.project, c.type, c.name))
             self.sidebar.select_key((first.project, first.type, first.name))
         self.counts_label.setText(
-            f"{stats.collections:,} artifacts · {stats.versions:,} versions · "
+            f"{counted(stats.collections, 'artifact')} · {counted(stats.versions, 'version')} · "
             f"{humanize.naturalsize(stats.logical_bytes, binary=True)} "
             f"({humanize.naturalsize(stats.stored_bytes, binary=True)} stored)")
-        self.counts_label.setToolTip(f"{stats.projects} projects; content after deduplication: "
+        self.counts_label.setToolTip(f"{counted(stats.projects, 'project')}; content after deduplication: "
                                      f"{stats.stored_bytes:,} bytes")
 
     def _on_version_reloaded(self, version: VersionInfo) -> None:
@@ -372,7 +373,7 @@ class MainWindow(QMainWindow):
             return
         count = collection.version_count
         self.versions_header.setText(f"{collection.project} / {collection.name}  ·  {collection.type}  ·  "
-                                     f"{count:,} version{'' if count == 1 else 's'}")
+                                     f"{counted(count, 'version')}")
         if self.versions_model.collection != (collection.project, collection.name):
             self.tabs.set_version(None)
         self.versions_model.set_collection(collection.project, collection.name)
@@ -495,7 +496,7 @@ class MainWindow(QMainWindow):
         versions = self.versions.selected_versions()
         if not versions:
             return None
-        title = f"Delete {len(versions)} version{'s' if len(versions) > 1 else ''}"
+        title = f"Delete {counted(len(versions), 'version')}"
         return self._confirm_delete(versions, title)
 
     def delete_selected_artifact(self) -> None:
@@ -515,7 +516,7 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self.runner.submit(
             title, self.store.trash_versions, ids, dialog.drop_aliases.isChecked(), kind="write",
             on_success=lambda count: (self.statusBar().showMessage(
-                f"Moved {count} versions to the Trash (Tools → Trash to restore).", 8000), self.refresh())))
+                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000), self.refresh())))
         dialog.open()
         self.last_dialog = dialog
         return dialog
@@ -709,7 +710,7 @@ class MainWindow(QMainWindow):
     def confirm_close_with_transfers(self, count: int) -> bool:
         answer = QMessageBox.question(
             self, "Transfers are running",
-            f"{count} transfer{'s are' if count > 1 else ' is'} still running. Close and cancel "
+            f"{counted(count, 'transfer')} {'is' if count == 1 else 'are'} still running. Close and cancel "
             f"{'them' if count > 1 else 'it'}? A cancelled upload leaves no version behind.",
             QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Close, QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Close

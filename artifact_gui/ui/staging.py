@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.staged import hash_staged_entries
+from ..core.text import counted
 from ..sdk.artifact import Artifact
 from ..core.hashcache import FileStat
 from ..core.manifest import ManifestEntry
@@ -472,7 +473,7 @@ class StagingPanel(QWidget):
         self.entries_model.set_rows(result.rows)
         parts = [f"{result.counts.get(k, 0):,} {k}" for k in ("new", "changed", "unchanged", "removed")
                  if result.counts.get(k)]
-        self.summary.setText(f"{len(result.rows) - result.counts.get('removed', 0):,} files: "
+        self.summary.setText(f"{counted(len(result.rows) - result.counts.get('removed', 0), 'file')}: "
                              f"{', '.join(parts) or 'nothing yet'}; "
                              f"{humanize.naturalsize(result.upload_bytes, binary=True)} to store.")
         self.validate()

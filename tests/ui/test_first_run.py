@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 import artifact_gui as ag
@@ -129,7 +129,7 @@ def test_the_demo_store_is_built_once_in_the_cache_and_reset_on_request(qtbot, m
 
 FIT_SCRIPT = """
 import sys
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from artifact_gui.ui.app import WindowManager, create_application
 app = create_application([])
 QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -159,3 +159,16 @@ def test_the_first_window_fits_a_scaled_screen(tmp_path, scale):
     assert (int(available_w), int(available_h)) == (1920 / float(scale), 1080 / float(scale))
     assert fits == "True", result.stdout
     assert int(width) > 0.9 * int(available_w) - 20  # fitted, not collapsed to a sliver
+
+
+def test_counts_of_one_read_in_the_singular(qtbot, local_store):
+    log_versions(local_store, "single", 1)
+    window = MainWindow(local_store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.tabs.version is not None, timeout=10000)
+    assert window.counts_label.text().startswith("1 artifact · 1 version · ")
+    assert window.versions_header.text().endswith("  1 version")
+    assert window.sidebar.model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("proj: 1 artifact, 1 version")
+    wait_idle(qtbot, window)
+    window.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 
+from ...core.text import counted
 from ...stores.base import CollectionInfo
 
 NodeKey = tuple[str, ...]  # ("project",), ("project", "type"), ("project", "type", "name")
@@ -134,9 +135,9 @@ class CollectionTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if node.collection is not None:
                 c = node.collection
-                tip = f"{c.project}/{c.name} ({c.type}): {c.version_count} versions"
+                tip = f"{c.project}/{c.name} ({c.type}): {counted(c.version_count, 'version')}"
                 return tip + (f"\n{c.description}" if c.description else "")
-            return f"{node.label}: {node.artifact_count} artifacts, {node.version_count} versions"
+            return f"{node.label}: {counted(node.artifact_count, 'artifact')}, {counted(node.version_count, 'version')}"
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == KEY_ROLE:

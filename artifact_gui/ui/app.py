@@ -173,7 +173,7 @@ def run_app(store_location: str | None = None, demo: bool = False, reset_demo: b
     app = create_application()
     apply_theme(app, theme if theme != "system" else setting(THEME_KEY))
     if demo or reset_demo:
-        print("opening the demo store" + (" (building it first: a few seconds)"
+        print("opening the demo store" + (" (building it first)"
                                           if reset_demo or not os.path.exists(demo_store_location()) else ""),
               file=sys.stderr, flush=True)
         location = ensure_demo_store(reset=reset_demo)

@@ -168,8 +168,17 @@ def test_without_a_display_the_window_says_how_to_run_it_in_one_line(tmp_path):
 def test_display_problem_is_found_before_qt_starts(environ, ok):
     from artifact_gui.ui.app import display_problem
 
-    assert (display_problem(environ, "linux") is None) == ok
+    assert (display_problem(environ, "linux", find_library=lambda name: f"lib{name}.so.0") is None) == ok
     assert display_problem({}, "win32") is None and display_problem({}, "darwin") is None
+
+
+def test_a_missing_xcb_cursor_library_is_named_with_the_fix():
+    from artifact_gui.ui.app import display_problem
+
+    # Whether the library is installed is the machine's business; the lookup answers "absent".
+    problem = display_problem({"DISPLAY": ":0"}, "linux", find_library=lambda name: None)
+    assert "libxcb-cursor0" in problem and "install-system-deps.sh" in problem
+    assert display_problem({"DISPLAY": ":0", "WAYLAND_DISPLAY": "w"}, "linux", find_library=lambda name: None) is None
 
 
 def test_a_path_argument_opens_that_store_like_store(monkeypatch, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 import shlex
 import sys
@@ -11,12 +12,10 @@ from ..demo import demo_store_location, ensure_demo_store
 from ..stores import STORE_ENV, StoreError, default_store_location, open_store
 
 NO_DISPLAY_EXIT_CODE = 2
-# Platforms that draw without a display server, chosen on purpose (tests, screenshots, kiosks).
-_DISPLAYLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
 
 
 def display_problem(environ: Mapping[str, str] | None = None, platform: str | None = None,
-                    command: str = "artifact-gui --demo") -> str | None:
+                    command: str = "artifact-gui --demo", find_library=ctypes.util.find_library) -> str | None:
     """Why no window can open here, as one line that says what to do; None when one can.
 
     Qt itself would abort with a misleading "xcb-cursor0 is needed" when there is no display.
@@ -26,14 +25,29 @@ def display_problem(environ: Mapping[str, str] | None = None, platform: str | No
     if not platform.startswith("linux") and "bsd" not in platform:
         return None  # Windows and macOS always have their own window system
     chosen = environ.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip()
-    if chosen.startswith(_DISPLAYLESS_PLATFORMS):
+    has_x, has_wayland = bool(environ.get("DISPLAY")), bool(environ.get("WAYLAND_DISPLAY"))
+    if chosen.startswith("wayland"):
+        missing = None if has_wayland else "WAYLAND_DISPLAY is not set"
+    elif chosen == "xcb":
+        missing = None if has_x else "DISPLAY is not set"
+    elif chosen:
+        return None  # offscreen, vnc, eglfs, ...: chosen on purpose, no display server needed
+    elif has_wayland:
         return None
-    has_x = bool(environ.get("DISPLAY"))
-    has_wayland = bool(environ.get("WAYLAND_DISPLAY"))
-    if chosen.startswith("wayland") and has_wayland or chosen == "xcb" and has_x or not chosen and (has_x or has_wayland):
+    else:
+        missing = None if has_x else "DISPLAY and WAYLAND_DISPLAY are not set"
+    if missing:
+        return (f"no display to open a window on ({missing}): run it from a desktop session,"
+                f" or without one as `xvfb-run -a {command}`")
+    return _missing_xcb_library(find_library) if not chosen.startswith("wayland") else None
+
+
+def _missing_xcb_library(find_library) -> str | None:
+    """Qt 6.5+ needs libxcb-cursor on X11 and aborts without it, suggesting a reinstall."""
+    if find_library("xcb-cursor"):
         return None
-    return ("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are not set): run it from a desktop"
-            f" session, or without one as `xvfb-run -a {command}`")
+    return ("Qt needs the system library libxcb-cursor0 to open a window on X11: run"
+            " `bash scripts/install-system-deps.sh` (or `sudo apt-get install libxcb-cursor0`)")
 
 
 def create_application(argv: list[str] | None = None):

@@ -172,3 +172,15 @@ def test_counts_of_one_read_in_the_singular(qtbot, local_store):
     assert window.sidebar.model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("proj: 1 artifact, 1 version")
     wait_idle(qtbot, window)
     window.close()
+
+
+def test_an_empty_read_only_store_does_not_invite_a_drop(qtbot):
+    from artifact_gui.ui.empty_state import EmptyStatePage
+
+    page = EmptyStatePage()
+    qtbot.addWidget(page)
+    page.set_read_only(True)
+    assert page.hint.text() == "This store is read-only" and not page.new_button.isEnabled()
+    assert page.demo_button.isEnabled()
+    page.set_read_only(False)
+    assert page.hint.text() == "Drop files here to create an artifact" and page.new_button.isEnabled()

@@ -15,6 +15,7 @@ from typing import Any
 from ._version import __version__
 from .core.manifest import Manifest, ManifestEntry
 from .core.names import InvalidNameError
+from . import stores
 from .stores import (
     ConflictError,
     NotFoundError,
@@ -22,7 +23,6 @@ from .stores import (
     StoreError,
     default_store,
     default_store_location,
-    open_store,
 )
 from .sdk.api import Api
 from .sdk.artifact import Artifact, ArtifactStateError, Entry
@@ -30,14 +30,21 @@ from .sdk.run import Run
 
 
 
+def open_store(path_or_url: str, create: bool = True) -> Store:
+    """A store folder or a server's URL, for pipelines: a folder is created when it is new or
+    empty (never in a folder that holds other files); `create=False` only opens."""
+    return stores.open_store(path_or_url, create=create)
+
+
 def init(project: str, job_type: str | None = None, name: str | None = None,
          config: dict[str, Any] | None = None, store: Store | str | None = None,
          id: str | None = None) -> Run:
-    """Start a run in `store` (a Store, a path or URL; default: the user's default store)."""
+    """Start a run in `store` (a Store, a path or URL; default: the user's default store).
+    A store folder is created when it is new or empty, never in a folder of other files."""
     if store is None:
-        store = default_store()
+        store = default_store(create=True)
     elif not isinstance(store, Store):
-        store = open_store(store)
+        store = open_store(store, create=True)
     return Run(store, store.create_run(project, name=name, job_type=job_type, config=config, run_id=id))
 
 

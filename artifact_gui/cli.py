@@ -20,14 +20,27 @@ from .sdk.artifact import Artifact
 from .sdk.run import Run
 from ._version import __version__
 from .stores import ConflictError, Store, StoreError, default_store_location, open_store
+from .stores.local_folder import has_database
 
 
 class UserError(Exception):
     """A mistake in how the command was called; printed without a traceback."""
 
 
-def _store(args: argparse.Namespace) -> Store:
-    return open_store(args.store or default_store_location())
+def _store(args: argparse.Namespace, create: bool = False) -> Store:
+    """The store named by --store (else the default one). Only commands that write a new
+    version pass `create`: then a new or empty folder becomes a store."""
+    return open_store(args.store or default_store_location(), create=create)
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    location = args.path or args.store or default_store_location()
+    if location.startswith(("http://", "https://")):
+        raise UserError("init creates a store folder; a server's store is created on the server")
+    existed = has_database(os.path.abspath(os.path.expanduser(location)))
+    store = open_store(location, create=True)
+    store.close()
+    print(f"{store.location} already holds a store" if existed else f"created an empty store at {store.location}")
 
 
 def _split_ref(ref: str) -> tuple[str, str, str | None]:
@@ -67,7 +80,7 @@ def cmd_ls(args: argparse.Namespace) -> None:
 def cmd_put(args: argparse.Namespace) -> None:
     if not os.path.exists(args.path):
         raise UserError(f"no file or folder at {args.path!r}")
-    store = _store(args)
+    store = _store(args, create=True)
     name = args.name or os.path.basename(os.path.abspath(args.path))
     artifact = Artifact(name, args.type, description=args.description,
                         metadata=_json_object(args.metadata, "--metadata"))
@@ -300,6 +313,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    init = command("init", cmd_init, "create a new, empty store in a new or empty folder")
+    init.add_argument("path", nargs="?", help="the folder (default: --store, else the default store)")
     ls = command("ls", cmd_ls, "list artifacts, versions of 'project/name', or files of 'project/name:v1'")
     ls.add_argument("ref", nargs="?", help="a project, 'project/name' or 'project/name:version'"
                                            " (default: every artifact in the store)")

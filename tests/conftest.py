@@ -30,7 +30,7 @@ def write_files(root, files: dict[str, bytes | str]) -> str:
 def local_store(tmp_path):
     from artifact_gui.stores import LocalStore
 
-    store = LocalStore(tmp_path / "store")
+    store = LocalStore(tmp_path / "store", create=True)
     yield store
     store.close()
 
@@ -55,7 +55,7 @@ def store(request, tmp_path):
     from artifact_gui.stores.remote import RemoteStore
 
     if request.param == "local":
-        instance = LocalStore(tmp_path / "store")
+        instance = LocalStore(tmp_path / "store", create=True)
         yield instance
         instance.close()
         return

@@ -16,7 +16,7 @@ from artifact_gui.stores import LocalStore
 class RunningServer:
     def __init__(self, store_path: str, allow_anonymous_read: bool = False, port: int = 0, new_tokens: bool = True,
                  **app_options):
-        self.store = LocalStore(store_path)
+        self.store = LocalStore(store_path, create=True)
         self.tokens = TokenRegistry(self.store.location)
         if new_tokens:  # a restarted server keeps the tokens it had
             self.write_token = self.tokens.create("writer")

@@ -215,7 +215,7 @@ def test_open_store_and_default_store(tmp_path, monkeypatch):
     store = ag.open_store(str(tmp_path / "s"))
     assert os.path.exists(tmp_path / "s" / "store.db")
     monkeypatch.setenv("ARTIFACT_GUI_STORE", str(tmp_path / "env-store"))
-    assert ag.default_store().location == str(tmp_path / "env-store")
+    assert ag.default_store(create=True).location == str(tmp_path / "env-store")
     store.close()
 
 

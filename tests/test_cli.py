@@ -100,6 +100,7 @@ def test_cleanup_into_the_trash_restore_and_empty(store_path, tmp_path):
 
 
 def test_token_create_list_revoke(store_path):
+    cli("init", store_path)  # tokens belong to an existing store
     token = cli("token", "create", "--name", "ci", "--read-only", "--store", store_path).stdout.strip()
     assert token.startswith("agt_")
     listing = cli("token", "list", "--store", store_path).stdout

@@ -8,7 +8,10 @@ from .base import (
     CancelledError,
     ConflictError,
     CorruptBlobError,
+    DamagedStoreError,
+    NoStoreError,
     NotFoundError,
+    ReadOnlyStoreError,
     Store,
     StoreError,
 )
@@ -17,14 +20,17 @@ from .local import LocalStore
 STORE_ENV = "ARTIFACT_GUI_STORE"
 
 
-def open_store(path_or_url: str | os.PathLike) -> Store:
-    """A folder path opens (or creates) a LocalStore; an http(s):// URL a RemoteStore."""
+def open_store(path_or_url: str | os.PathLike, create: bool = False) -> Store:
+    """A folder path opens a LocalStore; an http(s):// URL a RemoteStore.
+
+    With `create=True` a new or empty folder becomes a new store (never a folder that holds
+    other files); without it a folder with no store raises NoStoreError."""
     location = os.fspath(path_or_url)
     if location.startswith(("http://", "https://")):
         from .remote import RemoteStore
 
         return RemoteStore(location)
-    return LocalStore(os.path.expanduser(location))
+    return LocalStore(os.path.expanduser(location), create=create)
 
 
 def default_store_location() -> str:
@@ -37,11 +43,11 @@ def default_store_location() -> str:
     return os.path.join(platformdirs.user_data_dir("artifact-gui"), "store")
 
 
-def default_store() -> Store:
-    return open_store(default_store_location())
+def default_store(create: bool = False) -> Store:
+    return open_store(default_store_location(), create=create)
 
 
 __all__ = [
-    "CancelledError", "ConflictError", "CorruptBlobError", "LocalStore", "NotFoundError",
-    "Store", "StoreError", "default_store", "default_store_location", "open_store",
+    "CancelledError", "ConflictError", "CorruptBlobError", "DamagedStoreError", "LocalStore",
+    "NoStoreError", "NotFoundError", "ReadOnlyStoreError", "Store", "StoreError", "default_store", "default_store_location", "open_store",
 ]

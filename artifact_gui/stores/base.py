@@ -37,6 +37,18 @@ class CorruptBlobError(StoreError):
     pass
 
 
+class ReadOnlyStoreError(StoreError):
+    """A write to a store this client may only read (a read-only folder or token)."""
+
+
+class NoStoreError(StoreError):
+    """No store at the location given (and none was to be created there)."""
+
+
+class DamagedStoreError(StoreError):
+    """The store's database cannot be read as it is: restore it from a backup."""
+
+
 @dataclass(frozen=True)
 class CollectionInfo:
     id: int
@@ -156,10 +168,11 @@ class VerifyReport:
     blobs_checked: int
     corrupt: tuple[str, ...]  # digests whose content no longer hashes to them
     missing: tuple[str, ...]  # digests referenced by a version but absent
+    problems: tuple[str, ...] = ()  # damage beyond single blobs (the database's own check, ...)
 
     @property
     def ok(self) -> bool:
-        return not self.corrupt and not self.missing
+        return not self.corrupt and not self.missing and not self.problems
 
 
 class Store(abc.ABC):
@@ -168,6 +181,11 @@ class Store(abc.ABC):
     @property
     @abc.abstractmethod
     def location(self) -> str: ...
+
+    @property
+    def read_only(self) -> bool:
+        """True when this client may only read: writes raise ReadOnlyStoreError."""
+        return False
 
     def close(self) -> None:
         pass

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import io
 import itertools
 import json
 import os
 import secrets
 import sqlite3
-import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -41,11 +43,14 @@ from .base import (
     ConflictError,
     VERSION_SORT_KEYS,
     CorruptBlobError,
+    DamagedStoreError,
     FolderItem,
     GcResult,
     LogResult,
+    NoStoreError,
     NotFoundError,
     ProgressCallback,
+    ReadOnlyStoreError,
     RunInfo,
     Store,
     StoreError,
@@ -54,6 +59,17 @@ from .base import (
     VerifyReport,
     VersionDraft,
     VersionInfo,
+)
+from .local_connections import ConnectionRegistry
+from .local_folder import (
+    DATABASE,
+    OBJECTS,
+    check_folder,
+    has_database,
+    is_read_only,
+    lost_database_message,
+    make_folder,
+    store_error,
 )
 from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
 
@@ -185,48 +201,94 @@ def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def _guarded(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def call(self: "LocalStore", *args: Any, **kwargs: Any) -> Any:
+        with self._connections.in_use():
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, OSError) as error:
+                if isinstance(error, (StoreError, FileNotFoundError)):
+                    raise
+                raise store_error(self.root, error) from error
+
+    return call
+
+
+def _each_call_holds_its_connection(cls: type) -> type:
+    """Wrap every public method, so `close()` never closes a connection a call is using,
+    and database and disk errors reach the caller as StoreErrors that say what happened."""
+    for name, member in list(vars(cls).items()):
+        if not name.startswith("_") and name != "close" and inspect.isfunction(member):
+            setattr(cls, name, _guarded(member))
+    return cls
+
+
+@_each_call_holds_its_connection
 class LocalStore(Store):
-    def __init__(self, path: str | os.PathLike):
+    """A store in a folder. `create=True` creates one when the folder is new or empty;
+    otherwise a folder without a store is refused (NoStoreError)."""
+
+    def __init__(self, path: str | os.PathLike, create: bool = False):
         self.root = os.path.abspath(os.fspath(path))
-        if os.path.exists(self.root) and not os.path.isdir(self.root):
-            raise StoreError(f"cannot open store {self.root!r}: it is a file, not a folder")
+        self.db_path = os.path.join(self.root, DATABASE)
+        check_folder(self.root, create)
+        creating = not has_database(self.root)
+        if creating:
+            make_folder(self.root)
+        self._read_only = not creating and is_read_only(self.root)
+        self._connections = ConnectionRegistry(self._connect, self.root)
         try:
-            os.makedirs(self.root, exist_ok=True)
-            self.objects = ObjectFolder(os.path.join(self.root, "objects"))
+            with self._connections.in_use():
+                self._open_schema(create)
+            self.objects = ObjectFolder(os.path.join(self.root, OBJECTS), create=not self._read_only)
+            if not self._read_only:
+                with self._connections.in_use():
+                    self._recover_pending_deletions()
+                    self.objects.sweep_stale_temp_files(time.time())
         except OSError as error:
+            self._connections.close()
             raise StoreError(f"cannot open store {self.root!r}: {error.strerror}") from error
-        self.db_path = os.path.join(self.root, "store.db")
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        self._create_schema()
-        self._recover_pending_deletions()
+        except BaseException:
+            self._connections.close()
+            raise
 
     # --- connections and transactions -------------------------------------------
     @property
     def location(self) -> str:
         return self.root
 
-    def _db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            try:
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def _require_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyStoreError(
+                f"store {self.root!r} is read-only for this user (its folder or store.db cannot be"
+                " written): browse and download work; ask its owner for write access to change it")
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self._read_only:
+                connection = _connect_read_only(self.db_path)
+            else:
                 connection = sqlite3.connect(
                     self.db_path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                     check_same_thread=False,
                 )
-                connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-                connection.execute("PRAGMA foreign_keys=ON")
-                connection.execute("PRAGMA synchronous=FULL")
-                connection.execute(_CACHE_SIZE_PRAGMA)
-            except sqlite3.Error as error:
-                raise StoreError(
-                    f"cannot open store {self.root!r}: {self.db_path!r} is not a store database ({error})"
-                ) from error
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
+            connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute(_CACHE_SIZE_PRAGMA)
+        except sqlite3.Error as error:
+            raise StoreError(
+                f"cannot open store {self.root!r}: {self.db_path!r} is not a store database ({error})"
+            ) from error
         return connection
+
+    def _db(self) -> sqlite3.Connection:
+        return self._connections.current()
 
     @contextmanager
     def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -234,39 +296,33 @@ class LocalStore(Store):
 
         `durable=False` skips the fsync at commit: for content nothing references yet, made
         durable by the fsync of the version commit that follows it in the same WAL."""
-        connection = self._db()
-        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        changes_before = connection.total_changes
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-            if durable and connection.total_changes != changes_before:
-                connection.execute("UPDATE store_meta SET change_seq = change_seq + 1")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        self._require_writable()
+        with self._connections.in_use():
+            connection = self._db()
+            connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            changes_before = connection.total_changes
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                if durable and connection.total_changes != changes_before:
+                    connection.execute("UPDATE store_meta SET change_seq = change_seq + 1")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
-    def _create_schema(self) -> None:
+    def _open_schema(self, create: bool) -> None:
         connection = self._db()
         try:
-            # Large pages keep 1-64 KiB inline blobs off long overflow-page chains (measured:
-            # inserting 20,000 such blobs takes half the time of 4 KiB pages, in the same space).
-            # Only takes effect on a new database.
-            connection.execute("PRAGMA page_size=65536")
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
-            with self._write():
-                if connection.execute("PRAGMA user_version").fetchone()[0] == 1:
-                    for statement in _MIGRATE_1_TO_2:
-                        connection.execute(statement)
-                    connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
-                    connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            connection.execute(statement)
-                    connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                self._check_may_create(connection, create)
+            if self._read_only:
+                if version < SCHEMA_VERSION:
+                    raise ReadOnlyStoreError(f"store {self.root!r} needs an upgrade to schema {SCHEMA_VERSION},"
+                                             " which needs write access; open it once as its owner")
+            else:
+                self._create_or_migrate(connection)
         except sqlite3.DatabaseError as error:
             raise StoreError(
                 f"cannot open store {self.root!r}: {self.db_path!r} is not a store database ({error})"
@@ -277,15 +333,38 @@ class LocalStore(Store):
                 f"store {self.root!r} was written by a newer artifact-gui (schema {version}); upgrade"
             )
 
+    def _check_may_create(self, connection: sqlite3.Connection, create: bool) -> None:
+        """A database without our schema: new (when creating on purpose) or someone else's."""
+        if connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError(f"cannot open store {self.root!r}: {self.db_path!r} is not a store database"
+                             " (it holds other tables)")
+        if os.path.isdir(os.path.join(self.root, OBJECTS)):
+            raise DamagedStoreError(lost_database_message(self.root))
+        if not create:
+            raise NoStoreError(f"no store at {self.root!r}; create one with 'artifact-gui init {self.root}'")
+
+    def _create_or_migrate(self, connection: sqlite3.Connection) -> None:
+        # Large pages keep 1-64 KiB inline blobs off long overflow-page chains (measured:
+        # inserting 20,000 such blobs takes half the time of 4 KiB pages, in the same space).
+        # Only takes effect on a new database.
+        connection.execute("PRAGMA page_size=65536")
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
+        with self._write():
+            if connection.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for statement in _MIGRATE_1_TO_2:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
+                connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
     def close(self) -> None:
-        with self._connections_lock:
-            for connection in self._connections:
-                try:
-                    connection.close()
-                except sqlite3.Error:
-                    pass
-            self._connections.clear()
-        self._local = threading.local()
+        """Refuse new calls and close the connections; calls in progress finish first."""
+        self._connections.close()
 
     # --- ids -------------------------------------------------------------------------
     def _project_id(self, project: str, create: bool = False) -> int:
@@ -503,6 +582,7 @@ class LocalStore(Store):
         return [d for d in dict.fromkeys(digests) if d not in present]
 
     def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+        self._require_writable()
         if b64_to_hex(digest) is None:
             raise ValueError(f"invalid content digest {digest!r}: expected base64 md5")
         if not isinstance(size, int) or size < 0:
@@ -514,6 +594,7 @@ class LocalStore(Store):
             self._insert_file_blob(blob)
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        self._require_writable()
         verified = []
         for digest, data in blobs:
             if len(data) > INLINE_MAX:
@@ -557,6 +638,7 @@ class LocalStore(Store):
         """Store the draft's content, then make the version visible in one transaction.
 
         Fills in the digest of every staged entry it hashed."""
+        self._require_writable()
         _validate_draft(draft)
         self._store_contents(draft.entries, progress, cancelled)
         for attempt in range(2):
@@ -618,6 +700,7 @@ class LocalStore(Store):
             except BaseException:
                 pool.shutdown(cancel_futures=True)
                 raise
+        self._connections.close_finished_threads()  # the pool's, joined above
         self._insert_inline_blobs(inline)
 
     def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
@@ -989,6 +1072,7 @@ class LocalStore(Store):
                 os.unlink(path)
 
     def gc(self) -> GcResult:
+        self._require_writable()
         self._recover_pending_deletions()
         moved: list[str] = []
         with self._write() as connection:
@@ -1034,6 +1118,20 @@ class LocalStore(Store):
             "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
         return VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing))))
+
+
+def _connect_read_only(db_path: str) -> sqlite3.Connection:
+    """A connection that never writes. A WAL database whose folder we cannot write has no
+    shared-memory file to coordinate through; then SQLite can only read it as immutable."""
+    uri = "file:" + urllib.parse.quote(db_path)
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError:
+        connection.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                           check_same_thread=False)
 
 
 def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:

@@ -50,13 +50,14 @@ class ReadBlob:
 
 
 class ObjectFolder:
-    def __init__(self, root: str):
+    def __init__(self, root: str, create: bool = True):
         self.root = root
         self.md5_dir = os.path.join(root, "md5")
         self.tmp_dir = os.path.join(root, "tmp")
         self.gc_pending_dir = os.path.join(root, "gc-pending")
-        for folder in (self.md5_dir, self.tmp_dir, self.gc_pending_dir):
-            os.makedirs(folder, exist_ok=True)
+        if create:  # a read-only store's folder is read as it is
+            for folder in (self.md5_dir, self.tmp_dir, self.gc_pending_dir):
+                os.makedirs(folder, exist_ok=True)
 
     def path_for(self, digest: str) -> str:
         hex_md5 = b64_to_hex(digest)

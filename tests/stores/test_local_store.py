@@ -72,7 +72,7 @@ def test_opening_a_file_or_a_foreign_database_is_refused(tmp_path):
 
 def test_two_processes_logging_at_once_get_distinct_consecutive_versions(tmp_path):
     store_path = str(tmp_path / "store")
-    LocalStore(store_path).close()
+    LocalStore(store_path, create=True).close()
     writers = [subprocess.Popen(WRITER + [store_path, tag, "12", "20"], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for tag in ("a", "b")]
@@ -93,7 +93,7 @@ def test_kill_9_during_logging_leaves_the_store_consistent(tmp_path):
     """Kill writers at many points of a large log; nothing half-made may become visible
     and everything committed must survive."""
     store_path = str(tmp_path / "store")
-    LocalStore(store_path).close()
+    LocalStore(store_path, create=True).close()
     rng = random.Random(1234)
     committed_before = 0
     for attempt in range(6):
@@ -212,7 +212,7 @@ def test_unchanged_reingest_copies_nothing(local_store, tmp_path, monkeypatch):
 
 
 def test_a_schema_1_store_is_migrated_in_place(tmp_path):
-    store = LocalStore(tmp_path / "old")
+    store = LocalStore(tmp_path / "old", create=True)
     log_folder(store, write_files(tmp_path / "d", {"x": "1"}), aliases=["keep"])
     store.close()
     db = sqlite3.connect(str(tmp_path / "old" / "store.db"))

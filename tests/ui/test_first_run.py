@@ -82,7 +82,7 @@ def test_the_saved_selection_comes_back_on_the_next_start(qtbot, demo_store):
 
 
 def test_start_opens_the_last_store_unless_one_is_asked_for(tmp_path, monkeypatch):
-    last = LocalStore(tmp_path / "last")
+    last = LocalStore(tmp_path / "last", create=True)
     last.close()
     monkeypatch.delenv("ARTIFACT_GUI_STORE")
     from artifact_gui.ui.main_window import remember_recent_store
@@ -152,6 +152,7 @@ def test_the_first_window_fits_a_scaled_screen(tmp_path, scale):
                                                "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}))
     env = {**os.environ, "QT_SCALE_FACTOR": scale, "QT_QPA_PLATFORM": f"offscreen:configfile={screen}",
            "PYTHONPATH": ROOT}
+    LocalStore(tmp_path / "store", create=True).close()
     result = subprocess.run([sys.executable, "-c", FIT_SCRIPT, str(tmp_path / "store"), str(tmp_path / "settings")],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

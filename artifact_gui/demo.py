@@ -60,7 +60,7 @@ def build_demo_store(path: str) -> Store:
     """Create the demo pipeline in a new store at `path` (which must not hold a store yet)."""
     if os.path.exists(os.path.join(path, "store.db")):
         raise FileExistsError(f"{path!r} already holds a store")
-    store = open_store(path)
+    store = open_store(path, create=True)
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as work:
         raw_versions = []

@@ -61,6 +61,16 @@ from .base import (
     VersionInfo,
 )
 from .local_connections import ConnectionRegistry
+from .local_maintenance import (
+    PROTECTION_SCHEMA,
+    RUN_TIMEOUT_SECONDS,
+    collect_garbage,
+    fail_abandoned_runs,
+    protect,
+    recover_pending_deletions,
+    release,
+    verify_store,
+)
 from .local_folder import (
     DATABASE,
     OBJECTS,
@@ -244,7 +254,7 @@ class LocalStore(Store):
             self.objects = ObjectFolder(os.path.join(self.root, OBJECTS), create=not self._read_only)
             if not self._read_only:
                 with self._connections.in_use():
-                    self._recover_pending_deletions()
+                    recover_pending_deletions(self)
                     self.objects.sweep_stale_temp_files(time.time())
         except OSError as error:
             self._connections.close()
@@ -361,6 +371,7 @@ class LocalStore(Store):
                     if statement.strip():
                         connection.execute(statement)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
 
     def close(self) -> None:
         """Refuse new calls and close the connections; calls in progress finish first."""
@@ -578,7 +589,9 @@ class LocalStore(Store):
             ) from error
 
     def missing_blobs(self, digests: list[str]) -> list[str]:
-        present = self._present(digests)
+        """Which of these the store lacks. On a writable store this is the first step of an
+        upload, so the ones it has are kept from gc until the upload's commit can come."""
+        present = self._present(digests) if self._read_only else self._present_and_protect(digests)
         return [d for d in dict.fromkeys(digests) if d not in present]
 
     def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
@@ -655,6 +668,15 @@ class LocalStore(Store):
                 self._store_contents(staged, progress, cancelled, force=True)
         raise AssertionError("unreachable")
 
+    def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
+        """The digests the store has, protected from gc, in one write transaction: a gc
+        either ran before (and what it took counts as absent) or sees the protection."""
+        wanted = list(set(digests))
+        with self._write(durable=False) as connection:
+            for batch in _batches(wanted):
+                protect(connection, batch)
+            return self._present(wanted)
+
     def _present(self, digests: Iterable[str]) -> set[str]:
         connection = self._db()
         present: set[str] = set()
@@ -665,9 +687,9 @@ class LocalStore(Store):
 
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
                         cancelled: Callable[[], bool] | None, force: bool = False) -> None:
+        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
         staged = [e for e in entries if e.local_path and not e.ref]
         if not force:
-            present = self._present(e.digest for e in staged if e.digest)
             staged = [e for e in staged if not (e.digest and e.digest in present)]
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
@@ -708,6 +730,7 @@ class LocalStore(Store):
             return
         now = time.time()
         with self._write(durable=False) as connection:
+            protect(connection, (b.digest for b in blobs))
             connection.executemany(
                 "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
                 [(b.digest, b.size, b.data, now) for b in blobs],
@@ -716,6 +739,7 @@ class LocalStore(Store):
     def _insert_file_blob(self, blob: ReadBlob) -> None:
         try:
             with self._write() as connection:
+                protect(connection, [blob.digest])
                 if connection.execute("SELECT 1 FROM blobs WHERE digest = ?", (blob.digest,)).fetchone():
                     return
                 self.objects.move_into_place(blob)
@@ -745,6 +769,7 @@ class LocalStore(Store):
                 self._check_blobs_present(connection, entries)
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
+            release(connection, (e.digest for e in entries if not e.ref))
         return LogResult(self.get_version_by_id(version_id), created)
 
     def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
@@ -1059,65 +1084,16 @@ class LocalStore(Store):
     def bytes_freed_by(self, version_ids: list[int]) -> int:
         return self._bytes_freed_by(list(version_ids))
 
-    def _recover_pending_deletions(self) -> None:
-        """Finish or undo a garbage collection that was interrupted."""
-        pending = list(self.objects.pending_deletions())
-        if not pending:
-            return
-        alive = self._present(digest for digest, _ in pending)
-        for digest, path in pending:
-            if digest in alive:
-                self.objects.restore(digest, path)
-            else:
-                os.unlink(path)
-
     def gc(self) -> GcResult:
         self._require_writable()
-        self._recover_pending_deletions()
-        moved: list[str] = []
-        with self._write() as connection:
-            doomed = connection.execute(
-                "SELECT digest, size, data IS NULL FROM blobs b"
-                " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
-            ).fetchall()
-            for digest, _size, is_file in doomed:
-                if is_file and (path := self.objects.stage_for_deletion(digest)):
-                    moved.append(path)
-            for batch in _batches([d[0] for d in doomed]):
-                connection.execute(f"DELETE FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch)
-            # Files no row speaks for: left by a writer that died between rename and commit.
-            known_files = {row[0] for row in connection.execute("SELECT digest FROM blobs WHERE data IS NULL")}
-            for digest, path in list(self.objects.all_files()):
-                if digest not in known_files:
-                    os.unlink(path)
-        for path in moved:
-            os.unlink(path)
-        self.objects.sweep_stale_temp_files(time.time())
-        self._db().execute("PRAGMA incremental_vacuum")
-        return GcResult(len(doomed), sum(d[1] for d in doomed))
+        return collect_garbage(self)
 
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
-        connection = self._db()
-        rows = connection.execute("SELECT digest, size, data IS NULL FROM blobs ORDER BY digest").fetchall()
-        total = sum(r[1] for r in rows)
-        done = 0
-        corrupt: list[str] = []
-        missing: list[str] = []
-        for digest, size, is_file in rows:
-            try:
-                with self.open_blob(digest) as stream:
-                    actual, actual_size = md5_stream(stream)
-                if actual != b64_to_hex(digest) or actual_size != size:
-                    corrupt.append(digest)
-            except CorruptBlobError:
-                missing.append(digest)
-            done += size
-            if progress:
-                progress(done, total)
-        missing += [row[0] for row in connection.execute(
-            "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
-            " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
-        return VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing))))
+        return verify_store(self, progress)
+
+    def fail_abandoned_runs(self, older_than_seconds: float = RUN_TIMEOUT_SECONDS) -> int:
+        """Mark runs left `running` by a killed client as `failed` (see local_maintenance)."""
+        return fail_abandoned_runs(self, older_than_seconds)
 
 
 def _connect_read_only(db_path: str) -> sqlite3.Connection:

@@ -27,13 +27,15 @@ class WindowManager:
     def __init__(self):
         self.window = None
 
-    def open(self, location: str) -> bool:
+    def open(self, location: str, create: bool = False) -> bool:
+        """Open the store at `location`; `create` (an explicit choice) makes a new or empty
+        folder a new store. A missing store (a deleted recent one) is reported, not re-created."""
         from PySide6.QtWidgets import QMessageBox
 
         from .main_window import MainWindow, remember_recent_store
 
         try:
-            store = open_store(location)
+            store = open_store(location, create=create)
         except (StoreError, OSError, ValueError) as error:
             QMessageBox.critical(self.window, "Cannot open store",
                                  f"{error}\n\nChoose a folder that holds a store, or an empty folder to create one.")
@@ -41,6 +43,7 @@ class WindowManager:
         previous = self.window
         self.window = MainWindow(store)
         self.window.storeOpenRequested.connect(self.open)
+        self.window.storeCreateRequested.connect(lambda chosen: self.open(chosen, create=True))
         remember_recent_store(store.location)
         if previous is not None:
             self.window.setGeometry(previous.geometry())
@@ -59,6 +62,6 @@ def run_app(store_location: str | None = None, demo: bool = False, theme: str = 
     apply_theme(app, theme if theme != "system" else setting(THEME_KEY))
     location = make_demo_store() if demo else (store_location or default_store_location())
     manager = WindowManager()
-    if not manager.open(location):
+    if not manager.open(location, create=demo or store_location is None):  # the default store is made at first run
         return 1
     return app.exec()

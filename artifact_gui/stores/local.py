@@ -61,6 +61,7 @@ from .base import (
     VersionInfo,
 )
 from .local_connections import ConnectionRegistry
+from .local_rows import checked_entry, checked_json_object, checked_size
 from .local_maintenance import (
     PROTECTION_SCHEMA,
     RUN_TIMEOUT_SECONDS,
@@ -465,13 +466,17 @@ class LocalStore(Store):
             ).fetchone()[0]
         return [self._version_info(row, aliases[row[0]], newest[row[13]] == row[4]) for row in rows]
 
-    @staticmethod
-    def _version_info(row: tuple, aliases: list[str], is_latest: bool) -> VersionInfo:
+    def _version_info(self, row: tuple, aliases: list[str], is_latest: bool) -> VersionInfo:
+        what = f"version of {row[1]!r}/{row[2]!r}"
         return VersionInfo(
-            id=row[0], project=row[1], name=row[2], type=row[3], index=row[4], digest=row[5],
-            size=row[6], file_count=row[7], created_at=row[8], description=row[9],
-            metadata=json.loads(row[10]), producer_run_id=row[11],
-            storage_policy_config=json.loads(row[12]),
+            id=row[0], project=row[1], name=row[2], type=row[3],
+            index=checked_size(self.root, f"index of a {what}", row[4]), digest=row[5],
+            size=checked_size(self.root, f"size of a {what}", row[6]),
+            file_count=checked_size(self.root, f"file count of a {what}", row[7]),
+            created_at=row[8], description=row[9],
+            metadata=checked_json_object(self.root, f"metadata of a {what}", row[10]),
+            producer_run_id=row[11],
+            storage_policy_config=checked_json_object(self.root, f"storage policy of a {what}", row[12]),
             aliases=tuple(([LATEST] if is_latest else []) + aliases),
         )
 
@@ -528,10 +533,8 @@ class LocalStore(Store):
         )
         return [self._entry(row) for row in rows]
 
-    @staticmethod
-    def _entry(row: tuple) -> ManifestEntry:
-        return ManifestEntry(path=row[0], digest=row[1], size=row[2], ref=row[3],
-                             extra=json.loads(row[4]) if row[4] else {}, birth_artifact_id=row[5])
+    def _entry(self, row: tuple) -> ManifestEntry:
+        return checked_entry(self.root, row)
 
     def list_folder(self, version_id: int, folder: str = "", after: str = "",
                     limit: int | None = None) -> list[FolderItem]:
@@ -556,12 +559,13 @@ class LocalStore(Store):
             ).fetchone()
             if row is None:
                 break
-            name, slash, _rest = row[0][len(prefix):].partition("/")
+            entry = self._entry(row)  # checks the path before a folder name is cut from it
+            name, slash, _rest = entry.path[len(prefix):].partition("/")
             if slash:
                 items.append(FolderItem(name, prefix + name, None))
                 cursor = prefix + name + "0"
             else:
-                items.append(FolderItem(name, row[0], self._entry(row)))
+                items.append(FolderItem(name, row[0], entry))
                 cursor = row[0] + "\x00"
         return items
 

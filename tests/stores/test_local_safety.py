@@ -102,3 +102,52 @@ def test_uploads_with_large_files_leak_no_connections(tmp_path):
     finally:
         store.close()
     assert _open_database_files(store.db_path) == 0
+
+
+# --- item 7: what store.db says is input -------------------------------------------------
+@pytest.mark.parametrize("column, value, message", [
+    ("path", "../../outside.txt", "invalid entry path"),
+    ("path", "/etc/passwd", "invalid entry path"),
+    ("digest", "not-a-digest", "invalid digest"),
+    ("size", -5, "invalid size"),
+])
+def test_tampered_entries_in_store_db_are_refused_on_every_read_path(tmp_path, column, value, message):
+    import sqlite3
+
+    from artifact_gui.stores import DamagedStoreError
+
+    store = LocalStore(tmp_path / "store", create=True)
+    folder = write_files(tmp_path / "d", {"a.txt": "a", "sub/b.txt": "b"})
+    with ag.init("proj", store=store) as run:
+        artifact = ag.Artifact("data", "dataset")
+        artifact.add_dir(folder)
+        run.log_artifact(artifact)
+    version = store.get_version("proj", "data")
+    db = sqlite3.connect(store.db_path)
+    with db:
+        db.execute(f"UPDATE entries SET {column} = ? WHERE path = 'a.txt'", (value,))
+    db.close()
+    root = tmp_path / "downloads" / "here"
+    try:
+        reads = [lambda: store.list_entries(version.id), lambda: store.list_folder(version.id),
+                 lambda: ag.Api(store).artifact("proj/data").download(str(root))]
+        if column != "path":
+            reads.append(lambda: store.get_entry(version.id, "a.txt"))
+        for read in reads:
+            with pytest.raises(DamagedStoreError, match=message):
+                read()
+    finally:
+        store.close()
+    assert not (tmp_path / "downloads" / "outside.txt").exists()
+    assert not os.path.exists(tmp_path / "outside.txt")
+
+
+def test_materialise_refuses_a_path_outside_its_root_whatever_the_store_says(tmp_path):
+    from artifact_gui.core.manifest import ManifestEntry
+    from artifact_gui.core.names import InvalidPathError
+    from artifact_gui.stores.materialise import materialise
+
+    entry = ManifestEntry(path="../escape", digest="1B2M2Y8AsgTpgAmY7PhCfg==", size=0)
+    with pytest.raises(InvalidPathError):
+        materialise(None, [(entry, "../escape")], str(tmp_path / "root"), 0)
+    assert not (tmp_path / "escape").exists()

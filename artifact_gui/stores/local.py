@@ -77,6 +77,7 @@ from .local_folder import (
     OBJECTS,
     check_folder,
     has_database,
+    is_disk_full,
     is_read_only,
     lost_database_message,
     make_folder,
@@ -88,7 +89,8 @@ SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 120_000
 _BATCH = 500
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
-_INLINE_BATCH_BYTES = 8 << 20
+_INLINE_BATCH_BYTES = 4 << 20
+_WAL_CHECKPOINT_PAGES = 64  # of 64 KiB
 INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
 _CHUNK_FILES = 64
 _CHUNK_BYTES = 1 << 20
@@ -221,7 +223,7 @@ def _guarded(method: Callable) -> Callable:
             except (sqlite3.Error, OSError) as error:
                 if isinstance(error, (StoreError, FileNotFoundError)):
                     raise
-                raise store_error(self.root, error) from error
+                raise store_error(self.root, error, self._release_reserve_if_full(error)) from error
 
     return call
 
@@ -249,11 +251,12 @@ class LocalStore(Store):
             make_folder(self.root)
         self._read_only = not creating and is_read_only(self.root)
         self._connections = ConnectionRegistry(self._connect, self.root)
+        self.objects = ObjectFolder(os.path.join(self.root, OBJECTS))
         try:
             with self._connections.in_use():
                 self._open_schema(create)
-            self.objects = ObjectFolder(os.path.join(self.root, OBJECTS), create=not self._read_only)
             if not self._read_only:
+                self.objects.make_folders()
                 with self._connections.in_use():
                     recover_pending_deletions(self)
                     self.objects.sweep_stale_temp_files(time.time())
@@ -273,6 +276,9 @@ class LocalStore(Store):
     def read_only(self) -> bool:
         return self._read_only
 
+    def _release_reserve_if_full(self, error: Exception) -> bool:
+        return is_disk_full(error) and not self._read_only and self.objects.release_reserve()
+
     def _require_writable(self) -> None:
         if self._read_only:
             raise ReadOnlyStoreError(
@@ -289,6 +295,9 @@ class LocalStore(Store):
                     check_same_thread=False,
                 )
             connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            # A short WAL: content moves into store.db every few MiB, so a full disk never
+            # strands much of it in the WAL (objects.RESERVE_BYTES covers what is left).
+            connection.execute(f"PRAGMA wal_autocheckpoint={_WAL_CHECKPOINT_PAGES}")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute(_CACHE_SIZE_PRAGMA)
@@ -308,6 +317,7 @@ class LocalStore(Store):
         `durable=False` skips the fsync at commit: for content nothing references yet, made
         durable by the fsync of the version commit that follows it in the same WAL."""
         self._require_writable()
+        self.objects.keep_reserve()
         with self._connections.in_use():
             connection = self._db()
             connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -359,6 +369,9 @@ class LocalStore(Store):
         # inserting 20,000 such blobs takes half the time of 4 KiB pages, in the same space).
         # Only takes effect on a new database.
         connection.execute("PRAGMA page_size=65536")
+        # Must precede the first table (and WAL mode); a no-op on an existing database.
+        # Without it gc could not give freed pages back to the disk.
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
         with self._write():
@@ -367,7 +380,6 @@ class LocalStore(Store):
                     connection.execute(statement)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
-                connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         connection.execute(statement)

@@ -26,6 +26,8 @@ from .base import CorruptBlobError, DamagedStoreError, GcResult, ProgressCallbac
 GC_GRACE_SECONDS = 6 * 3600  # content uploaded for a commit that has not come yet stays this long
 RUN_TIMEOUT_SECONDS = 7 * 86400  # a run still `running` after this long was left by a dead client
 _INTEGRITY_ERRORS_SHOWN = 20
+_GC_BATCH_ROWS = 1000
+_GC_BATCH_INLINE_BYTES = 2 << 20
 
 PROTECTION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS blob_protection (
@@ -64,30 +66,57 @@ def recover_pending_deletions(store) -> None:
 
 def collect_garbage(store) -> GcResult:
     recover_pending_deletions(store)
-    moved: list[str] = []
     with store._write() as connection:
         _refuse_if_database_looks_new(store, connection)
-        now = time.time()
-        connection.execute("DELETE FROM blob_protection WHERE until < ?", (now,))
-        doomed = connection.execute(
-            "SELECT digest, size, data IS NULL FROM blobs b"
-            " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
-            " AND NOT EXISTS (SELECT 1 FROM blob_protection p WHERE p.digest = b.digest)"
-        ).fetchall()
-        for digest, _size, is_file in doomed:
-            if is_file and (path := store.objects.stage_for_deletion(digest)):
-                moved.append(path)
-        for start in range(0, len(doomed), 500):
-            batch = [d[0] for d in doomed[start : start + 500]]
-            connection.execute(f"DELETE FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch)
+        connection.execute("DELETE FROM blob_protection WHERE until < ?", (time.time(),))
+    deleted = freed = 0
+    while True:
+        count, size = _collect_batch(store)
+        deleted, freed = deleted + count, freed + size
+        if not count:
+            break
+    with store._write() as connection:
         # Files no row speaks for: left by a writer that died between rename and commit.
         for _digest, path in _unrecorded_files(store, connection):
             _unlink_quietly(path)
+    store.objects.sweep_stale_temp_files(time.time())
+    _give_space_back(store._db())
+    return GcResult(deleted, freed)
+
+
+def _collect_batch(store) -> tuple[int, int]:
+    """Delete one batch of unreferenced, unprotected content. Small transactions: each
+    rewrites at most a few MiB of database pages, which a nearly full disk still has room
+    for (the WAL is reused after each checkpoint instead of growing)."""
+    moved: list[str] = []
+    with store._write() as connection:
+        doomed, inline_bytes = [], 0
+        for digest, size, is_file in connection.execute(
+                "SELECT digest, size, data IS NULL FROM blobs b"
+                " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
+                " AND NOT EXISTS (SELECT 1 FROM blob_protection p WHERE p.digest = b.digest)"
+                f" LIMIT {_GC_BATCH_ROWS}"):
+            doomed.append((digest, size, is_file))
+            inline_bytes += 0 if is_file else size
+            if inline_bytes >= _GC_BATCH_INLINE_BYTES:
+                break
+        for digest, _size, is_file in doomed:
+            if is_file and (path := store.objects.stage_for_deletion(digest)):
+                moved.append(path)
+        connection.executemany("DELETE FROM blobs WHERE digest = ?", [(d[0],) for d in doomed])
     for path in moved:
         _unlink_quietly(path)  # an opener's recovery may have finished the job already
-    store.objects.sweep_stale_temp_files(time.time())
-    store._db().execute("PRAGMA incremental_vacuum")
-    return GcResult(len(doomed), sum(d[1] for d in doomed))
+    return len(doomed), sum(d[1] for d in doomed)
+
+
+def _give_space_back(connection: sqlite3.Connection) -> None:
+    """Move the WAL into store.db and shrink both, so freed pages return to the disk (a
+    checkpoint is what truncates store.db in WAL mode). Best effort: readers elsewhere may
+    hold the WAL; the next gc finishes the job."""
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # executescript steps it to the end: execute() would free a single page.
+    connection.executescript("PRAGMA incremental_vacuum")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _unrecorded_files(store, connection: sqlite3.Connection) -> list[tuple[str, str]]:

@@ -151,3 +151,47 @@ def test_materialise_refuses_a_path_outside_its_root_whatever_the_store_says(tmp
     with pytest.raises(InvalidPathError):
         materialise(None, [(entry, "../escape")], str(tmp_path / "root"), 0)
     assert not (tmp_path / "escape").exists()
+
+
+# --- item 12: a full disk ----------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 32 MiB file system of its own (tmpfs), so the test fills it and nothing else."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs",
+                                            str(mount_point)], capture_output=True).returncode:
+        pytest.skip("needs root to mount a small tmpfs to fill")
+    yield str(mount_point)
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_full_disk_gives_a_clear_error_and_rm_plus_gc_reclaim_space(small_disk, tmp_path):
+    store = LocalStore(os.path.join(small_disk, "store"), create=True)
+    logged = 0
+    try:
+        with pytest.raises(StoreError, match="the disk is full.*nothing was changed"):
+            for i in range(100):  # inline blobs (under 64 KiB) until the disk is full
+                folder = write_files(tmp_path / f"d{i}", {f"f{j}": os.urandom(30_000) for j in range(40)})
+                with ag.init("proj", store=store) as run:
+                    artifact = ag.Artifact(f"data{i}", "dataset")
+                    artifact.add_dir(folder)
+                    run.log_artifact(artifact)
+                logged += 1
+        assert logged >= 3
+        report = store.verify()
+        assert report.ok, report
+        assert len(store.list_collections()) == logged
+        for i in range(logged):
+            store.delete_collection("proj", f"data{i}")
+        assert store.gc().bytes_freed > 0
+        free = os.statvfs(small_disk)
+        assert free.f_bavail * free.f_frsize > 16 << 20  # the space came back to the disk
+        folder = write_files(tmp_path / "after", {"f": os.urandom(30_000)})
+        with ag.init("proj", store=store) as run:  # and the store takes new content again
+            artifact = ag.Artifact("after", "dataset")
+            artifact.add_dir(folder)
+            run.log_artifact(artifact)
+        assert store.verify().ok
+    finally:
+        store.close()

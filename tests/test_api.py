@@ -222,6 +222,7 @@ def test_open_store_and_default_store(tmp_path, monkeypatch):
 
 
 def test_hash_cache_skips_rehashing_unchanged_files(tmp_path, monkeypatch, local_store):
+    monkeypatch.setattr("artifact_gui.core.hashcache.RACY_SECONDS", 0)  # files written just now count as settled
     folder = write_files(tmp_path / "d", {f"f{i}": str(i) for i in range(20)})
     first = ag.Artifact("d", "dataset")
     first.add_dir(folder)

@@ -199,6 +199,7 @@ def test_a_file_changed_after_adding_is_refused_at_log_time(local_store, tmp_pat
 
 
 def test_unchanged_reingest_copies_nothing(local_store, tmp_path, monkeypatch):
+    monkeypatch.setattr("artifact_gui.core.hashcache.RACY_SECONDS", 0)  # files written just now count as settled
     folder = write_files(tmp_path / "d", {f"f{i}.txt": f"content {i}" for i in range(50)})
     first = log_folder(local_store, folder)
     from artifact_gui.stores import objects

@@ -33,6 +33,28 @@ class ChunkReader:
         return data
 
 
+def _umask_at_start() -> int:
+    mask = os.umask(0o077)  # read it the only portable way: by setting it, then back
+    os.umask(mask)
+    return mask
+
+
+_UMASK_AT_START = _umask_at_start()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux); else the one at start-up,
+    because setting it to read it would race with threads creating files."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return _UMASK_AT_START
+
+
 class Cancelled(Exception):
     """The user cancelled a transfer."""
 
@@ -61,6 +83,7 @@ def write_verified(source: BinaryIO, destination: str, expected_digest: str | No
             raise DigestMismatchError(
                 f"content written to {destination!r} has digest {digest}, expected {expected_digest}"
             )
+        os.chmod(temp_path, 0o666 & ~current_umask())  # as `cp` would create it, not mkstemp's 0600
         os.replace(temp_path, destination)
         return digest
     except BaseException:

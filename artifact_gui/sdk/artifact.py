@@ -23,6 +23,7 @@ from ..core.manifest import Manifest, ManifestEntry
 from ..core.names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
 from ..core.refs import entries_for_reference, reference_is_checksummed
 from ..core.staged import hash_staged_entries, local_entry
+from ..core.walk import walk_files
 from ..core.transfer import (
     default_download_root,
     record_download,
@@ -237,13 +238,9 @@ class Artifact:
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) if name else ""
         staged = []
-        for folder, _dirs, files in os.walk(local_path, followlinks=True):
-            relative_folder = os.path.relpath(folder, local_path).replace(os.sep, "/")
-            for file_name in files:
-                physical = os.path.join(folder, file_name)
-                relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
-                path = posixpath.join(prefix, relative) if prefix else relative
-                staged.append(local_entry(to_entry_path(path), physical, os.stat(physical)))
+        for physical, relative, stat in walk_files(local_path):
+            path = posixpath.join(prefix, relative) if prefix else relative
+            staged.append(local_entry(to_entry_path(path), physical, stat))
         cache = default_cache()
         cached = cache.lookup((e.local_path, e.local_stat) for e in staged)
         for entry in staged:

@@ -18,15 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from ..core.cleanup import (
-    CleanupCandidate,
-    CleanupCriteria,
-    CleanupPlan,
-    CleanupResult,
-    select_candidates,
-)
 from ..core.concurrency import ByteCounter, bounded_map
-from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64, md5_stream
+from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
 from ..core.manifest import ManifestEntry
 from ..core.names import (
     is_version_name,
@@ -55,12 +48,13 @@ from .base import (
     Store,
     StoreError,
     StoreStats,
-    TrashedVersion,
     VerifyReport,
     VersionDraft,
     VersionInfo,
 )
 from .local_connections import ConnectionRegistry
+from .local_sql import VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
+from .local_trash import CleanupAndTrash
 from .local_rows import checked_entry, checked_json_object, checked_size
 from .local_maintenance import (
     PROTECTION_SCHEMA,
@@ -87,7 +81,6 @@ from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
 
 SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 120_000
-_BATCH = 500
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
 _INLINE_BATCH_BYTES = 4 << 20
 _WAL_CHECKPOINT_PAGES = 64  # of 64 KiB
@@ -184,15 +177,6 @@ _MIGRATE_1_TO_2 = (
     "CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL",
 )
 
-_VERSION_COLUMNS = """
-    v.id, p.name, c.name, c.type, v.version_index, v.digest, v.size, v.file_count,
-    v.created_at, v.description, v.metadata, v.producer_run_id, v.storage_policy_config,
-    v.collection_id
-"""
-_VERSION_FROM = """
-    FROM live_versions v JOIN collections c ON c.id = v.collection_id
-    JOIN projects p ON p.id = c.project_id
-"""
 _RUN_COLUMNS = "r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at"
 _RUN_FROM = "FROM runs r JOIN projects p ON p.id = r.project_id"
 
@@ -207,11 +191,6 @@ _NOUNS = ("river", "forest", "meadow", "comet", "harbor", "canyon", "glacier", "
 def _new_run_id() -> str:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     return "".join(secrets.choice(alphabet) for _ in range(8))
-
-
-def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _guarded(method: Callable) -> Callable:
@@ -231,14 +210,15 @@ def _guarded(method: Callable) -> Callable:
 def _each_call_holds_its_connection(cls: type) -> type:
     """Wrap every public method, so `close()` never closes a connection a call is using,
     and database and disk errors reach the caller as StoreErrors that say what happened."""
-    for name, member in list(vars(cls).items()):
-        if not name.startswith("_") and name != "close" and inspect.isfunction(member):
-            setattr(cls, name, _guarded(member))
+    for klass in reversed(cls.__mro__[: cls.__mro__.index(Store)]):  # LocalStore and its mixins
+        for name, member in list(vars(klass).items()):
+            if not name.startswith("_") and name != "close" and inspect.isfunction(member):
+                setattr(cls, name, _guarded(member))
     return cls
 
 
 @_each_call_holds_its_connection
-class LocalStore(Store):
+class LocalStore(CleanupAndTrash, Store):
     """A store in a folder. `create=True` creates one when the folder is new or empty;
     otherwise a folder without a store is refused (NoStoreError)."""
 
@@ -458,13 +438,13 @@ class LocalStore(Store):
     def _versions(self, where: str, params: Iterable[Any], suffix: str = "") -> list[VersionInfo]:
         connection = self._db()
         rows = connection.execute(
-            f"SELECT {_VERSION_COLUMNS} {_VERSION_FROM} WHERE {where} {suffix}", tuple(params)
+            f"SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE {where} {suffix}", tuple(params)
         ).fetchall()
         if not rows:
             return []
         ids = [row[0] for row in rows]
         aliases: dict[int, list[str]] = {version_id: [] for version_id in ids}
-        for batch in _batches(ids):
+        for batch in batches(ids):
             for version_id, alias in connection.execute(
                 f"SELECT version_id, alias FROM aliases WHERE version_id IN ({','.join('?' * len(batch))})"
                 " ORDER BY alias",
@@ -638,7 +618,7 @@ class LocalStore(Store):
     def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
         unique = list(dict.fromkeys(digests))
         found: dict[str, bytes] = {}
-        for batch in _batches(unique):
+        for batch in batches(unique):
             for digest, data in self._db().execute(
                     f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))}) AND data IS NOT NULL",
                     batch):
@@ -689,14 +669,14 @@ class LocalStore(Store):
         either ran before (and what it took counts as absent) or sees the protection."""
         wanted = list(set(digests))
         with self._write(durable=False) as connection:
-            for batch in _batches(wanted):
+            for batch in batches(wanted):
                 protect(connection, batch)
             return self._present(wanted)
 
     def _present(self, digests: Iterable[str]) -> set[str]:
         connection = self._db()
         present: set[str] = set()
-        for batch in _batches(list(set(digests))):
+        for batch in batches(list(set(digests))):
             present.update(row[0] for row in connection.execute(
                 f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
         return present
@@ -900,7 +880,7 @@ class LocalStore(Store):
             versions = self._versions("v.collection_id = ?", (collection_id,))
             user_aliased = [v for v in versions if v.user_aliases]
             if user_aliased and not delete_aliases:
-                raise ConflictError(_aliases_refusal(user_aliased))
+                raise ConflictError(aliases_refusal(user_aliased))
             self._delete_versions(versions, delete_aliases=True)
             connection.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
         return len(versions)
@@ -908,9 +888,9 @@ class LocalStore(Store):
     def _delete_versions(self, versions: list[VersionInfo], delete_aliases: bool) -> None:
         aliased = [v for v in versions if v.aliases]
         if aliased and not delete_aliases:
-            raise ConflictError(_aliases_refusal(aliased))
+            raise ConflictError(aliases_refusal(aliased))
         connection = self._db()
-        for batch in _batches([v.id for v in versions]):
+        for batch in batches([v.id for v in versions]):
             connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
 
     # --- runs ---------------------------------------------------------------------------
@@ -968,138 +948,7 @@ class LocalStore(Store):
     def run_outputs(self, run_id: str) -> list[VersionInfo]:
         return self._versions("v.producer_run_id = ?", (run_id,), "ORDER BY v.id")
 
-    # --- cleanup, gc, verify ---------------------------------------------------------
-    def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
-        clauses = [
-            "NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)",
-            "v.version_index < (SELECT MAX(v2.version_index) FROM live_versions v2 WHERE v2.collection_id = v.collection_id)",
-        ]
-        params: list[Any] = []
-        for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        rows = self._db().execute(
-            "SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
-            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id)"
-            f" {_VERSION_FROM} WHERE {' AND '.join(clauses)}",
-            params,
-        )
-        candidates = select_candidates((CleanupCandidate(*row) for row in rows), criteria)
-        return CleanupPlan(criteria, tuple(candidates), self._bytes_freed_by([c.version_id for c in candidates]))
-
-    def _bytes_freed_by(self, version_ids: list[int]) -> int:
-        """Bytes of content that only these versions reference."""
-        if not version_ids:
-            return 0
-        connection = self._db()
-        connection.execute("BEGIN")
-        try:
-            connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
-            connection.execute("DELETE FROM doomed")
-            connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", [(i,) for i in version_ids])
-            freed = connection.execute(
-                "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN"
-                " (SELECT e.digest FROM entries e JOIN doomed d ON d.version_id = e.version_id WHERE e.ref IS NULL)"
-                " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
-                "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
-            ).fetchone()[0]
-            connection.execute("DELETE FROM doomed")
-        finally:
-            connection.execute("COMMIT")
-        return freed
-
-    def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
-                      trash: bool = False) -> CleanupResult:
-        """Delete the plan's versions (or move them to the Trash), re-checking each: an alias
-        added since planning, or a version that became the newest, protects it."""
-        ids = [c.version_id for c in plan.candidates]
-        done = 0
-        now = time.time()
-        for batch in _batches(ids, 200):
-            with self._write() as connection:
-                placeholders = ",".join("?" * len(batch))
-                still_candidates = (
-                    f"id IN ({placeholders}) AND trashed_at IS NULL AND NOT EXISTS"
-                    " (SELECT 1 FROM aliases a WHERE a.version_id = versions.id)"
-                    " AND version_index < (SELECT MAX(v2.version_index) FROM live_versions v2"
-                    "  WHERE v2.collection_id = versions.collection_id)"
-                )
-                if trash:
-                    done += connection.execute(
-                        f"UPDATE versions SET trashed_at = ?, trashed_aliases = '[]' WHERE {still_candidates}",
-                        (now, *batch)).rowcount
-                else:
-                    done += connection.execute(f"DELETE FROM versions WHERE {still_candidates}", batch).rowcount
-            if progress:
-                progress(done, len(ids))
-        freed = 0 if trash else self.gc().bytes_freed
-        return CleanupResult(done, freed)
-
-    # --- the Trash --------------------------------------------------------------------------
-    def trash_versions(self, version_ids: list[int], delete_aliases: bool = False) -> int:
-        now = time.time()
-        with self._write() as connection:
-            versions = [self.get_version_by_id(i) for i in version_ids]
-            aliased = [v for v in versions if v.aliases]
-            if aliased and not delete_aliases:
-                raise ConflictError(_aliases_refusal(aliased))
-            for version in versions:
-                connection.execute(
-                    "UPDATE versions SET trashed_at = ?, trashed_aliases = ? WHERE id = ?",
-                    (now, json.dumps(list(version.user_aliases)), version.id))
-                connection.execute("DELETE FROM aliases WHERE version_id = ?", (version.id,))
-        return len(versions)
-
-    def list_trash(self) -> list[TrashedVersion]:
-        rows = self._db().execute(
-            f"SELECT {_VERSION_COLUMNS}, v.trashed_at, v.trashed_aliases FROM versions v"
-            " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
-            " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
-        ).fetchall()
-        return [TrashedVersion(self._version_info(row[:14], [], False), row[14], tuple(json.loads(row[15] or "[]")))
-                for row in rows]
-
-    def restore_versions(self, version_ids: list[int]) -> int:
-        """Bring versions back from the Trash, with the aliases they had where no other
-        version has taken them since."""
-        restored = 0
-        with self._write() as connection:
-            for version_id in version_ids:
-                row = connection.execute(
-                    "SELECT collection_id, trashed_aliases FROM versions WHERE id = ? AND trashed_at IS NOT NULL",
-                    (version_id,)).fetchone()
-                if row is None:
-                    continue
-                connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
-                                   (version_id,))
-                for alias in json.loads(row[1] or "[]"):
-                    connection.execute("INSERT OR IGNORE INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)",
-                                       (row[0], alias, version_id))
-                restored += 1
-        return restored
-
-    def empty_trash(self, version_ids: list[int] | None = None,
-                    older_than_days: float | None = None) -> GcResult:
-        """Delete trashed versions for good (all, the given ones, or those trashed longer
-        ago than `older_than_days`), then collect the content only they held."""
-        clauses, params = ["trashed_at IS NOT NULL"], []
-        if older_than_days is not None:
-            clauses.append("trashed_at < ?")
-            params.append(time.time() - older_than_days * 86400)
-        with self._write() as connection:
-            doomed = [row[0] for row in connection.execute(
-                f"SELECT id FROM versions WHERE {' AND '.join(clauses)}", params)]
-            if version_ids is not None:
-                wanted = set(version_ids)
-                doomed = [i for i in doomed if i in wanted]
-            for batch in _batches(doomed):
-                connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
-        return self.gc()
-
-    def bytes_freed_by(self, version_ids: list[int]) -> int:
-        return self._bytes_freed_by(list(version_ids))
-
+    # --- gc, verify ------------------------------------------------------------------
     def gc(self) -> GcResult:
         self._require_writable()
         return collect_garbage(self)
@@ -1175,9 +1024,3 @@ def _metadata_json(value: dict[str, Any], what: str = "metadata") -> str:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"invalid {what}: {error}; values must be JSON (str, number, bool, list, dict)") from error
-
-
-def _aliases_refusal(versions: list[VersionInfo]) -> str:
-    named = ", ".join(f"{v.qualified_name} ({', '.join(v.aliases)})" for v in versions[:5])
-    more = f" and {len(versions) - 5} more" if len(versions) > 5 else ""
-    return f"cannot delete versions with aliases: {named}{more}; pass delete_aliases=True to drop them"

@@ -307,10 +307,13 @@ class LocalStore(CleanupAndTrash, Store):
                 yield connection
                 if durable and connection.total_changes != changes_before:
                     connection.execute("UPDATE store_meta SET change_seq = change_seq + 1")
+                connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                # A failed COMMIT (a full disk) leaves the transaction open; some errors
+                # have already rolled it back.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
 
     def _open_schema(self, create: bool) -> None:
         connection = self._db()

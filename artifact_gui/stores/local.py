@@ -370,7 +370,9 @@ class LocalStore(CleanupAndTrash, Store):
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
 
     def close(self) -> None:
-        """Refuse new calls and close the connections; calls in progress finish first."""
+        """Refuse new calls and close the connections, each once no call is inside it. A call
+        in progress goes on; one that needs another thread's help (a log's ingest threads)
+        stops with "store ... is closed", leaving nothing half-made."""
         self._connections.close()
 
     # --- ids -------------------------------------------------------------------------

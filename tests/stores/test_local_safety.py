@@ -195,3 +195,21 @@ def test_a_full_disk_gives_a_clear_error_and_rm_plus_gc_reclaim_space(small_disk
         assert store.verify().ok
     finally:
         store.close()
+
+
+def test_closing_a_store_during_a_log_stops_it_cleanly(tmp_path):
+    from artifact_gui.core.draft import VersionDraft
+
+    path = tmp_path / "store"
+    store = LocalStore(path, create=True)
+    folder = write_files(tmp_path / "d", {f"f{i}": os.urandom(INLINE_MAX * 2) for i in range(12)})
+    artifact = ag.Artifact("data", "dataset")
+    artifact.add_dir(folder)
+    draft = VersionDraft("proj", "data", "dataset", artifact._draft_entries())
+    with pytest.raises(StoreError, match="is closed"):
+        store.log_version(draft, progress=lambda done, total: store.close())
+    reopened = LocalStore(path)
+    try:
+        assert reopened.list_collections() == [] and reopened.verify().ok
+    finally:
+        reopened.close()

@@ -209,7 +209,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"corrupt: {digest}", file=sys.stderr)
     for digest in report.missing:
         print(f"missing: {digest}", file=sys.stderr)
-    print(f"checked {counted(report.blobs_checked, 'blob')}: {len(report.corrupt):,} corrupt, {len(report.missing):,} missing")
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    print(f"checked {counted(report.blobs_checked, 'blob')}: {len(report.corrupt):,} corrupt, {len(report.missing):,} missing"
+          + (f", {counted(len(report.problems), 'other problem')} (see above)" if report.problems else ""))
     return 0 if report.ok else 1
 
 

@@ -135,9 +135,11 @@ def test_download_default_root_verify_and_checkout(run, tmp_path, monkeypatch):
     (tmp_path / "artifacts" / "d:v0" / "a" / "b.txt").write_text("tampered")
     with pytest.raises(ValueError, match="other content"):
         artifact.verify(root)
-    artifact.checkout(root)
+    with pytest.warns(UserWarning, match="extra.txt"):
+        artifact.checkout(root)  # restores b.txt, keeps a file no download wrote (issue 9 item 1)
+    assert os.path.exists(os.path.join(root, "extra.txt"))
+    os.unlink(os.path.join(root, "extra.txt"))
     artifact.verify(root)
-    assert not os.path.exists(os.path.join(root, "extra.txt"))
 
 
 def test_use_artifact_by_name_alias_and_object(run, local_store):
@@ -220,6 +222,7 @@ def test_open_store_and_default_store(tmp_path, monkeypatch):
 
 
 def test_hash_cache_skips_rehashing_unchanged_files(tmp_path, monkeypatch, local_store):
+    monkeypatch.setattr("artifact_gui.core.hashcache.RACY_SECONDS", 0)  # files written just now count as settled
     folder = write_files(tmp_path / "d", {f"f{i}": str(i) for i in range(20)})
     first = ag.Artifact("d", "dataset")
     first.add_dir(folder)

@@ -1,8 +1,15 @@
-"""A cache of file digests keyed by (path, inode, size, mtime), as DVC keeps one.
+"""A cache of file digests keyed by (path, inode, size, mtime, ctime), as DVC keeps one.
 
 Re-adding an unchanged folder then costs one stat per file instead of a full re-hash.
-The cache is advisory: a miss or a broken cache file only costs time, never correctness,
-because content is verified again whenever it is copied into a store.
+The cache is advisory: a miss or a broken cache file only costs time.
+
+A hit must never hide changed content, so the cache follows git's "racy clean" rules:
+- nanosecond mtime and ctime are compared too (ctime cannot be set back by `touch` or
+  rsync, and changes when a reused inode gets new content);
+- an entry whose file was modified less than `RACY_SECONDS` before the entry was written is
+  not trusted (a rewrite within the file system's timestamp granularity would keep the
+  same stat); it is hashed again and rewritten, and trusted from then on;
+- a file modified after its entry was written never matches.
 """
 
 from __future__ import annotations
@@ -10,19 +17,23 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS file_digests (
+CREATE TABLE IF NOT EXISTS file_digests_v2 (
     path TEXT PRIMARY KEY,
     inode INTEGER NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
-    digest TEXT NOT NULL
+    ctime_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    written_ns INTEGER NOT NULL  -- when this entry was written (time.time_ns())
 ) WITHOUT ROWID
 """
 _LOOKUP_BATCH = 500
+RACY_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,11 @@ class FileStat:
     inode: int
     size: int
     mtime_ns: int
+    ctime_ns: int = 0  # 0: unknown, and then never a cache hit
 
     @classmethod
     def of(cls, stat: os.stat_result) -> "FileStat":
-        return cls(inode=stat.st_ino, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        return cls(inode=stat.st_ino, size=stat.st_size, mtime_ns=stat.st_mtime_ns, ctime_ns=stat.st_ctime_ns)
 
 
 class HashCache:
@@ -69,12 +81,13 @@ class HashCache:
             for start in range(0, len(paths), _LOOKUP_BATCH):
                 batch = paths[start : start + _LOOKUP_BATCH]
                 rows = connection.execute(
-                    "SELECT path, inode, size, mtime_ns, digest FROM file_digests"
+                    "SELECT path, inode, size, mtime_ns, ctime_ns, digest, written_ns FROM file_digests_v2"
                     f" WHERE path IN ({','.join('?' * len(batch))})",
                     batch,
                 )
-                for path, inode, size, mtime_ns, digest in rows:
-                    if wanted[path] == FileStat(inode, size, mtime_ns):
+                for path, inode, size, mtime_ns, ctime_ns, digest, written_ns in rows:
+                    stat = wanted[path]
+                    if stat == FileStat(inode, size, mtime_ns, ctime_ns) and _settled(stat, written_ns):
                         found[path] = digest
         except sqlite3.Error:
             return found
@@ -84,14 +97,21 @@ class HashCache:
         connection = self._connection()
         if connection is None:
             return
-        rows = [(path, s.inode, s.size, s.mtime_ns, digest) for path, s, digest in records]
+        now = time.time_ns()
+        rows = [(path, s.inode, s.size, s.mtime_ns, s.ctime_ns, digest, now) for path, s, digest in records]
         try:
             with connection:
                 connection.executemany(
-                    "INSERT OR REPLACE INTO file_digests VALUES (?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO file_digests_v2 VALUES (?, ?, ?, ?, ?, ?, ?)", rows
                 )
         except sqlite3.Error:
             pass  # advisory cache: losing an update only costs a re-hash later
+
+
+def _settled(stat: FileStat, written_ns: int) -> bool:
+    """The file had stopped changing well before the entry was written (see the module doc)."""
+    last_change = max(stat.mtime_ns, stat.ctime_ns)
+    return stat.ctime_ns > 0 and last_change < written_ns - RACY_SECONDS * 1_000_000_000
 
 
 def default_cache_path() -> str:

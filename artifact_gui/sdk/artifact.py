@@ -12,6 +12,7 @@ import json
 import os
 import posixpath
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -22,7 +23,13 @@ from ..core.manifest import Manifest, ManifestEntry
 from ..core.names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
 from ..core.refs import entries_for_reference, reference_is_checksummed
 from ..core.staged import hash_staged_entries, local_entry
-from ..core.transfer import remove_tree_contents_except
+from ..core.walk import walk_files
+from ..core.transfer import (
+    default_download_root,
+    record_download,
+    recorded_download,
+    remove_previous_download_leftovers,
+)
 from ..stores.base import Store, VersionInfo
 from ..stores.materialise import fetch_entry, materialise
 
@@ -231,13 +238,9 @@ class Artifact:
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) if name else ""
         staged = []
-        for folder, _dirs, files in os.walk(local_path, followlinks=True):
-            relative_folder = os.path.relpath(folder, local_path).replace(os.sep, "/")
-            for file_name in files:
-                physical = os.path.join(folder, file_name)
-                relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
-                path = posixpath.join(prefix, relative) if prefix else relative
-                staged.append(local_entry(to_entry_path(path), physical, os.stat(physical)))
+        for physical, relative, stat in walk_files(local_path):
+            path = posixpath.join(prefix, relative) if prefix else relative
+            staged.append(local_entry(to_entry_path(path), physical, stat))
         cache = default_cache()
         cached = cache.lookup((e.local_path, e.local_stat) for e in staged)
         for entry in staged:
@@ -324,10 +327,7 @@ class Artifact:
         return self._iter_entries()
 
     def _default_root(self) -> str:
-        folder = f"{self._name}:{self.version}"
-        if os.name == "nt":
-            folder = folder.replace(":", "-")
-        return os.path.join(".", "artifacts", folder)
+        return default_download_root(".", self._name, self._logged().index)
 
     def download(self, root: str | None = None, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> str:
@@ -335,14 +335,31 @@ class Artifact:
         Files already there with the right content are kept as they are."""
         version = self._logged()
         root = os.path.abspath(root or self._default_root())
-        materialise(self._store, ((e, e.path) for e in self._iter_entries()), root, version.size,
-                    progress, cancelled)
+        written: dict[str, str] = {}
+
+        def entries():
+            for entry in self._iter_entries():
+                written[entry.path] = entry.digest
+                yield entry, entry.path
+
+        materialise(self._store, entries(), root, version.size, progress, cancelled)
+        record_download(root, f"{version.project}/{version.name}", written)
         return root
 
     def checkout(self, root: str | None = None) -> str:
-        """Download, then delete files under `root` that the artifact does not hold."""
-        root = self.download(root)
-        remove_tree_contents_except(root, {e.path for e in self._iter_entries()})
+        """Download, then delete the files under `root` that the artifact does not hold and
+        that an earlier download of this artifact wrote there (unchanged since). Other files
+        are kept, with a warning naming them: nothing proves they are ours to delete."""
+        root = os.path.abspath(root or self._default_root())
+        version = self._logged()
+        previous = recorded_download(root, f"{version.project}/{version.name}")
+        self.download(root)
+        kept = remove_previous_download_leftovers(root, previous, {e.path for e in self._iter_entries()})
+        if kept:
+            shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+            warnings.warn(f"checkout kept {len(kept)} files in {root!r} that are not in {self.qualified_name}"
+                          f" and that no earlier download of it wrote: {shown}; delete them yourself if unwanted",
+                          stacklevel=2)
         return root
 
     def verify(self, root: str | None = None) -> None:

@@ -18,15 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from ..core.cleanup import (
-    CleanupCandidate,
-    CleanupCriteria,
-    CleanupPlan,
-    CleanupResult,
-    select_candidates,
-)
 from ..core.concurrency import ByteCounter, bounded_map
-from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64, md5_stream
+from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
 from ..core.manifest import ManifestEntry
 from ..core.names import (
     is_version_name,
@@ -55,17 +48,30 @@ from .base import (
     Store,
     StoreError,
     StoreStats,
-    TrashedVersion,
     VerifyReport,
     VersionDraft,
     VersionInfo,
 )
 from .local_connections import ConnectionRegistry
+from .local_sql import VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
+from .local_trash import CleanupAndTrash
+from .local_rows import checked_entry, checked_json_object, checked_size
+from .local_maintenance import (
+    PROTECTION_SCHEMA,
+    RUN_TIMEOUT_SECONDS,
+    collect_garbage,
+    fail_abandoned_runs,
+    protect,
+    recover_pending_deletions,
+    release,
+    verify_store,
+)
 from .local_folder import (
     DATABASE,
     OBJECTS,
     check_folder,
     has_database,
+    is_disk_full,
     is_read_only,
     lost_database_message,
     make_folder,
@@ -75,9 +81,9 @@ from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
 
 SCHEMA_VERSION = 2
 _BUSY_TIMEOUT_MS = 120_000
-_BATCH = 500
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
-_INLINE_BATCH_BYTES = 8 << 20
+_INLINE_BATCH_BYTES = 4 << 20
+_WAL_CHECKPOINT_PAGES = 64  # of 64 KiB
 INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
 _CHUNK_FILES = 64
 _CHUNK_BYTES = 1 << 20
@@ -171,15 +177,6 @@ _MIGRATE_1_TO_2 = (
     "CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL",
 )
 
-_VERSION_COLUMNS = """
-    v.id, p.name, c.name, c.type, v.version_index, v.digest, v.size, v.file_count,
-    v.created_at, v.description, v.metadata, v.producer_run_id, v.storage_policy_config,
-    v.collection_id
-"""
-_VERSION_FROM = """
-    FROM live_versions v JOIN collections c ON c.id = v.collection_id
-    JOIN projects p ON p.id = c.project_id
-"""
 _RUN_COLUMNS = "r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at"
 _RUN_FROM = "FROM runs r JOIN projects p ON p.id = r.project_id"
 
@@ -196,11 +193,6 @@ def _new_run_id() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def _batches(items: list, size: int = _BATCH) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _guarded(method: Callable) -> Callable:
     @functools.wraps(method)
     def call(self: "LocalStore", *args: Any, **kwargs: Any) -> Any:
@@ -210,7 +202,7 @@ def _guarded(method: Callable) -> Callable:
             except (sqlite3.Error, OSError) as error:
                 if isinstance(error, (StoreError, FileNotFoundError)):
                     raise
-                raise store_error(self.root, error) from error
+                raise store_error(self.root, error, self._release_reserve_if_full(error)) from error
 
     return call
 
@@ -218,14 +210,15 @@ def _guarded(method: Callable) -> Callable:
 def _each_call_holds_its_connection(cls: type) -> type:
     """Wrap every public method, so `close()` never closes a connection a call is using,
     and database and disk errors reach the caller as StoreErrors that say what happened."""
-    for name, member in list(vars(cls).items()):
-        if not name.startswith("_") and name != "close" and inspect.isfunction(member):
-            setattr(cls, name, _guarded(member))
+    for klass in reversed(cls.__mro__[: cls.__mro__.index(Store)]):  # LocalStore and its mixins
+        for name, member in list(vars(klass).items()):
+            if not name.startswith("_") and name != "close" and inspect.isfunction(member):
+                setattr(cls, name, _guarded(member))
     return cls
 
 
 @_each_call_holds_its_connection
-class LocalStore(Store):
+class LocalStore(CleanupAndTrash, Store):
     """A store in a folder. `create=True` creates one when the folder is new or empty;
     otherwise a folder without a store is refused (NoStoreError)."""
 
@@ -238,13 +231,14 @@ class LocalStore(Store):
             make_folder(self.root)
         self._read_only = not creating and is_read_only(self.root)
         self._connections = ConnectionRegistry(self._connect, self.root)
+        self.objects = ObjectFolder(os.path.join(self.root, OBJECTS))
         try:
             with self._connections.in_use():
                 self._open_schema(create)
-            self.objects = ObjectFolder(os.path.join(self.root, OBJECTS), create=not self._read_only)
             if not self._read_only:
+                self.objects.make_folders()
                 with self._connections.in_use():
-                    self._recover_pending_deletions()
+                    recover_pending_deletions(self)
                     self.objects.sweep_stale_temp_files(time.time())
         except OSError as error:
             self._connections.close()
@@ -262,6 +256,9 @@ class LocalStore(Store):
     def read_only(self) -> bool:
         return self._read_only
 
+    def _release_reserve_if_full(self, error: Exception) -> bool:
+        return is_disk_full(error) and not self._read_only and self.objects.release_reserve()
+
     def _require_writable(self) -> None:
         if self._read_only:
             raise ReadOnlyStoreError(
@@ -278,6 +275,9 @@ class LocalStore(Store):
                     check_same_thread=False,
                 )
             connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            # A short WAL: content moves into store.db every few MiB, so a full disk never
+            # strands much of it in the WAL (objects.RESERVE_BYTES covers what is left).
+            connection.execute(f"PRAGMA wal_autocheckpoint={_WAL_CHECKPOINT_PAGES}")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute(_CACHE_SIZE_PRAGMA)
@@ -297,6 +297,7 @@ class LocalStore(Store):
         `durable=False` skips the fsync at commit: for content nothing references yet, made
         durable by the fsync of the version commit that follows it in the same WAL."""
         self._require_writable()
+        self.objects.keep_reserve()
         with self._connections.in_use():
             connection = self._db()
             connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -306,10 +307,13 @@ class LocalStore(Store):
                 yield connection
                 if durable and connection.total_changes != changes_before:
                     connection.execute("UPDATE store_meta SET change_seq = change_seq + 1")
+                connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                # A failed COMMIT (a full disk) leaves the transaction open; some errors
+                # have already rolled it back.
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
 
     def _open_schema(self, create: bool) -> None:
         connection = self._db()
@@ -348,6 +352,9 @@ class LocalStore(Store):
         # inserting 20,000 such blobs takes half the time of 4 KiB pages, in the same space).
         # Only takes effect on a new database.
         connection.execute("PRAGMA page_size=65536")
+        # Must precede the first table (and WAL mode); a no-op on an existing database.
+        # Without it gc could not give freed pages back to the disk.
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
         with self._write():
@@ -356,14 +363,16 @@ class LocalStore(Store):
                     connection.execute(statement)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
-                connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         connection.execute(statement)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
 
     def close(self) -> None:
-        """Refuse new calls and close the connections; calls in progress finish first."""
+        """Refuse new calls and close the connections, each once no call is inside it. A call
+        in progress goes on; one that needs another thread's help (a log's ingest threads)
+        stops with "store ... is closed", leaving nothing half-made."""
         self._connections.close()
 
     # --- ids -------------------------------------------------------------------------
@@ -434,13 +443,13 @@ class LocalStore(Store):
     def _versions(self, where: str, params: Iterable[Any], suffix: str = "") -> list[VersionInfo]:
         connection = self._db()
         rows = connection.execute(
-            f"SELECT {_VERSION_COLUMNS} {_VERSION_FROM} WHERE {where} {suffix}", tuple(params)
+            f"SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE {where} {suffix}", tuple(params)
         ).fetchall()
         if not rows:
             return []
         ids = [row[0] for row in rows]
         aliases: dict[int, list[str]] = {version_id: [] for version_id in ids}
-        for batch in _batches(ids):
+        for batch in batches(ids):
             for version_id, alias in connection.execute(
                 f"SELECT version_id, alias FROM aliases WHERE version_id IN ({','.join('?' * len(batch))})"
                 " ORDER BY alias",
@@ -454,13 +463,17 @@ class LocalStore(Store):
             ).fetchone()[0]
         return [self._version_info(row, aliases[row[0]], newest[row[13]] == row[4]) for row in rows]
 
-    @staticmethod
-    def _version_info(row: tuple, aliases: list[str], is_latest: bool) -> VersionInfo:
+    def _version_info(self, row: tuple, aliases: list[str], is_latest: bool) -> VersionInfo:
+        what = f"version of {row[1]!r}/{row[2]!r}"
         return VersionInfo(
-            id=row[0], project=row[1], name=row[2], type=row[3], index=row[4], digest=row[5],
-            size=row[6], file_count=row[7], created_at=row[8], description=row[9],
-            metadata=json.loads(row[10]), producer_run_id=row[11],
-            storage_policy_config=json.loads(row[12]),
+            id=row[0], project=row[1], name=row[2], type=row[3],
+            index=checked_size(self.root, f"index of a {what}", row[4]), digest=row[5],
+            size=checked_size(self.root, f"size of a {what}", row[6]),
+            file_count=checked_size(self.root, f"file count of a {what}", row[7]),
+            created_at=row[8], description=row[9],
+            metadata=checked_json_object(self.root, f"metadata of a {what}", row[10]),
+            producer_run_id=row[11],
+            storage_policy_config=checked_json_object(self.root, f"storage policy of a {what}", row[12]),
             aliases=tuple(([LATEST] if is_latest else []) + aliases),
         )
 
@@ -517,10 +530,8 @@ class LocalStore(Store):
         )
         return [self._entry(row) for row in rows]
 
-    @staticmethod
-    def _entry(row: tuple) -> ManifestEntry:
-        return ManifestEntry(path=row[0], digest=row[1], size=row[2], ref=row[3],
-                             extra=json.loads(row[4]) if row[4] else {}, birth_artifact_id=row[5])
+    def _entry(self, row: tuple) -> ManifestEntry:
+        return checked_entry(self.root, row)
 
     def list_folder(self, version_id: int, folder: str = "", after: str = "",
                     limit: int | None = None) -> list[FolderItem]:
@@ -545,12 +556,13 @@ class LocalStore(Store):
             ).fetchone()
             if row is None:
                 break
-            name, slash, _rest = row[0][len(prefix):].partition("/")
+            entry = self._entry(row)  # checks the path before a folder name is cut from it
+            name, slash, _rest = entry.path[len(prefix):].partition("/")
             if slash:
                 items.append(FolderItem(name, prefix + name, None))
                 cursor = prefix + name + "0"
             else:
-                items.append(FolderItem(name, row[0], self._entry(row)))
+                items.append(FolderItem(name, row[0], entry))
                 cursor = row[0] + "\x00"
         return items
 
@@ -578,7 +590,9 @@ class LocalStore(Store):
             ) from error
 
     def missing_blobs(self, digests: list[str]) -> list[str]:
-        present = self._present(digests)
+        """Which of these the store lacks. On a writable store this is the first step of an
+        upload, so the ones it has are kept from gc until the upload's commit can come."""
+        present = self._present(digests) if self._read_only else self._present_and_protect(digests)
         return [d for d in dict.fromkeys(digests) if d not in present]
 
     def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
@@ -609,7 +623,7 @@ class LocalStore(Store):
     def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
         unique = list(dict.fromkeys(digests))
         found: dict[str, bytes] = {}
-        for batch in _batches(unique):
+        for batch in batches(unique):
             for digest, data in self._db().execute(
                     f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))}) AND data IS NOT NULL",
                     batch):
@@ -655,19 +669,28 @@ class LocalStore(Store):
                 self._store_contents(staged, progress, cancelled, force=True)
         raise AssertionError("unreachable")
 
+    def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
+        """The digests the store has, protected from gc, in one write transaction: a gc
+        either ran before (and what it took counts as absent) or sees the protection."""
+        wanted = list(set(digests))
+        with self._write(durable=False) as connection:
+            for batch in batches(wanted):
+                protect(connection, batch)
+            return self._present(wanted)
+
     def _present(self, digests: Iterable[str]) -> set[str]:
         connection = self._db()
         present: set[str] = set()
-        for batch in _batches(list(set(digests))):
+        for batch in batches(list(set(digests))):
             present.update(row[0] for row in connection.execute(
                 f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
         return present
 
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
                         cancelled: Callable[[], bool] | None, force: bool = False) -> None:
+        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
         staged = [e for e in entries if e.local_path and not e.ref]
         if not force:
-            present = self._present(e.digest for e in staged if e.digest)
             staged = [e for e in staged if not (e.digest and e.digest in present)]
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
@@ -708,6 +731,7 @@ class LocalStore(Store):
             return
         now = time.time()
         with self._write(durable=False) as connection:
+            protect(connection, (b.digest for b in blobs))
             connection.executemany(
                 "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
                 [(b.digest, b.size, b.data, now) for b in blobs],
@@ -716,6 +740,7 @@ class LocalStore(Store):
     def _insert_file_blob(self, blob: ReadBlob) -> None:
         try:
             with self._write() as connection:
+                protect(connection, [blob.digest])
                 if connection.execute("SELECT 1 FROM blobs WHERE digest = ?", (blob.digest,)).fetchone():
                     return
                 self.objects.move_into_place(blob)
@@ -745,6 +770,7 @@ class LocalStore(Store):
                 self._check_blobs_present(connection, entries)
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
+            release(connection, (e.digest for e in entries if not e.ref))
         return LogResult(self.get_version_by_id(version_id), created)
 
     def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
@@ -859,7 +885,7 @@ class LocalStore(Store):
             versions = self._versions("v.collection_id = ?", (collection_id,))
             user_aliased = [v for v in versions if v.user_aliases]
             if user_aliased and not delete_aliases:
-                raise ConflictError(_aliases_refusal(user_aliased))
+                raise ConflictError(aliases_refusal(user_aliased))
             self._delete_versions(versions, delete_aliases=True)
             connection.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
         return len(versions)
@@ -867,9 +893,9 @@ class LocalStore(Store):
     def _delete_versions(self, versions: list[VersionInfo], delete_aliases: bool) -> None:
         aliased = [v for v in versions if v.aliases]
         if aliased and not delete_aliases:
-            raise ConflictError(_aliases_refusal(aliased))
+            raise ConflictError(aliases_refusal(aliased))
         connection = self._db()
-        for batch in _batches([v.id for v in versions]):
+        for batch in batches([v.id for v in versions]):
             connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
 
     # --- runs ---------------------------------------------------------------------------
@@ -927,197 +953,17 @@ class LocalStore(Store):
     def run_outputs(self, run_id: str) -> list[VersionInfo]:
         return self._versions("v.producer_run_id = ?", (run_id,), "ORDER BY v.id")
 
-    # --- cleanup, gc, verify ---------------------------------------------------------
-    def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
-        clauses = [
-            "NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)",
-            "v.version_index < (SELECT MAX(v2.version_index) FROM live_versions v2 WHERE v2.collection_id = v.collection_id)",
-        ]
-        params: list[Any] = []
-        for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        rows = self._db().execute(
-            "SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
-            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id)"
-            f" {_VERSION_FROM} WHERE {' AND '.join(clauses)}",
-            params,
-        )
-        candidates = select_candidates((CleanupCandidate(*row) for row in rows), criteria)
-        return CleanupPlan(criteria, tuple(candidates), self._bytes_freed_by([c.version_id for c in candidates]))
-
-    def _bytes_freed_by(self, version_ids: list[int]) -> int:
-        """Bytes of content that only these versions reference."""
-        if not version_ids:
-            return 0
-        connection = self._db()
-        connection.execute("BEGIN")
-        try:
-            connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
-            connection.execute("DELETE FROM doomed")
-            connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", [(i,) for i in version_ids])
-            freed = connection.execute(
-                "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN"
-                " (SELECT e.digest FROM entries e JOIN doomed d ON d.version_id = e.version_id WHERE e.ref IS NULL)"
-                " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
-                "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
-            ).fetchone()[0]
-            connection.execute("DELETE FROM doomed")
-        finally:
-            connection.execute("COMMIT")
-        return freed
-
-    def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
-                      trash: bool = False) -> CleanupResult:
-        """Delete the plan's versions (or move them to the Trash), re-checking each: an alias
-        added since planning, or a version that became the newest, protects it."""
-        ids = [c.version_id for c in plan.candidates]
-        done = 0
-        now = time.time()
-        for batch in _batches(ids, 200):
-            with self._write() as connection:
-                placeholders = ",".join("?" * len(batch))
-                still_candidates = (
-                    f"id IN ({placeholders}) AND trashed_at IS NULL AND NOT EXISTS"
-                    " (SELECT 1 FROM aliases a WHERE a.version_id = versions.id)"
-                    " AND version_index < (SELECT MAX(v2.version_index) FROM live_versions v2"
-                    "  WHERE v2.collection_id = versions.collection_id)"
-                )
-                if trash:
-                    done += connection.execute(
-                        f"UPDATE versions SET trashed_at = ?, trashed_aliases = '[]' WHERE {still_candidates}",
-                        (now, *batch)).rowcount
-                else:
-                    done += connection.execute(f"DELETE FROM versions WHERE {still_candidates}", batch).rowcount
-            if progress:
-                progress(done, len(ids))
-        freed = 0 if trash else self.gc().bytes_freed
-        return CleanupResult(done, freed)
-
-    # --- the Trash --------------------------------------------------------------------------
-    def trash_versions(self, version_ids: list[int], delete_aliases: bool = False) -> int:
-        now = time.time()
-        with self._write() as connection:
-            versions = [self.get_version_by_id(i) for i in version_ids]
-            aliased = [v for v in versions if v.aliases]
-            if aliased and not delete_aliases:
-                raise ConflictError(_aliases_refusal(aliased))
-            for version in versions:
-                connection.execute(
-                    "UPDATE versions SET trashed_at = ?, trashed_aliases = ? WHERE id = ?",
-                    (now, json.dumps(list(version.user_aliases)), version.id))
-                connection.execute("DELETE FROM aliases WHERE version_id = ?", (version.id,))
-        return len(versions)
-
-    def list_trash(self) -> list[TrashedVersion]:
-        rows = self._db().execute(
-            f"SELECT {_VERSION_COLUMNS}, v.trashed_at, v.trashed_aliases FROM versions v"
-            " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
-            " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
-        ).fetchall()
-        return [TrashedVersion(self._version_info(row[:14], [], False), row[14], tuple(json.loads(row[15] or "[]")))
-                for row in rows]
-
-    def restore_versions(self, version_ids: list[int]) -> int:
-        """Bring versions back from the Trash, with the aliases they had where no other
-        version has taken them since."""
-        restored = 0
-        with self._write() as connection:
-            for version_id in version_ids:
-                row = connection.execute(
-                    "SELECT collection_id, trashed_aliases FROM versions WHERE id = ? AND trashed_at IS NOT NULL",
-                    (version_id,)).fetchone()
-                if row is None:
-                    continue
-                connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
-                                   (version_id,))
-                for alias in json.loads(row[1] or "[]"):
-                    connection.execute("INSERT OR IGNORE INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)",
-                                       (row[0], alias, version_id))
-                restored += 1
-        return restored
-
-    def empty_trash(self, version_ids: list[int] | None = None,
-                    older_than_days: float | None = None) -> GcResult:
-        """Delete trashed versions for good (all, the given ones, or those trashed longer
-        ago than `older_than_days`), then collect the content only they held."""
-        clauses, params = ["trashed_at IS NOT NULL"], []
-        if older_than_days is not None:
-            clauses.append("trashed_at < ?")
-            params.append(time.time() - older_than_days * 86400)
-        with self._write() as connection:
-            doomed = [row[0] for row in connection.execute(
-                f"SELECT id FROM versions WHERE {' AND '.join(clauses)}", params)]
-            if version_ids is not None:
-                wanted = set(version_ids)
-                doomed = [i for i in doomed if i in wanted]
-            for batch in _batches(doomed):
-                connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
-        return self.gc()
-
-    def bytes_freed_by(self, version_ids: list[int]) -> int:
-        return self._bytes_freed_by(list(version_ids))
-
-    def _recover_pending_deletions(self) -> None:
-        """Finish or undo a garbage collection that was interrupted."""
-        pending = list(self.objects.pending_deletions())
-        if not pending:
-            return
-        alive = self._present(digest for digest, _ in pending)
-        for digest, path in pending:
-            if digest in alive:
-                self.objects.restore(digest, path)
-            else:
-                os.unlink(path)
-
+    # --- gc, verify ------------------------------------------------------------------
     def gc(self) -> GcResult:
         self._require_writable()
-        self._recover_pending_deletions()
-        moved: list[str] = []
-        with self._write() as connection:
-            doomed = connection.execute(
-                "SELECT digest, size, data IS NULL FROM blobs b"
-                " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
-            ).fetchall()
-            for digest, _size, is_file in doomed:
-                if is_file and (path := self.objects.stage_for_deletion(digest)):
-                    moved.append(path)
-            for batch in _batches([d[0] for d in doomed]):
-                connection.execute(f"DELETE FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch)
-            # Files no row speaks for: left by a writer that died between rename and commit.
-            known_files = {row[0] for row in connection.execute("SELECT digest FROM blobs WHERE data IS NULL")}
-            for digest, path in list(self.objects.all_files()):
-                if digest not in known_files:
-                    os.unlink(path)
-        for path in moved:
-            os.unlink(path)
-        self.objects.sweep_stale_temp_files(time.time())
-        self._db().execute("PRAGMA incremental_vacuum")
-        return GcResult(len(doomed), sum(d[1] for d in doomed))
+        return collect_garbage(self)
 
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
-        connection = self._db()
-        rows = connection.execute("SELECT digest, size, data IS NULL FROM blobs ORDER BY digest").fetchall()
-        total = sum(r[1] for r in rows)
-        done = 0
-        corrupt: list[str] = []
-        missing: list[str] = []
-        for digest, size, is_file in rows:
-            try:
-                with self.open_blob(digest) as stream:
-                    actual, actual_size = md5_stream(stream)
-                if actual != b64_to_hex(digest) or actual_size != size:
-                    corrupt.append(digest)
-            except CorruptBlobError:
-                missing.append(digest)
-            done += size
-            if progress:
-                progress(done, total)
-        missing += [row[0] for row in connection.execute(
-            "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
-            " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
-        return VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing))))
+        return verify_store(self, progress)
+
+    def fail_abandoned_runs(self, older_than_seconds: float = RUN_TIMEOUT_SECONDS) -> int:
+        """Mark runs left `running` by a killed client as `failed` (see local_maintenance)."""
+        return fail_abandoned_runs(self, older_than_seconds)
 
 
 def _connect_read_only(db_path: str) -> sqlite3.Connection:
@@ -1183,9 +1029,3 @@ def _metadata_json(value: dict[str, Any], what: str = "metadata") -> str:
         return json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"invalid {what}: {error}; values must be JSON (str, number, bool, list, dict)") from error
-
-
-def _aliases_refusal(versions: list[VersionInfo]) -> str:
-    named = ", ".join(f"{v.qualified_name} ({', '.join(v.aliases)})" for v in versions[:5])
-    more = f" and {len(versions) - 5} more" if len(versions) > 5 else ""
-    return f"cannot delete versions with aliases: {named}{more}; pass delete_aliases=True to drop them"

@@ -60,12 +60,19 @@ def lost_database_message(root: str) -> str:
             " create a new database there, because it would hide that content and gc would delete it")
 
 
-def store_error(root: str, error: Exception) -> StoreError:
+def is_disk_full(error: Exception) -> bool:
+    return (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+            or isinstance(error, sqlite3.Error) and "database or disk is full" in str(error))
+
+
+def store_error(root: str, error: Exception, reserve_released: bool = False) -> StoreError:
     """A StoreError that says what went wrong with the store at `root`, in words."""
     text = str(error)
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC or "database or disk is full" in text:
-        return StoreError(f"store {root!r}: the disk is full ({text}); nothing was changed."
-                          " Free space on that disk, or delete versions and run 'artifact-gui gc'")
+    if is_disk_full(error):
+        room = " Room kept for this was released," if reserve_released else ""
+        return StoreError(f"store {root!r}: the disk is full ({text}); nothing was changed.{room}"
+                          " Free space on that disk, or delete versions ('artifact-gui rm', 'cleanup',"
+                          " 'trash empty') and run 'artifact-gui gc'")
     if type(error) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text:
         return DamagedStoreError(
             f"store {root!r}: its database {os.path.join(root, DATABASE)!r} is damaged ({text});"

@@ -11,6 +11,7 @@ from typing import Callable
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import md5_file_b64
 from ..core.manifest import ManifestEntry
+from ..core.names import validate_entry_path
 from ..core.refs import open_reference, reference_is_checksummed
 from ..core.transfer import Cancelled, write_verified
 from .base import Store
@@ -44,7 +45,7 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
         entry, relative = item
         if cancelled is not None and cancelled():
             raise Cancelled("download cancelled by the user")
-        destination = os.path.join(root, *relative.split("/"))
+        destination = _destination(root, relative)
         if _already_there(entry, destination):
             on_bytes(entry.size or 0)
         else:
@@ -52,13 +53,13 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
 
     def fetch_small(batch: list[tuple[ManifestEntry, str]]) -> None:
         """Many small stored files read in one store call, then written one by one."""
-        todo = [(e, rel) for e, rel in batch if not _already_there(e, os.path.join(root, *rel.split("/")))]
+        todo = [(e, rel) for e, rel in batch if not _already_there(e, _destination(root, rel))]
         on_bytes(sum(e.size or 0 for e, _ in batch) - sum(e.size or 0 for e, _ in todo))
         contents = store.read_blobs([e.digest for e, _ in todo]) if todo else {}
         for entry, relative in todo:
             if cancelled is not None and cancelled():
                 raise Cancelled("download cancelled by the user")
-            write_verified(io.BytesIO(contents[entry.digest]), os.path.join(root, *relative.split("/")),
+            write_verified(io.BytesIO(contents[entry.digest]), _destination(root, relative),
                            entry.digest, on_bytes, cancelled)
 
     def jobs():
@@ -78,6 +79,12 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
         for _ in bounded_map(pool, lambda job: job(), jobs(), ahead=4 * _DOWNLOAD_THREADS):
             pass
+
+
+def _destination(root: str, relative: str) -> str:
+    """Where an entry goes under `root`: its path is checked again here, whatever the store
+    said, so no entry can be written outside the root."""
+    return os.path.join(root, *validate_entry_path(relative).split("/"))
 
 
 def _already_there(entry: ManifestEntry, destination: str) -> bool:

@@ -27,6 +27,10 @@ from .base import CancelledError, StoreError
 # blob costs far more than hashing it, and SQLite reads and writes small blobs faster.
 INLINE_MAX = 64 * 1024
 TMP_SWEEP_AGE_SECONDS = 3600
+# Room kept on a nearly full disk so that deleting versions and gc can always run: SQLite
+# needs free space to record a deletion (WAL frames) and to move the WAL into store.db.
+RESERVE_BYTES = 8 << 20
+RESERVE_WHEN_FREE_BELOW = 256 << 20  # on a roomier disk no reserve file is kept
 MAP_WINDOW = 16 << 20  # bytes of a source mapped at once: bounds resident memory
 
 
@@ -50,14 +54,17 @@ class ReadBlob:
 
 
 class ObjectFolder:
-    def __init__(self, root: str, create: bool = True):
+    def __init__(self, root: str):
         self.root = root
         self.md5_dir = os.path.join(root, "md5")
         self.tmp_dir = os.path.join(root, "tmp")
         self.gc_pending_dir = os.path.join(root, "gc-pending")
-        if create:  # a read-only store's folder is read as it is
-            for folder in (self.md5_dir, self.tmp_dir, self.gc_pending_dir):
-                os.makedirs(folder, exist_ok=True)
+        self.reserve_path = os.path.join(root, "reserve")
+
+    def make_folders(self) -> None:
+        """Create the layout (a writer does, once the database exists; a reader never)."""
+        for folder in (self.md5_dir, self.tmp_dir, self.gc_pending_dir):
+            os.makedirs(folder, exist_ok=True)
 
     def path_for(self, digest: str) -> str:
         hex_md5 = b64_to_hex(digest)
@@ -217,6 +224,31 @@ class ObjectFolder:
             folder = os.path.join(self.md5_dir, prefix)
             for rest in os.listdir(folder):
                 yield hex_to_b64(prefix + rest), os.path.join(folder, rest)
+
+    def keep_reserve(self) -> None:
+        """On a nearly full disk, set room aside (a file) for the deletions that free space."""
+        if os.path.exists(self.reserve_path):
+            return
+        try:
+            stat = os.statvfs(self.root)
+        except OSError:
+            return
+        free = stat.f_bavail * stat.f_frsize
+        if not 2 * RESERVE_BYTES <= free < RESERVE_WHEN_FREE_BELOW:
+            return
+        try:
+            with open(self.reserve_path, "wb") as f:
+                os.posix_fallocate(f.fileno(), 0, RESERVE_BYTES)
+        except OSError:
+            _unlink_quietly(self.reserve_path)
+
+    def release_reserve(self) -> bool:
+        """Give the reserved room back (the disk is full); True if there was any."""
+        try:
+            os.unlink(self.reserve_path)
+            return True
+        except OSError:
+            return False
 
     def sweep_stale_temp_files(self, now: float) -> None:
         for name in os.listdir(self.tmp_dir):

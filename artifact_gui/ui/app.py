@@ -116,13 +116,15 @@ class WindowManager:
     def __init__(self):
         self.window = None
 
-    def open(self, location: str) -> bool:
+    def open(self, location: str, create: bool = False) -> bool:
+        """Open the store at `location`; `create` (an explicit choice) makes a new or empty
+        folder a new store. A missing store (a deleted recent one) is reported, not re-created."""
         from PySide6.QtWidgets import QMessageBox
 
         from .main_window import MainWindow, remember_recent_store
 
         try:
-            store = open_store(location)
+            store = open_store(location, create=create)
         except (StoreError, OSError, ValueError) as error:
             QMessageBox.critical(self.window, "Cannot open store",
                                  f"{error}\n\nChoose a folder that holds a store, or an empty folder to create one.")
@@ -131,6 +133,7 @@ class WindowManager:
         self.window = MainWindow(store)
         self.window.storeOpenRequested.connect(self.open)
         self.window.demoRequested.connect(self.open_demo)
+        self.window.storeCreateRequested.connect(lambda chosen: self.open(chosen, create=True))
         remember_recent_store(store.location)
         if previous is not None:
             self.window.setGeometry(previous.geometry())
@@ -194,6 +197,7 @@ def run_app(store_location: str | None = None, demo: bool = False, reset_demo: b
     else:
         location = startup_store_location(store_location)
     manager = WindowManager()
-    if not manager.open(location):
+    # the default store is made at first run; any other missing store is reported, not re-created
+    if not manager.open(location, create=demo or reset_demo or location == default_store_location()):
         return 1
     return app.exec()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 
 import platformdirs
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..sdk.artifact import Artifact
 from ..stores.materialise import materialise
 from ..core.manifest import ManifestEntry
+from ..core.transfer import default_download_root
 from ..stores.base import Store, VersionInfo
 from .progress import RateTracker
 from .tasks import Task, TaskContext
@@ -37,14 +37,8 @@ def default_download_base() -> str:
     return QSettings().value(DOWNLOAD_FOLDER_KEY, platformdirs.user_downloads_dir())
 
 
-def version_folder_name(version: VersionInfo) -> str:
-    """`<name>:vN` as W&B names it, with ':' replaced where the platform forbids it."""
-    name = f"{version.name}:{version.version}"
-    return name.replace(":", "-") if sys.platform == "win32" else name
-
-
 def default_version_target(version: VersionInfo) -> str:
-    return os.path.join(default_download_base(), "artifacts", version_folder_name(version))
+    return default_download_root(default_download_base(), version.name, version.index)
 
 
 def usable_folder(path: str) -> str:

@@ -83,6 +83,7 @@ class ErrorBanner(QFrame):
 
 class MainWindow(QMainWindow):
     storeOpenRequested = Signal(str)  # the app opens the store and a window for it
+    storeCreateRequested = Signal(str)  # the same, chosen in a dialog: an empty folder becomes a store
     demoRequested = Signal(bool)  # the app opens the demo store; True: build it anew first
 
     def __init__(self, store: Store, parent: QWidget | None = None):
@@ -447,7 +448,7 @@ class MainWindow(QMainWindow):
     def choose_store(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open Local Store", self.store.location)
         if folder:
-            self.storeOpenRequested.emit(folder)
+            self.storeCreateRequested.emit(folder)
 
     def show_connect(self) -> ConnectDialog:
         dialog = ConnectDialog(self.runner, self)

@@ -133,6 +133,7 @@ def test_interrupted_gc_is_undone_for_content_still_referenced(local_store, tmp_
 
 
 def test_gc_sweeps_files_that_no_row_speaks_for(local_store, tmp_path):
+    log_folder(local_store, write_files(tmp_path / "d", {"x": "recorded content"}))
     orphan_digest = "1B2M2Y8AsgTpgAmY7PhCfg=="
     orphan = local_store.objects.path_for(orphan_digest)
     os.makedirs(os.path.dirname(orphan), exist_ok=True)
@@ -163,7 +164,8 @@ def test_verify_reports_corrupt_and_missing_content(local_store, tmp_path):
     assert not os.path.exists(tmp_path / "out" / "big")  # no half file under the final name
 
 
-def test_cancelled_log_creates_no_version(local_store, tmp_path):
+def test_cancelled_log_creates_no_version(local_store, tmp_path, monkeypatch):
+    monkeypatch.setattr("artifact_gui.stores.local_maintenance.GC_GRACE_SECONDS", 0)
     folder = write_files(tmp_path / "d", {f"f{i}": os.urandom(INLINE_MAX * 2) for i in range(6)})
     artifact = ag.Artifact("data", "dataset")
     artifact.add_dir(folder)
@@ -197,6 +199,7 @@ def test_a_file_changed_after_adding_is_refused_at_log_time(local_store, tmp_pat
 
 
 def test_unchanged_reingest_copies_nothing(local_store, tmp_path, monkeypatch):
+    monkeypatch.setattr("artifact_gui.core.hashcache.RACY_SECONDS", 0)  # files written just now count as settled
     folder = write_files(tmp_path / "d", {f"f{i}.txt": f"content {i}" for i in range(50)})
     first = log_folder(local_store, folder)
     from artifact_gui.stores import objects

@@ -39,7 +39,7 @@ def test_geometry_splitters_and_recent_stores_persist(qtbot, demo_store, tmp_pat
     assert (again.width(), again.height()) == (720, 520)
     assert abs(again.main_splitter.sizes()[0] - first_sizes[0]) <= 2
     second = str(tmp_path / "second-store")
-    assert manager.open(second)
+    assert manager.open(second, create=True)
     qtbot.addWidget(manager.window)
     assert QSettings().value(RECENT_STORES_KEY) == [second, demo_store.location]
     manager.window._fill_recent_menu()

@@ -1,0 +1,145 @@
+"""Cleanup and the Trash of a LocalStore (a mixin: LocalStore supplies `_db`, `_write`,
+`_versions`, `_version_info`, `get_version_by_id` and `gc`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ..core.cleanup import CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult, select_candidates
+from .base import ConflictError, GcResult, ProgressCallback, TrashedVersion
+from .local_sql import VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
+
+
+class CleanupAndTrash:
+    def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
+        clauses = [
+            "NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)",
+            "v.version_index < (SELECT MAX(v2.version_index) FROM live_versions v2 WHERE v2.collection_id = v.collection_id)",
+        ]
+        params: list[Any] = []
+        for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        rows = self._db().execute(
+            "SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
+            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id)"
+            f" {VERSION_FROM} WHERE {' AND '.join(clauses)}",
+            params,
+        )
+        candidates = select_candidates((CleanupCandidate(*row) for row in rows), criteria)
+        return CleanupPlan(criteria, tuple(candidates), self._bytes_freed_by([c.version_id for c in candidates]))
+
+    def _bytes_freed_by(self, version_ids: list[int]) -> int:
+        """Bytes of content that only these versions reference."""
+        if not version_ids:
+            return 0
+        connection = self._db()
+        connection.execute("BEGIN")
+        try:
+            connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
+            connection.execute("DELETE FROM doomed")
+            connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", [(i,) for i in version_ids])
+            freed = connection.execute(
+                "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN"
+                " (SELECT e.digest FROM entries e JOIN doomed d ON d.version_id = e.version_id WHERE e.ref IS NULL)"
+                " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
+                "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
+            ).fetchone()[0]
+            connection.execute("DELETE FROM doomed")
+        finally:
+            connection.execute("COMMIT")
+        return freed
+
+    def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
+                      trash: bool = False) -> CleanupResult:
+        """Delete the plan's versions (or move them to the Trash), re-checking each: an alias
+        added since planning, or a version that became the newest, protects it."""
+        ids = [c.version_id for c in plan.candidates]
+        done = 0
+        now = time.time()
+        for batch in batches(ids, 200):
+            with self._write() as connection:
+                placeholders = ",".join("?" * len(batch))
+                still_candidates = (
+                    f"id IN ({placeholders}) AND trashed_at IS NULL AND NOT EXISTS"
+                    " (SELECT 1 FROM aliases a WHERE a.version_id = versions.id)"
+                    " AND version_index < (SELECT MAX(v2.version_index) FROM live_versions v2"
+                    "  WHERE v2.collection_id = versions.collection_id)"
+                )
+                if trash:
+                    done += connection.execute(
+                        f"UPDATE versions SET trashed_at = ?, trashed_aliases = '[]' WHERE {still_candidates}",
+                        (now, *batch)).rowcount
+                else:
+                    done += connection.execute(f"DELETE FROM versions WHERE {still_candidates}", batch).rowcount
+            if progress:
+                progress(done, len(ids))
+        freed = 0 if trash else self.gc().bytes_freed
+        return CleanupResult(done, freed)
+
+    # --- the Trash --------------------------------------------------------------------------
+    def trash_versions(self, version_ids: list[int], delete_aliases: bool = False) -> int:
+        now = time.time()
+        with self._write() as connection:
+            versions = [self.get_version_by_id(i) for i in version_ids]
+            aliased = [v for v in versions if v.aliases]
+            if aliased and not delete_aliases:
+                raise ConflictError(aliases_refusal(aliased))
+            for version in versions:
+                connection.execute(
+                    "UPDATE versions SET trashed_at = ?, trashed_aliases = ? WHERE id = ?",
+                    (now, json.dumps(list(version.user_aliases)), version.id))
+                connection.execute("DELETE FROM aliases WHERE version_id = ?", (version.id,))
+        return len(versions)
+
+    def list_trash(self) -> list[TrashedVersion]:
+        rows = self._db().execute(
+            f"SELECT {VERSION_COLUMNS}, v.trashed_at, v.trashed_aliases FROM versions v"
+            " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
+            " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
+        ).fetchall()
+        return [TrashedVersion(self._version_info(row[:14], [], False), row[14], tuple(json.loads(row[15] or "[]")))
+                for row in rows]
+
+    def restore_versions(self, version_ids: list[int]) -> int:
+        """Bring versions back from the Trash, with the aliases they had where no other
+        version has taken them since."""
+        restored = 0
+        with self._write() as connection:
+            for version_id in version_ids:
+                row = connection.execute(
+                    "SELECT collection_id, trashed_aliases FROM versions WHERE id = ? AND trashed_at IS NOT NULL",
+                    (version_id,)).fetchone()
+                if row is None:
+                    continue
+                connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
+                                   (version_id,))
+                for alias in json.loads(row[1] or "[]"):
+                    connection.execute("INSERT OR IGNORE INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)",
+                                       (row[0], alias, version_id))
+                restored += 1
+        return restored
+
+    def empty_trash(self, version_ids: list[int] | None = None,
+                    older_than_days: float | None = None) -> GcResult:
+        """Delete trashed versions for good (all, the given ones, or those trashed longer
+        ago than `older_than_days`), then collect the content only they held."""
+        clauses, params = ["trashed_at IS NOT NULL"], []
+        if older_than_days is not None:
+            clauses.append("trashed_at < ?")
+            params.append(time.time() - older_than_days * 86400)
+        with self._write() as connection:
+            doomed = [row[0] for row in connection.execute(
+                f"SELECT id FROM versions WHERE {' AND '.join(clauses)}", params)]
+            if version_ids is not None:
+                wanted = set(version_ids)
+                doomed = [i for i in doomed if i in wanted]
+            for batch in batches(doomed):
+                connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
+        return self.gc()
+
+    def bytes_freed_by(self, version_ids: list[int]) -> int:
+        return self._bytes_freed_by(list(version_ids))

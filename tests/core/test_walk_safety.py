@@ -1,0 +1,37 @@
+"""add_dir names the file and says what to do (issue 9 item 18)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import artifact_gui as ag
+from tests.conftest import write_files
+
+
+def test_a_non_utf8_file_name_is_named_with_a_fix(tmp_path):
+    folder = write_files(tmp_path / "d", {"ok.txt": "fine"})
+    bad = os.path.join(os.fsencode(folder), b"caf\xe9.txt")  # Latin-1, as old archives have
+    with open(bad, "wb") as f:
+        f.write(b"x")
+    artifact = ag.Artifact("data", "dataset")
+    with pytest.raises(ValueError, match=r"caf\\xe9\.txt.*not valid UTF-8.*rename"):
+        artifact.add_dir(folder)
+
+
+def test_a_symlink_loop_is_named_not_followed_forty_levels_deep(tmp_path):
+    folder = write_files(tmp_path / "d", {"sub/a.txt": "a"})
+    os.symlink("..", os.path.join(folder, "sub", "back"))
+    artifact = ag.Artifact("data", "dataset")
+    with pytest.raises(ValueError, match=r"sub/back'.*symlink loop") as raised:
+        artifact.add_dir(folder)
+    assert "back/back" not in str(raised.value)
+
+
+def test_two_links_to_one_folder_are_not_a_loop(tmp_path):
+    folder = write_files(tmp_path / "d", {"shared/a.txt": "a"})
+    os.symlink("shared", os.path.join(folder, "alias"))
+    artifact = ag.Artifact("data", "dataset")
+    artifact.add_dir(folder)
+    assert sorted(e.path for e in artifact._draft_entries()) == ["alias/a.txt", "shared/a.txt"]

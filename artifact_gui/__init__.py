@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import errors
 from ._version import __version__
 from .core.manifest import Manifest, ManifestEntry
 from .core.names import InvalidNameError
@@ -25,7 +26,7 @@ from .stores import (
     open_store,
 )
 from .sdk.api import Api
-from .sdk.artifact import Artifact, ArtifactStateError, Entry
+from .sdk.artifact import Artifact, ArtifactStateError, ArtifactTTL, Entry
 from .sdk.run import Run
 
 
@@ -42,7 +43,7 @@ def init(project: str, job_type: str | None = None, name: str | None = None,
 
 
 __all__ = [
-    "Api", "Artifact", "ArtifactStateError", "ConflictError", "Entry", "InvalidNameError", "Manifest",
+    "Api", "Artifact", "ArtifactStateError", "ArtifactTTL", "errors", "ConflictError", "Entry", "InvalidNameError", "Manifest",
     "ManifestEntry", "NotFoundError", "Run", "Store", "StoreError", "default_store",
     "default_store_location", "init", "open_store", "__version__",
 ]

@@ -81,14 +81,14 @@ def test_logged_artifact_properties(run):
     with artifact.new_file("a.txt") as f:
         f.write("abc")
     draft_digest = artifact.digest
-    assert artifact.is_draft and artifact.name == "d"
+    assert artifact.is_draft() and artifact.name == "d"
     with pytest.raises(ArtifactStateError):
         artifact.version
     run.log_artifact(artifact, aliases=["best"])
     assert artifact.state == "COMMITTED"
     assert (artifact.name, artifact.version, artifact.type) == ("d:v0", "v0", "dataset")
     assert artifact.qualified_name == "proj/d:v0"
-    assert artifact.aliases == ["best"]
+    assert artifact.aliases == ["latest", "best"]
     assert artifact.digest == draft_digest
     assert (artifact.size, artifact.description, artifact.metadata) == (3, "desc", {"rows": 3})
     assert artifact.created_at > 0
@@ -98,10 +98,16 @@ def test_logged_artifact_properties(run):
         artifact.add_file(__file__)
 
 
-def test_metadata_must_be_json(run):
-    with pytest.raises(ValueError, match="metadata"):
-        ag.Artifact("d", "dataset", metadata={"x": {1, 2}})
-    with pytest.raises(ValueError, match="metadata"):
+def test_metadata_is_made_json_as_wandb_does(run):
+    artifact = ag.Artifact("d", "dataset", metadata={"x": {1}, "nan": float("nan"), "t": (1, 2)})
+    assert artifact.metadata == {"x": [1], "nan": None, "t": [1, 2]}
+    artifact.metadata = '{"from": "json text"}'
+    assert artifact.metadata == {"from": "json text"}
+    with pytest.raises(ValueError, match="infinite"):
+        artifact.metadata = {"big": float("inf")}
+    with pytest.raises(ValueError, match="at most 100"):
+        artifact.metadata = {str(i): i for i in range(101)}
+    with pytest.raises(TypeError, match="metadata"):
         ag.Artifact("d", "dataset", metadata=[1])
 
 
@@ -236,3 +242,79 @@ def test_hash_cache_skips_rehashing_unchanged_files(tmp_path, monkeypatch, local
     assert second.get_entry("f3").digest == b64_md5(b"changed")
     second.manifest  # hashes whatever the cache could not answer
     assert [os.path.basename(p) for p in hashed] == ["f3"]
+
+
+# --- W&B's alias, tag and TTL semantics (issue 8, the defects that hurt users most) ---------------
+
+def _logged(run, name, content, **kwargs):
+    artifact = ag.Artifact(name, "model")
+    with artifact.new_file("weights.bin") as f:
+        f.write(content)
+    return run.log_artifact(artifact, **kwargs)
+
+
+def test_a_string_is_one_alias_and_version_names_are_ignored_with_a_warning(run):
+    assert _logged(run, "m", "1", aliases="best").aliases == ["latest", "best"]
+    with pytest.warns(UserWarning, match="'v3' ignored"):
+        logged = _logged(run, "m", "2", aliases=["v3", "prod"])
+    assert logged.aliases == ["latest", "prod"]
+    from artifact_gui.core.names import InvalidAliasError
+
+    with pytest.raises(InvalidAliasError, match="'v0'"):
+        logged.aliases = ["v0"]
+
+
+def test_latest_is_listed_moved_by_log_and_removable_like_any_alias(run, local_store):
+    first = _logged(run, "m", "A")
+    _logged(run, "m", "B")
+    again = _logged(run, "m", "A")  # W&B: the re-logged best checkpoint becomes latest
+    assert again.version == first.version == "v0"
+    api = ag.Api(local_store)
+    assert api.artifact("proj/m:latest").version == "v0"
+    newest = api.artifact("proj/m:v0")
+    newest.aliases.remove("latest")
+    newest.save()
+    assert api.artifact("proj/m:v0").aliases == []
+
+
+def test_tags_and_ttl_are_saved_and_logged(run, local_store):
+    import datetime
+
+    artifact = ag.Artifact("m", "model")
+    with artifact.new_file("w") as f:
+        f.write("1")
+    artifact.ttl = datetime.timedelta(days=2)
+    run.log_artifact(artifact, tags=["baseline"])
+    assert artifact.tags == ["baseline"] and artifact.ttl == datetime.timedelta(days=2)
+    artifact.tags.append("reviewed")
+    artifact.ttl = None
+    artifact.save()
+    fresh = ag.Api(local_store).artifact("proj/m:latest")
+    assert fresh.tags == ["baseline", "reviewed"] and fresh.ttl is None
+    fresh.ttl = ag.ArtifactTTL.INHERIT
+    fresh.save()
+    assert fresh.ttl is None  # the collection has no TTL to inherit
+    with pytest.raises(ValueError, match="TTL"):
+        fresh.ttl = datetime.timedelta(seconds=-1)
+
+
+def test_wandb_error_classes_catch_store_errors(run, local_store):
+    _logged(run, "m", "1")
+    with pytest.raises(ag.errors.CommError):
+        ag.Api(local_store).artifact("proj/m:missing")
+    with pytest.raises(ag.errors.CommError, match="latest"):
+        ag.Api(local_store).artifact("proj/m:latest").delete()
+    assert issubclass(ag.errors.UsageError, ag.errors.Error)
+
+
+def test_the_documented_cleanup_recipe_keeps_the_newest(run, local_store):
+    for content in ("1", "2", "3"):
+        _logged(run, "m", content)
+    _logged(run, "m", "4", aliases=["best"])
+    for content in ("5", "6"):
+        _logged(run, "m", content)
+    for version in ag.Api(local_store).artifact_versions("proj", "m"):
+        if len(version.aliases) == 0:
+            version.delete()
+    kept = [(v.version, v.aliases) for v in ag.Api(local_store).artifact_versions("proj", "m")]
+    assert kept == [("v5", ["latest"]), ("v3", ["best"])]

@@ -30,7 +30,7 @@ def store_path(tmp_path):
 def test_put_ls_get_manifest(store_path, tmp_path):
     folder = write_files(tmp_path / "mnist", {"train.csv": "1,2", "img/0.png": b"\x89PNG"})
     out = cli("put", folder, "--project", "p", "--alias", "best", "--metadata", '{"rows": 1}', "--store", store_path)
-    assert out.stdout.startswith("p/mnist:v0\tbest")
+    assert out.stdout.startswith("p/mnist:v0\tlatest, best")
     assert "p/mnist\tdataset\t1 versions" in cli("ls", "--store", store_path).stdout
     versions = cli("ls", "p/mnist", "--store", store_path).stdout
     assert versions.startswith("v0\tlatest,best")

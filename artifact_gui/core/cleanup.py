@@ -1,6 +1,7 @@
 """Cleanup planning shared by the GUI and the CLI.
 
-A candidate is a version with no alias besides its `vN` name (and not `latest`). The store
+A candidate is a version with no alias at all (`latest` is an alias, so the version logged
+last never is; `vN` is a name, not an alias). The store
 supplies the candidates in a scope and the exact bytes deleting a set would free; this
 module decides which candidates the user's filters keep.
 """

@@ -8,6 +8,7 @@ from typing import Any
 
 from .digests import artifact_digest
 from .hashcache import FileStat
+from .metadata import parse_json_object  # noqa: F401 - its callers import it from here
 from .names import validate_entry_path
 
 STORAGE_POLICY = "wandb-storage-policy-v1"
@@ -102,16 +103,3 @@ class Manifest:
             return cls.from_manifest_json(json.loads(text))
         except json.JSONDecodeError as error:
             raise ManifestError(f"manifest is not valid JSON: {error}") from error
-
-
-def parse_json_object(text: str, what: str = "metadata") -> dict[str, Any]:
-    """A JSON object typed by a user ('' means {}); ValueError says what is wrong and where."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{what} is not valid JSON: {error.msg} (line {error.lineno})") from None
-    if not isinstance(value, dict):
-        raise ValueError(f'{what} must be a JSON object, like {{"rows": 100}}')
-    return value

@@ -8,6 +8,8 @@ is read once). A logged Artifact is a view on one stored version.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import enum
 import json
 import os
 import posixpath
@@ -19,7 +21,15 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..core.digests import md5_file_b64
 from ..core.hashcache import default_cache
 from ..core.manifest import Manifest, ManifestEntry
-from ..core.names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
+from ..core.metadata import friendly_metadata
+from ..core.names import (
+    to_entry_path,
+    validate_aliases,
+    validate_artifact_name,
+    validate_entry_path,
+    validate_tags,
+    validate_type,
+)
 from ..core.refs import entries_for_reference, reference_is_checksummed
 from ..core.staged import hash_staged_entries, local_entry
 from ..core.transfer import remove_tree_contents_except
@@ -55,27 +65,26 @@ class Entry(ManifestEntry):
         return self.path
 
 
-def _check_json_object(value: Any, what: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f"invalid {what} {value!r}: expected a dict")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"invalid {what}: {error}; values must be JSON-serialisable") from error
-    return dict(value)
+class ArtifactTTL(enum.Enum):
+    """W&B's `wandb.sdk.artifacts.artifact_ttl.ArtifactTTL`: INHERIT follows the collection's TTL."""
+
+    INHERIT = 0
 
 
 class Artifact:
     def __init__(self, name: str, type: str, description: str | None = None,
-                 metadata: dict[str, Any] | None = None):
+                 metadata: dict[str, Any] | None = None, incremental: bool = False,
+                 use_as: str | None = None, storage_region: str | None = None):
         self._name = validate_artifact_name(name)
         self._type = validate_type(type)
         self.description = description or ""
-        self._metadata = _check_json_object(metadata, "metadata")
+        self._metadata = friendly_metadata(metadata)
         self._entries: dict[str, ManifestEntry] = {}
         self._aliases: list[str] = []
+        self._tags: list[str] = []
+        self._ttl_seconds: int | None = None
+        self._ttl_inherit = True
+        self._ttl_changed = False
         self._store: Store | None = None
         self._version: VersionInfo | None = None
         self._temp_dir: tempfile.TemporaryDirectory | None = None
@@ -94,7 +103,9 @@ class Artifact:
         self._store, self._version = store, version
         self.description = version.description
         self._metadata = dict(version.metadata)
-        self._aliases = list(version.user_aliases)
+        self._aliases = list(version.aliases)
+        self._tags = list(version.tags)
+        self._ttl_seconds, self._ttl_inherit, self._ttl_changed = version.ttl_seconds, version.ttl_inherited, False
         self._entries = {}
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
@@ -113,7 +124,6 @@ class Artifact:
                 f"artifact {self.name!r} is logged and cannot change; use new_draft() for a new version"
             )
 
-    @property
     def is_draft(self) -> bool:
         return self._version is None and self._pending is None
 
@@ -157,16 +167,47 @@ class Artifact:
 
     @metadata.setter
     def metadata(self, value: dict[str, Any]) -> None:
-        self._metadata = _check_json_object(value, "metadata")
+        self._metadata = friendly_metadata(value)
 
     @property
     def aliases(self) -> list[str]:
-        """User aliases; never `vN`. Edit the list, then save()."""
+        """Every alias, `latest` included, never `vN` (as W&B lists them). Edit, then save().
+        On a draft: aliases to add when it is logged."""
         return self._aliases
 
     @aliases.setter
-    def aliases(self, value: list[str]) -> None:
-        self._aliases = [validate_alias(alias) if alias != "latest" else alias for alias in value]
+    def aliases(self, value: list[str] | str) -> None:
+        self._aliases = validate_aliases(value)
+
+    @property
+    def tags(self) -> list[str]:
+        """Tags of this version (letters, digits, '_', '-', spaces). Edit, then save()."""
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: list[str] | str) -> None:
+        self._tags = validate_tags(value)
+
+    @property
+    def ttl(self) -> datetime.timedelta | None:
+        """How long the version lives after it was created (None: for ever). Set a timedelta,
+        None, or ArtifactTTL.INHERIT (the collection's TTL); then save()."""
+        if self._ttl_inherit and (self._version is None or self._ttl_changed):
+            raise ArtifactStateError(
+                f"the inherited TTL of {self._name!r} is known once it is logged or saved")
+        return None if self._ttl_seconds is None else datetime.timedelta(seconds=self._ttl_seconds)
+
+    @ttl.setter
+    def ttl(self, value: "datetime.timedelta | ArtifactTTL | None") -> None:
+        if value is ArtifactTTL.INHERIT:
+            self._ttl_inherit, self._ttl_seconds = True, None
+        elif value is None:
+            self._ttl_inherit, self._ttl_seconds = False, None
+        elif isinstance(value, datetime.timedelta) and value.total_seconds() > 0:
+            self._ttl_inherit, self._ttl_seconds = False, int(value.total_seconds())
+        else:
+            raise ValueError(f"invalid TTL {value!r}: use a positive timedelta, None or ArtifactTTL.INHERIT")
+        self._ttl_changed = True
 
     @property
     def created_at(self) -> float:
@@ -378,16 +419,19 @@ class Artifact:
         return [Run(self._store, info) for info in self._store.version_consumers(self._logged().id)]
 
     def save(self) -> "Artifact":
-        """Write changed description, metadata and aliases of a logged artifact."""
+        """Write changed description, metadata, aliases, tags and TTL of a logged artifact."""
         version = self._logged()
         store = self._store
         store.update_version(version.id, description=self.description, metadata=self._metadata)
-        wanted = {a for a in self._aliases if a != "latest"}
-        current = set(version.user_aliases)
+        wanted, current = set(self._aliases), set(version.aliases)
         for alias in sorted(current - wanted):
             store.remove_alias(version.id, alias)
         for alias in sorted(wanted - current):
             store.add_alias(version.id, alias)
+        if tuple(self._tags) != version.tags:
+            store.set_tags(version.id, self._tags)
+        if self._ttl_changed:
+            store.set_ttl(version.id, self._ttl_seconds, inherit=self._ttl_inherit)
         self._bind(store, store.get_version_by_id(version.id))
         return self
 

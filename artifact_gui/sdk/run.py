@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..core.draft import VersionDraft
 from ..core.hashcache import default_cache
-from ..core.names import parse_artifact_ref
+from ..core.names import is_version_name, parse_artifact_ref, validate_aliases, validate_tags
 from ..stores.base import RunInfo, Store
 from .artifact import Artifact
 
@@ -38,17 +39,20 @@ class Run:
         return hash(self.id)
 
     def log_artifact(self, artifact_or_path: "Artifact | str", name: str | None = None,
-                     type: str | None = None, aliases: list[str] | None = None,
-                     progress=None, cancelled=None) -> Artifact:
+                     type: str | None = None, aliases: "list[str] | str | None" = None,
+                     tags: "list[str] | str | None" = None, progress=None, cancelled=None) -> Artifact:
         """Log a draft as a new version produced by this run (or return the identical existing
-        version, applying `aliases` to it). A path is logged as a file or folder artifact.
+        version, applying `aliases` and `tags` to it); either way it becomes `latest`. A path
+        is logged as a file or folder artifact, a URI as a reference.
         `progress(done_bytes, total_bytes)` and `cancelled()` serve the desktop's transfers."""
         artifact = _as_artifact(artifact_or_path, name, type)
         draft = VersionDraft(
             project=self.project, name=artifact.collection_name, type=artifact.type,
             entries=artifact._draft_entries(), description=artifact.description,
-            metadata=artifact.metadata, aliases=list(aliases or []) + list(artifact.aliases),
+            metadata=artifact.metadata, aliases=_log_aliases(aliases, artifact.aliases),
             run_id=self.id, storage_policy_config=artifact._storage_policy_config,
+            tags=validate_tags(list(artifact.tags) + ([tags] if isinstance(tags, str) else list(tags or []))),
+            ttl_seconds=artifact._ttl_seconds, ttl_inherit=artifact._ttl_inherit,
         )
         unhashed = [e for e in draft.entries if e.local_path and e.local_stat and not e.digest]
 
@@ -76,7 +80,7 @@ class Run:
         Accepts 'name:alias', 'name:vN', 'project/name:alias' or a logged Artifact."""
         if isinstance(artifact_or_name, Artifact):
             artifact = artifact_or_name.wait()
-            if artifact.is_draft:
+            if artifact.is_draft():
                 raise ValueError(f"artifact {artifact.name!r} is a draft; log it before using it")
         else:
             project, name, selector = parse_artifact_ref(artifact_or_name, self.project)
@@ -125,14 +129,29 @@ class Run:
         self.finish(exit_code=1 if exc_type else 0)
 
 
+def _log_aliases(given: "list[str] | str | None", pending: list[str]) -> list[str]:
+    """W&B's rules: one string is one alias; a `vN` is a version, not an alias, so it is
+    ignored with a warning (W&B's server does the same)."""
+    wanted = [given] if isinstance(given, str) else list(given or [])
+    for alias in wanted + list(pending):
+        if is_version_name(alias):
+            warnings.warn(f"alias {alias!r} ignored: 'vN' names a version and is not an alias", stacklevel=3)
+    return validate_aliases([alias for alias in wanted + list(pending) if not is_version_name(alias)])
+
+
 def _as_artifact(artifact_or_path: "Artifact | str", name: str | None, type: str | None) -> Artifact:
     if isinstance(artifact_or_path, Artifact):
         return artifact_or_path
     path = os.fspath(artifact_or_path)
-    artifact = Artifact(name or os.path.basename(os.path.abspath(path)).replace(" ", "_"), type or "unspecified")
+    default_name = os.path.basename(os.path.abspath(path)) if "://" not in path else path.rstrip("/").rsplit("/", 1)[-1]
+    artifact = Artifact(name or default_name.replace(" ", "_"), type or "unspecified")
     if os.path.isdir(path):
         artifact.add_dir(path)
-    else:
+    elif os.path.isfile(path):
         artifact.add_file(path)
+    elif "://" in path:
+        artifact.add_reference(path)
+    else:
+        raise ValueError(f"cannot log {path!r}: it is no file, no folder and no reference URI like s3://bucket/path")
     return artifact
 

@@ -350,6 +350,25 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return StreamingResponse(body(), status_code=status, headers=headers, media_type="application/octet-stream")
 
+    # --- W&B semantics: tags, TTL, collection settings (helper "wandb") ---------------------------
+    @app.put(f"{API}/versions/{{version_id}}/tags", dependencies=write)
+    def set_tags(version_id: int, tags: list[str] = Body(..., embed=True)) -> dict:
+        return wire.version_to_json(store.set_tags(version_id, tags))
+
+    @app.put(f"{API}/versions/{{version_id}}/ttl", dependencies=write)
+    def set_ttl(version_id: int, ttl_seconds: int | None = Body(None), inherit: bool = Body(False)) -> dict:
+        return wire.version_to_json(store.set_ttl(version_id, ttl_seconds, inherit))
+
+    @app.patch(f"{API}/projects/{{project}}/artifacts/{{name}}", dependencies=write)
+    def update_collection(project: str, name: str, description: str | None = Body(None),
+                          tags: list[str] | None = Body(None), type: str | None = Body(None),
+                          new_name: str | None = Body(None)) -> dict:
+        return dataclasses.asdict(store.update_collection(project, name, description, tags, type, new_name))
+
+    @app.put(f"{API}/projects/{{project}}/artifacts/{{name}}/ttl", dependencies=write)
+    def set_collection_ttl(project: str, name: str, ttl_seconds: int | None = Body(None, embed=True)) -> dict:
+        return dataclasses.asdict(store.set_collection_ttl(project, name, ttl_seconds))
+
     return app
 
 

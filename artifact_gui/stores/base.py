@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.draft import VersionDraft
 from ..core.manifest import ManifestEntry
+from ..errors import CommError
 
 LATEST = "latest"
 
@@ -17,8 +18,10 @@ LATEST = "latest"
 ProgressCallback = Callable[[int, int], None]
 
 
-class StoreError(Exception):
-    """A store operation that cannot be carried out; the message says why and what to do."""
+class StoreError(CommError):
+    """A store operation that cannot be carried out; the message says why and what to do.
+
+    A `wandb.errors.CommError`, as wandb raises for a missing artifact or a refused delete."""
 
 
 class NotFoundError(StoreError, LookupError):
@@ -46,6 +49,12 @@ class CollectionInfo:
     description: str
     version_count: int
     created_at: float
+    tags: tuple[str, ...] = ()
+    ttl_seconds: int | None = None  # the TTL its versions inherit (W&B's ArtifactTTL.INHERIT); None: none
+    is_portfolio: bool = False  # a W&B Registry-style collection: its versions are links to others
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", tuple(self.tags))
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,25 @@ class VersionInfo:
     aliases: tuple[str, ...]
     producer_run_id: str | None
     storage_policy_config: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    ttl_seconds: int | None = None  # effective TTL (its own, or its collection's when inherited)
+    ttl_inherited: bool = True  # True: follows the collection's TTL (W&B's ArtifactTTL.INHERIT)
+    source_version_id: int | None = None  # a link in a portfolio collection: the version it shows
+    source_name: str | None = None  # that version as 'project/name:vN'
+    updated_at: float | None = None  # last change of aliases, tags, TTL, description or metadata
+
+    def __post_init__(self) -> None:
+        # Values parsed from JSON arrive as lists; keep records hashable and comparable.
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "tags", tuple(self.tags))
+
+    @property
+    def is_link(self) -> bool:
+        return self.source_version_id is not None
+
+    @property
+    def expires_at(self) -> float | None:
+        return None if self.ttl_seconds is None else self.created_at + self.ttl_seconds
 
     @property
     def version(self) -> str:
@@ -288,6 +316,26 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete_collection(self, project: str, name: str, delete_aliases: bool = False) -> int:
         """Delete every version of an artifact; returns how many went."""
+
+    # --- W&B's tags and TTL, per version and per collection -------------------------------
+    @abc.abstractmethod
+    def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
+        """Replace the version's tags (W&B's rule: letters, digits, '_', '-', spaces)."""
+
+    @abc.abstractmethod
+    def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
+        """The version's own TTL in seconds (None: never expires), or with `inherit` its
+        collection's (W&B's ArtifactTTL.INHERIT)."""
+
+    @abc.abstractmethod
+    def update_collection(self, project: str, name: str, description: str | None = None,
+                          tags: list[str] | None = None, type: str | None = None,
+                          new_name: str | None = None) -> CollectionInfo:
+        """Change what is given (None: unchanged) of an artifact as a whole."""
+
+    @abc.abstractmethod
+    def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
+        """The TTL its versions inherit (None: none)."""
 
     # --- runs and lineage -----------------------------------------------------
     @abc.abstractmethod

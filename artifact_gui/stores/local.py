@@ -26,12 +26,14 @@ from ..core.cleanup import (
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
+from ..core.metadata import json_object_text as _metadata_json
 from ..core.names import (
     is_version_name,
     validate_alias,
     validate_artifact_name,
     validate_entry_path,
     validate_project_name,
+    validate_tags,
     validate_type,
 )
 from .base import (
@@ -55,9 +57,10 @@ from .base import (
     VersionDraft,
     VersionInfo,
 )
+from . import local_rules as rules
 from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _BUSY_TIMEOUT_MS = 120_000
 _BATCH = 500
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
@@ -80,6 +83,9 @@ CREATE TABLE collections (
     description TEXT NOT NULL DEFAULT '',
     next_index INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    ttl_seconds INTEGER,  -- the TTL of versions that inherit it (NULL: none)
+    is_portfolio INTEGER NOT NULL DEFAULT 0,
     UNIQUE (project_id, name)
 );
 CREATE INDEX collections_type ON collections(project_id, type);
@@ -108,10 +114,16 @@ CREATE TABLE versions (
     producer_run_id TEXT REFERENCES runs(id),
     trashed_at REAL,  -- when it went to the Trash, NULL for a live version
     trashed_aliases TEXT,  -- JSON list of the aliases it had, given back on restore
+    tags TEXT NOT NULL DEFAULT '[]',
+    ttl_seconds INTEGER,  -- its own TTL when ttl_inherit is 0 (NULL: none)
+    ttl_inherit INTEGER NOT NULL DEFAULT 1,
+    source_version_id INTEGER REFERENCES versions(id),  -- a link: the version it shows
+    updated_at REAL,
     UNIQUE (collection_id, version_index)
 );
 CREATE INDEX versions_digest ON versions(collection_id, digest);
 CREATE INDEX versions_producer ON versions(producer_run_id);
+CREATE INDEX versions_source ON versions(source_version_id) WHERE source_version_id IS NOT NULL;
 CREATE TABLE aliases (
     collection_id INTEGER NOT NULL REFERENCES collections(id),
     alias TEXT NOT NULL,
@@ -158,8 +170,13 @@ _MIGRATE_1_TO_2 = (
 _VERSION_COLUMNS = """
     v.id, p.name, c.name, c.type, v.version_index, v.digest, v.size, v.file_count,
     v.created_at, v.description, v.metadata, v.producer_run_id, v.storage_policy_config,
-    v.collection_id
+    v.collection_id, v.tags, CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END,
+    v.ttl_inherit, v.source_version_id, v.updated_at,
+    (SELECT sp.name || '/' || sc.name || ':v' || s.version_index FROM versions s
+     JOIN collections sc ON sc.id = s.collection_id JOIN projects sp ON sp.id = sc.project_id
+     WHERE s.id = v.source_version_id)
 """
+_VERSION_COLUMN_COUNT = 20
 _VERSION_FROM = """
     FROM live_versions v JOIN collections c ON c.id = v.collection_id
     JOIN projects p ON p.id = c.project_id
@@ -257,9 +274,12 @@ class LocalStore(Store):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
             with self._write():
-                if connection.execute("PRAGMA user_version").fetchone()[0] == 1:
-                    for statement in _MIGRATE_1_TO_2:
-                        connection.execute(statement)
+                found = connection.execute("PRAGMA user_version").fetchone()[0]
+                if 0 < found < SCHEMA_VERSION:
+                    if found == 1:
+                        for statement in _MIGRATE_1_TO_2:
+                            connection.execute(statement)
+                    rules.migrate_2_to_3(connection)
                     connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
                     connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
@@ -337,14 +357,16 @@ class LocalStore(Store):
     def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
         rows = self._db().execute(
             "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
-            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id)"
+            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id),"
+            " c.tags, c.ttl_seconds, c.is_portfolio"
             f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
             " ORDER BY p.name, c.type, c.name",
             tuple(params),
         )
         return [
             CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
-                           created_at=r[5], version_count=r[6])
+                           created_at=r[5], version_count=r[6], tags=tuple(json.loads(r[7])),
+                           ttl_seconds=r[8], is_portfolio=bool(r[9]))
             for r in rows
         ]
 
@@ -368,21 +390,19 @@ class LocalStore(Store):
                 batch,
             ):
                 aliases[version_id].append(alias)
-        newest: dict[int, int] = {}
-        for collection_id in {row[13] for row in rows}:
-            newest[collection_id] = connection.execute(
-                "SELECT MAX(version_index) FROM live_versions WHERE collection_id = ?", (collection_id,)
-            ).fetchone()[0]
-        return [self._version_info(row, aliases[row[0]], newest[row[13]] == row[4]) for row in rows]
+        return [self._version_info(row, aliases[row[0]]) for row in rows]
 
     @staticmethod
-    def _version_info(row: tuple, aliases: list[str], is_latest: bool) -> VersionInfo:
+    def _version_info(row: tuple, aliases: list[str]) -> VersionInfo:
+        """`latest` first, then the other aliases in name order."""
         return VersionInfo(
             id=row[0], project=row[1], name=row[2], type=row[3], index=row[4], digest=row[5],
             size=row[6], file_count=row[7], created_at=row[8], description=row[9],
             metadata=json.loads(row[10]), producer_run_id=row[11],
             storage_policy_config=json.loads(row[12]),
-            aliases=tuple(([LATEST] if is_latest else []) + aliases),
+            aliases=tuple(sorted(aliases, key=lambda alias: (alias != LATEST, alias))),
+            tags=tuple(json.loads(row[14])), ttl_seconds=row[15], ttl_inherited=bool(row[16]),
+            source_version_id=row[17], updated_at=row[18], source_name=row[19],
         )
 
     def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None,
@@ -400,10 +420,7 @@ class LocalStore(Store):
 
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo:
         collection_id, _ = self._collection_row(project, name)
-        if selector == LATEST:
-            found = self._versions("v.collection_id = ?", (collection_id,),
-                                   "ORDER BY v.version_index DESC LIMIT 1")
-        elif is_version_name(selector):
+        if is_version_name(selector):
             found = self._versions("v.collection_id = ? AND v.version_index = ?",
                                    (collection_id, int(selector[1:])))
         else:
@@ -411,6 +428,8 @@ class LocalStore(Store):
                 "v.id = (SELECT version_id FROM aliases WHERE collection_id = ? AND alias = ?)",
                 (collection_id, selector),
             )
+        if not found and selector == LATEST:  # someone removed it: the newest stands in
+            found = self._versions("v.collection_id = ?", (collection_id,), "ORDER BY v.version_index DESC LIMIT 1")
         if not found:
             raise NotFoundError(f"artifact '{project}/{name}:{selector}' not found in store {self.root!r}")
         return found[0]
@@ -655,13 +674,18 @@ class LocalStore(Store):
                 (collection_id, digest),
             ).fetchone()
             if existing:
-                for alias in draft.aliases:
-                    self._move_alias(connection, collection_id, existing[0], alias)
                 created, version_id = False, existing[0]
+                for alias in draft.aliases:
+                    rules.move_alias(connection, collection_id, version_id, alias)
+                rules.add_tags(connection, version_id, draft.tags)
+                if not draft.ttl_inherit:
+                    rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
                 self._check_blobs_present(connection, entries)
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
+            # As W&B's log_artifact: `latest` marks the version just logged, new or not.
+            rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)
 
     def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
@@ -703,11 +727,13 @@ class LocalStore(Store):
             raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
         version_id = connection.execute(
             "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
-            " description, metadata, storage_policy_config, producer_run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (collection_id, index, digest, sum(e.size or 0 for e in draft.entries), len(draft.entries),
              time.time(), draft.description or "", json.dumps(draft.metadata or {}),
-             json.dumps(draft.storage_policy_config or {}), draft.run_id),
+             json.dumps(draft.storage_policy_config or {}), draft.run_id,
+             json.dumps(validate_tags(draft.tags)),
+             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit)),
         ).lastrowid
         connection.executemany(
             "INSERT INTO entries(version_id, path, digest, size, ref, extra, birth_artifact_id)"
@@ -716,19 +742,8 @@ class LocalStore(Store):
               e.birth_artifact_id) for e in draft.entries],
         )
         for alias in draft.aliases:
-            self._move_alias(connection, collection_id, version_id, alias)
+            rules.move_alias(connection, collection_id, version_id, alias)
         return version_id
-
-    @staticmethod
-    def _move_alias(connection: sqlite3.Connection, collection_id: int, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            return  # the store keeps `latest` on the newest version by itself
-        validate_alias(alias)
-        connection.execute(
-            "INSERT INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)"
-            " ON CONFLICT(collection_id, alias) DO UPDATE SET version_id = excluded.version_id",
-            (collection_id, alias, version_id),
-        )
 
     # --- editing ------------------------------------------------------------------------
     def _collection_of_version(self, version_id: int) -> int:
@@ -738,15 +753,11 @@ class LocalStore(Store):
         return row[0]
 
     def add_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store: it always marks the newest version")
         validate_alias(alias)
         with self._write() as connection:
-            self._move_alias(connection, self._collection_of_version(version_id), version_id, alias)
+            rules.move_alias(connection, self._collection_of_version(version_id), version_id, alias)
 
     def remove_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store and cannot be removed")
         with self._write() as connection:
             self._collection_of_version(version_id)
             deleted = connection.execute(
@@ -754,6 +765,7 @@ class LocalStore(Store):
             ).rowcount
             if not deleted:
                 raise NotFoundError(f"version id {version_id} has no alias {alias!r}")
+            rules.touch(connection, [version_id])
 
     def update_version(self, version_id: int, description: str | None = None,
                        metadata: dict[str, Any] | None = None) -> VersionInfo:
@@ -764,6 +776,7 @@ class LocalStore(Store):
             if metadata is not None:
                 connection.execute("UPDATE versions SET metadata = ? WHERE id = ?",
                                    (_metadata_json(metadata), version_id))
+            rules.touch(connection, [version_id])
         return self.get_version_by_id(version_id)
 
     def delete_version(self, version_id: int, delete_aliases: bool = False) -> None:
@@ -786,8 +799,48 @@ class LocalStore(Store):
         if aliased and not delete_aliases:
             raise ConflictError(_aliases_refusal(aliased))
         connection = self._db()
+        orphaned = rules.collections_holding_latest(connection, [v.id for v in versions])
         for batch in _batches([v.id for v in versions]):
             connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
+        for collection_id in orphaned:
+            rules.give_latest_to_newest(connection, collection_id)
+
+    # --- W&B's tags and TTL ------------------------------------------------------------
+    def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
+        with self._write() as connection:
+            self._collection_of_version(version_id)
+            rules.set_tags(connection, version_id, tags)
+        return self.get_version_by_id(version_id)
+
+    def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
+        with self._write() as connection:
+            self._collection_of_version(version_id)
+            rules.set_ttl(connection, version_id, ttl_seconds, inherit)
+        return self.get_version_by_id(version_id)
+
+    def update_collection(self, project: str, name: str, description: str | None = None,
+                          tags: list[str] | None = None, type: str | None = None,
+                          new_name: str | None = None) -> CollectionInfo:
+        changes = {"description": description, "tags": None if tags is None else json.dumps(validate_tags(tags)),
+                   "type": None if type is None else validate_type(type),
+                   "name": None if new_name is None else validate_artifact_name(new_name)}
+        with self._write() as connection:
+            collection_id, _ = self._collection_row(project, name)
+            for column, value in changes.items():
+                if value is None:
+                    continue
+                try:
+                    connection.execute(f"UPDATE collections SET {column} = ? WHERE id = ?", (value, collection_id))
+                except sqlite3.IntegrityError:
+                    raise ConflictError(f"cannot rename '{project}/{name}': '{project}/{value}' exists") from None
+        return self._collections("c.id = ?", (collection_id,))[0]
+
+    def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
+        with self._write() as connection:
+            collection_id, _ = self._collection_row(project, name)
+            connection.execute("UPDATE collections SET ttl_seconds = ? WHERE id = ?",
+                               (rules.validate_ttl(ttl_seconds), collection_id))
+        return self._collections("c.id = ?", (collection_id,))[0]
 
     # --- runs ---------------------------------------------------------------------------
     def create_run(self, project: str, name: str | None = None, job_type: str | None = None,
@@ -846,10 +899,8 @@ class LocalStore(Store):
 
     # --- cleanup, gc, verify ---------------------------------------------------------
     def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
-        clauses = [
-            "NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)",
-            "v.version_index < (SELECT MAX(v2.version_index) FROM live_versions v2 WHERE v2.collection_id = v.collection_id)",
-        ]
+        # No alias at all: `latest` is an alias, so the version logged last is never a candidate.
+        clauses = ["NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)"]
         params: list[Any] = []
         for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
             if value is not None:
@@ -888,7 +939,7 @@ class LocalStore(Store):
     def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
                       trash: bool = False) -> CleanupResult:
         """Delete the plan's versions (or move them to the Trash), re-checking each: an alias
-        added since planning, or a version that became the newest, protects it."""
+        added since planning protects it."""
         ids = [c.version_id for c in plan.candidates]
         done = 0
         now = time.time()
@@ -898,8 +949,6 @@ class LocalStore(Store):
                 still_candidates = (
                     f"id IN ({placeholders}) AND trashed_at IS NULL AND NOT EXISTS"
                     " (SELECT 1 FROM aliases a WHERE a.version_id = versions.id)"
-                    " AND version_index < (SELECT MAX(v2.version_index) FROM live_versions v2"
-                    "  WHERE v2.collection_id = versions.collection_id)"
                 )
                 if trash:
                     done += connection.execute(
@@ -920,11 +969,14 @@ class LocalStore(Store):
             aliased = [v for v in versions if v.aliases]
             if aliased and not delete_aliases:
                 raise ConflictError(_aliases_refusal(aliased))
+            orphaned = rules.collections_holding_latest(connection, [v.id for v in versions])
             for version in versions:
                 connection.execute(
                     "UPDATE versions SET trashed_at = ?, trashed_aliases = ? WHERE id = ?",
-                    (now, json.dumps(list(version.user_aliases)), version.id))
+                    (now, json.dumps(list(version.aliases)), version.id))
                 connection.execute("DELETE FROM aliases WHERE version_id = ?", (version.id,))
+            for collection_id in orphaned:
+                rules.give_latest_to_newest(connection, collection_id)
         return len(versions)
 
     def list_trash(self) -> list[TrashedVersion]:
@@ -933,7 +985,8 @@ class LocalStore(Store):
             " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
             " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
         ).fetchall()
-        return [TrashedVersion(self._version_info(row[:14], [], False), row[14], tuple(json.loads(row[15] or "[]")))
+        n = _VERSION_COLUMN_COUNT
+        return [TrashedVersion(self._version_info(row[:n], []), row[n], tuple(json.loads(row[n + 1] or "[]")))
                 for row in rows]
 
     def restore_versions(self, version_ids: list[int]) -> int:
@@ -943,15 +996,13 @@ class LocalStore(Store):
         with self._write() as connection:
             for version_id in version_ids:
                 row = connection.execute(
-                    "SELECT collection_id, trashed_aliases FROM versions WHERE id = ? AND trashed_at IS NOT NULL",
-                    (version_id,)).fetchone()
+                    "SELECT collection_id, trashed_aliases, version_index FROM versions"
+                    " WHERE id = ? AND trashed_at IS NOT NULL", (version_id,)).fetchone()
                 if row is None:
                     continue
                 connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
                                    (version_id,))
-                for alias in json.loads(row[1] or "[]"):
-                    connection.execute("INSERT OR IGNORE INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)",
-                                       (row[0], alias, version_id))
+                rules.restore_aliases(connection, row[0], version_id, row[2], json.loads(row[1] or "[]"))
                 restored += 1
         return restored
 
@@ -1076,15 +1127,6 @@ def _validate_draft(draft: VersionDraft) -> None:
         if not entry.local_path and not entry.ref and not entry.digest:
             raise StoreError(f"entry {entry.path!r} has no digest, no local file and no reference")
     _metadata_json(draft.metadata)
-
-
-def _metadata_json(value: dict[str, Any], what: str = "metadata") -> str:
-    if not isinstance(value, dict):
-        raise ValueError(f"invalid {what} {value!r}: expected a JSON object (a dict)")
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"invalid {what}: {error}; values must be JSON (str, number, bool, list, dict)") from error
 
 
 def _aliases_refusal(versions: list[VersionInfo]) -> str:

@@ -354,14 +354,10 @@ class RemoteStore(Store):
 
     # --- editing -------------------------------------------------------------------------------------
     def add_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store: it always marks the newest version")
         validate_alias(alias)
         self._call("POST", f"versions/{int(version_id)}/aliases", f"adding alias {alias!r}", json={"alias": alias})
 
     def remove_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store and cannot be removed")
         self._call("DELETE", f"versions/{int(version_id)}/aliases/{quote(alias, safe='')}", f"removing alias {alias!r}")
 
     def update_version(self, version_id: int, description: str | None = None,
@@ -448,3 +444,24 @@ class RemoteStore(Store):
 
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         return wire.verify_from_json(self._call("POST", "verify", "verifying the store"))
+
+    # --- W&B semantics: tags, TTL, collection settings (helper "wandb") ---------------------------------
+    def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
+        return wire.version_from_json(self._call("PUT", f"versions/{int(version_id)}/tags", "saving tags",
+                                                 json={"tags": list(tags)}))
+
+    def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
+        return wire.version_from_json(self._call("PUT", f"versions/{int(version_id)}/ttl", "saving the TTL",
+                                                 json={"ttl_seconds": ttl_seconds, "inherit": inherit}))
+
+    def update_collection(self, project: str, name: str, description: str | None = None,
+                          tags: list[str] | None = None, type: str | None = None,
+                          new_name: str | None = None) -> CollectionInfo:
+        body = {"description": description, "tags": tags, "type": type, "new_name": new_name}
+        return wire.collection_from_json(self._call("PATCH", self._artifact_path(project, name),
+                                                    f"saving {project}/{name}", json=body))
+
+    def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
+        return wire.collection_from_json(self._call("PUT", f"{self._artifact_path(project, name)}/ttl",
+                                                    f"saving the TTL of {project}/{name}",
+                                                    json={"ttl_seconds": ttl_seconds}))

@@ -72,7 +72,7 @@ def test_dropping_files_on_an_artifact_stages_a_new_version_from_its_latest(qtbo
     logged = transfer.result
     assert logged.version == "v3" and logged.was_created
     assert sorted(e.path for e in logged.files()) == ["config.json", "model.pt", "more/a.txt", "more/sub/b.txt"]
-    assert logged.aliases == ["candidate"] and logged.metadata == {"note": "dropped"}
+    assert logged.aliases == ["latest", "candidate"] and logged.metadata == {"note": "dropped"}
     qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.version == "v3", timeout=5000)
     assert "Logged mnist-demo/mnist-cnn:v3" in window.statusBar().currentMessage()
 

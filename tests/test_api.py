@@ -212,7 +212,7 @@ def test_store_artifact_lookup_and_listing(run, local_store):
         run.log_artifact(artifact)
     assert ag.Api(local_store).artifact("proj/d").version == "v2"
     assert ag.Api(local_store).artifact("proj/d:v1").version == "v1"
-    assert [a.version for a in ag.Api(local_store).artifact_versions("proj", "d", limit=2)] == ["v2", "v1"]
+    assert [a.version for a in ag.Api(local_store).artifacts("dataset", "proj/d", per_page=2)[:2]] == ["v2", "v1"]
     assert local_store.location == local_store.root
     assert ag.Api(local_store).run(run.id).job_type == "test"
 
@@ -313,8 +313,9 @@ def test_the_documented_cleanup_recipe_keeps_the_newest(run, local_store):
     _logged(run, "m", "4", aliases=["best"])
     for content in ("5", "6"):
         _logged(run, "m", content)
-    for version in ag.Api(local_store).artifact_versions("proj", "m"):
+    api = ag.Api(local_store)
+    for version in api.artifacts("model", "proj/m", per_page=2):
         if len(version.aliases) == 0:
             version.delete()
-    kept = [(v.version, v.aliases) for v in ag.Api(local_store).artifact_versions("proj", "m")]
+    kept = [(v.version, v.aliases) for v in api.artifacts("model", "proj/m")]
     assert kept == [("v5", ["latest"]), ("v3", ["best"])]

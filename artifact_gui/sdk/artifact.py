@@ -65,6 +65,11 @@ class Entry(ManifestEntry):
         return self.path
 
 
+def iso_time(timestamp: float) -> str:
+    """W&B's form of a time: ISO 8601 in UTC, to the second."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class ArtifactTTL(enum.Enum):
     """W&B's `wandb.sdk.artifacts.artifact_ttl.ArtifactTTL`: INHERIT follows the collection's TTL."""
 

@@ -229,6 +229,21 @@ class Store(abc.ABC):
         """Versions a page at a time, newest first unless `sort` says otherwise: one of
         VERSION_SORT_KEYS, with a leading '-' for descending."""
 
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        """Newest first, the versions whose index is below `before_index` (None: from the
+        newest): a cursor that stays right while versions are deleted or logged between pages
+        (W&B's documented cleanup loop deletes while it iterates)."""
+        found: list[VersionInfo] = []
+        offset, chunk = 0, 500
+        while len(found) < limit:
+            page = self.list_versions(project, name, offset, chunk)
+            found += [v for v in page if before_index is None or v.index < before_index]
+            if len(page) < chunk:
+                break
+            offset += chunk
+        return found[:limit]
+
     @abc.abstractmethod
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo: ...
 

@@ -418,6 +418,13 @@ class LocalStore(Store):
             f"ORDER BY v.{column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
         )
 
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        collection_id, _ = self._collection_row(project, name)
+        below = 2**63 - 1 if before_index is None else before_index
+        return self._versions("v.collection_id = ? AND v.version_index < ?", (collection_id, below, limit),
+                              "ORDER BY v.version_index DESC LIMIT ?")
+
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo:
         collection_id, _ = self._collection_row(project, name)
         if is_version_name(selector):

@@ -78,7 +78,7 @@ def cmd_put(args: argparse.Namespace) -> None:
         run.log_artifact(artifact, aliases=args.alias)
     finally:
         run.finish()
-    print(f"{artifact.qualified_name}\t{', '.join(artifact.aliases) or '-'}\t{_size(artifact.size)}\t{artifact.digest}")
+    print(f"{artifact.project}/{artifact.name}\t{', '.join(artifact.aliases) or '-'}\t{_size(artifact.size)}\t{artifact.digest}")
 
 
 def _json_object(text: str | None, option: str) -> dict:

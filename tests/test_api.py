@@ -8,7 +8,7 @@ import pytest
 
 import artifact_gui as ag
 from artifact_gui.sdk.artifact import ArtifactStateError
-from artifact_gui.core.digests import b64_md5
+from artifact_gui.core.digests import b64_md5, b64_to_hex
 from artifact_gui.core.names import InvalidPathError
 from tests.conftest import write_files
 
@@ -87,11 +87,13 @@ def test_logged_artifact_properties(run):
     run.log_artifact(artifact, aliases=["best"])
     assert artifact.state == "COMMITTED"
     assert (artifact.name, artifact.version, artifact.type) == ("d:v0", "v0", "dataset")
-    assert artifact.qualified_name == "proj/d:v0"
+    assert artifact.qualified_name == "artifact-gui/proj/d:v0"  # W&B's entity/project/name:vN
+    assert (artifact.entity, artifact.source_qualified_name) == ("artifact-gui", "artifact-gui/proj/d:v0")
+    assert (artifact.is_link, artifact.url, artifact.id) == (False, None, str(int(artifact.id)))
     assert artifact.aliases == ["latest", "best"]
     assert artifact.digest == draft_digest
     assert (artifact.size, artifact.description, artifact.metadata) == (3, "desc", {"rows": 3})
-    assert artifact.created_at > 0
+    assert artifact.created_at.endswith("Z") and artifact.updated_at >= artifact.created_at
     manifest = artifact.manifest.to_manifest_json()
     assert manifest["contents"] == {"a.txt": {"digest": b64_md5(b"abc"), "size": 3}}
     with pytest.raises(ArtifactStateError, match="new_draft"):
@@ -319,3 +321,52 @@ def test_the_documented_cleanup_recipe_keeps_the_newest(run, local_store):
             version.delete()
     kept = [(v.version, v.aliases) for v in api.artifacts("model", "proj/m")]
     assert kept == [("v5", ["latest"]), ("v3", ["best"])]
+
+
+# --- the Artifact and Entry surface of wandb 0.31 ---------------------------------------------------
+
+def test_files_file_and_download_keywords(run, tmp_path, monkeypatch):
+    folder = write_files(tmp_path / "src", {"a/x.txt": "x", "a/y.txt": "y", "b/z.txt": "z"})
+    artifact = ag.Artifact("d", "dataset")
+    artifact.add_dir(folder)
+    run.log_artifact(artifact)
+    assert [e.name for e in artifact.files(names=["b/z.txt"])] == ["b/z.txt"]
+    root = artifact.download(str(tmp_path / "part"), path_prefix="a", skip_cache=True, multipart=False)
+    assert sorted(os.listdir(os.path.join(root, "a"))) == ["x.txt", "y.txt"] and not os.path.exists(f"{root}/b")
+    with pytest.raises(ValueError, match="more than one file"):
+        artifact.file()
+    single = ag.Artifact("one", "model")
+    single.add_file(f"{folder}/b/z.txt")
+    run.log_artifact(single)
+    monkeypatch.setenv("ARTIFACT_GUI_ARTIFACT_DIR", str(tmp_path / "everything"))
+    assert single.file() == str(tmp_path / "everything" / "one:v0" / "z.txt")
+
+
+def test_entry_references_and_parent(run, tmp_path):
+    folder = write_files(tmp_path / "src", {"w.bin": "weights"})
+    source = ag.Artifact("src", "model")
+    source.add_file(f"{folder}/w.bin")
+    run.log_artifact(source)
+    entry = source.get_entry("w.bin")
+    assert entry.parent_artifact() is source
+    assert entry.ref_url() == f"wandb-artifact://{source.id}/w.bin"
+    with pytest.raises(ValueError, match="reference"):
+        entry.ref_target()
+    derived = ag.Artifact("derived", "model")
+    [ref] = derived.add_reference(entry, name="from-src.bin")
+    assert (ref.ref, ref.digest, ref.size) == (entry.ref_url(), entry.digest, 7)
+    run.log_artifact(derived)
+    assert derived.get_entry("from-src.bin").ref_target() == entry.ref_url()
+    assert open(derived.get_entry("from-src.bin").download(str(tmp_path / "out"), skip_cache=True)).read() == "weights"
+
+
+def test_add_file_keywords_as_wandb(tmp_path):
+    folder = write_files(tmp_path, {"model.tar.gz": "m"})
+    artifact = ag.Artifact("d", "dataset")
+    entry = artifact.add_file(f"{folder}/model.tar.gz", is_tmp=True, skip_cache=True, policy="immutable")
+    assert entry.path == b64_to_hex(b64_md5(b"m"))[:20] + ".tar.gz"
+    with pytest.raises(ValueError, match="policy"):
+        artifact.add_file(f"{folder}/model.tar.gz", policy="copy")
+    manifest = artifact.manifest
+    assert len(manifest) == 1 and manifest.get_entry_by_path(entry.path) is entry
+    assert manifest.get_entry_by_path("nope") is None

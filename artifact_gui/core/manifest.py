@@ -76,6 +76,12 @@ class Manifest:
     def size(self) -> int:
         return sum(entry.size or 0 for entry in self.entries.values())
 
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get_entry_by_path(self, path: str) -> ManifestEntry | None:
+        return self.entries.get(path)
+
     def to_manifest_json(self) -> dict[str, Any]:
         return {
             "version": 1,

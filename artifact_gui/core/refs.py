@@ -18,6 +18,9 @@ from .names import to_entry_path
 from .transfer import ChunkReader
 
 
+ARTIFACT_SCHEME = "wandb-artifact"  # W&B's reference to an entry of another artifact
+
+
 class ReferenceError(ValueError):
     """A reference URI that cannot be added or fetched."""
 
@@ -191,9 +194,16 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
     raise ReferenceError(f"cannot fetch reference {entry.ref!r}: unsupported scheme")
 
 
+def is_artifact_reference(entry: ManifestEntry) -> bool:
+    """An entry of another artifact of the same store: its content is a stored blob."""
+    return urlparse(entry.ref or "").scheme == ARTIFACT_SCHEME
+
+
 def reference_is_checksummed(entry: ManifestEntry) -> bool:
     """True when the entry's digest is a base64 md5 of its bytes (file:// with checksum)."""
     parsed = urlparse(entry.ref or "")
+    if parsed.scheme == ARTIFACT_SCHEME:
+        return True  # the digest of the stored content it names
     if parsed.scheme != "file" or entry.digest == entry.ref:
         return False
     return entry.digest != path_digest(unquote(parsed.path))

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import enum
-import json
+import itertools
 import os
 import posixpath
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..core.digests import md5_file_b64
+from ..core.digests import b64_to_hex, md5_file_b64
 from ..core.hashcache import default_cache
 from ..core.manifest import Manifest, ManifestEntry
 from ..core.metadata import friendly_metadata
@@ -30,50 +29,18 @@ from ..core.names import (
     validate_tags,
     validate_type,
 )
-from ..core.refs import entries_for_reference, reference_is_checksummed
+from ..core.refs import ARTIFACT_SCHEME, entries_for_reference, reference_is_checksummed
 from ..core.staged import hash_staged_entries, local_entry
 from ..core.transfer import remove_tree_contents_except
 from ..stores.base import Store, VersionInfo
-from ..stores.materialise import fetch_entry, materialise
+from ..stores.materialise import materialise
+from .entry import ENTITY, ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
     from .run import Run
 
 _ENTRY_PAGE = 5000
-
-
-class ArtifactStateError(RuntimeError):
-    """An operation that needs a logged artifact was called on a draft, or the reverse."""
-
-
-@dataclass
-class Entry(ManifestEntry):
-    """A manifest entry of a logged artifact, which can fetch its own content."""
-
-    artifact: "Artifact | None" = field(default=None, compare=False, repr=False)
-
-    def download(self, root: str | None = None) -> str:
-        if self.artifact is None:
-            raise ArtifactStateError(f"entry {self.path!r} belongs to no logged artifact")
-        root = root or self.artifact._default_root()
-        destination = os.path.join(root, *self.path.split("/"))
-        fetch_entry(self.artifact._store, self, destination)
-        return destination
-
-    @property
-    def name(self) -> str:
-        return self.path
-
-
-def iso_time(timestamp: float) -> str:
-    """W&B's form of a time: ISO 8601 in UTC, to the second."""
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class ArtifactTTL(enum.Enum):
-    """W&B's `wandb.sdk.artifacts.artifact_ttl.ArtifactTTL`: INHERIT follows the collection's TTL."""
-
-    INHERIT = 0
+ARTIFACT_DIR_ENV = "ARTIFACT_GUI_ARTIFACT_DIR"  # our $WANDB_ARTIFACT_DIR
 
 
 class Artifact:
@@ -151,8 +118,71 @@ class Artifact:
         return self._logged().project
 
     @property
+    def entity(self) -> str:
+        self._logged()
+        return ENTITY
+
+    @property
     def qualified_name(self) -> str:
-        return self._logged().qualified_name
+        """'entity/project/name:vN', as W&B names it."""
+        return f"{self.entity}/{self._logged().qualified_name}"
+
+    @property
+    def is_link(self) -> bool:
+        return self._logged().is_link
+
+    @property
+    def source_name(self) -> str:
+        """'name:vN' of the version itself (for a link: of the version it shows)."""
+        version = self._logged()
+        return version.source_name.split("/", 1)[1] if version.source_name else self.name
+
+    @property
+    def source_project(self) -> str:
+        version = self._logged()
+        return version.source_name.split("/", 1)[0] if version.source_name else version.project
+
+    source_entity = entity
+
+    @property
+    def source_qualified_name(self) -> str:
+        return f"{self.source_entity}/{self.source_project}/{self.source_name}"
+
+    @property
+    def source_version(self) -> str:
+        return self.source_name.rpartition(":")[2]
+
+    @property
+    def source_collection(self) -> "ArtifactCollection":
+        from .collections import ArtifactCollection
+
+        return ArtifactCollection(self._store, self._store.get_collection(
+            self.source_project, self.source_name.rpartition(":")[0]))
+
+    @property
+    def collection(self) -> "ArtifactCollection":
+        """The artifact (W&B: collection) this version was fetched from."""
+        from .collections import ArtifactCollection
+
+        version = self._logged()
+        return ArtifactCollection(self._store, self._store.get_collection(version.project, version.name))
+
+    @property
+    def url(self) -> None:
+        """W&B's web page of the version; a store has none."""
+        return None
+
+    @property
+    def use_as(self) -> None:
+        return None
+
+    @property
+    def incremental(self) -> bool:
+        return False
+
+    @property
+    def commit_hash(self) -> str:
+        return self.digest[:20]
 
     @property
     def id(self) -> str | None:
@@ -215,8 +245,14 @@ class Artifact:
         self._ttl_changed = True
 
     @property
-    def created_at(self) -> float:
-        return self._logged().created_at
+    def created_at(self) -> str:
+        """ISO 8601 in UTC, as W&B gives it."""
+        return iso_time(self._logged().created_at)
+
+    @property
+    def updated_at(self) -> str:
+        version = self._logged()
+        return iso_time(version.updated_at or version.created_at)
 
     @property
     def digest(self) -> str:
@@ -260,8 +296,14 @@ class Artifact:
         self._entries[entry.path] = entry
         return entry
 
-    def add_file(self, local_path: str, name: str | None = None, overwrite: bool = False) -> ManifestEntry:
+    def add_file(self, local_path: str, name: str | None = None, is_tmp: bool | None = False,
+                 skip_cache: bool | None = False, policy: str | None = "mutable",
+                 overwrite: bool = False) -> ManifestEntry:
+        """`is_tmp`: name the entry by its content's digest, keeping the extension (W&B's rule).
+        `skip_cache` and `policy` are accepted for W&B scripts: files are never copied aside
+        here; one that changes before it is logged is refused then."""
         self._draft()
+        _check_policy(policy)
         try:
             stat = os.stat(local_path)
         except OSError as error:
@@ -269,10 +311,20 @@ class Artifact:
         if not os.path.isfile(local_path):
             raise ValueError(f"cannot add file {local_path!r}: it is not a regular file")
         path = to_entry_path(name if name is not None else os.path.basename(local_path))
-        return self._put(local_entry(path, local_path, stat), overwrite)
+        entry = local_entry(path, local_path, stat)
+        if is_tmp:
+            hash_staged_entries([entry])
+            folder, _, file_name = path.rpartition("/")
+            stem = b64_to_hex(entry.digest)[:20] + "".join("." + part for part in file_name.split(".")[1:])
+            entry.path = to_entry_path(f"{folder}/{stem}" if folder else stem)
+        return self._put(entry, overwrite)
 
-    def add_dir(self, local_path: str, name: str | None = None, merge: bool = False) -> None:
+    def add_dir(self, local_path: str, name: str | None = None, skip_cache: bool | None = False,
+                policy: str | None = "mutable", merge: bool = False) -> None:
+        """Add every file below `local_path`; adding a path again with other content needs
+        `merge=True` (as in W&B)."""
         self._draft()
+        _check_policy(policy)
         if not os.path.isdir(local_path):
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) if name else ""
@@ -291,8 +343,10 @@ class Artifact:
             self._put(entry, overwrite=merge)
 
     @contextlib.contextmanager
-    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Iterator[Any]:
+    def new_file(self, name: str, mode: str = "x", encoding: str | None = None,
+                 policy: str | None = "mutable") -> Iterator[Any]:
         self._draft()
+        _check_policy(policy)
         path = to_entry_path(name)
         if self._temp_dir is None:
             self._temp_dir = tempfile.TemporaryDirectory(prefix="artifact-gui-new-")
@@ -314,13 +368,25 @@ class Artifact:
         for entry in entries:
             self._entries[validate_entry_path(entry.path)] = entry
 
-    def add_reference(self, uri: str, name: str | None = None, checksum: bool = True,
+    def add_reference(self, uri: "str | ManifestEntry", name: str | None = None, checksum: bool = True,
                       max_objects: int | None = None) -> list[ManifestEntry]:
+        """Content that stays where it is (file://, http(s)://, s3://, gs://), or an entry of
+        another logged artifact of the same store (an Entry, or its `ref_url()`)."""
         self._draft()
-        entries = entries_for_reference(uri, name, checksum, max_objects)
+        if isinstance(uri, Entry) or str(uri).startswith(f"{ARTIFACT_SCHEME}://"):
+            entries = [self._artifact_reference(uri, name)]
+        else:
+            entries = entries_for_reference(uri, name, checksum, max_objects)
         for entry in entries:
             self._put(entry, overwrite=False)
         return entries
+
+    def _artifact_reference(self, target: "str | Entry", name: str | None) -> ManifestEntry:
+        if not isinstance(target, Entry):
+            raise ValueError(f"cannot add {target!r} by its URL: a draft has no store to look it up in;"
+                             " pass the entry itself (source.get_entry(path))")
+        return ManifestEntry(path=to_entry_path(name or target.path), digest=target.digest, size=target.size,
+                             ref=target.ref_url(), extra=dict(target.extra))
 
     def remove(self, item: str | ManifestEntry) -> None:
         """Remove an entry, or every entry under a folder path."""
@@ -366,23 +432,41 @@ class Artifact:
 
     get_path = get_entry
 
-    def files(self) -> Iterator[Entry]:
-        return self._iter_entries()
+    def files(self, names: list[str] | None = None, per_page: int = 50) -> Iterator[Entry]:
+        """The entries, in path order (only those named, with `names`)."""
+        if names is None:
+            return self._iter_entries()
+        return iter([self.get_entry(name) for name in names])
+
+    def file(self, root: str | None = None) -> str:
+        """Download the artifact's only file; ValueError if it holds more than one."""
+        entries = list(itertools.islice(self._iter_entries(), 2))
+        if len(entries) != 1:
+            raise ValueError("This artifact contains more than one file, call `.download()` to get all files"
+                             " or call .get_entry(\"filename\").download()")
+        return entries[0].download(root)
 
     def _default_root(self) -> str:
+        """$ARTIFACT_GUI_ARTIFACT_DIR (as W&B's $WANDB_ARTIFACT_DIR, default ./artifacts)/name:vN."""
         folder = f"{self._name}:{self.version}"
         if os.name == "nt":
             folder = folder.replace(":", "-")
-        return os.path.join(".", "artifacts", folder)
+        return os.path.join(os.environ.get(ARTIFACT_DIR_ENV) or os.path.join(".", "artifacts"), folder)
 
-    def download(self, root: str | None = None, progress: Callable[[int, int], None] | None = None,
+    def download(self, root: str | None = None, allow_missing_references: bool = False,
+                 skip_cache: bool | None = None, path_prefix: str | None = None,
+                 multipart: bool | None = None, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> str:
-        """Materialise every entry under `root` (default `./artifacts/<name>:vN`), verified.
-        Files already there with the right content are kept as they are."""
+        """Materialise the entries (those under `path_prefix`, if given) under `root`,
+        verified. Files already there with the right content are kept as they are. With
+        `allow_missing_references`, file references whose file is gone are skipped."""
         version = self._logged()
         root = os.path.abspath(root or self._default_root())
-        materialise(self._store, ((e, e.path) for e in self._iter_entries()), root, version.size,
-                    progress, cancelled)
+        prefix = to_entry_path(path_prefix) if path_prefix else ""
+        entries = [e for e in self._iter_entries() if e.path.startswith(prefix)
+                   and not (allow_missing_references and _missing_file_reference(e))]
+        total = version.size if not prefix else sum(e.size or 0 for e in entries)
+        materialise(self._store, ((e, e.path) for e in entries), root, total, progress, cancelled)
         return root
 
     def checkout(self, root: str | None = None) -> str:
@@ -467,3 +551,13 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_temp_dir", None) is not None:
             self._temp_dir.cleanup()
+
+
+def _check_policy(policy: str | None) -> None:
+    if policy not in (None, "mutable", "immutable"):
+        raise ValueError(f"Invalid policy {policy!r}. Policy may only be `mutable` or `immutable`.")
+
+
+def _missing_file_reference(entry: ManifestEntry) -> bool:
+    parsed = urlparse(entry.ref or "")
+    return parsed.scheme == "file" and not os.path.exists(unquote(parsed.path))

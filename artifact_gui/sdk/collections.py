@@ -9,10 +9,10 @@ from typing import Generic, TypeVar
 
 from ..core.names import validate_tags
 from ..stores.base import CollectionInfo, NotFoundError, Store
-from .artifact import Artifact, iso_time
+from .artifact import Artifact
+from .entry import ENTITY, iso_time
 
 T = TypeVar("T")
-ENTITY = "artifact-gui"  # a store has one entity; paths may name any and it is ignored
 
 
 class Paginator(Generic[T]):

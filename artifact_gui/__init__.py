@@ -28,22 +28,19 @@ from .stores import (
 from .sdk.api import Api
 from .sdk.artifact import Artifact, ArtifactStateError, ArtifactTTL, Entry
 from .sdk.run import Run
+from .sdk.session import active_run, finish, init, log_artifact, use_artifact
 
 
 
-def init(project: str, job_type: str | None = None, name: str | None = None,
-         config: dict[str, Any] | None = None, store: Store | str | None = None,
-         id: str | None = None) -> Run:
-    """Start a run in `store` (a Store, a path or URL; default: the user's default store)."""
-    if store is None:
-        store = default_store()
-    elif not isinstance(store, Store):
-        store = open_store(store)
-    return Run(store, store.create_run(project, name=name, job_type=job_type, config=config, run_id=id))
+def __getattr__(name: str) -> Any:
+    """`ag.run`: the run `init` started last and not yet finished, as `wandb.run`."""
+    if name == "run":
+        return active_run()
+    raise AttributeError(f"module 'artifact_gui' has no attribute {name!r}")
 
 
 __all__ = [
     "Api", "Artifact", "ArtifactStateError", "ArtifactTTL", "errors", "ConflictError", "Entry", "InvalidNameError", "Manifest",
     "ManifestEntry", "NotFoundError", "Run", "Store", "StoreError", "default_store",
-    "default_store_location", "init", "open_store", "__version__",
+    "default_store_location", "finish", "init", "log_artifact", "open_store", "use_artifact", "__version__",
 ]

@@ -8,6 +8,7 @@ import pytest
 
 import artifact_gui as ag
 from artifact_gui.sdk.artifact import ArtifactStateError
+from artifact_gui.sdk.run import set_active_run
 from artifact_gui.core.digests import b64_md5, b64_to_hex
 from artifact_gui.core.names import InvalidPathError
 from tests.conftest import write_files
@@ -370,3 +371,38 @@ def test_add_file_keywords_as_wandb(tmp_path):
     manifest = artifact.manifest
     assert len(manifest) == 1 and manifest.get_entry_by_path(entry.path) is entry
     assert manifest.get_entry_by_path("nope") is None
+
+
+# --- W&B's module-level session -------------------------------------------------------------------
+
+def test_module_level_run_log_use_and_finish(local_store, tmp_path):
+    set_active_run(None)  # a run another test left unfinished
+    with pytest.raises(ag.errors.UsageError, match="init"):
+        ag.log_artifact(str(tmp_path))
+    run = ag.init(project="p", job_type="train", store=local_store, entity="team", tags=["a"], group="g",
+                  notes="n", mode="online", dir=str(tmp_path), config={"lr": 0.1, "layers": 2})
+    assert ag.run is run and run.config.lr == 0.1 and run.config["layers"] == 2
+    run.config.epochs = 3
+    run.config.update({"batch": 8})
+    assert run.config.as_dict() == {"lr": 0.1, "layers": 2, "epochs": 3, "batch": 8}
+    assert (run.entity, run.path, run.url, run.tags, run.group) == ("artifact-gui", f"artifact-gui/p/{run.id}", None, ("a",), "g")
+    folder = write_files(tmp_path / "m", {"w.bin": "w"})
+    logged = ag.log_artifact(folder, name="model", type="model", aliases="best", tags=["v1-candidate"])
+    assert (logged.name, logged.aliases, logged.tags) == ("model:v0", ["latest", "best"], ["v1-candidate"])
+    assert ag.use_artifact("model:best").version == "v0"
+    assert ag.init(store=local_store, reinit="return_previous") is run
+    ag.finish()
+    assert ag.run is None and local_store.get_run(run.id).state == "finished"
+
+
+def test_init_defaults_project_and_resumes_a_run_by_id(local_store):
+    first = ag.init(store=local_store, id="fixed-id")
+    assert first.project == "uncategorized"
+    first.finish()
+    again = ag.init(store=local_store, id="fixed-id", resume="allow")
+    assert again.id == "fixed-id"
+    again.finish()
+    with pytest.raises(ag.errors.UsageError, match="must"):
+        ag.init(store=local_store, id="other-id", resume="must")
+    with pytest.raises(ag.errors.UnsupportedError):
+        ag.init(store=local_store, mode="disabled")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,6 +13,56 @@ from ..core.hashcache import default_cache
 from ..core.names import is_version_name, parse_artifact_ref, validate_aliases, validate_tags
 from ..stores.base import RunInfo, Store
 from .artifact import Artifact
+from .entry import ENTITY
+
+
+# `ag.run` (W&B's `wandb.run`): the run `init` started last and not yet finished.
+_active_lock = threading.Lock()
+_active: "Run | None" = None
+
+
+def active_run() -> "Run | None":
+    return _active
+
+
+def set_active_run(run: "Run | None") -> None:
+    global _active
+    with _active_lock:
+        _active = run
+
+
+def _forget(run: "Run") -> None:
+    """A finished run is no longer `ag.run`."""
+    global _active
+    with _active_lock:
+        if _active is run:
+            _active = None
+
+
+class Config(dict):
+    """W&B's `run.config`: a dict whose keys read and write as attributes (`config.lr`).
+    Changes after `init` stay in this process (the store keeps the config given to init)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"config has no key {key!r}") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def update(self, values: Any = None, allow_val_change: bool | None = None, **more: Any) -> None:
+        if values is not None and not isinstance(values, dict) and hasattr(values, "__dict__"):
+            values = vars(values)  # an argparse.Namespace, as W&B accepts
+        super().update(values or {}, **more)
+
+    def setdefaults(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            self.setdefault(key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self)
 
 
 class Run:
@@ -20,14 +71,20 @@ class Run:
         self._info = info
         self._executor: ThreadPoolExecutor | None = None
         self._pending: list[Artifact] = []
+        self.config = Config(info.config)
+        self.tags: tuple[str, ...] = ()
+        self.group: str | None = None
+        self.notes: str | None = None
 
     id = property(lambda self: self._info.id)
     name = property(lambda self: self._info.name)
     project = property(lambda self: self._info.project)
     job_type = property(lambda self: self._info.job_type)
-    config = property(lambda self: dict(self._info.config))
     state = property(lambda self: self._info.state)
     created_at = property(lambda self: self._info.created_at)
+    entity = property(lambda self: ENTITY)
+    path = property(lambda self: f"{ENTITY}/{self.project}/{self.id}")  # W&B's entity/project/run_id
+    url = property(lambda self: None)  # W&B's web page; a store has none
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.id} {self.name!r} ({self.state})>"
@@ -119,6 +176,7 @@ class Run:
             exit_code = exit_code or 1
             raise
         finally:
+            _forget(self)
             if self._info.state == "running":
                 self._info = self.store.finish_run(self.id, "failed" if exit_code else "finished")
 

@@ -406,3 +406,23 @@ def test_init_defaults_project_and_resumes_a_run_by_id(local_store):
         ag.init(store=local_store, id="other-id", resume="must")
     with pytest.raises(ag.errors.UnsupportedError):
         ag.init(store=local_store, mode="disabled")
+
+
+def test_link_unlink_and_delete_on_a_link(run, local_store, tmp_path):
+    source = _logged(run, "m", "weights", aliases="candidate")
+    linked = run.link_artifact(source, "team/registry/production", aliases=["prod"])
+    assert (linked.name, linked.aliases, linked.is_link) == ("production:v0", ["latest", "prod"], True)
+    assert (linked.source_name, linked.source_project, linked.source_version) == ("m:v0", "proj", "v0")
+    assert linked.source_artifact.qualified_name == source.qualified_name
+    assert [a.name for a in source.linked_artifacts] == ["production:v0"]
+    assert open(linked.get_entry("weights.bin").download(str(tmp_path))).read() == "weights"
+    with pytest.raises(ValueError, match="link"):
+        import datetime
+
+        linked.ttl = datetime.timedelta(days=1)
+    again = source.link("registry/production")  # linking again: the same link
+    assert again.id == linked.id
+    linked.delete()  # W&B: deleting a link only unlinks
+    assert source.linked_artifacts == [] and ag.Api(local_store).artifact("proj/m:candidate").version == "v0"
+    with pytest.raises(ValueError, match="not a link"):
+        source.unlink()

@@ -22,6 +22,7 @@ from ..core.hashcache import default_cache
 from ..core.manifest import Manifest, ManifestEntry
 from ..core.metadata import friendly_metadata
 from ..core.names import (
+    parse_artifact_ref,
     to_entry_path,
     validate_aliases,
     validate_artifact_name,
@@ -234,6 +235,9 @@ class Artifact:
 
     @ttl.setter
     def ttl(self, value: "datetime.timedelta | ArtifactTTL | None") -> None:
+        if self._version is not None and self._version.is_link:
+            raise ValueError("Cannot set TTL for link artifact. Unlink the artifact first then set the TTL"
+                             " for the source artifact")
         if value is ArtifactTTL.INHERIT:
             self._ttl_inherit, self._ttl_seconds = True, None
         elif value is None:
@@ -525,8 +529,41 @@ class Artifact:
         return self
 
     def delete(self, delete_aliases: bool = False) -> None:
+        """Delete this version (refused while it has aliases, unless `delete_aliases`); on a
+        link, only the link goes (as W&B does)."""
         version = self._logged()
-        self._store.delete_version(version.id, delete_aliases=delete_aliases)
+        if version.is_link:
+            self.unlink()
+        else:
+            self._store.delete_version(version.id, delete_aliases=delete_aliases)
+
+    # --- links (W&B's Registry: portfolio collections) ------------------------------------
+    def link(self, target_path: str, aliases: "list[str] | str | None" = None) -> "Artifact":
+        """Link this version into portfolio 'project/name' (W&B's 'entity/project/name' taken
+        too; without a project: this version's). Returns the link, which becomes its `latest`."""
+        version = self._logged()
+        project, name, _ = parse_artifact_ref(target_path.partition(":")[0], version.project)
+        linked = self._store.link_version(version.id, project, name, validate_aliases(aliases or []))
+        return Artifact._from_version(self._store, linked)
+
+    def unlink(self) -> None:
+        version = self._logged()
+        if not version.is_link:
+            raise ValueError(f"artifact {self.qualified_name!r} is not a link; use delete() to delete it")
+        self._store.unlink_version(version.id)
+
+    @property
+    def linked_artifacts(self) -> list["Artifact"]:
+        """The links that show this version."""
+        return [Artifact._from_version(self._store, v) for v in self._store.version_links(self._logged().id)]
+
+    @property
+    def source_artifact(self) -> "Artifact":
+        """For a link: the version it shows; otherwise this artifact."""
+        version = self._logged()
+        if not version.is_link:
+            return self
+        return Artifact._from_version(self._store, self._store.get_version_by_id(version.source_version_id))
 
     def wait(self, timeout: float | None = None) -> "Artifact":
         """Wait until a background log has finished (raising what it raised)."""

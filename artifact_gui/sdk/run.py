@@ -147,6 +147,11 @@ class Run:
         self.store.record_use(self.id, int(artifact.id))
         return artifact
 
+    def link_artifact(self, artifact: Artifact, target_path: str,
+                      aliases: "list[str] | str | None" = None) -> Artifact:
+        """W&B's run.link_artifact: link a logged version into portfolio `target_path`."""
+        return artifact.wait().link(target_path, aliases)
+
     def logged_artifacts(self) -> list[Artifact]:
         return [Artifact._from_version(self.store, v) for v in self.store.run_outputs(self.id)]
 

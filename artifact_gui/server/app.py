@@ -369,6 +369,20 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     def set_collection_ttl(project: str, name: str, ttl_seconds: int | None = Body(None, embed=True)) -> dict:
         return dataclasses.asdict(store.set_collection_ttl(project, name, ttl_seconds))
 
+    @app.post(f"{API}/versions/{{version_id}}/links", dependencies=write)
+    def link_version(version_id: int, project: str = Body(...), name: str = Body(...),
+                     aliases: list[str] = Body([])) -> dict:
+        return wire.version_to_json(store.link_version(version_id, project, name, aliases))
+
+    @app.delete(f"{API}/links/{{version_id}}", dependencies=write)
+    def unlink_version(version_id: int) -> dict:
+        store.unlink_version(version_id)
+        return {"ok": True}
+
+    @app.get(f"{API}/versions/{{version_id}}/links", dependencies=read)
+    def version_links(version_id: int) -> list[dict]:
+        return [wire.version_to_json(v) for v in store.version_links(version_id)]
+
     return app
 
 

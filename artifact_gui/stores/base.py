@@ -352,6 +352,21 @@ class Store(abc.ABC):
     def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
         """The TTL its versions inherit (None: none)."""
 
+    # --- W&B's links: portfolio collections (W&B's Registry) -----------------------------------
+    @abc.abstractmethod
+    def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
+        """Link a version into portfolio `project/name` (made if needed): the link gets the
+        portfolio's next index, `aliases` and `latest`; linking the same version again only
+        applies the aliases. Links show their source's content, description, metadata and tags."""
+
+    @abc.abstractmethod
+    def unlink_version(self, version_id: int) -> None:
+        """Remove a link (its source stays)."""
+
+    @abc.abstractmethod
+    def version_links(self, version_id: int) -> list[VersionInfo]:
+        """The links that show this version."""
+
     # --- runs and lineage -----------------------------------------------------
     @abc.abstractmethod
     def create_run(

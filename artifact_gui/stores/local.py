@@ -167,19 +167,22 @@ _MIGRATE_1_TO_2 = (
     "CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL",
 )
 
+# A link (W&B: a version linked into a portfolio) shows its source's description,
+# metadata, tags and producer; `src` is that source, or NULL.
 _VERSION_COLUMNS = """
     v.id, p.name, c.name, c.type, v.version_index, v.digest, v.size, v.file_count,
-    v.created_at, v.description, v.metadata, v.producer_run_id, v.storage_policy_config,
-    v.collection_id, v.tags, CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END,
+    v.created_at, COALESCE(src.description, v.description), COALESCE(src.metadata, v.metadata),
+    COALESCE(src.producer_run_id, v.producer_run_id),
+    COALESCE(src.storage_policy_config, v.storage_policy_config),
+    v.collection_id, COALESCE(src.tags, v.tags), CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END,
     v.ttl_inherit, v.source_version_id, v.updated_at,
-    (SELECT sp.name || '/' || sc.name || ':v' || s.version_index FROM versions s
-     JOIN collections sc ON sc.id = s.collection_id JOIN projects sp ON sp.id = sc.project_id
-     WHERE s.id = v.source_version_id)
+    (SELECT sp.name || '/' || sc.name || ':v' || src.version_index FROM collections sc
+     JOIN projects sp ON sp.id = sc.project_id WHERE sc.id = src.collection_id)
 """
 _VERSION_COLUMN_COUNT = 20
 _VERSION_FROM = """
     FROM live_versions v JOIN collections c ON c.id = v.collection_id
-    JOIN projects p ON p.id = c.project_id
+    JOIN projects p ON p.id = c.project_id LEFT JOIN versions src ON src.id = v.source_version_id
 """
 _RUN_COLUMNS = "r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at"
 _RUN_FROM = "FROM runs r JOIN projects p ON p.id = r.project_id"
@@ -286,6 +289,7 @@ class LocalStore(Store):
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             connection.execute(statement)
+                    rules.create_link_trigger(connection)
                     connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as error:
             raise StoreError(
@@ -448,7 +452,7 @@ class LocalStore(Store):
         return found[0]
 
     def list_entries(self, version_id: int, prefix: str = "", after: str = "", limit: int | None = None) -> list[ManifestEntry]:
-        clauses, params = ["version_id = ?"], [version_id]
+        clauses, params = ["version_id = ?"], [rules.content_version(self._db(), version_id)]
         if prefix:
             # A range scan on the primary key: every path that starts with `prefix`.
             clauses.append("path >= ? AND path < ?")
@@ -473,6 +477,7 @@ class LocalStore(Store):
                     limit: int | None = None) -> list[FolderItem]:
         """Walks the (version_id, path) index by seeks: one per child, however many files
         lie below each sub-folder, so a million-file version lists its first level at once."""
+        version_id = rules.content_version(self._db(), version_id)
         prefix = f"{folder}/" if folder else ""
         connection = self._db()
         items: list[FolderItem] = []
@@ -505,7 +510,7 @@ class LocalStore(Store):
         row = self._db().execute(
             "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
             " WHERE version_id = ? AND path = ?",
-            (version_id, path),
+            (rules.content_version(self._db(), version_id), path),
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no entry {path!r} in version id {version_id}")
@@ -698,8 +703,11 @@ class LocalStore(Store):
     def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
         connection = self._db()
         row = connection.execute(
-            "SELECT id, type FROM collections WHERE project_id = ? AND name = ?", (project_id, draft.name)
+            "SELECT id, type, is_portfolio FROM collections WHERE project_id = ? AND name = ?", (project_id, draft.name)
         ).fetchone()
+        if row is not None and row[2]:
+            raise ConflictError(f"'{draft.project}/{draft.name}' is a portfolio of links: link versions to it"
+                                " (artifact.link) instead of logging")
         if row is None:
             return connection.execute(
                 "INSERT INTO collections(project_id, name, type, created_at) VALUES (?, ?, ?, ?)",
@@ -776,14 +784,16 @@ class LocalStore(Store):
 
     def update_version(self, version_id: int, description: str | None = None,
                        metadata: dict[str, Any] | None = None) -> VersionInfo:
+        """On a link, edits its source (as W&B does)."""
         with self._write() as connection:
             self._collection_of_version(version_id)
+            target = rules.content_version(connection, version_id)
             if description is not None:
-                connection.execute("UPDATE versions SET description = ? WHERE id = ?", (description, version_id))
+                connection.execute("UPDATE versions SET description = ? WHERE id = ?", (description, target))
             if metadata is not None:
                 connection.execute("UPDATE versions SET metadata = ? WHERE id = ?",
-                                   (_metadata_json(metadata), version_id))
-            rules.touch(connection, [version_id])
+                                   (_metadata_json(metadata), target))
+            rules.touch(connection, [target])
         return self.get_version_by_id(version_id)
 
     def delete_version(self, version_id: int, delete_aliases: bool = False) -> None:
@@ -816,8 +826,28 @@ class LocalStore(Store):
     def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
         with self._write() as connection:
             self._collection_of_version(version_id)
-            rules.set_tags(connection, version_id, tags)
+            rules.set_tags(connection, rules.content_version(connection, version_id), tags)
         return self.get_version_by_id(version_id)
+
+    def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
+        validate_artifact_name(name)
+        with self._write() as connection:
+            self._collection_of_version(version_id)
+            link_id = rules.link(connection, self._project_id(project, create=True), name, version_id, list(aliases))
+        return self.get_version_by_id(link_id)
+
+    def unlink_version(self, version_id: int) -> None:
+        with self._write() as connection:
+            collection_id = self._collection_of_version(version_id)
+            if rules.content_version(connection, version_id) == version_id:
+                raise ConflictError(f"version id {version_id} is not a link; delete it instead")
+            held_latest = rules.collections_holding_latest(connection, [version_id])
+            connection.execute("DELETE FROM versions WHERE id = ?", (version_id,))
+            if held_latest:
+                rules.give_latest_to_newest(connection, collection_id)
+
+    def version_links(self, version_id: int) -> list[VersionInfo]:
+        return self._versions("v.source_version_id = ?", (version_id,), "ORDER BY v.id")
 
     def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
         with self._write() as connection:
@@ -990,6 +1020,7 @@ class LocalStore(Store):
         rows = self._db().execute(
             f"SELECT {_VERSION_COLUMNS}, v.trashed_at, v.trashed_aliases FROM versions v"
             " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
+            " LEFT JOIN versions src ON src.id = v.source_version_id"
             " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
         ).fetchall()
         n = _VERSION_COLUMN_COUNT

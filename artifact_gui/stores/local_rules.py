@@ -13,7 +13,7 @@ import sqlite3
 import time
 
 from ..core.names import casefold_clash, validate_alias, validate_tags
-from .base import LATEST, ConflictError
+from .base import LATEST, ConflictError, NotFoundError
 
 # Columns that schema 3 adds; a new database gets them from the CREATE TABLE statements.
 _NEW_COLUMNS = (
@@ -37,6 +37,7 @@ def migrate_2_to_3(connection: sqlite3.Connection) -> None:
             connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
     connection.execute("CREATE INDEX IF NOT EXISTS versions_source ON versions(source_version_id)"
                        " WHERE source_version_id IS NOT NULL")
+    create_link_trigger(connection)
     # Schema 2 computed `latest` as the highest index; now it is a row, written once here.
     connection.execute(
         "INSERT OR IGNORE INTO aliases(collection_id, alias, version_id)"
@@ -47,6 +48,50 @@ def migrate_2_to_3(connection: sqlite3.Connection) -> None:
         "UPDATE versions SET trashed_aliases = json_insert(COALESCE(trashed_aliases, '[]'), '$[#]', 'latest')"
         " WHERE trashed_at IS NOT NULL AND version_index > COALESCE((SELECT MAX(lv.version_index)"
         " FROM live_versions lv WHERE lv.collection_id = versions.collection_id), -1)")
+
+
+def create_link_trigger(connection: sqlite3.Connection) -> None:
+    """Whatever deletes a version for good (delete, cleanup, emptying the Trash) takes the
+    links that show it with it, as W&B does."""
+    connection.execute("CREATE TRIGGER IF NOT EXISTS versions_drop_links BEFORE DELETE ON versions"
+                       " BEGIN DELETE FROM versions WHERE source_version_id = OLD.id; END")
+
+
+def content_version(connection: sqlite3.Connection, version_id: int) -> int:
+    """The version whose entries a version shows: a link's source, else itself."""
+    row = connection.execute("SELECT source_version_id FROM versions WHERE id = ?", (version_id,)).fetchone()
+    return row[0] if row and row[0] is not None else version_id
+
+
+def link(connection: sqlite3.Connection, project_id: int, name: str, source_id: int, aliases: list[str]) -> int:
+    """The link to `source_id` in portfolio `name` (made, with the portfolio, if needed)."""
+    source_id = content_version(connection, source_id)
+    source = connection.execute(
+        "SELECT c.type, v.digest, v.size, v.file_count FROM live_versions v JOIN collections c"
+        " ON c.id = v.collection_id WHERE v.id = ?", (source_id,)).fetchone()
+    if source is None:
+        raise NotFoundError(f"version id {source_id} not found")
+    row = connection.execute("SELECT id, is_portfolio FROM collections WHERE project_id = ? AND name = ?",
+                             (project_id, name)).fetchone()
+    if row is not None and not row[1]:
+        raise ConflictError(f"cannot link into {name!r}: it holds logged versions, not links; choose another name")
+    portfolio_id = row[0] if row else connection.execute(
+        "INSERT INTO collections(project_id, name, type, created_at, is_portfolio) VALUES (?, ?, ?, ?, 1)",
+        (project_id, name, source[0], time.time())).lastrowid
+    existing = connection.execute("SELECT id FROM live_versions WHERE collection_id = ? AND source_version_id = ?",
+                                  (portfolio_id, source_id)).fetchone()
+    if existing:
+        link_id = existing[0]
+    else:
+        index = connection.execute("UPDATE collections SET next_index = next_index + 1 WHERE id = ?"
+                                   " RETURNING next_index - 1", (portfolio_id,)).fetchone()[0]
+        link_id = connection.execute(
+            "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
+            " source_version_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (portfolio_id, index, source[1], source[2], source[3], time.time(), source_id)).lastrowid
+    for alias in [*aliases, LATEST]:  # W&B: the version linked last is the portfolio's latest
+        move_alias(connection, portfolio_id, link_id, alias)
+    return link_id
 
 
 def move_alias(connection: sqlite3.Connection, collection_id: int, version_id: int, alias: str) -> None:

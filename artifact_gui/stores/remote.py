@@ -465,3 +465,14 @@ class RemoteStore(Store):
         return wire.collection_from_json(self._call("PUT", f"{self._artifact_path(project, name)}/ttl",
                                                     f"saving the TTL of {project}/{name}",
                                                     json={"ttl_seconds": ttl_seconds}))
+
+    def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
+        return wire.version_from_json(self._call("POST", f"versions/{int(version_id)}/links",
+                                                 f"linking into {project}/{name}",
+                                                 json={"project": project, "name": name, "aliases": list(aliases)}))
+
+    def unlink_version(self, version_id: int) -> None:
+        self._call("DELETE", f"links/{int(version_id)}", f"unlinking version id {version_id}")
+
+    def version_links(self, version_id: int) -> list[VersionInfo]:
+        return [wire.version_from_json(v) for v in self._get(f"versions/{int(version_id)}/links", "listing links")]

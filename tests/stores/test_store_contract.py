@@ -508,3 +508,40 @@ def test_update_collection_description_tags_type_and_name(store):
         store.update_collection("proj", "data", new_name="other")
     assert store.update_collection("proj", "data", new_name="renamed").name == "renamed"
     assert store.get_version("proj", "renamed").type == "model"
+
+
+# --- links: portfolio collections (W&B's Registry) ---------------------------------------------
+
+def test_links_show_their_source_and_have_their_own_index_and_aliases(store):
+    source = log(store, "model", {"w": "weights"}, description="the model", metadata={"acc": 0.9})
+    source_id = int(source.id)
+    link = store.link_version(source_id, "registry", "production-model", ["prod"])
+    assert (link.project, link.name, link.index, link.aliases) == ("registry", "production-model", 0,
+                                                                   ("latest", "prod"))
+    assert (link.is_link, link.source_version_id, link.source_name) == (True, source_id, "proj/model:v0")
+    assert (link.digest, link.description, link.metadata) == (source.digest, "the model", {"acc": 0.9})
+    assert [e.path for e in store.list_entries(link.id)] == ["w"]
+    assert store.get_entry(link.id, "w").digest == b64_md5(b"weights")
+    assert [i.name for i in store.list_folder(link.id)] == ["w"]
+    assert store.get_collection("registry", "production-model").is_portfolio
+    assert store.link_version(source_id, "registry", "production-model", ["stable"]).id == link.id  # no second link
+    assert [v.id for v in store.version_links(source_id)] == [link.id]
+    store.update_version(link.id, description="edited through the link")
+    assert store.get_version_by_id(source_id).description == "edited through the link"
+    with pytest.raises(ConflictError, match="portfolio"):
+        log(store, "production-model", {"w": "x"}, project="registry")
+    with pytest.raises(ConflictError, match="not a link"):
+        store.unlink_version(source_id)
+    store.unlink_version(link.id)
+    assert store.version_links(source_id) == [] and store.get_version_by_id(source_id).index == 0
+
+
+def test_deleting_a_source_removes_its_links(store):
+    log(store, "model", {"w": "1"})
+    second = log(store, "model", {"w": "2"})
+    first = store.get_version("proj", "model", "v0")
+    store.link_version(first.id, "registry", "best", [])
+    store.link_version(int(second.id), "registry", "best", [])
+    assert store.get_version("registry", "best").source_version_id == int(second.id)
+    store.delete_version(first.id)
+    assert [v.source_version_id for v in store.list_versions("registry", "best")] == [int(second.id)]

@@ -135,7 +135,7 @@ def cmd_cleanup(args: argparse.Namespace) -> None:
     store = _store(args)
     criteria = CleanupCriteria(project=args.project, type=args.type, name=args.name,
                                older_than_days=args.older_than, keep_newest=args.keep_newest,
-                               name_pattern=args.pattern, keep_used=args.keep_used)
+                               name_pattern=args.pattern, keep_used=args.keep_used, expired=args.expired)
     plan = store.plan_cleanup(criteria)
     print_plan(plan)
     if args.yes:
@@ -286,6 +286,8 @@ def _parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--keep-newest", type=int, default=0, metavar="N")
     cleanup.add_argument("--pattern", help="artifact name pattern, like 'ckpt-*'")
     cleanup.add_argument("--keep-used", action="store_true", help="keep versions runs used as input")
+    cleanup.add_argument("--expired", action="store_true",
+                         help="only versions whose TTL (time to live) has run out")
     cleanup.add_argument("--trash", action="store_true",
                          help="move the versions to the trash (restorable) instead of deleting them")
     mode = cleanup.add_mutually_exclusive_group()

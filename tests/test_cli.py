@@ -137,3 +137,10 @@ def test_login_checks_the_token_and_says_when_no_keyring_exists(server):
     wrong = subprocess.run([sys.executable, "-m", "artifact_gui", "login", server.url, "--token", "agt_wrong"],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 1 and "not one this server issued" in wrong.stderr
+
+
+def test_cleanup_expired_dry_run(store_path, tmp_path):
+    folder = write_files(tmp_path / "m", {"a": "1"})
+    cli("put", folder, "--project", "p", "--store", store_path)
+    out = cli("cleanup", "--expired", "--dry-run", "--store", store_path)
+    assert "0 versions without aliases" in out.stdout

@@ -945,7 +945,8 @@ class LocalStore(Store):
                 params.append(value)
         rows = self._db().execute(
             "SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
-            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id)"
+            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id),"
+            " v.created_at + CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END"
             f" {_VERSION_FROM} WHERE {' AND '.join(clauses)}",
             params,
         )

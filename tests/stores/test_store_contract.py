@@ -545,3 +545,17 @@ def test_deleting_a_source_removes_its_links(store):
     assert store.get_version("registry", "best").source_version_id == int(second.id)
     store.delete_version(first.id)
     assert [v.source_version_id for v in store.list_versions("registry", "best")] == [int(second.id)]
+
+
+def test_cleanup_candidates_carry_their_expiry(store):
+    for i in range(3):
+        log(store, "data", {"a": str(i)})
+    v0, v1 = (store.get_version("proj", "data", f"v{i}") for i in (0, 1))
+    store.set_ttl(v0.id, 1)
+    store.set_ttl(v1.id, 10**6)
+    assert 1 not in [c.index for c in store.plan_cleanup(CleanupCriteria(expired=True)).candidates]
+    assert [c.expires_at for c in store.plan_cleanup(CleanupCriteria()).candidates] == [
+        v0.created_at + 1, v1.created_at + 10**6]
+    store.set_collection_ttl("proj", "data", 1)
+    store.set_ttl(v1.id, None, inherit=True)
+    assert store.plan_cleanup(CleanupCriteria()).candidates[1].expires_at == v1.created_at + 1

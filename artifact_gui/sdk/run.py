@@ -140,6 +140,8 @@ class Run:
             if artifact.is_draft():
                 raise ValueError(f"artifact {artifact.name!r} is a draft; log it before using it")
         else:
+            if self._pending:  # a name may mean a version this run is still logging
+                self.wait()
             project, name, selector = parse_artifact_ref(artifact_or_name, self.project)
             artifact = Artifact._from_version(self.store, self.store.get_version(project, name, selector))
         if type is not None and artifact.type != type:

@@ -459,7 +459,7 @@ class Artifact:
 
     def download(self, root: str | None = None, allow_missing_references: bool = False,
                  skip_cache: bool | None = None, path_prefix: str | None = None,
-                 multipart: bool | None = None, progress: Callable[[int, int], None] | None = None,
+                 multipart: bool | None = None, *, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> str:
         """Materialise the entries (those under `path_prefix`, if given) under `root`,
         verified. Files already there with the right content are kept as they are. With

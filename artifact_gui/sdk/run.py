@@ -97,7 +97,7 @@ class Run:
 
     def log_artifact(self, artifact_or_path: "Artifact | str", name: str | None = None,
                      type: str | None = None, aliases: "list[str] | str | None" = None,
-                     tags: "list[str] | str | None" = None, progress=None, cancelled=None) -> Artifact:
+                     tags: "list[str] | str | None" = None, *, progress=None, cancelled=None) -> Artifact:
         """Log a draft as a new version produced by this run (or return the identical existing
         version, applying `aliases` and `tags` to it); either way it becomes `latest`. A path
         is logged as a file or folder artifact, a URI as a reference.

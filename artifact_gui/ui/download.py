@@ -65,7 +65,7 @@ def usable_folder(path: str) -> str:
 
 
 def _download_version(context: TaskContext, store: Store, version: VersionInfo, root: str) -> str:
-    return Artifact._from_version(store, version).download(root, context.progress, context.cancelled)
+    return Artifact._from_version(store, version).download(root, progress=context.progress, cancelled=context.cancelled)
 
 
 def iter_selection(store: Store, version_id: int, items: list[tuple[str, bool, ManifestEntry | None]]):

@@ -426,3 +426,26 @@ def test_link_unlink_and_delete_on_a_link(run, local_store, tmp_path):
     assert source.linked_artifacts == [] and ag.Api(local_store).artifact("proj/m:candidate").version == "v0"
     with pytest.raises(ValueError, match="not a link"):
         source.unlink()
+
+
+def test_wandb_only_attributes_and_manifest_editing(run, tmp_path):
+    folder = write_files(tmp_path, {"a/x.txt": "x", "a/y.txt": "y"})
+    artifact = ag.Artifact("d", "dataset")
+    artifact.add_file(f"{folder}/a/x.txt", name="a/x.txt")
+    assert artifact.get_added_local_path_name(f"{folder}/a/x.txt") == "a/x.txt"
+    artifact.finalize()
+    with pytest.raises(ag.errors.UnsupportedError, match="add_file"):
+        artifact.add(object(), "table")
+    run.log_artifact(artifact)
+    assert (artifact.history_step, artifact.linked_at, artifact.use_as, artifact.incremental) == (None, None, None, False)
+    assert artifact.json_encode()["sequenceName"] == "d"
+    manifest = artifact.manifest
+    extra = ag.ManifestEntry(path="a/y.txt", digest=b64_md5(b"y"), size=1)
+    manifest.add_entry(extra)
+    with pytest.raises(ValueError, match="same path twice"):
+        manifest.add_entry(ag.ManifestEntry(path="a/y.txt", digest=b64_md5(b"other")))
+    assert [e.path for e in manifest.get_entries_in_directory("a")] == ["a/x.txt", "a/y.txt"]
+    manifest.remove_entry(extra)
+    with pytest.raises(FileNotFoundError):
+        manifest.remove_entry(extra)
+    assert manifest.version == 1

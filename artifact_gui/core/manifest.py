@@ -76,11 +76,29 @@ class Manifest:
     def size(self) -> int:
         return sum(entry.size or 0 for entry in self.entries.values())
 
+    version = 1
+
     def __len__(self) -> int:
         return len(self.entries)
 
     def get_entry_by_path(self, path: str) -> ManifestEntry | None:
         return self.entries.get(path)
+
+    def add_entry(self, entry: ManifestEntry, overwrite: bool = False) -> None:
+        """As W&B's: the same path again is refused unless its digest is equal or `overwrite`."""
+        validate_entry_path(entry.path)
+        old = self.entries.get(entry.path)
+        if old is not None and not overwrite and old.digest != entry.digest:
+            raise ValueError(f"Cannot add the same path twice: {entry.path!r}")
+        self.entries[entry.path] = entry
+
+    def remove_entry(self, entry: ManifestEntry) -> None:
+        if self.entries.pop(entry.path, None) is None:
+            raise FileNotFoundError(f"Cannot remove missing entry: {entry.path!r}")
+
+    def get_entries_in_directory(self, directory: str) -> list[ManifestEntry]:
+        prefix = f"{directory}/"
+        return [entry for path, entry in self.entries.items() if path.startswith(prefix)]
 
     def to_manifest_json(self) -> dict[str, Any]:
         return {

@@ -34,6 +34,8 @@ def friendly_metadata(value: Any, what: str = "metadata") -> dict[str, Any]:
         json.dumps(converted, allow_nan=False)
     except ValueError:
         raise ValueError(f"invalid {what}: infinite numbers are not allowed (NaN becomes None)") from None
+    except TypeError as error:
+        raise TypeError(f"invalid {what}: {error}") from None
     if len(converted) > MAX_METADATA_KEYS:
         raise ValueError(f"invalid {what}: {len(converted)} keys, at most {MAX_METADATA_KEYS} are allowed")
     return converted
@@ -46,7 +48,7 @@ def _friendly(value: Any) -> Any:
         return None
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple, set)):  # not frozenset: wandb refuses it too
         return [_friendly(item) for item in value]
     if isinstance(value, slice):
         return {"slice_start": value.start, "slice_step": value.step, "slice_stop": value.stop}
@@ -60,6 +62,8 @@ def _friendly(value: Any) -> Any:
         return _friendly(dataclasses.asdict(value))
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # numpy scalars and arrays
         return _friendly(value.tolist())
+    if type(value).__module__ == "builtins":
+        return value  # left for json to refuse, as wandb does
     return str(value)
 
 

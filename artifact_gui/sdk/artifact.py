@@ -35,6 +35,7 @@ from ..core.staged import hash_staged_entries, local_entry
 from ..core.transfer import remove_tree_contents_except
 from ..stores.base import Store, VersionInfo
 from ..stores.materialise import materialise
+from .artifact_extras import WandbOnlyAttributes
 from .entry import ENTITY, ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ _ENTRY_PAGE = 5000
 ARTIFACT_DIR_ENV = "ARTIFACT_GUI_ARTIFACT_DIR"  # our $WANDB_ARTIFACT_DIR
 
 
-class Artifact:
+class Artifact(WandbOnlyAttributes):
     def __init__(self, name: str, type: str, description: str | None = None,
                  metadata: dict[str, Any] | None = None, incremental: bool = False,
                  use_as: str | None = None, storage_region: str | None = None):
@@ -167,23 +168,6 @@ class Artifact:
 
         version = self._logged()
         return ArtifactCollection(self._store, self._store.get_collection(version.project, version.name))
-
-    @property
-    def url(self) -> None:
-        """W&B's web page of the version; a store has none."""
-        return None
-
-    @property
-    def use_as(self) -> None:
-        return None
-
-    @property
-    def incremental(self) -> bool:
-        return False
-
-    @property
-    def commit_hash(self) -> str:
-        return self.digest[:20]
 
     @property
     def id(self) -> str | None:

@@ -385,6 +385,8 @@ def test_module_level_run_log_use_and_finish(local_store, tmp_path):
     run.config.epochs = 3
     run.config.update({"batch": 8})
     assert run.config.as_dict() == {"lr": 0.1, "layers": 2, "epochs": 3, "batch": 8}
+    stored = local_store.get_run(run.id)
+    assert (stored.config["epochs"], stored.tags, stored.group, stored.notes) == (3, ("a",), "g", "n")
     assert (run.entity, run.path, run.url, run.tags, run.group) == ("artifact-gui", f"artifact-gui/p/{run.id}", None, ("a",), "g")
     folder = write_files(tmp_path / "m", {"w.bin": "w"})
     logged = ag.log_artifact(folder, name="model", type="model", aliases="best", tags=["v1-candidate"])

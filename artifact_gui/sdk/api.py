@@ -14,7 +14,7 @@ from ..core.names import InvalidNameError, parse_artifact_ref, validate_project_
 from ..stores import Store, StoreError, default_store, open_store
 from ..stores.base import NotFoundError
 from .artifact import Artifact
-from .collections import ENTITY, ArtifactCollection, Artifacts, ArtifactType
+from .collections import ArtifactCollection, Artifacts, ArtifactType
 from .run import Run
 
 DEFAULT_PROJECT = "uncategorized"  # W&B's default when a path names no project
@@ -33,12 +33,12 @@ class Api:
             store = open_store(store)
         self.store = store
         overrides = dict(overrides or {})
-        self.settings: dict[str, Any] = {"entity": ENTITY, "project": overrides.get("project"),
+        self.settings: dict[str, Any] = {"entity": store.entity, "project": overrides.get("project"),
                                          "base_url": store.location}
 
     @property
     def default_entity(self) -> str:
-        return ENTITY
+        return self.store.entity
 
     @property
     def project(self) -> str:

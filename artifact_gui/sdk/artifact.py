@@ -36,7 +36,7 @@ from ..core.transfer import remove_tree_contents_except
 from ..stores.base import Store, VersionInfo
 from ..stores.materialise import materialise
 from .artifact_extras import WandbOnlyAttributes
-from .entry import ENTITY, ArtifactStateError, ArtifactTTL, Entry, iso_time
+from .entry import ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
     from .run import Run
@@ -122,7 +122,7 @@ class Artifact(WandbOnlyAttributes):
     @property
     def entity(self) -> str:
         self._logged()
-        return ENTITY
+        return self._store.entity
 
     @property
     def qualified_name(self) -> str:

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from ..core.names import validate_tags
 from ..stores.base import CollectionInfo, NotFoundError, Store
 from .artifact import Artifact
-from .entry import ENTITY, iso_time
+from .entry import iso_time
 
 T = TypeVar("T")
 
@@ -99,7 +99,7 @@ class ArtifactCollection:
         self.ttl = None if info.ttl_seconds is None else datetime.timedelta(seconds=info.ttl_seconds)
 
     id = property(lambda self: str(self._info.id))
-    entity = property(lambda self: ENTITY)
+    entity = property(lambda self: self._store.entity)
     project = property(lambda self: self._info.project)
     created_at = property(lambda self: iso_time(self._info.created_at))
     updated_at = property(lambda self: None)

@@ -13,9 +13,6 @@ from ..core.refs import ARTIFACT_SCHEME
 from ..stores.materialise import fetch_entry
 
 
-ENTITY = "artifact-gui"  # a store has one entity; W&B paths may name any, and it is ignored
-
-
 class ArtifactStateError(RuntimeError):
     """An operation that needs a logged artifact was called on a draft, or the reverse."""
 

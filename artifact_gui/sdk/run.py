@@ -6,14 +6,13 @@ import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from ..core.draft import VersionDraft
 from ..core.hashcache import default_cache
 from ..core.names import is_version_name, parse_artifact_ref, validate_aliases, validate_tags
 from ..stores.base import RunInfo, Store
 from .artifact import Artifact
-from .entry import ENTITY
 
 
 # `ag.run` (W&B's `wandb.run`): the run `init` started last and not yet finished.
@@ -40,8 +39,16 @@ def _forget(run: "Run") -> None:
 
 
 class Config(dict):
-    """W&B's `run.config`: a dict whose keys read and write as attributes (`config.lr`).
-    Changes after `init` stay in this process (the store keeps the config given to init)."""
+    """W&B's `run.config`: a dict whose keys read and write as attributes (`config.lr`); each
+    change is saved to the store, as W&B syncs it."""
+
+    def __init__(self, values: dict[str, Any], on_change: Callable[[dict[str, Any]], None] | None = None):
+        super().__init__(values)
+        object.__setattr__(self, "_on_change", on_change)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(dict(self))
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -52,14 +59,24 @@ class Config(dict):
     def __setattr__(self, key: str, value: Any) -> None:
         self[key] = value
 
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
     def update(self, values: Any = None, allow_val_change: bool | None = None, **more: Any) -> None:
         if values is not None and not isinstance(values, dict) and hasattr(values, "__dict__"):
             values = vars(values)  # an argparse.Namespace, as W&B accepts
         super().update(values or {}, **more)
+        self._changed()
 
     def setdefaults(self, values: dict[str, Any]) -> None:
-        for key, value in values.items():
-            self.setdefault(key, value)
+        missing = {key: value for key, value in values.items() if key not in self}
+        if missing:
+            self.update(missing)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self)
@@ -71,10 +88,7 @@ class Run:
         self._info = info
         self._executor: ThreadPoolExecutor | None = None
         self._pending: list[Artifact] = []
-        self.config = Config(info.config)
-        self.tags: tuple[str, ...] = ()
-        self.group: str | None = None
-        self.notes: str | None = None
+        self.config = Config(info.config, on_change=self._save_config)
 
     id = property(lambda self: self._info.id)
     name = property(lambda self: self._info.name)
@@ -82,9 +96,15 @@ class Run:
     job_type = property(lambda self: self._info.job_type)
     state = property(lambda self: self._info.state)
     created_at = property(lambda self: self._info.created_at)
-    entity = property(lambda self: ENTITY)
-    path = property(lambda self: f"{ENTITY}/{self.project}/{self.id}")  # W&B's entity/project/run_id
+    entity = property(lambda self: self.store.entity)
+    path = property(lambda self: f"{self.entity}/{self.project}/{self.id}")  # W&B's entity/project/run_id
+    tags = property(lambda self: self._info.tags)
+    group = property(lambda self: self._info.group)
+    notes = property(lambda self: self._info.notes)
     url = property(lambda self: None)  # W&B's web page; a store has none
+
+    def _save_config(self, config: dict[str, Any]) -> None:
+        self._info = self.store.update_run(self.id, config=config)
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.id} {self.name!r} ({self.state})>"

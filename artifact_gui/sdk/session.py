@@ -29,7 +29,7 @@ def init(project: str | None = None, job_type: str | None = None, name: str | No
          resume: bool | str | None = None, **wandb_only: Any) -> Run:
     """Start a run in `store` (a Store, a path or URL; default: the user's default store),
     taking W&B's keywords. `entity` and `dir` are accepted and unused (a store has one
-    entity and keeps no run files); `tags`, `group` and `notes` live on the Run object."""
+    entity and keeps no run files); `tags`, `group` and `notes` are stored with the run."""
     if mode == "disabled":
         raise UnsupportedError("mode='disabled': a run that logs nothing has no store to write; skip init instead")
     reinit = {False: "return_previous", True: "finish_previous", None: "default"}.get(reinit, reinit)
@@ -47,8 +47,10 @@ def init(project: str | None = None, job_type: str | None = None, name: str | No
     project = project or os.environ.get(PROJECT_ENV) or DEFAULT_PROJECT
     if isinstance(config, argparse.Namespace):
         config = vars(config)
-    run = Run(store, _start(store, project, job_type, name, config, id, resume))
-    run.tags, run.group, run.notes = tuple(tags or ()), group, notes
+    info = _start(store, project, job_type, name, config, id, resume)
+    if tags or group or notes:
+        info = store.update_run(info.id, tags=list(tags) if tags else None, group=group, notes=notes)
+    run = Run(store, info)
     if reinit != "create_new":
         set_active_run(run)
     return run

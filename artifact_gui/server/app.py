@@ -383,6 +383,11 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     def version_links(version_id: int) -> list[dict]:
         return [wire.version_to_json(v) for v in store.version_links(version_id)]
 
+    @app.patch(f"{API}/runs/{{run_id}}", dependencies=write)
+    def update_run(run_id: str, config: dict | None = Body(None), tags: list[str] | None = Body(None),
+                   group: str | None = Body(None), notes: str | None = Body(None)) -> dict:
+        return dataclasses.asdict(store.update_run(run_id, config, tags, group, notes))
+
     return app
 
 

@@ -13,6 +13,7 @@ from ..core.manifest import ManifestEntry
 from ..errors import CommError
 
 LATEST = "latest"
+DEFAULT_ENTITY = "artifact-gui"
 
 # progress(done_bytes, total_bytes); returning nothing. Cancellation is a separate flag.
 ProgressCallback = Callable[[int, int], None]
@@ -116,6 +117,12 @@ class RunInfo:
     state: str
     created_at: float
     finished_at: float | None
+    tags: tuple[str, ...] = ()  # W&B's init(tags=, group=, notes=)
+    group: str | None = None
+    notes: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", tuple(self.tags))
 
 
 VERSION_SORT_KEYS = ("index", "created_at", "size", "file_count")
@@ -196,6 +203,11 @@ class Store(abc.ABC):
     @property
     @abc.abstractmethod
     def location(self) -> str: ...
+
+    @property
+    def entity(self) -> str:
+        """W&B's entity: a store has one. W&B paths may name any entity; it is ignored."""
+        return DEFAULT_ENTITY
 
     def close(self) -> None:
         pass
@@ -380,6 +392,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def finish_run(self, run_id: str, state: str = "finished") -> RunInfo: ...
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
+                   group: str | None = None, notes: str | None = None) -> RunInfo:
+        """Change what is given (None: unchanged): W&B's run.config updates, tags, group, notes."""
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> RunInfo: ...

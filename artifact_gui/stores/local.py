@@ -97,7 +97,10 @@ CREATE TABLE runs (
     config TEXT NOT NULL DEFAULT '{}',
     state TEXT NOT NULL,
     created_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    group_name TEXT,
+    notes TEXT
 );
 CREATE INDEX runs_project ON runs(project_id, created_at);
 CREATE TABLE versions (
@@ -184,7 +187,8 @@ _VERSION_FROM = """
     FROM live_versions v JOIN collections c ON c.id = v.collection_id
     JOIN projects p ON p.id = c.project_id LEFT JOIN versions src ON src.id = v.source_version_id
 """
-_RUN_COLUMNS = "r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at"
+_RUN_COLUMNS = ("r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at,"
+                " r.tags, r.group_name, r.notes")
 _RUN_FROM = "FROM runs r JOIN projects p ON p.id = r.project_id"
 
 _ADJECTIVES = ("amber", "brisk", "calm", "daring", "eager", "fancy", "gentle", "hazy", "icy",
@@ -908,7 +912,20 @@ class LocalStore(Store):
     def _runs(self, where: str, params: Iterable[Any]) -> list[RunInfo]:
         rows = self._db().execute(f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE {where} ORDER BY r.created_at", tuple(params))
         return [RunInfo(id=r[0], project=r[1], name=r[2], job_type=r[3], config=json.loads(r[4]),
-                        state=r[5], created_at=r[6], finished_at=r[7]) for r in rows]
+                        state=r[5], created_at=r[6], finished_at=r[7], tags=tuple(json.loads(r[8])),
+                        group=r[9], notes=r[10]) for r in rows]
+
+    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
+                   group: str | None = None, notes: str | None = None) -> RunInfo:
+        changes = {"config": None if config is None else _metadata_json(config, "config"),
+                   "tags": None if tags is None else json.dumps([str(tag) for tag in tags]),
+                   "group_name": group, "notes": notes}
+        with self._write() as connection:
+            self.get_run(run_id)
+            for column, value in changes.items():
+                if value is not None:
+                    connection.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id))
+        return self.get_run(run_id)
 
     def get_run(self, run_id: str) -> RunInfo:
         found = self._runs("r.id = ?", (run_id,))

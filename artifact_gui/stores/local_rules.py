@@ -25,6 +25,9 @@ _NEW_COLUMNS = (
     ("collections", "tags", "TEXT NOT NULL DEFAULT '[]'"),
     ("collections", "ttl_seconds", "INTEGER"),
     ("collections", "is_portfolio", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "tags", "TEXT NOT NULL DEFAULT '[]'"),
+    ("runs", "group_name", "TEXT"),
+    ("runs", "notes", "TEXT"),
 )
 
 

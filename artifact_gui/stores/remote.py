@@ -476,3 +476,8 @@ class RemoteStore(Store):
 
     def version_links(self, version_id: int) -> list[VersionInfo]:
         return [wire.version_from_json(v) for v in self._get(f"versions/{int(version_id)}/links", "listing links")]
+
+    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
+                   group: str | None = None, notes: str | None = None) -> RunInfo:
+        return wire.run_from_json(self._call("PATCH", f"runs/{quote(run_id, safe='')}", "saving the run",
+                                             json={"config": config, "tags": tags, "group": group, "notes": notes}))

@@ -34,6 +34,8 @@ def test_a_schema_2_store_is_migrated_in_place_and_latest_written_for_each_artif
         assert store.get_version("proj", "gone").aliases == ("latest",)
         assert all(v.tags == () and v.ttl_seconds is None and v.ttl_inherited
                    for v in store.list_versions("proj", "data"))
+        assert [(r.tags, r.group) for r in store.list_runs("proj")] == [((), None)]
+        assert not store.get_collection("proj", "data").is_portfolio
         # the migrated store behaves like a new one: restore gives latest back to v2
         trashed = store.list_trash()[0].version
         store.restore_versions([trashed.id])

@@ -559,3 +559,13 @@ def test_cleanup_candidates_carry_their_expiry(store):
     store.set_collection_ttl("proj", "data", 1)
     store.set_ttl(v1.id, None, inherit=True)
     assert store.plan_cleanup(CleanupCriteria()).candidates[1].expires_at == v1.created_at + 1
+
+
+def test_update_run_config_tags_group_notes(store):
+    run = store.create_run("proj", config={"lr": 0.1})
+    updated = store.update_run(run.id, config={"lr": 0.2, "epochs": 3}, tags=["baseline"], group="sweep-1")
+    assert (updated.config, updated.tags, updated.group, updated.notes) == (
+        {"lr": 0.2, "epochs": 3}, ("baseline",), "sweep-1", None)
+    assert store.update_run(run.id, notes="tried").config == {"lr": 0.2, "epochs": 3}
+    with pytest.raises(NotFoundError):
+        store.update_run("no-such-run", notes="x")

@@ -383,6 +383,11 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     def version_links(version_id: int) -> list[dict]:
         return [wire.version_to_json(v) for v in store.version_links(version_id)]
 
+    @app.get(f"{API}/projects/{{project}}/artifacts/{{name}}/versions-before", dependencies=read)
+    def versions_before(project: str, name: str, limit: int = Query(..., ge=1, le=10_000),
+                        before_index: int | None = Query(None, ge=0)) -> list[dict]:
+        return [wire.version_to_json(v) for v in store.list_versions_before(project, name, before_index, limit)]
+
     @app.patch(f"{API}/runs/{{run_id}}", dependencies=write)
     def update_run(run_id: str, config: dict | None = Body(None), tags: list[str] | None = Body(None),
                    group: str | None = Body(None), notes: str | None = Body(None)) -> dict:

@@ -477,6 +477,12 @@ class RemoteStore(Store):
     def version_links(self, version_id: int) -> list[VersionInfo]:
         return [wire.version_from_json(v) for v in self._get(f"versions/{int(version_id)}/links", "listing links")]
 
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        data = self._get(f"{self._artifact_path(project, name)}/versions-before", f"listing {project}/{name}",
+                         before_index=before_index, limit=limit)
+        return [wire.version_from_json(v) for v in data]
+
     def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
                    group: str | None = None, notes: str | None = None) -> RunInfo:
         return wire.run_from_json(self._call("PATCH", f"runs/{quote(run_id, safe='')}", "saving the run",

@@ -569,3 +569,11 @@ def test_update_run_config_tags_group_notes(store):
     assert store.update_run(run.id, notes="tried").config == {"lr": 0.2, "epochs": 3}
     with pytest.raises(NotFoundError):
         store.update_run("no-such-run", notes="x")
+
+
+def test_versions_before_an_index_page_by_cursor(store):
+    for i in range(5):
+        log(store, "data", {"a": str(i)})
+    assert [v.index for v in store.list_versions_before("proj", "data", None, 2)] == [4, 3]
+    store.delete_version(store.get_version("proj", "data", "v2").id)
+    assert [v.index for v in store.list_versions_before("proj", "data", 3, 2)] == [1, 0]

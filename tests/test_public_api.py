@@ -93,3 +93,12 @@ def test_runs_and_their_artifacts(store):
     assert [a.name for a in runs[0].logged_artifacts()] == ["m:v0"]
     assert [a.name for a in runs[1].used_artifacts()] == ["m:v0"]
     assert [r.id for r in api.runs("proj", order="-created_at")] == [consumer.id, run.id]
+
+
+def test_artifacts_filtered_by_tags(store):
+    log(store, "m", "1", tags=["keep"])
+    log(store, "m", "2")
+    log(store, "m", "3", tags=["keep", "best"])
+    api = ag.Api(store)
+    assert [a.version for a in api.artifacts("model", "proj/m", per_page=1, tags="keep")] == ["v2", "v0"]
+    assert [a.version for a in api.artifacts("model", "proj/m", tags=["keep", "best"])] == ["v2"]

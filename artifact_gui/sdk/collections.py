@@ -18,9 +18,9 @@ T = TypeVar("T")
 class Paginator(Generic[T]):
     """W&B's paginator: iterate, index or slice; pages of `per_page` load as they are reached."""
 
-    def __init__(self, fetch: Callable[[int, int], tuple[Sequence[T], bool]], per_page: int,
+    def __init__(self, fetch: Callable[[int], tuple[Sequence[T], bool]], per_page: int,
                  length: Callable[[], int]):
-        """`fetch(offset, limit)` gives a page and whether it was full (more may follow)."""
+        """`fetch(limit)` gives the next page and whether it was full (more may follow)."""
         if not isinstance(per_page, int) or per_page < 1:
             raise ValueError(f"invalid per_page {per_page!r}: expected a positive whole number")
         self._fetch, self.per_page, self._length = fetch, per_page, length
@@ -35,7 +35,7 @@ class Paginator(Generic[T]):
     def _load_page(self) -> bool:
         if self._exhausted:
             return False
-        page, complete = self._fetch(len(self.objects), self.per_page)
+        page, complete = self._fetch(self.per_page)
         self.objects.extend(page)
         self._exhausted = not complete
         return bool(page) or complete
@@ -77,14 +77,14 @@ class Artifacts(Paginator[Artifact]):
         if type is not None and info.type != type:
             raise NotFoundError(f"artifact '{project}/{collection_name}' has type {info.type!r}, not {type!r}")
         wanted = set(validate_tags(tags)) if tags else set()
+        self._before: int | None = None  # the cursor: pages stay right while versions are deleted
 
-        self._before: int | None = None
-
-        def fetch(_offset: int, limit: int) -> list[Artifact]:
+        def fetch(limit: int) -> tuple[list[Artifact], bool]:
             versions = store.list_versions_before(project, collection_name, self._before, limit)
             if versions:
                 self._before = versions[-1].index
-            return [Artifact._from_version(store, v) for v in versions if wanted <= set(v.tags)], len(versions) == limit
+            page = [Artifact._from_version(store, v) for v in versions if wanted <= set(v.tags)]
+            return page, len(versions) == limit
 
         super().__init__(fetch, per_page, lambda: store.get_collection(project, collection_name).version_count)
 

@@ -350,7 +350,7 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return StreamingResponse(body(), status_code=status, headers=headers, media_type="application/octet-stream")
 
-    # --- W&B semantics: tags, TTL, collection settings (helper "wandb") ---------------------------
+    # --- W&B semantics (helper "wandb"): tags, TTL, collections, links, version cursor, runs -------------
     @app.put(f"{API}/versions/{{version_id}}/tags", dependencies=write)
     def set_tags(version_id: int, tags: list[str] = Body(..., embed=True)) -> dict:
         return wire.version_to_json(store.set_tags(version_id, tags))

@@ -445,7 +445,7 @@ class RemoteStore(Store):
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         return wire.verify_from_json(self._call("POST", "verify", "verifying the store"))
 
-    # --- W&B semantics: tags, TTL, collection settings (helper "wandb") ---------------------------------
+    # --- W&B semantics (helper "wandb"): tags, TTL, collections, links, version cursor, runs -------------
     def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
         return wire.version_from_json(self._call("PUT", f"versions/{int(version_id)}/tags", "saving tags",
                                                  json={"tags": list(tags)}))

@@ -160,8 +160,6 @@ def test_use_artifact_by_name_alias_and_object(run, local_store):
         assert consumer.use_artifact(artifact).version == "v0"
         with pytest.raises(ValueError, match="type"):
             consumer.use_artifact("d:latest", type="model")
-        with pytest.raises(ValueError, match="draft"):
-            consumer.use_artifact(ag.Artifact("x", "dataset"))
         with pytest.raises(ag.NotFoundError):
             consumer.use_artifact("d:nope")
     assert [r.id for r in artifact.used_by()] == [consumer.id]
@@ -172,7 +170,7 @@ def test_use_artifact_by_name_alias_and_object(run, local_store):
 def test_log_artifact_from_a_path(run, tmp_path):
     folder = write_files(tmp_path / "mydata", {"x.csv": "1"})
     logged = run.log_artifact(folder, type="dataset")
-    assert logged.name == "mydata:v0"
+    assert logged.name == f"run-{run.id}-mydata:v0"  # W&B's default name
     single = run.log_artifact(f"{folder}/x.csv", name="single")
     assert [e.path for e in single.files()] == ["x.csv"]
     assert single.type == "unspecified"

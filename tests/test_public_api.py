@@ -102,3 +102,20 @@ def test_artifacts_filtered_by_tags(store):
     api = ag.Api(store)
     assert [a.version for a in api.artifacts("model", "proj/m", per_page=1, tags="keep")] == ["v2", "v0"]
     assert [a.version for a in api.artifacts("model", "proj/m", tags=["keep", "best"])] == ["v2"]
+
+
+def test_model_shortcuts_and_using_a_draft(store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with open("model.pt", "w") as f:
+        f.write("weights")
+    with ag.init("proj", job_type="train", store=store) as run:
+        run.log_model("model.pt", name="cnn", aliases=["best"])
+        linked = run.link_model("model.pt", "classifier", name="cnn", aliases=["staging"])
+        assert (linked.project, linked.name, linked.source_name) == ("model-registry", "classifier:v0", "cnn:v0")
+        assert open(run.use_model("cnn:best")).read() == "weights"
+        given = ag.Artifact("labels", "dataset")
+        with given.new_file("l.txt") as f:
+            f.write("l")
+        used = run.use_artifact(given, aliases=["given"])
+    assert used.aliases == ["latest", "given"] and used.logged_by() is None
+    assert [r.id for r in used.used_by()] == [run.id]

@@ -122,13 +122,18 @@ class Run:
         version, applying `aliases` and `tags` to it); either way it becomes `latest`. A path
         is logged as a file or folder artifact, a URI as a reference.
         `progress(done_bytes, total_bytes)` and `cancelled()` serve the desktop's transfers."""
-        artifact = _as_artifact(artifact_or_path, name, type)
+        artifact = _as_artifact(artifact_or_path, name or _default_name(self.id, artifact_or_path), type)
+        return self._log(artifact, _log_aliases(aliases, artifact.aliases),
+                         [tags] if isinstance(tags, str) else list(tags or []), progress=progress, cancelled=cancelled)
+
+    def _log(self, artifact: Artifact, aliases: list[str], tags: list[str] = (), producer: bool = True,
+             progress=None, cancelled=None) -> Artifact:
         draft = VersionDraft(
             project=self.project, name=artifact.collection_name, type=artifact.type,
             entries=artifact._draft_entries(), description=artifact.description,
-            metadata=artifact.metadata, aliases=_log_aliases(aliases, artifact.aliases),
-            run_id=self.id, storage_policy_config=artifact._storage_policy_config,
-            tags=validate_tags(list(artifact.tags) + ([tags] if isinstance(tags, str) else list(tags or []))),
+            metadata=artifact.metadata, aliases=aliases,
+            run_id=self.id if producer else None, storage_policy_config=artifact._storage_policy_config,
+            tags=validate_tags(list(artifact.tags) + list(tags)),
             ttl_seconds=artifact._ttl_seconds, ttl_inherit=artifact._ttl_inherit,
         )
         unhashed = [e for e in draft.entries if e.local_path and e.local_stat and not e.digest]
@@ -151,14 +156,16 @@ class Run:
         artifact.was_created = result.created
         return artifact
 
-    def use_artifact(self, artifact_or_name: "Artifact | str", type: str | None = None) -> Artifact:
+    def use_artifact(self, artifact_or_name: "Artifact | str", type: str | None = None,
+                     aliases: "list[str] | str | None" = None, use_as: str | None = None) -> Artifact:
         """Record this run as a consumer of a version and return it.
 
-        Accepts 'name:alias', 'name:vN', 'project/name:alias' or a logged Artifact."""
+        Accepts 'name:alias', 'name:vN', '[entity/]project/name:alias' or an Artifact; a draft
+        is logged first as an input no run produced (W&B's user-created input), with `aliases`."""
         if isinstance(artifact_or_name, Artifact):
             artifact = artifact_or_name.wait()
             if artifact.is_draft():
-                raise ValueError(f"artifact {artifact.name!r} is a draft; log it before using it")
+                artifact = self._log(artifact, _log_aliases(aliases, artifact.aliases), producer=False).wait()
         else:
             if self._pending:  # a name may mean a version this run is still logging
                 self.wait()
@@ -173,6 +180,30 @@ class Run:
                       aliases: "list[str] | str | None" = None) -> Artifact:
         """W&B's run.link_artifact: link a logged version into portfolio `target_path`."""
         return artifact.wait().link(target_path, aliases)
+
+    # --- W&B's model shortcuts ----------------------------------------------------------------
+    def log_model(self, path: str, name: str | None = None, aliases: "list[str] | None" = None) -> None:
+        """Log a file or folder as a 'model' artifact (W&B returns nothing here)."""
+        self.log_artifact(path, name=name, type="model", aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        """Download a model artifact; the path of its only file, or of its folder."""
+        artifact = self.use_artifact(name)
+        if "model" not in artifact.type.lower():
+            raise AssertionError("You can only use this method for 'model' artifacts. For an artifact to be a"
+                                 " 'model' artifact, its type property must contain the substring 'model'.")
+        root = artifact.download()
+        found = os.listdir(root)
+        return os.path.join(root, found[0]) if len(found) == 1 else root
+
+    def link_model(self, path: str, registered_model_name: str, name: str | None = None,
+                   aliases: "list[str] | None" = None) -> Artifact:
+        """Log a model and link it into W&B's 'model-registry' project under `registered_model_name`."""
+        if "/" in registered_model_name or ":" in registered_model_name:
+            raise AssertionError("Please provide only the name of the registered model."
+                                 " Do not append the entity or project name.")
+        artifact = self.log_artifact(path, name=name, type="model")
+        return self.link_artifact(artifact, f"model-registry/{registered_model_name}", aliases)
 
     def logged_artifacts(self) -> list[Artifact]:
         return [Artifact._from_version(self.store, v) for v in self.store.run_outputs(self.id)]
@@ -224,12 +255,20 @@ def _log_aliases(given: "list[str] | str | None", pending: list[str]) -> list[st
     return validate_aliases([alias for alias in wanted + list(pending) if not is_version_name(alias)])
 
 
+def _default_name(run_id: str, artifact_or_path: "Artifact | str") -> str | None:
+    """W&B's name for an artifact logged from a path: 'run-<run id>-<last part of the path>'."""
+    if isinstance(artifact_or_path, Artifact):
+        return None
+    path = os.fspath(artifact_or_path).rstrip("/")
+    last = path.rsplit("/", 1)[-1] if "://" in path else os.path.basename(os.path.abspath(path))
+    return f"run-{run_id}-{last}".replace(" ", "_")
+
+
 def _as_artifact(artifact_or_path: "Artifact | str", name: str | None, type: str | None) -> Artifact:
     if isinstance(artifact_or_path, Artifact):
         return artifact_or_path
     path = os.fspath(artifact_or_path)
-    default_name = os.path.basename(os.path.abspath(path)) if "://" not in path else path.rstrip("/").rsplit("/", 1)[-1]
-    artifact = Artifact(name or default_name.replace(" ", "_"), type or "unspecified")
+    artifact = Artifact(name, type or "unspecified")
     if os.path.isdir(path):
         artifact.add_dir(path)
     elif os.path.isfile(path):

@@ -13,8 +13,9 @@ from ..core.refs import ARTIFACT_SCHEME
 from ..stores.materialise import fetch_entry
 
 
-class ArtifactStateError(RuntimeError):
-    """An operation that needs a logged artifact was called on a draft, or the reverse."""
+class ArtifactStateError(RuntimeError, AttributeError):
+    """An operation that needs a logged artifact was called on a draft, or the reverse. An
+    AttributeError too, as W&B's ArtifactNotLoggedError / ArtifactFinalizedError are."""
 
 
 class ArtifactTTL(enum.Enum):

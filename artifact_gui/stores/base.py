@@ -198,7 +198,12 @@ class VerifyReport:
 
 
 class Store(abc.ABC):
-    """Synchronous and thread-safe. Selectors are an alias, `latest` or `vN`."""
+    """Synchronous and thread-safe. Selectors are an alias or `vN`.
+
+    Aliases are W&B's: `latest` is a stored alias that `log_version` puts on the version it
+    returns (new or deduplicated) and that goes to the newest remaining version when its
+    holder is deleted or trashed; it can also be moved or removed by hand (`latest` then
+    resolves to the newest version). Aliases of one artifact may not differ only by case."""
 
     @property
     @abc.abstractmethod

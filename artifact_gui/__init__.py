@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import errors
 from ._version import __version__
 from .core.manifest import Manifest, ManifestEntry
 from .core.names import InvalidNameError
-from . import stores
 from .stores import (
     ConflictError,
     NotFoundError,
@@ -25,31 +25,20 @@ from .stores import (
     default_store_location,
 )
 from .sdk.api import Api
-from .sdk.artifact import Artifact, ArtifactStateError, Entry
+from .sdk.artifact import Artifact, ArtifactStateError, ArtifactTTL, Entry
 from .sdk.run import Run
+from .sdk.session import active_run, finish, init, log_artifact, open_store, use_artifact
 
 
-
-def open_store(path_or_url: str, create: bool = True) -> Store:
-    """A store folder or a server's URL, for pipelines: a folder is created when it is new or
-    empty (never in a folder that holds other files); `create=False` only opens."""
-    return stores.open_store(path_or_url, create=create)
-
-
-def init(project: str, job_type: str | None = None, name: str | None = None,
-         config: dict[str, Any] | None = None, store: Store | str | None = None,
-         id: str | None = None) -> Run:
-    """Start a run in `store` (a Store, a path or URL; default: the user's default store).
-    A store folder is created when it is new or empty, never in a folder of other files."""
-    if store is None:
-        store = default_store(create=True)
-    elif not isinstance(store, Store):
-        store = open_store(store, create=True)
-    return Run(store, store.create_run(project, name=name, job_type=job_type, config=config, run_id=id))
+def __getattr__(name: str) -> Any:
+    """`ag.run`: the run `init` started last and not yet finished, as `wandb.run`."""
+    if name == "run":
+        return active_run()
+    raise AttributeError(f"module 'artifact_gui' has no attribute {name!r}")
 
 
 __all__ = [
-    "Api", "Artifact", "ArtifactStateError", "ConflictError", "Entry", "InvalidNameError", "Manifest",
+    "Api", "Artifact", "ArtifactStateError", "ArtifactTTL", "errors", "ConflictError", "Entry", "InvalidNameError", "Manifest",
     "ManifestEntry", "NotFoundError", "Run", "Store", "StoreError", "default_store",
-    "default_store_location", "init", "open_store", "__version__",
+    "default_store_location", "finish", "init", "log_artifact", "open_store", "use_artifact", "__version__",
 ]

@@ -93,7 +93,7 @@ def cmd_put(args: argparse.Namespace) -> None:
         run.log_artifact(artifact, aliases=args.alias)
     finally:
         run.finish()
-    print(f"{artifact.qualified_name}\t{', '.join(artifact.aliases) or '-'}\t{_size(artifact.size)}\t{artifact.digest}")
+    print(f"{artifact.project}/{artifact.name}\t{', '.join(artifact.aliases) or '-'}\t{_size(artifact.size)}\t{artifact.digest}")
 
 
 def _json_object(text: str | None, option: str) -> dict:
@@ -164,7 +164,7 @@ def cmd_cleanup(args: argparse.Namespace) -> None:
     store = _store(args)
     criteria = CleanupCriteria(project=args.project, type=args.type, name=args.name,
                                older_than_days=args.older_than, keep_newest=args.keep_newest,
-                               name_pattern=args.pattern, keep_used=args.keep_used)
+                               name_pattern=args.pattern, keep_used=args.keep_used, expired=args.expired)
     plan = store.plan_cleanup(criteria)
     print_plan(plan)
     if args.yes:
@@ -353,6 +353,8 @@ def _parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--pattern", help="artifact name pattern, like 'ckpt-*' (default: every name)")
     cleanup.add_argument("--keep-used", action="store_true",
                          help="keep versions runs used as input (default: delete them too, with a warning)")
+    cleanup.add_argument("--expired", action="store_true",
+                         help="only versions whose TTL (time to live) has run out (default: any)")
     cleanup.add_argument("--trash", action="store_true",
                          help="move the versions to the trash (restorable) instead of deleting them"
                               " (default: delete)")

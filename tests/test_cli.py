@@ -30,7 +30,7 @@ def store_path(tmp_path):
 def test_put_ls_get_manifest(store_path, tmp_path):
     folder = write_files(tmp_path / "mnist", {"train.csv": "1,2", "img/0.png": b"\x89PNG"})
     out = cli("put", folder, "--project", "p", "--alias", "best", "--metadata", '{"rows": 1}', "--store", store_path)
-    assert out.stdout.startswith("p/mnist:v0\tbest")
+    assert out.stdout.startswith("p/mnist:v0\tlatest, best")
     assert "p/mnist\tdataset\t1 version\n" in cli("ls", "--store", store_path).stdout
     versions = cli("ls", "p/mnist", "--store", store_path).stdout
     assert versions.startswith("v0\tlatest,best")
@@ -248,3 +248,10 @@ def test_messages_name_options_not_python_internals(store_path, tmp_path):
     (tmp_path / "taken").write_text("a file")
     exists = cli("get", "p/data:v0", "--root", str(tmp_path / "taken"), "--store", store_path, check=False)
     assert exists.returncode == 1 and "Errno" not in exists.stderr and "exists" in exists.stderr
+
+
+def test_cleanup_expired_dry_run(store_path, tmp_path):
+    folder = write_files(tmp_path / "m", {"a": "1"})
+    cli("put", folder, "--project", "p", "--store", store_path)
+    out = cli("cleanup", "--expired", "--dry-run", "--store", store_path)
+    assert "0 versions without aliases" in out.stdout

@@ -271,7 +271,7 @@ def test_log_artifact_returns_at_once_and_wait_or_finish_waits(server, tmp_path)
     returned = run.log_artifact(artifact, aliases=["first"])
     assert returned is artifact and artifact.state == "PENDING"
     assert artifact.wait().version == "v0"  # wait() gives the logged version
-    assert artifact.aliases == ["first"] and time.perf_counter() > started
+    assert artifact.aliases == ["latest", "first"] and time.perf_counter() > started
     second = ag.Artifact("bg", "dataset")
     with second.new_file("x") as f:
         f.write("second")

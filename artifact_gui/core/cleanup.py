@@ -1,6 +1,7 @@
 """Cleanup planning shared by the GUI and the CLI.
 
-A candidate is a version with no alias besides its `vN` name (and not `latest`). The store
+A candidate is a version with no alias at all (`latest` is an alias, so the version logged
+last never is; `vN` is a name, not an alias). The store
 supplies the candidates in a scope and the exact bytes deleting a set would free; this
 module decides which candidates the user's filters keep.
 """
@@ -25,6 +26,7 @@ class CleanupCriteria:
     keep_newest: int = 0  # unaliased versions to keep per artifact, newest first
     name_pattern: str | None = None  # fnmatch pattern on the artifact name
     keep_used: bool = False  # keep candidates some run used as input
+    expired: bool = False  # only versions whose TTL has run out (still: no alias at all)
 
     def __post_init__(self) -> None:
         if self.name is not None and self.project is None:
@@ -45,6 +47,10 @@ class CleanupCandidate:
     size: int
     created_at: float
     consumer_count: int  # runs that used this version as input
+    expires_at: float | None = None  # created_at + its TTL (own or inherited); None: never
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     @property
     def qualified_name(self) -> str:
@@ -91,6 +97,8 @@ def select_candidates(
             if criteria.older_than_days is not None and age_days < criteria.older_than_days:
                 continue
             if criteria.keep_used and candidate.consumer_count:
+                continue
+            if criteria.expired and not candidate.is_expired(now):
                 continue
             selected.append(candidate)
     selected.sort(key=lambda c: (c.project, c.name, c.index))

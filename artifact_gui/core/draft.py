@@ -23,3 +23,6 @@ class VersionDraft:
     aliases: list[str] = field(default_factory=list)
     run_id: str | None = None
     storage_policy_config: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)  # added to the version (also when deduplicated)
+    ttl_seconds: int | None = None  # with ttl_inherit False: its own TTL (None: none)
+    ttl_inherit: bool = True  # W&B's ArtifactTTL.INHERIT: follow the collection's TTL

@@ -8,6 +8,7 @@ from typing import Any
 
 from .digests import artifact_digest
 from .hashcache import FileStat
+from .metadata import parse_json_object  # noqa: F401 - its callers import it from here
 from .names import validate_entry_path
 
 STORAGE_POLICY = "wandb-storage-policy-v1"
@@ -75,6 +76,30 @@ class Manifest:
     def size(self) -> int:
         return sum(entry.size or 0 for entry in self.entries.values())
 
+    version = 1
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get_entry_by_path(self, path: str) -> ManifestEntry | None:
+        return self.entries.get(path)
+
+    def add_entry(self, entry: ManifestEntry, overwrite: bool = False) -> None:
+        """As W&B's: the same path again is refused unless its digest is equal or `overwrite`."""
+        validate_entry_path(entry.path)
+        old = self.entries.get(entry.path)
+        if old is not None and not overwrite and old.digest != entry.digest:
+            raise ValueError(f"Cannot add the same path twice: {entry.path!r}")
+        self.entries[entry.path] = entry
+
+    def remove_entry(self, entry: ManifestEntry) -> None:
+        if self.entries.pop(entry.path, None) is None:
+            raise FileNotFoundError(f"Cannot remove missing entry: {entry.path!r}")
+
+    def get_entries_in_directory(self, directory: str) -> list[ManifestEntry]:
+        prefix = f"{directory}/"
+        return [entry for path, entry in self.entries.items() if path.startswith(prefix)]
+
     def to_manifest_json(self) -> dict[str, Any]:
         return {
             "version": 1,
@@ -102,16 +127,3 @@ class Manifest:
             return cls.from_manifest_json(json.loads(text))
         except json.JSONDecodeError as error:
             raise ManifestError(f"manifest is not valid JSON: {error}") from error
-
-
-def parse_json_object(text: str, what: str = "metadata") -> dict[str, Any]:
-    """A JSON object typed by a user ('' means {}); ValueError says what is wrong and where."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{what} is not valid JSON: {error.msg} (line {error.lineno})") from None
-    if not isinstance(value, dict):
-        raise ValueError(f'{what} must be a JSON object, like {{"rows": 100}}')
-    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from posixpath import normpath
 
 ARTIFACT_NAME_MAX = 128
@@ -33,6 +34,15 @@ class InvalidPathError(InvalidNameError):
 
 class InvalidProjectError(InvalidNameError):
     pass
+
+
+class InvalidTagError(InvalidNameError):
+    pass
+
+
+# W&B's rule (wandb/sdk/artifacts/_validators.py TAG_REGEX): words of letters, digits, '_'
+# or '-', separated by single or repeated spaces.
+_TAG = re.compile(r"[-\w]+( +[-\w]+)*")
 
 
 def validate_artifact_name(name: str) -> str:
@@ -76,6 +86,32 @@ def validate_alias(alias: str) -> str:
     if is_version_name(alias):
         raise InvalidAliasError(f"invalid alias {alias!r}: 'vN' names a version and is not an alias")
     return alias
+
+
+def validate_tag(tag: str) -> str:
+    if not isinstance(tag, str) or not _TAG.fullmatch(tag) or len(tag) > ALIAS_MAX:
+        raise InvalidTagError(
+            f"invalid tag {tag!r}: tags are 1-{ALIAS_MAX} letters, digits, '_' or '-', words separated by spaces"
+        )
+    return tag
+
+
+def validate_tags(tags: str | Iterable[str]) -> list[str]:
+    """A tag list as W&B keeps it: one string is one tag; duplicates dropped, first kept."""
+    as_list = [tags] if isinstance(tags, str) else list(tags)
+    return [validate_tag(tag) for tag in dict.fromkeys(as_list)]
+
+
+def validate_aliases(aliases: str | Iterable[str]) -> list[str]:
+    """An alias list as W&B takes it: one string is one alias (not its characters)."""
+    as_list = [aliases] if isinstance(aliases, str) else list(aliases)
+    return [validate_alias(alias) for alias in dict.fromkeys(as_list)]
+
+
+def casefold_clash(alias: str, others: Iterable[str]) -> str | None:
+    """Another alias of the same artifact that differs from `alias` only by case."""
+    folded = alias.casefold()
+    return next((other for other in others if other != alias and other.casefold() == folded), None)
 
 
 def is_version_name(selector: str) -> bool:

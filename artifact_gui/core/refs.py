@@ -7,14 +7,18 @@ the server gives none; for object stores the object's ETag (S3) or md5 (GCS).
 from __future__ import annotations
 
 import os
+import pathlib
 import posixpath
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
-from .digests import md5_file_b64
+from .digests import b64_md5, md5_file_b64
 from .manifest import ManifestEntry
 from .names import to_entry_path
 from .transfer import ChunkReader
+
+
+ARTIFACT_SCHEME = "wandb-artifact"  # W&B's reference to an entry of another artifact
 
 
 class ReferenceError(ValueError):
@@ -47,28 +51,33 @@ def entries_for_reference(uri: str, name: str | None = None, checksum: bool = Tr
 
 
 def _file_entries(uri, name, checksum, max_objects) -> list[ManifestEntry]:
+    """As W&B's LocalFileHandler: one entry per file (a folder is walked either way); the
+    digest is the content's md5, or with checksum=False the md5 of the file's URI."""
     local = unquote(urlparse(uri).path)
+    digest_of = md5_file_b64 if checksum else path_digest
     if os.path.isfile(local):
         return [ManifestEntry(
             path=to_entry_path(name or os.path.basename(local)), ref=uri,
-            digest=md5_file_b64(local) if checksum else uri, size=os.path.getsize(local),
+            digest=digest_of(local), size=os.path.getsize(local),
         )]
     if not os.path.isdir(local):
         raise ReferenceError(f"reference {uri!r}: no file or folder at {local!r}")
-    if not checksum:
-        return [ManifestEntry(path=to_entry_path(name or os.path.basename(local.rstrip("/"))),
-                              ref=uri, digest=uri)]
     entries = []
     for folder, _dirs, files in os.walk(local):
         for file_name in sorted(files):
             physical = os.path.join(folder, file_name)
             relative = os.path.relpath(physical, local).replace(os.sep, "/")
             entries.append(ManifestEntry(
-                path=_join(name, relative), ref="file://" + physical,
-                digest=md5_file_b64(physical), size=os.path.getsize(physical),
+                path=_join(name, relative), ref=uri.rstrip("/") + "/" + relative,
+                digest=digest_of(physical), size=os.path.getsize(physical),
             ))
             _check_count(len(entries), max_objects, uri)
     return entries
+
+
+def path_digest(local: str) -> str:
+    """W&B's digest of an unchecksummed file reference: md5 of its resolved file URI."""
+    return b64_md5(pathlib.Path(local).resolve().as_uri().encode("utf-8"))
 
 
 def _http_entry(uri, name, checksum) -> ManifestEntry:
@@ -185,9 +194,19 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
     raise ReferenceError(f"cannot fetch reference {entry.ref!r}: unsupported scheme")
 
 
+def is_artifact_reference(entry: ManifestEntry) -> bool:
+    """An entry of another artifact of the same store: its content is a stored blob."""
+    return urlparse(entry.ref or "").scheme == ARTIFACT_SCHEME
+
+
 def reference_is_checksummed(entry: ManifestEntry) -> bool:
     """True when the entry's digest is a base64 md5 of its bytes (file:// with checksum)."""
-    return urlparse(entry.ref or "").scheme == "file" and entry.digest != entry.ref
+    parsed = urlparse(entry.ref or "")
+    if parsed.scheme == ARTIFACT_SCHEME:
+        return True  # the digest of the stored content it names
+    if parsed.scheme != "file" or entry.digest == entry.ref:
+        return False
+    return entry.digest != path_digest(unquote(parsed.path))
 
 
 class _HttpReader(ChunkReader):

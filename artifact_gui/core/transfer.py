@@ -99,16 +99,16 @@ def copy_file_verified(source_path: str, destination: str, expected_digest: str 
         return write_verified(source, destination, expected_digest)
 
 
-def default_download_root(base: str, name: str, version_index: int) -> str:
-    """`<base>/artifacts/<name>:v<index>`, W&B's default, from validated parts only: a name
-    or index from a server or a damaged store can never move the root out of `<base>/artifacts`."""
+def default_download_root(parent: str, name: str, version_index: int) -> str:
+    """`<parent>/<name>:v<index>` (W&B's default parent is `./artifacts`), from validated parts
+    only: a name or index from a server or a damaged store can never move the root out of `parent`."""
     validate_artifact_name(name)
     if type(version_index) is not int or version_index < 0:
         raise ValueError(f"invalid version index {version_index!r}: expected a non-negative integer")
     folder = f"{name}:v{version_index}"
     if os.name == "nt":
         folder = folder.replace(":", "-")
-    parent = os.path.abspath(os.path.join(base, "artifacts"))
+    parent = os.path.abspath(parent)
     root = os.path.join(parent, folder)
     if os.path.dirname(os.path.realpath(root)) != os.path.realpath(parent):
         raise ValueError(f"download folder {root!r} resolves outside {parent!r}; pass a root explicitly")

@@ -8,20 +8,30 @@ is read once). A logged Artifact is a view on one stored version.
 from __future__ import annotations
 
 import contextlib
-import json
+import datetime
+import itertools
 import os
 import posixpath
 import tempfile
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..core.digests import md5_file_b64
+from ..core.digests import b64_to_hex, md5_file_b64
 from ..core.hashcache import default_cache
 from ..core.manifest import Manifest, ManifestEntry
-from ..core.names import to_entry_path, validate_alias, validate_artifact_name, validate_entry_path, validate_type
-from ..core.refs import entries_for_reference, reference_is_checksummed
+from ..core.metadata import friendly_metadata
+from ..core.names import (
+    parse_artifact_ref,
+    to_entry_path,
+    validate_aliases,
+    validate_artifact_name,
+    validate_entry_path,
+    validate_tags,
+    validate_type,
+)
+from ..core.refs import ARTIFACT_SCHEME, entries_for_reference, reference_is_checksummed
 from ..core.staged import hash_staged_entries, local_entry
 from ..core.walk import walk_files
 from ..core.transfer import (
@@ -31,58 +41,31 @@ from ..core.transfer import (
     remove_previous_download_leftovers,
 )
 from ..stores.base import Store, VersionInfo
-from ..stores.materialise import fetch_entry, materialise
+from ..stores.materialise import materialise
+from .artifact_extras import WandbOnlyAttributes
+from .entry import ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
     from .run import Run
 
 _ENTRY_PAGE = 5000
+ARTIFACT_DIR_ENV = "ARTIFACT_GUI_ARTIFACT_DIR"  # our $WANDB_ARTIFACT_DIR
 
 
-class ArtifactStateError(RuntimeError):
-    """An operation that needs a logged artifact was called on a draft, or the reverse."""
-
-
-@dataclass
-class Entry(ManifestEntry):
-    """A manifest entry of a logged artifact, which can fetch its own content."""
-
-    artifact: "Artifact | None" = field(default=None, compare=False, repr=False)
-
-    def download(self, root: str | None = None) -> str:
-        if self.artifact is None:
-            raise ArtifactStateError(f"entry {self.path!r} belongs to no logged artifact")
-        root = root or self.artifact._default_root()
-        destination = os.path.join(root, *self.path.split("/"))
-        fetch_entry(self.artifact._store, self, destination)
-        return destination
-
-    @property
-    def name(self) -> str:
-        return self.path
-
-
-def _check_json_object(value: Any, what: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f"invalid {what} {value!r}: expected a dict")
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"invalid {what}: {error}; values must be JSON-serialisable") from error
-    return dict(value)
-
-
-class Artifact:
+class Artifact(WandbOnlyAttributes):
     def __init__(self, name: str, type: str, description: str | None = None,
-                 metadata: dict[str, Any] | None = None):
+                 metadata: dict[str, Any] | None = None, incremental: bool = False,
+                 use_as: str | None = None, storage_region: str | None = None):
         self._name = validate_artifact_name(name)
         self._type = validate_type(type)
         self.description = description or ""
-        self._metadata = _check_json_object(metadata, "metadata")
+        self._metadata = friendly_metadata(metadata)
         self._entries: dict[str, ManifestEntry] = {}
         self._aliases: list[str] = []
+        self._tags: list[str] = []
+        self._ttl_seconds: int | None = None
+        self._ttl_inherit = True
+        self._ttl_changed = False
         self._store: Store | None = None
         self._version: VersionInfo | None = None
         self._temp_dir: tempfile.TemporaryDirectory | None = None
@@ -101,7 +84,9 @@ class Artifact:
         self._store, self._version = store, version
         self.description = version.description
         self._metadata = dict(version.metadata)
-        self._aliases = list(version.user_aliases)
+        self._aliases = list(version.aliases)
+        self._tags = list(version.tags)
+        self._ttl_seconds, self._ttl_inherit, self._ttl_changed = version.ttl_seconds, version.ttl_inherited, False
         self._entries = {}
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
@@ -120,7 +105,6 @@ class Artifact:
                 f"artifact {self.name!r} is logged and cannot change; use new_draft() for a new version"
             )
 
-    @property
     def is_draft(self) -> bool:
         return self._version is None and self._pending is None
 
@@ -143,8 +127,54 @@ class Artifact:
         return self._logged().project
 
     @property
+    def entity(self) -> str:
+        self._logged()
+        return self._store.entity
+
+    @property
     def qualified_name(self) -> str:
-        return self._logged().qualified_name
+        """'entity/project/name:vN', as W&B names it."""
+        return f"{self.entity}/{self._logged().qualified_name}"
+
+    @property
+    def is_link(self) -> bool:
+        return self._logged().is_link
+
+    @property
+    def source_name(self) -> str:
+        """'name:vN' of the version itself (for a link: of the version it shows)."""
+        version = self._logged()
+        return version.source_name.split("/", 1)[1] if version.source_name else self.name
+
+    @property
+    def source_project(self) -> str:
+        version = self._logged()
+        return version.source_name.split("/", 1)[0] if version.source_name else version.project
+
+    source_entity = entity
+
+    @property
+    def source_qualified_name(self) -> str:
+        return f"{self.source_entity}/{self.source_project}/{self.source_name}"
+
+    @property
+    def source_version(self) -> str:
+        return self.source_name.rpartition(":")[2]
+
+    @property
+    def source_collection(self) -> "ArtifactCollection":
+        from .collections import ArtifactCollection
+
+        return ArtifactCollection(self._store, self._store.get_collection(
+            self.source_project, self.source_name.rpartition(":")[0]))
+
+    @property
+    def collection(self) -> "ArtifactCollection":
+        """The artifact (W&B: collection) this version was fetched from."""
+        from .collections import ArtifactCollection
+
+        version = self._logged()
+        return ArtifactCollection(self._store, self._store.get_collection(version.project, version.name))
 
     @property
     def id(self) -> str | None:
@@ -164,20 +194,60 @@ class Artifact:
 
     @metadata.setter
     def metadata(self, value: dict[str, Any]) -> None:
-        self._metadata = _check_json_object(value, "metadata")
+        self._metadata = friendly_metadata(value)
 
     @property
     def aliases(self) -> list[str]:
-        """User aliases; never `vN`. Edit the list, then save()."""
+        """Every alias, `latest` included, never `vN` (as W&B lists them). Edit, then save().
+        On a draft: aliases to add when it is logged."""
         return self._aliases
 
     @aliases.setter
-    def aliases(self, value: list[str]) -> None:
-        self._aliases = [validate_alias(alias) if alias != "latest" else alias for alias in value]
+    def aliases(self, value: list[str] | str) -> None:
+        self._aliases = validate_aliases(value)
 
     @property
-    def created_at(self) -> float:
-        return self._logged().created_at
+    def tags(self) -> list[str]:
+        """Tags of this version (letters, digits, '_', '-', spaces). Edit, then save()."""
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: list[str] | str) -> None:
+        self._tags = validate_tags(value)
+
+    @property
+    def ttl(self) -> datetime.timedelta | None:
+        """How long the version lives after it was created (None: for ever). Set a timedelta,
+        None, or ArtifactTTL.INHERIT (the collection's TTL); then save()."""
+        if self._ttl_inherit and (self._version is None or self._ttl_changed):
+            raise ArtifactStateError(
+                f"the inherited TTL of {self._name!r} is known once it is logged or saved")
+        return None if self._ttl_seconds is None else datetime.timedelta(seconds=self._ttl_seconds)
+
+    @ttl.setter
+    def ttl(self, value: "datetime.timedelta | ArtifactTTL | None") -> None:
+        if self._version is not None and self._version.is_link:
+            raise ValueError("Cannot set TTL for link artifact. Unlink the artifact first then set the TTL"
+                             " for the source artifact")
+        if value is ArtifactTTL.INHERIT:
+            self._ttl_inherit, self._ttl_seconds = True, None
+        elif value is None:
+            self._ttl_inherit, self._ttl_seconds = False, None
+        elif isinstance(value, datetime.timedelta) and value.total_seconds() > 0:
+            self._ttl_inherit, self._ttl_seconds = False, int(value.total_seconds())
+        else:
+            raise ValueError(f"invalid TTL {value!r}: use a positive timedelta, None or ArtifactTTL.INHERIT")
+        self._ttl_changed = True
+
+    @property
+    def created_at(self) -> str:
+        """ISO 8601 in UTC, as W&B gives it."""
+        return iso_time(self._logged().created_at)
+
+    @property
+    def updated_at(self) -> str:
+        version = self._logged()
+        return iso_time(version.updated_at or version.created_at)
 
     @property
     def digest(self) -> str:
@@ -221,8 +291,14 @@ class Artifact:
         self._entries[entry.path] = entry
         return entry
 
-    def add_file(self, local_path: str, name: str | None = None, overwrite: bool = False) -> ManifestEntry:
+    def add_file(self, local_path: str, name: str | None = None, is_tmp: bool | None = False,
+                 skip_cache: bool | None = False, policy: str | None = "mutable",
+                 overwrite: bool = False) -> ManifestEntry:
+        """`is_tmp`: name the entry by its content's digest, keeping the extension (W&B's rule).
+        `skip_cache` and `policy` are accepted for W&B scripts: files are never copied aside
+        here; one that changes before it is logged is refused then."""
         self._draft()
+        _check_policy(policy)
         try:
             stat = os.stat(local_path)
         except OSError as error:
@@ -230,10 +306,20 @@ class Artifact:
         if not os.path.isfile(local_path):
             raise ValueError(f"cannot add file {local_path!r}: it is not a regular file")
         path = to_entry_path(name if name is not None else os.path.basename(local_path))
-        return self._put(local_entry(path, local_path, stat), overwrite)
+        entry = local_entry(path, local_path, stat)
+        if is_tmp:
+            hash_staged_entries([entry])
+            folder, _, file_name = path.rpartition("/")
+            stem = b64_to_hex(entry.digest)[:20] + "".join("." + part for part in file_name.split(".")[1:])
+            entry.path = to_entry_path(f"{folder}/{stem}" if folder else stem)
+        return self._put(entry, overwrite)
 
-    def add_dir(self, local_path: str, name: str | None = None, merge: bool = False) -> None:
+    def add_dir(self, local_path: str, name: str | None = None, skip_cache: bool | None = False,
+                policy: str | None = "mutable", merge: bool = False) -> None:
+        """Add every file below `local_path`; adding a path again with other content needs
+        `merge=True` (as in W&B)."""
         self._draft()
+        _check_policy(policy)
         if not os.path.isdir(local_path):
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) if name else ""
@@ -248,8 +334,10 @@ class Artifact:
             self._put(entry, overwrite=merge)
 
     @contextlib.contextmanager
-    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Iterator[Any]:
+    def new_file(self, name: str, mode: str = "x", encoding: str | None = None,
+                 policy: str | None = "mutable") -> Iterator[Any]:
         self._draft()
+        _check_policy(policy)
         path = to_entry_path(name)
         if self._temp_dir is None:
             self._temp_dir = tempfile.TemporaryDirectory(prefix="artifact-gui-new-")
@@ -271,13 +359,25 @@ class Artifact:
         for entry in entries:
             self._entries[validate_entry_path(entry.path)] = entry
 
-    def add_reference(self, uri: str, name: str | None = None, checksum: bool = True,
+    def add_reference(self, uri: "str | ManifestEntry", name: str | None = None, checksum: bool = True,
                       max_objects: int | None = None) -> list[ManifestEntry]:
+        """Content that stays where it is (file://, http(s)://, s3://, gs://), or an entry of
+        another logged artifact of the same store (an Entry, or its `ref_url()`)."""
         self._draft()
-        entries = entries_for_reference(uri, name, checksum, max_objects)
+        if isinstance(uri, Entry) or str(uri).startswith(f"{ARTIFACT_SCHEME}://"):
+            entries = [self._artifact_reference(uri, name)]
+        else:
+            entries = entries_for_reference(uri, name, checksum, max_objects)
         for entry in entries:
             self._put(entry, overwrite=False)
         return entries
+
+    def _artifact_reference(self, target: "str | Entry", name: str | None) -> ManifestEntry:
+        if not isinstance(target, Entry):
+            raise ValueError(f"cannot add {target!r} by its URL: a draft has no store to look it up in;"
+                             " pass the entry itself (source.get_entry(path))")
+        return ManifestEntry(path=to_entry_path(name or target.path), digest=target.digest, size=target.size,
+                             ref=target.ref_url(), extra=dict(target.extra))
 
     def remove(self, item: str | ManifestEntry) -> None:
         """Remove an entry, or every entry under a folder path."""
@@ -323,27 +423,40 @@ class Artifact:
 
     get_path = get_entry
 
-    def files(self) -> Iterator[Entry]:
-        return self._iter_entries()
+    def files(self, names: list[str] | None = None, per_page: int = 50) -> Iterator[Entry]:
+        """The entries, in path order (only those named, with `names`)."""
+        if names is None:
+            return self._iter_entries()
+        return iter([self.get_entry(name) for name in names])
+
+    def file(self, root: str | None = None) -> str:
+        """Download the artifact's only file; ValueError if it holds more than one."""
+        entries = list(itertools.islice(self._iter_entries(), 2))
+        if len(entries) != 1:
+            raise ValueError("This artifact contains more than one file, call `.download()` to get all files"
+                             " or call .get_entry(\"filename\").download()")
+        return entries[0].download(root)
 
     def _default_root(self) -> str:
-        return default_download_root(".", self._name, self._logged().index)
+        """$ARTIFACT_GUI_ARTIFACT_DIR (as W&B's $WANDB_ARTIFACT_DIR, default ./artifacts)/name:vN."""
+        parent = os.environ.get(ARTIFACT_DIR_ENV) or os.path.join(".", "artifacts")
+        return default_download_root(parent, self._name, self._logged().index)
 
-    def download(self, root: str | None = None, progress: Callable[[int, int], None] | None = None,
+    def download(self, root: str | None = None, allow_missing_references: bool = False,
+                 skip_cache: bool | None = None, path_prefix: str | None = None,
+                 multipart: bool | None = None, *, progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> str:
-        """Materialise every entry under `root` (default `./artifacts/<name>:vN`), verified.
-        Files already there with the right content are kept as they are."""
+        """Materialise the entries (those under `path_prefix`, if given) under `root`,
+        verified. Files already there with the right content are kept as they are. With
+        `allow_missing_references`, file references whose file is gone are skipped."""
         version = self._logged()
         root = os.path.abspath(root or self._default_root())
-        written: dict[str, str] = {}
-
-        def entries():
-            for entry in self._iter_entries():
-                written[entry.path] = entry.digest
-                yield entry, entry.path
-
-        materialise(self._store, entries(), root, version.size, progress, cancelled)
-        record_download(root, f"{version.project}/{version.name}", written)
+        prefix = to_entry_path(path_prefix) if path_prefix else ""
+        entries = [e for e in self._iter_entries() if e.path.startswith(prefix)
+                   and not (allow_missing_references and _missing_file_reference(e))]
+        total = version.size if not prefix else sum(e.size or 0 for e in entries)
+        materialise(self._store, ((e, e.path) for e in entries), root, total, progress, cancelled)
+        record_download(root, f"{version.project}/{version.name}", {e.path: e.digest for e in entries})
         return root
 
     def checkout(self, root: str | None = None) -> str:
@@ -395,22 +508,58 @@ class Artifact:
         return [Run(self._store, info) for info in self._store.version_consumers(self._logged().id)]
 
     def save(self) -> "Artifact":
-        """Write changed description, metadata and aliases of a logged artifact."""
+        """Write changed description, metadata, aliases, tags and TTL of a logged artifact."""
         version = self._logged()
         store = self._store
         store.update_version(version.id, description=self.description, metadata=self._metadata)
-        wanted = {a for a in self._aliases if a != "latest"}
-        current = set(version.user_aliases)
+        wanted, current = set(self._aliases), set(version.aliases)
         for alias in sorted(current - wanted):
             store.remove_alias(version.id, alias)
         for alias in sorted(wanted - current):
             store.add_alias(version.id, alias)
+        if tuple(self._tags) != version.tags:
+            store.set_tags(version.id, self._tags)
+        if self._ttl_changed:
+            store.set_ttl(version.id, self._ttl_seconds, inherit=self._ttl_inherit)
         self._bind(store, store.get_version_by_id(version.id))
         return self
 
     def delete(self, delete_aliases: bool = False) -> None:
+        """Delete this version (refused while it has aliases, unless `delete_aliases`); on a
+        link, only the link goes (as W&B does)."""
         version = self._logged()
-        self._store.delete_version(version.id, delete_aliases=delete_aliases)
+        if version.is_link:
+            self.unlink()
+        else:
+            self._store.delete_version(version.id, delete_aliases=delete_aliases)
+
+    # --- links (W&B's Registry: portfolio collections) ------------------------------------
+    def link(self, target_path: str, aliases: "list[str] | str | None" = None) -> "Artifact":
+        """Link this version into portfolio 'project/name' (W&B's 'entity/project/name' taken
+        too; without a project: this version's). Returns the link, which becomes its `latest`."""
+        version = self._logged()
+        project, name, _ = parse_artifact_ref(target_path.partition(":")[0], version.project)
+        linked = self._store.link_version(version.id, project, name, validate_aliases(aliases or []))
+        return Artifact._from_version(self._store, linked)
+
+    def unlink(self) -> None:
+        version = self._logged()
+        if not version.is_link:
+            raise ValueError(f"artifact {self.qualified_name!r} is not a link; use delete() to delete it")
+        self._store.unlink_version(version.id)
+
+    @property
+    def linked_artifacts(self) -> list["Artifact"]:
+        """The links that show this version."""
+        return [Artifact._from_version(self._store, v) for v in self._store.version_links(self._logged().id)]
+
+    @property
+    def source_artifact(self) -> "Artifact":
+        """For a link: the version it shows; otherwise this artifact."""
+        version = self._logged()
+        if not version.is_link:
+            return self
+        return Artifact._from_version(self._store, self._store.get_version_by_id(version.source_version_id))
 
     def wait(self, timeout: float | None = None) -> "Artifact":
         """Wait until a background log has finished (raising what it raised)."""
@@ -435,3 +584,13 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_temp_dir", None) is not None:
             self._temp_dir.cleanup()
+
+
+def _check_policy(policy: str | None) -> None:
+    if policy not in (None, "mutable", "immutable"):
+        raise ValueError(f"Invalid policy {policy!r}. Policy may only be `mutable` or `immutable`.")
+
+
+def _missing_file_reference(entry: ManifestEntry) -> bool:
+    parsed = urlparse(entry.ref or "")
+    return parsed.scheme == "file" and not os.path.exists(unquote(parsed.path))

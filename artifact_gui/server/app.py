@@ -350,6 +350,49 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return StreamingResponse(body(), status_code=status, headers=headers, media_type="application/octet-stream")
 
+    # --- W&B semantics (helper "wandb"): tags, TTL, collections, links, version cursor, runs -------------
+    @app.put(f"{API}/versions/{{version_id}}/tags", dependencies=write)
+    def set_tags(version_id: int, tags: list[str] = Body(..., embed=True)) -> dict:
+        return wire.version_to_json(store.set_tags(version_id, tags))
+
+    @app.put(f"{API}/versions/{{version_id}}/ttl", dependencies=write)
+    def set_ttl(version_id: int, ttl_seconds: int | None = Body(None), inherit: bool = Body(False)) -> dict:
+        return wire.version_to_json(store.set_ttl(version_id, ttl_seconds, inherit))
+
+    @app.patch(f"{API}/projects/{{project}}/artifacts/{{name}}", dependencies=write)
+    def update_collection(project: str, name: str, description: str | None = Body(None),
+                          tags: list[str] | None = Body(None), type: str | None = Body(None),
+                          new_name: str | None = Body(None)) -> dict:
+        return dataclasses.asdict(store.update_collection(project, name, description, tags, type, new_name))
+
+    @app.put(f"{API}/projects/{{project}}/artifacts/{{name}}/ttl", dependencies=write)
+    def set_collection_ttl(project: str, name: str, ttl_seconds: int | None = Body(None, embed=True)) -> dict:
+        return dataclasses.asdict(store.set_collection_ttl(project, name, ttl_seconds))
+
+    @app.post(f"{API}/versions/{{version_id}}/links", dependencies=write)
+    def link_version(version_id: int, project: str = Body(...), name: str = Body(...),
+                     aliases: list[str] = Body([])) -> dict:
+        return wire.version_to_json(store.link_version(version_id, project, name, aliases))
+
+    @app.delete(f"{API}/links/{{version_id}}", dependencies=write)
+    def unlink_version(version_id: int) -> dict:
+        store.unlink_version(version_id)
+        return {"ok": True}
+
+    @app.get(f"{API}/versions/{{version_id}}/links", dependencies=read)
+    def version_links(version_id: int) -> list[dict]:
+        return [wire.version_to_json(v) for v in store.version_links(version_id)]
+
+    @app.get(f"{API}/projects/{{project}}/artifacts/{{name}}/versions-before", dependencies=read)
+    def versions_before(project: str, name: str, limit: int = Query(..., ge=1, le=10_000),
+                        before_index: int | None = Query(None, ge=0)) -> list[dict]:
+        return [wire.version_to_json(v) for v in store.list_versions_before(project, name, before_index, limit)]
+
+    @app.patch(f"{API}/runs/{{run_id}}", dependencies=write)
+    def update_run(run_id: str, config: dict | None = Body(None), tags: list[str] | None = Body(None),
+                   group: str | None = Body(None), notes: str | None = Body(None)) -> dict:
+        return dataclasses.asdict(store.update_run(run_id, config, tags, group, notes))
+
     return app
 
 

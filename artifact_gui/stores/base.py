@@ -10,15 +10,19 @@ from typing import Any, BinaryIO
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.draft import VersionDraft
 from ..core.manifest import ManifestEntry
+from ..errors import CommError
 
 LATEST = "latest"
+DEFAULT_ENTITY = "artifact-gui"
 
 # progress(done_bytes, total_bytes); returning nothing. Cancellation is a separate flag.
 ProgressCallback = Callable[[int, int], None]
 
 
-class StoreError(Exception):
-    """A store operation that cannot be carried out; the message says why and what to do."""
+class StoreError(CommError):
+    """A store operation that cannot be carried out; the message says why and what to do.
+
+    A `wandb.errors.CommError`, as wandb raises for a missing artifact or a refused delete."""
 
 
 class NotFoundError(StoreError, LookupError):
@@ -58,6 +62,12 @@ class CollectionInfo:
     description: str
     version_count: int
     created_at: float
+    tags: tuple[str, ...] = ()
+    ttl_seconds: int | None = None  # the TTL its versions inherit (W&B's ArtifactTTL.INHERIT); None: none
+    is_portfolio: bool = False  # a W&B Registry-style collection: its versions are links to others
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", tuple(self.tags))
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,25 @@ class VersionInfo:
     aliases: tuple[str, ...]
     producer_run_id: str | None
     storage_policy_config: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    ttl_seconds: int | None = None  # effective TTL (its own, or its collection's when inherited)
+    ttl_inherited: bool = True  # True: follows the collection's TTL (W&B's ArtifactTTL.INHERIT)
+    source_version_id: int | None = None  # a link in a portfolio collection: the version it shows
+    source_name: str | None = None  # that version as 'project/name:vN'
+    updated_at: float | None = None  # last change of aliases, tags, TTL, description or metadata
+
+    def __post_init__(self) -> None:
+        # Values parsed from JSON arrive as lists; keep records hashable and comparable.
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "tags", tuple(self.tags))
+
+    @property
+    def is_link(self) -> bool:
+        return self.source_version_id is not None
+
+    @property
+    def expires_at(self) -> float | None:
+        return None if self.ttl_seconds is None else self.created_at + self.ttl_seconds
 
     @property
     def version(self) -> str:
@@ -100,6 +129,12 @@ class RunInfo:
     state: str
     created_at: float
     finished_at: float | None
+    tags: tuple[str, ...] = ()  # W&B's init(tags=, group=, notes=)
+    group: str | None = None
+    notes: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", tuple(self.tags))
 
 
 VERSION_SORT_KEYS = ("index", "created_at", "size", "file_count")
@@ -176,7 +211,12 @@ class VerifyReport:
 
 
 class Store(abc.ABC):
-    """Synchronous and thread-safe. Selectors are an alias, `latest` or `vN`."""
+    """Synchronous and thread-safe. Selectors are an alias or `vN`.
+
+    Aliases are W&B's: `latest` is a stored alias that `log_version` puts on the version it
+    returns (new or deduplicated) and that goes to the newest remaining version when its
+    holder is deleted or trashed; it can also be moved or removed by hand (`latest` then
+    resolves to the newest version). Aliases of one artifact may not differ only by case."""
 
     @property
     @abc.abstractmethod
@@ -186,6 +226,11 @@ class Store(abc.ABC):
     def read_only(self) -> bool:
         """True when this client may only read: writes raise ReadOnlyStoreError."""
         return False
+
+    @property
+    def entity(self) -> str:
+        """W&B's entity: a store has one. W&B paths may name any entity; it is ignored."""
+        return DEFAULT_ENTITY
 
     def close(self) -> None:
         pass
@@ -218,6 +263,21 @@ class Store(abc.ABC):
     ) -> list[VersionInfo]:
         """Versions a page at a time, newest first unless `sort` says otherwise: one of
         VERSION_SORT_KEYS, with a leading '-' for descending."""
+
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        """Newest first, the versions whose index is below `before_index` (None: from the
+        newest): a cursor that stays right while versions are deleted or logged between pages
+        (W&B's documented cleanup loop deletes while it iterates)."""
+        found: list[VersionInfo] = []
+        offset, chunk = 0, 500
+        while len(found) < limit:
+            page = self.list_versions(project, name, offset, chunk)
+            found += [v for v in page if before_index is None or v.index < before_index]
+            if len(page) < chunk:
+                break
+            offset += chunk
+        return found[:limit]
 
     @abc.abstractmethod
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo: ...
@@ -307,6 +367,41 @@ class Store(abc.ABC):
     def delete_collection(self, project: str, name: str, delete_aliases: bool = False) -> int:
         """Delete every version of an artifact; returns how many went."""
 
+    # --- W&B's tags and TTL, per version and per collection -------------------------------
+    @abc.abstractmethod
+    def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
+        """Replace the version's tags (W&B's rule: letters, digits, '_', '-', spaces)."""
+
+    @abc.abstractmethod
+    def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
+        """The version's own TTL in seconds (None: never expires), or with `inherit` its
+        collection's (W&B's ArtifactTTL.INHERIT)."""
+
+    @abc.abstractmethod
+    def update_collection(self, project: str, name: str, description: str | None = None,
+                          tags: list[str] | None = None, type: str | None = None,
+                          new_name: str | None = None) -> CollectionInfo:
+        """Change what is given (None: unchanged) of an artifact as a whole."""
+
+    @abc.abstractmethod
+    def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
+        """The TTL its versions inherit (None: none)."""
+
+    # --- W&B's links: portfolio collections (W&B's Registry) -----------------------------------
+    @abc.abstractmethod
+    def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
+        """Link a version into portfolio `project/name` (made if needed): the link gets the
+        portfolio's next index, `aliases` and `latest`; linking the same version again only
+        applies the aliases. Links show their source's content, description, metadata and tags."""
+
+    @abc.abstractmethod
+    def unlink_version(self, version_id: int) -> None:
+        """Remove a link (its source stays)."""
+
+    @abc.abstractmethod
+    def version_links(self, version_id: int) -> list[VersionInfo]:
+        """The links that show this version."""
+
     # --- runs and lineage -----------------------------------------------------
     @abc.abstractmethod
     def create_run(
@@ -320,6 +415,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def finish_run(self, run_id: str, state: str = "finished") -> RunInfo: ...
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
+                   group: str | None = None, notes: str | None = None) -> RunInfo:
+        """Change what is given (None: unchanged): W&B's run.config updates, tags, group, notes."""
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> RunInfo: ...

@@ -21,12 +21,14 @@ from typing import Any, BinaryIO
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
 from ..core.manifest import ManifestEntry
+from ..core.metadata import json_object_text as _metadata_json
 from ..core.names import (
     is_version_name,
     validate_alias,
     validate_artifact_name,
     validate_entry_path,
     validate_project_name,
+    validate_tags,
     validate_type,
 )
 from .base import (
@@ -77,9 +79,10 @@ from .local_folder import (
     make_folder,
     store_error,
 )
+from . import local_rules as rules
 from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _BUSY_TIMEOUT_MS = 120_000
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
 _INLINE_BATCH_BYTES = 4 << 20
@@ -102,6 +105,9 @@ CREATE TABLE collections (
     description TEXT NOT NULL DEFAULT '',
     next_index INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    ttl_seconds INTEGER,  -- the TTL of versions that inherit it (NULL: none)
+    is_portfolio INTEGER NOT NULL DEFAULT 0,
     UNIQUE (project_id, name)
 );
 CREATE INDEX collections_type ON collections(project_id, type);
@@ -113,7 +119,10 @@ CREATE TABLE runs (
     config TEXT NOT NULL DEFAULT '{}',
     state TEXT NOT NULL,
     created_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    group_name TEXT,
+    notes TEXT
 );
 CREATE INDEX runs_project ON runs(project_id, created_at);
 CREATE TABLE versions (
@@ -130,10 +139,16 @@ CREATE TABLE versions (
     producer_run_id TEXT REFERENCES runs(id),
     trashed_at REAL,  -- when it went to the Trash, NULL for a live version
     trashed_aliases TEXT,  -- JSON list of the aliases it had, given back on restore
+    tags TEXT NOT NULL DEFAULT '[]',
+    ttl_seconds INTEGER,  -- its own TTL when ttl_inherit is 0 (NULL: none)
+    ttl_inherit INTEGER NOT NULL DEFAULT 1,
+    source_version_id INTEGER REFERENCES versions(id),  -- a link: the version it shows
+    updated_at REAL,
     UNIQUE (collection_id, version_index)
 );
 CREATE INDEX versions_digest ON versions(collection_id, digest);
 CREATE INDEX versions_producer ON versions(producer_run_id);
+CREATE INDEX versions_source ON versions(source_version_id) WHERE source_version_id IS NOT NULL;
 CREATE TABLE aliases (
     collection_id INTEGER NOT NULL REFERENCES collections(id),
     alias TEXT NOT NULL,
@@ -177,7 +192,8 @@ _MIGRATE_1_TO_2 = (
     "CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL",
 )
 
-_RUN_COLUMNS = "r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at"
+_RUN_COLUMNS = ("r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at,"
+                " r.tags, r.group_name, r.notes")
 _RUN_FROM = "FROM runs r JOIN projects p ON p.id = r.project_id"
 
 _ADJECTIVES = ("amber", "brisk", "calm", "daring", "eager", "fancy", "gentle", "hazy", "icy",
@@ -358,14 +374,18 @@ class LocalStore(CleanupAndTrash, Store):
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(_CACHE_SIZE_PRAGMA)  # again: a new page size resets it
         with self._write():
-            if connection.execute("PRAGMA user_version").fetchone()[0] == 1:
-                for statement in _MIGRATE_1_TO_2:
-                    connection.execute(statement)
+            found = connection.execute("PRAGMA user_version").fetchone()[0]
+            if 0 < found < SCHEMA_VERSION:
+                if found == 1:
+                    for statement in _MIGRATE_1_TO_2:
+                        connection.execute(statement)
+                rules.migrate_2_to_3(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         connection.execute(statement)
+                rules.create_link_trigger(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
 
@@ -425,14 +445,16 @@ class LocalStore(CleanupAndTrash, Store):
     def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
         rows = self._db().execute(
             "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
-            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id)"
+            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id),"
+            " c.tags, c.ttl_seconds, c.is_portfolio"
             f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
             " ORDER BY p.name, c.type, c.name",
             tuple(params),
         )
         return [
             CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
-                           created_at=r[5], version_count=r[6])
+                           created_at=r[5], version_count=r[6], tags=tuple(json.loads(r[7])),
+                           ttl_seconds=r[8], is_portfolio=bool(r[9]))
             for r in rows
         ]
 
@@ -456,14 +478,10 @@ class LocalStore(CleanupAndTrash, Store):
                 batch,
             ):
                 aliases[version_id].append(alias)
-        newest: dict[int, int] = {}
-        for collection_id in {row[13] for row in rows}:
-            newest[collection_id] = connection.execute(
-                "SELECT MAX(version_index) FROM live_versions WHERE collection_id = ?", (collection_id,)
-            ).fetchone()[0]
-        return [self._version_info(row, aliases[row[0]], newest[row[13]] == row[4]) for row in rows]
+        return [self._version_info(row, aliases[row[0]]) for row in rows]
 
-    def _version_info(self, row: tuple, aliases: list[str], is_latest: bool) -> VersionInfo:
+    def _version_info(self, row: tuple, aliases: list[str]) -> VersionInfo:
+        """`latest` first, then the other aliases in name order; values read back are checked."""
         what = f"version of {row[1]!r}/{row[2]!r}"
         return VersionInfo(
             id=row[0], project=row[1], name=row[2], type=row[3],
@@ -474,7 +492,9 @@ class LocalStore(CleanupAndTrash, Store):
             metadata=checked_json_object(self.root, f"metadata of a {what}", row[10]),
             producer_run_id=row[11],
             storage_policy_config=checked_json_object(self.root, f"storage policy of a {what}", row[12]),
-            aliases=tuple(([LATEST] if is_latest else []) + aliases),
+            aliases=tuple(sorted(aliases, key=lambda alias: (alias != LATEST, alias))),
+            tags=tuple(json.loads(row[14])), ttl_seconds=row[15], ttl_inherited=bool(row[16]),
+            source_version_id=row[17], updated_at=row[18], source_name=row[19],
         )
 
     def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None,
@@ -490,12 +510,16 @@ class LocalStore(CleanupAndTrash, Store):
             f"ORDER BY v.{column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
         )
 
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        collection_id, _ = self._collection_row(project, name)
+        below = 2**63 - 1 if before_index is None else before_index
+        return self._versions("v.collection_id = ? AND v.version_index < ?", (collection_id, below, limit),
+                              "ORDER BY v.version_index DESC LIMIT ?")
+
     def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo:
         collection_id, _ = self._collection_row(project, name)
-        if selector == LATEST:
-            found = self._versions("v.collection_id = ?", (collection_id,),
-                                   "ORDER BY v.version_index DESC LIMIT 1")
-        elif is_version_name(selector):
+        if is_version_name(selector):
             found = self._versions("v.collection_id = ? AND v.version_index = ?",
                                    (collection_id, int(selector[1:])))
         else:
@@ -503,6 +527,8 @@ class LocalStore(CleanupAndTrash, Store):
                 "v.id = (SELECT version_id FROM aliases WHERE collection_id = ? AND alias = ?)",
                 (collection_id, selector),
             )
+        if not found and selector == LATEST:  # someone removed it: the newest stands in
+            found = self._versions("v.collection_id = ?", (collection_id,), "ORDER BY v.version_index DESC LIMIT 1")
         if not found:
             raise NotFoundError(f"artifact '{project}/{name}:{selector}' not found in store {self.root!r}")
         return found[0]
@@ -514,7 +540,7 @@ class LocalStore(CleanupAndTrash, Store):
         return found[0]
 
     def list_entries(self, version_id: int, prefix: str = "", after: str = "", limit: int | None = None) -> list[ManifestEntry]:
-        clauses, params = ["version_id = ?"], [version_id]
+        clauses, params = ["version_id = ?"], [rules.content_version(self._db(), version_id)]
         if prefix:
             # A range scan on the primary key: every path that starts with `prefix`.
             clauses.append("path >= ? AND path < ?")
@@ -537,6 +563,7 @@ class LocalStore(CleanupAndTrash, Store):
                     limit: int | None = None) -> list[FolderItem]:
         """Walks the (version_id, path) index by seeks: one per child, however many files
         lie below each sub-folder, so a million-file version lists its first level at once."""
+        version_id = rules.content_version(self._db(), version_id)
         prefix = f"{folder}/" if folder else ""
         connection = self._db()
         items: list[FolderItem] = []
@@ -570,7 +597,7 @@ class LocalStore(CleanupAndTrash, Store):
         row = self._db().execute(
             "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
             " WHERE version_id = ? AND path = ?",
-            (version_id, path),
+            (rules.content_version(self._db(), version_id), path),
         ).fetchone()
         if row is None:
             raise NotFoundError(f"no entry {path!r} in version id {version_id}")
@@ -763,21 +790,29 @@ class LocalStore(CleanupAndTrash, Store):
                 (collection_id, digest),
             ).fetchone()
             if existing:
-                for alias in draft.aliases:
-                    self._move_alias(connection, collection_id, existing[0], alias)
                 created, version_id = False, existing[0]
+                for alias in draft.aliases:
+                    rules.move_alias(connection, collection_id, version_id, alias)
+                rules.add_tags(connection, version_id, draft.tags)
+                if not draft.ttl_inherit:
+                    rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
                 self._check_blobs_present(connection, entries)
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
             release(connection, (e.digest for e in entries if not e.ref))
+            # As W&B's log_artifact: `latest` marks the version just logged, new or not.
+            rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)
 
     def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
         connection = self._db()
         row = connection.execute(
-            "SELECT id, type FROM collections WHERE project_id = ? AND name = ?", (project_id, draft.name)
+            "SELECT id, type, is_portfolio FROM collections WHERE project_id = ? AND name = ?", (project_id, draft.name)
         ).fetchone()
+        if row is not None and row[2]:
+            raise ConflictError(f"'{draft.project}/{draft.name}' is a portfolio of links: link versions to it"
+                                " (artifact.link) instead of logging")
         if row is None:
             return connection.execute(
                 "INSERT INTO collections(project_id, name, type, created_at) VALUES (?, ?, ?, ?)",
@@ -812,11 +847,13 @@ class LocalStore(CleanupAndTrash, Store):
             raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
         version_id = connection.execute(
             "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
-            " description, metadata, storage_policy_config, producer_run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (collection_id, index, digest, sum(e.size or 0 for e in draft.entries), len(draft.entries),
              time.time(), draft.description or "", json.dumps(draft.metadata or {}),
-             json.dumps(draft.storage_policy_config or {}), draft.run_id),
+             json.dumps(draft.storage_policy_config or {}), draft.run_id,
+             json.dumps(validate_tags(draft.tags)),
+             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit)),
         ).lastrowid
         connection.executemany(
             "INSERT INTO entries(version_id, path, digest, size, ref, extra, birth_artifact_id)"
@@ -825,19 +862,8 @@ class LocalStore(CleanupAndTrash, Store):
               e.birth_artifact_id) for e in draft.entries],
         )
         for alias in draft.aliases:
-            self._move_alias(connection, collection_id, version_id, alias)
+            rules.move_alias(connection, collection_id, version_id, alias)
         return version_id
-
-    @staticmethod
-    def _move_alias(connection: sqlite3.Connection, collection_id: int, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            return  # the store keeps `latest` on the newest version by itself
-        validate_alias(alias)
-        connection.execute(
-            "INSERT INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)"
-            " ON CONFLICT(collection_id, alias) DO UPDATE SET version_id = excluded.version_id",
-            (collection_id, alias, version_id),
-        )
 
     # --- editing ------------------------------------------------------------------------
     def _collection_of_version(self, version_id: int) -> int:
@@ -847,15 +873,11 @@ class LocalStore(CleanupAndTrash, Store):
         return row[0]
 
     def add_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store: it always marks the newest version")
         validate_alias(alias)
         with self._write() as connection:
-            self._move_alias(connection, self._collection_of_version(version_id), version_id, alias)
+            rules.move_alias(connection, self._collection_of_version(version_id), version_id, alias)
 
     def remove_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store and cannot be removed")
         with self._write() as connection:
             self._collection_of_version(version_id)
             deleted = connection.execute(
@@ -863,16 +885,20 @@ class LocalStore(CleanupAndTrash, Store):
             ).rowcount
             if not deleted:
                 raise NotFoundError(f"version id {version_id} has no alias {alias!r}")
+            rules.touch(connection, [version_id])
 
     def update_version(self, version_id: int, description: str | None = None,
                        metadata: dict[str, Any] | None = None) -> VersionInfo:
+        """On a link, edits its source (as W&B does)."""
         with self._write() as connection:
             self._collection_of_version(version_id)
+            target = rules.content_version(connection, version_id)
             if description is not None:
-                connection.execute("UPDATE versions SET description = ? WHERE id = ?", (description, version_id))
+                connection.execute("UPDATE versions SET description = ? WHERE id = ?", (description, target))
             if metadata is not None:
                 connection.execute("UPDATE versions SET metadata = ? WHERE id = ?",
-                                   (_metadata_json(metadata), version_id))
+                                   (_metadata_json(metadata), target))
+            rules.touch(connection, [target])
         return self.get_version_by_id(version_id)
 
     def delete_version(self, version_id: int, delete_aliases: bool = False) -> None:
@@ -895,8 +921,68 @@ class LocalStore(CleanupAndTrash, Store):
         if aliased and not delete_aliases:
             raise ConflictError(aliases_refusal(aliased))
         connection = self._db()
+        orphaned = rules.collections_holding_latest(connection, [v.id for v in versions])
         for batch in batches([v.id for v in versions]):
             connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
+        for collection_id in orphaned:
+            rules.give_latest_to_newest(connection, collection_id)
+
+    # --- W&B's tags and TTL ------------------------------------------------------------
+    def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
+        with self._write() as connection:
+            self._collection_of_version(version_id)
+            rules.set_tags(connection, rules.content_version(connection, version_id), tags)
+        return self.get_version_by_id(version_id)
+
+    def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
+        validate_artifact_name(name)
+        with self._write() as connection:
+            self._collection_of_version(version_id)
+            link_id = rules.link(connection, self._project_id(project, create=True), name, version_id, list(aliases))
+        return self.get_version_by_id(link_id)
+
+    def unlink_version(self, version_id: int) -> None:
+        with self._write() as connection:
+            collection_id = self._collection_of_version(version_id)
+            if rules.content_version(connection, version_id) == version_id:
+                raise ConflictError(f"version id {version_id} is not a link; delete it instead")
+            held_latest = rules.collections_holding_latest(connection, [version_id])
+            connection.execute("DELETE FROM versions WHERE id = ?", (version_id,))
+            if held_latest:
+                rules.give_latest_to_newest(connection, collection_id)
+
+    def version_links(self, version_id: int) -> list[VersionInfo]:
+        return self._versions("v.source_version_id = ?", (version_id,), "ORDER BY v.id")
+
+    def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
+        with self._write() as connection:
+            self._collection_of_version(version_id)
+            rules.set_ttl(connection, version_id, ttl_seconds, inherit)
+        return self.get_version_by_id(version_id)
+
+    def update_collection(self, project: str, name: str, description: str | None = None,
+                          tags: list[str] | None = None, type: str | None = None,
+                          new_name: str | None = None) -> CollectionInfo:
+        changes = {"description": description, "tags": None if tags is None else json.dumps(validate_tags(tags)),
+                   "type": None if type is None else validate_type(type),
+                   "name": None if new_name is None else validate_artifact_name(new_name)}
+        with self._write() as connection:
+            collection_id, _ = self._collection_row(project, name)
+            for column, value in changes.items():
+                if value is None:
+                    continue
+                try:
+                    connection.execute(f"UPDATE collections SET {column} = ? WHERE id = ?", (value, collection_id))
+                except sqlite3.IntegrityError:
+                    raise ConflictError(f"cannot rename '{project}/{name}': '{project}/{value}' exists") from None
+        return self._collections("c.id = ?", (collection_id,))[0]
+
+    def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
+        with self._write() as connection:
+            collection_id, _ = self._collection_row(project, name)
+            connection.execute("UPDATE collections SET ttl_seconds = ? WHERE id = ?",
+                               (rules.validate_ttl(ttl_seconds), collection_id))
+        return self._collections("c.id = ?", (collection_id,))[0]
 
     # --- runs ---------------------------------------------------------------------------
     def create_run(self, project: str, name: str | None = None, job_type: str | None = None,
@@ -927,7 +1013,20 @@ class LocalStore(CleanupAndTrash, Store):
     def _runs(self, where: str, params: Iterable[Any]) -> list[RunInfo]:
         rows = self._db().execute(f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE {where} ORDER BY r.created_at", tuple(params))
         return [RunInfo(id=r[0], project=r[1], name=r[2], job_type=r[3], config=json.loads(r[4]),
-                        state=r[5], created_at=r[6], finished_at=r[7]) for r in rows]
+                        state=r[5], created_at=r[6], finished_at=r[7], tags=tuple(json.loads(r[8])),
+                        group=r[9], notes=r[10]) for r in rows]
+
+    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
+                   group: str | None = None, notes: str | None = None) -> RunInfo:
+        changes = {"config": None if config is None else _metadata_json(config, "config"),
+                   "tags": None if tags is None else json.dumps([str(tag) for tag in tags]),
+                   "group_name": group, "notes": notes}
+        with self._write() as connection:
+            self.get_run(run_id)
+            for column, value in changes.items():
+                if value is not None:
+                    connection.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id))
+        return self.get_run(run_id)
 
     def get_run(self, run_id: str) -> RunInfo:
         found = self._runs("r.id = ?", (run_id,))
@@ -1022,10 +1121,3 @@ def _validate_draft(draft: VersionDraft) -> None:
     _metadata_json(draft.metadata)
 
 
-def _metadata_json(value: dict[str, Any], what: str = "metadata") -> str:
-    if not isinstance(value, dict):
-        raise ValueError(f"invalid {what} {value!r}: expected a JSON object (a dict)")
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"invalid {what}: {error}; values must be JSON (str, number, bool, list, dict)") from error

@@ -9,15 +9,14 @@ from typing import Any
 
 from ..core.cleanup import CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult, select_candidates
 from .base import ConflictError, GcResult, ProgressCallback, TrashedVersion
-from .local_sql import VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
+from . import local_rules as rules
+from .local_sql import VERSION_COLUMN_COUNT, VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
 
 
 class CleanupAndTrash:
     def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
-        clauses = [
-            "NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)",
-            "v.version_index < (SELECT MAX(v2.version_index) FROM live_versions v2 WHERE v2.collection_id = v.collection_id)",
-        ]
+        # No alias at all: `latest` is an alias, so the version logged last is never a candidate.
+        clauses = ["NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)"]
         params: list[Any] = []
         for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
             if value is not None:
@@ -25,7 +24,8 @@ class CleanupAndTrash:
                 params.append(value)
         rows = self._db().execute(
             "SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
-            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id)"
+            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id),"
+            " v.created_at + CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END"
             f" {VERSION_FROM} WHERE {' AND '.join(clauses)}",
             params,
         )
@@ -56,7 +56,7 @@ class CleanupAndTrash:
     def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
                       trash: bool = False) -> CleanupResult:
         """Delete the plan's versions (or move them to the Trash), re-checking each: an alias
-        added since planning, or a version that became the newest, protects it."""
+        added since planning protects it."""
         ids = [c.version_id for c in plan.candidates]
         done = 0
         now = time.time()
@@ -66,8 +66,6 @@ class CleanupAndTrash:
                 still_candidates = (
                     f"id IN ({placeholders}) AND trashed_at IS NULL AND NOT EXISTS"
                     " (SELECT 1 FROM aliases a WHERE a.version_id = versions.id)"
-                    " AND version_index < (SELECT MAX(v2.version_index) FROM live_versions v2"
-                    "  WHERE v2.collection_id = versions.collection_id)"
                 )
                 if trash:
                     done += connection.execute(
@@ -88,20 +86,25 @@ class CleanupAndTrash:
             aliased = [v for v in versions if v.aliases]
             if aliased and not delete_aliases:
                 raise ConflictError(aliases_refusal(aliased))
+            orphaned = rules.collections_holding_latest(connection, [v.id for v in versions])
             for version in versions:
                 connection.execute(
                     "UPDATE versions SET trashed_at = ?, trashed_aliases = ? WHERE id = ?",
-                    (now, json.dumps(list(version.user_aliases)), version.id))
+                    (now, json.dumps(list(version.aliases)), version.id))
                 connection.execute("DELETE FROM aliases WHERE version_id = ?", (version.id,))
+            for collection_id in orphaned:
+                rules.give_latest_to_newest(connection, collection_id)
         return len(versions)
 
     def list_trash(self) -> list[TrashedVersion]:
         rows = self._db().execute(
             f"SELECT {VERSION_COLUMNS}, v.trashed_at, v.trashed_aliases FROM versions v"
             " JOIN collections c ON c.id = v.collection_id JOIN projects p ON p.id = c.project_id"
+            " LEFT JOIN versions src ON src.id = v.source_version_id"
             " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
         ).fetchall()
-        return [TrashedVersion(self._version_info(row[:14], [], False), row[14], tuple(json.loads(row[15] or "[]")))
+        n = VERSION_COLUMN_COUNT
+        return [TrashedVersion(self._version_info(row[:n], []), row[n], tuple(json.loads(row[n + 1] or "[]")))
                 for row in rows]
 
     def restore_versions(self, version_ids: list[int]) -> int:
@@ -111,15 +114,13 @@ class CleanupAndTrash:
         with self._write() as connection:
             for version_id in version_ids:
                 row = connection.execute(
-                    "SELECT collection_id, trashed_aliases FROM versions WHERE id = ? AND trashed_at IS NOT NULL",
-                    (version_id,)).fetchone()
+                    "SELECT collection_id, trashed_aliases, version_index FROM versions"
+                    " WHERE id = ? AND trashed_at IS NOT NULL", (version_id,)).fetchone()
                 if row is None:
                     continue
                 connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
                                    (version_id,))
-                for alias in json.loads(row[1] or "[]"):
-                    connection.execute("INSERT OR IGNORE INTO aliases(collection_id, alias, version_id) VALUES (?, ?, ?)",
-                                       (row[0], alias, version_id))
+                rules.restore_aliases(connection, row[0], version_id, row[2], json.loads(row[1] or "[]"))
                 restored += 1
         return restored
 

@@ -12,7 +12,7 @@ from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import md5_file_b64
 from ..core.manifest import ManifestEntry
 from ..core.names import validate_entry_path
-from ..core.refs import open_reference, reference_is_checksummed
+from ..core.refs import is_artifact_reference, open_reference, reference_is_checksummed
 from ..core.transfer import Cancelled, write_verified
 from .base import Store
 
@@ -25,7 +25,7 @@ def fetch_entry(store: Store, entry: ManifestEntry, destination: str,
                 on_bytes: Callable[[int], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> None:
     """Write one entry's content to `destination`, verified, never half-written."""
-    if entry.ref:
+    if entry.ref and not is_artifact_reference(entry):
         expected = entry.digest if reference_is_checksummed(entry) else None
         with open_reference(entry) as source:
             write_verified(source, destination, expected, on_bytes, cancelled)

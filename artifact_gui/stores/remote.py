@@ -354,14 +354,10 @@ class RemoteStore(Store):
 
     # --- editing -------------------------------------------------------------------------------------
     def add_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store: it always marks the newest version")
         validate_alias(alias)
         self._call("POST", f"versions/{int(version_id)}/aliases", f"adding alias {alias!r}", json={"alias": alias})
 
     def remove_alias(self, version_id: int, alias: str) -> None:
-        if alias == LATEST:
-            raise ConflictError("alias 'latest' is managed by the store and cannot be removed")
         self._call("DELETE", f"versions/{int(version_id)}/aliases/{quote(alias, safe='')}", f"removing alias {alias!r}")
 
     def update_version(self, version_id: int, description: str | None = None,
@@ -448,3 +444,46 @@ class RemoteStore(Store):
 
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         return wire.verify_from_json(self._call("POST", "verify", "verifying the store"))
+
+    # --- W&B semantics (helper "wandb"): tags, TTL, collections, links, version cursor, runs -------------
+    def set_tags(self, version_id: int, tags: list[str]) -> VersionInfo:
+        return wire.version_from_json(self._call("PUT", f"versions/{int(version_id)}/tags", "saving tags",
+                                                 json={"tags": list(tags)}))
+
+    def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
+        return wire.version_from_json(self._call("PUT", f"versions/{int(version_id)}/ttl", "saving the TTL",
+                                                 json={"ttl_seconds": ttl_seconds, "inherit": inherit}))
+
+    def update_collection(self, project: str, name: str, description: str | None = None,
+                          tags: list[str] | None = None, type: str | None = None,
+                          new_name: str | None = None) -> CollectionInfo:
+        body = {"description": description, "tags": tags, "type": type, "new_name": new_name}
+        return wire.collection_from_json(self._call("PATCH", self._artifact_path(project, name),
+                                                    f"saving {project}/{name}", json=body))
+
+    def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
+        return wire.collection_from_json(self._call("PUT", f"{self._artifact_path(project, name)}/ttl",
+                                                    f"saving the TTL of {project}/{name}",
+                                                    json={"ttl_seconds": ttl_seconds}))
+
+    def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
+        return wire.version_from_json(self._call("POST", f"versions/{int(version_id)}/links",
+                                                 f"linking into {project}/{name}",
+                                                 json={"project": project, "name": name, "aliases": list(aliases)}))
+
+    def unlink_version(self, version_id: int) -> None:
+        self._call("DELETE", f"links/{int(version_id)}", f"unlinking version id {version_id}")
+
+    def version_links(self, version_id: int) -> list[VersionInfo]:
+        return [wire.version_from_json(v) for v in self._get(f"versions/{int(version_id)}/links", "listing links")]
+
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        data = self._get(f"{self._artifact_path(project, name)}/versions-before", f"listing {project}/{name}",
+                         before_index=before_index, limit=limit)
+        return [wire.version_from_json(v) for v in data]
+
+    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
+                   group: str | None = None, notes: str | None = None) -> RunInfo:
+        return wire.run_from_json(self._call("PATCH", f"runs/{quote(run_id, safe='')}", "saving the run",
+                                             json={"config": config, "tags": tags, "group": group, "notes": notes}))

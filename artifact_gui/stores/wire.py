@@ -92,7 +92,8 @@ def draft_to_json(draft: VersionDraft) -> dict[str, Any]:
     return {"project": draft.project, "name": draft.name, "type": draft.type,
             "entries": [entry_to_json(e) for e in draft.entries], "description": draft.description,
             "metadata": draft.metadata, "aliases": list(draft.aliases), "run_id": draft.run_id,
-            "storage_policy_config": draft.storage_policy_config}
+            "storage_policy_config": draft.storage_policy_config,
+            "tags": list(draft.tags), "ttl_seconds": draft.ttl_seconds, "ttl_inherit": draft.ttl_inherit}
 
 
 def draft_from_json(data: dict[str, Any]) -> VersionDraft:
@@ -104,14 +105,16 @@ def draft_from_json(data: dict[str, Any]) -> VersionDraft:
             raise ValueError(f"a version commit needs {key!r} as a {kind.__name__}")
     if not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in data["entries"]):
         raise ValueError("each entry of a version commit needs a 'path' and a 'digest'")
-    for key, kind in (("metadata", dict), ("aliases", list), ("storage_policy_config", dict)):
+    for key, kind in (("metadata", dict), ("aliases", list), ("storage_policy_config", dict), ("tags", list)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             raise ValueError(f"{key!r} of a version commit must be a {kind.__name__}")
     return VersionDraft(project=data["project"], name=data["name"], type=data["type"],
                         entries=[entry_from_json(e) for e in data["entries"]],
                         description=data.get("description") or "", metadata=data.get("metadata") or {},
                         aliases=list(data.get("aliases") or []), run_id=data.get("run_id"),
-                        storage_policy_config=data.get("storage_policy_config") or {})
+                        storage_policy_config=data.get("storage_policy_config") or {},
+                        tags=list(data.get("tags") or []), ttl_seconds=data.get("ttl_seconds"),
+                        ttl_inherit=bool(data.get("ttl_inherit", True)))
 
 
 def log_result_from_json(data: dict[str, Any]) -> LogResult:

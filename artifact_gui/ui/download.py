@@ -38,7 +38,7 @@ def default_download_base() -> str:
 
 
 def default_version_target(version: VersionInfo) -> str:
-    return default_download_root(default_download_base(), version.name, version.index)
+    return default_download_root(os.path.join(default_download_base(), "artifacts"), version.name, version.index)
 
 
 def usable_folder(path: str) -> str:
@@ -59,7 +59,7 @@ def usable_folder(path: str) -> str:
 
 
 def _download_version(context: TaskContext, store: Store, version: VersionInfo, root: str) -> str:
-    return Artifact._from_version(store, version).download(root, context.progress, context.cancelled)
+    return Artifact._from_version(store, version).download(root, progress=context.progress, cancelled=context.cancelled)
 
 
 def iter_selection(store: Store, version_id: int, items: list[tuple[str, bool, ManifestEntry | None]]):

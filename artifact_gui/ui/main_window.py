@@ -663,11 +663,12 @@ class MainWindow(QMainWindow):
         artifact = transfer.result
         if transfer.state != "done" or not isinstance(artifact, Artifact):
             return
+        shown = f"{artifact.project}/{artifact.name}"  # the store's name, without W&B's entity
         if artifact.was_created:
-            self.statusBar().showMessage(f"Logged {artifact.qualified_name}.", 8000)
+            self.statusBar().showMessage(f"Logged {shown}.", 8000)
         else:
             self.statusBar().showMessage(
-                f"Nothing new: the content equals {artifact.qualified_name}, so no version was created"
+                f"Nothing new: the content equals {shown}, so no version was created"
                 + (f"; aliases {', '.join(artifact.aliases)} now point to it." if artifact.aliases else "."), 15000)
         self.refresh()
         self.show_version_id(int(artifact.id))

@@ -58,7 +58,11 @@ def test_file_references_with_and_without_checksum(tmp_path, local_store):
     assert {e.path: e.digest for e in entries} == {"data/a.txt": b64_md5(b"A"), "data/sub/b.txt": b64_md5(b"B")}
     assert entries[0].ref.startswith("file://")
     single = artifact.add_reference(f"file://{folder}/a.txt", name="single", checksum=False)
-    assert single[0].digest == f"file://{folder}/a.txt"
+    # W&B: the md5 of the file's URI, with its size
+    assert (single[0].digest, single[0].size) == (b64_md5(f"file://{folder}/a.txt".encode()), 1)
+    unchecked = artifact.add_reference(f"file://{folder}", name="loose", checksum=False)
+    assert {e.path: e.ref for e in unchecked} == {"loose/a.txt": f"file://{folder}/a.txt",
+                                                  "loose/sub/b.txt": f"file://{folder}/sub/b.txt"}
     with pytest.raises(ReferenceError, match="max_objects"):
         ag.Artifact("x", "dataset").add_reference(f"file://{folder}", max_objects=1)
     with ag.init("proj", store=local_store) as run:
@@ -66,6 +70,7 @@ def test_file_references_with_and_without_checksum(tmp_path, local_store):
     assert local_store.stats().stored_bytes == 0  # references store no content
     root = artifact.download(str(tmp_path / "out"))
     assert open(f"{root}/data/sub/b.txt").read() == "B"
+    assert open(f"{root}/loose/sub/b.txt").read() == "B"  # not checked against a content digest
     assert artifact.manifest.to_manifest_json()["contents"]["data/a.txt"]["ref"] == f"file://{folder}/a.txt"
 
 

@@ -211,7 +211,7 @@ def test_unchanged_reingest_copies_nothing(local_store, tmp_path, monkeypatch):
     monkeypatch.setattr("artifact_gui.core.staged.md5_file_b64", must_not_read)
     again = log_folder(local_store, folder, aliases=["again"])
     assert again.version == first.version
-    assert again.aliases == ["again"]
+    assert again.aliases == ["latest", "again"]
 
 
 def test_a_schema_1_store_is_migrated_in_place(tmp_path):

@@ -31,7 +31,8 @@ def test_versions_are_numbered_and_latest_follows_the_newest(store):
     assert store.get_version("proj", "data").index == 1
     assert store.get_version("proj", "data", "latest").aliases == ("latest",)
     assert store.get_version("proj", "data", "v0").aliases == ()
-    assert second.aliases == []  # `latest` is the store's, not a user alias
+    assert second.aliases == ["latest"]  # a real alias, listed as W&B lists it
+    assert store.get_version("proj", "data", "latest").user_aliases == ()
 
 
 def test_identical_content_returns_the_existing_version_and_applies_aliases(store):
@@ -40,7 +41,7 @@ def test_identical_content_returns_the_existing_version_and_applies_aliases(stor
     again = log(store, "data", {"a.txt": "same"}, aliases=["two"])
     assert again.version == first.version == "v0"
     assert store.get_collection("proj", "data").version_count == 2
-    assert set(store.get_version("proj", "data", "v0").aliases) == {"one", "two"}
+    assert store.get_version("proj", "data", "v0").aliases == ("latest", "one", "two")
 
 
 def test_an_alias_is_unique_within_its_artifact(store):
@@ -60,12 +61,13 @@ def test_alias_rules(store):
     for bad in ("a/b", "x:y", "v7", ""):
         with pytest.raises(InvalidAliasError):
             store.add_alias(version_id, bad)
-    with pytest.raises(ConflictError, match="latest"):
-        store.add_alias(version_id, "latest")
-    with pytest.raises(ConflictError, match="latest"):
-        store.remove_alias(version_id, "latest")
     with pytest.raises(NotFoundError):
         store.remove_alias(version_id, "never-set")
+    store.add_alias(version_id, "best")
+    with pytest.raises(ConflictError, match="only by case"):
+        store.add_alias(version_id, "Best")
+    with pytest.raises(ConflictError, match="only by case"):
+        log(store, "data", {"a": "2"}, aliases=["BEST"])
 
 
 def test_an_artifact_keeps_its_type(store):
@@ -395,3 +397,183 @@ def test_an_artifact_whose_versions_are_all_trashed_leaves_the_listing(store):
     assert [c.name for c in store.list_collections()] == ["kept"]
     store.restore_versions([version.id])
     assert [c.name for c in store.list_collections()] == ["gone", "kept"]
+
+
+# --- W&B's alias semantics: `latest` is a stored alias ------------------------------------------
+
+def test_latest_goes_to_the_version_log_returns_even_a_deduplicated_one(store):
+    log(store, "data", {"a": "A"})
+    log(store, "data", {"a": "B"})
+    again = log(store, "data", {"a": "A"})
+    assert again.version == "v0" and again.aliases == ["latest"]
+    assert store.get_version("proj", "data", "latest").index == 0
+    assert store.get_version("proj", "data", "v1").aliases == ()
+
+
+def test_latest_goes_to_the_newest_remaining_version_when_its_holder_is_deleted(store):
+    log(store, "data", {"a": "1"})
+    log(store, "data", {"a": "2"}, aliases=["best"])
+    log(store, "data", {"a": "3"})
+    store.delete_version(store.get_version("proj", "data", "v2").id, delete_aliases=True)
+    assert store.get_version("proj", "data", "v1").aliases == ("latest", "best")
+    store.delete_version(store.get_version("proj", "data", "v0").id)  # unaliased: no consent needed
+    assert store.get_version("proj", "data", "latest").index == 1
+
+
+def test_latest_follows_trash_and_restore(store):
+    for i in range(3):
+        log(store, "data", {"a": str(i)})
+    newest = store.get_version("proj", "data")
+    store.trash_versions([newest.id], delete_aliases=True)
+    assert store.get_version("proj", "data", "v1").aliases == ("latest",)
+    assert store.list_trash()[0].aliases_before == ("latest",)
+    store.restore_versions([newest.id])
+    assert store.get_version("proj", "data", "latest").index == 2
+    assert store.get_version("proj", "data", "v1").aliases == ()
+    # logged since it was trashed: the newer version keeps `latest`
+    store.trash_versions([store.get_version("proj", "data", "v0").id], delete_aliases=True)
+    old = store.list_trash()[0].version
+    log(store, "data", {"a": "new"})
+    store.restore_versions([old.id])
+    assert store.get_version("proj", "data", "latest").index == 3
+
+
+def test_latest_can_be_moved_or_removed_by_hand_and_still_resolves(store):
+    log(store, "data", {"a": "1"})
+    log(store, "data", {"a": "2"})
+    v0 = store.get_version("proj", "data", "v0")
+    store.add_alias(v0.id, "latest")
+    assert store.get_version("proj", "data", "latest").index == 0
+    store.remove_alias(v0.id, "latest")
+    assert all(v.aliases == () for v in store.list_versions("proj", "data"))
+    assert store.get_version("proj", "data").index == 1  # nobody holds it: the newest stands in
+
+
+def test_cleanup_candidates_are_versions_without_any_alias(store):
+    log(store, "data", {"a": "A"})
+    log(store, "data", {"a": "B"})
+    log(store, "data", {"a": "A"})  # v0 is latest again; v1 has no alias at all
+    plan = store.plan_cleanup(CleanupCriteria())
+    assert [c.index for c in plan.candidates] == [1]
+
+
+def test_store_errors_are_wandb_comm_errors(store):
+    log(store, "data", {"a": "1"})
+    with pytest.raises(ag.errors.CommError):
+        store.get_version("proj", "data", "missing")
+    with pytest.raises(ag.errors.CommError, match="latest"):
+        store.delete_version(store.get_version("proj", "data").id)
+
+
+# --- tags and TTL -----------------------------------------------------------------------------------
+
+def test_tags_are_stored_per_version_and_added_on_deduplication(store):
+    with ag.init("proj", store=store) as run:
+        artifact = ag.Artifact("data", "dataset")
+        with artifact.new_file("a") as f:
+            f.write("1")
+        run.log_artifact(artifact, tags=["raw", "from camera"])
+        same = ag.Artifact("data", "dataset")
+        with same.new_file("a") as f:
+            f.write("1")
+        run.log_artifact(same, tags="checked")
+    version = store.get_version("proj", "data")
+    assert version.tags == ("raw", "from camera", "checked")
+    assert store.set_tags(version.id, ["x", "x", "y"]).tags == ("x", "y")
+    with pytest.raises(InvalidNameError, match="tag"):
+        store.set_tags(version.id, ["no/slash"])
+
+
+def test_ttl_per_version_or_inherited_from_the_collection(store):
+    version_id = int(log(store, "data", {"a": "1"}).id)
+    version = store.get_version_by_id(version_id)
+    assert (version.ttl_seconds, version.ttl_inherited, version.expires_at) == (None, True, None)
+    assert store.set_collection_ttl("proj", "data", 3600).ttl_seconds == 3600
+    version = store.get_version_by_id(version_id)
+    assert (version.ttl_seconds, version.expires_at) == (3600, version.created_at + 3600)
+    own = store.set_ttl(version_id, 60)
+    assert (own.ttl_seconds, own.ttl_inherited) == (60, False)
+    assert store.set_ttl(version_id, None).ttl_seconds is None  # never expires, despite the collection
+    assert store.set_ttl(version_id, None, inherit=True).ttl_seconds == 3600
+    with pytest.raises(ValueError, match="TTL"):
+        store.set_ttl(version_id, -5)
+
+
+def test_update_collection_description_tags_type_and_name(store):
+    log(store, "data", {"a": "1"})
+    log(store, "other", {"a": "1"})
+    updated = store.update_collection("proj", "data", description="all of it", tags=["core"], type="model")
+    assert (updated.description, updated.tags, updated.type) == ("all of it", ("core",), "model")
+    with pytest.raises(ConflictError):
+        store.update_collection("proj", "data", new_name="other")
+    assert store.update_collection("proj", "data", new_name="renamed").name == "renamed"
+    assert store.get_version("proj", "renamed").type == "model"
+
+
+# --- links: portfolio collections (W&B's Registry) ---------------------------------------------
+
+def test_links_show_their_source_and_have_their_own_index_and_aliases(store):
+    source = log(store, "model", {"w": "weights"}, description="the model", metadata={"acc": 0.9})
+    source_id = int(source.id)
+    link = store.link_version(source_id, "registry", "production-model", ["prod"])
+    assert (link.project, link.name, link.index, link.aliases) == ("registry", "production-model", 0,
+                                                                   ("latest", "prod"))
+    assert (link.is_link, link.source_version_id, link.source_name) == (True, source_id, "proj/model:v0")
+    assert (link.digest, link.description, link.metadata) == (source.digest, "the model", {"acc": 0.9})
+    assert [e.path for e in store.list_entries(link.id)] == ["w"]
+    assert store.get_entry(link.id, "w").digest == b64_md5(b"weights")
+    assert [i.name for i in store.list_folder(link.id)] == ["w"]
+    assert store.get_collection("registry", "production-model").is_portfolio
+    assert store.link_version(source_id, "registry", "production-model", ["stable"]).id == link.id  # no second link
+    assert [v.id for v in store.version_links(source_id)] == [link.id]
+    store.update_version(link.id, description="edited through the link")
+    assert store.get_version_by_id(source_id).description == "edited through the link"
+    with pytest.raises(ConflictError, match="portfolio"):
+        log(store, "production-model", {"w": "x"}, project="registry")
+    with pytest.raises(ConflictError, match="not a link"):
+        store.unlink_version(source_id)
+    store.unlink_version(link.id)
+    assert store.version_links(source_id) == [] and store.get_version_by_id(source_id).index == 0
+
+
+def test_deleting_a_source_removes_its_links(store):
+    log(store, "model", {"w": "1"})
+    second = log(store, "model", {"w": "2"})
+    first = store.get_version("proj", "model", "v0")
+    store.link_version(first.id, "registry", "best", [])
+    store.link_version(int(second.id), "registry", "best", [])
+    assert store.get_version("registry", "best").source_version_id == int(second.id)
+    store.delete_version(first.id)
+    assert [v.source_version_id for v in store.list_versions("registry", "best")] == [int(second.id)]
+
+
+def test_cleanup_candidates_carry_their_expiry(store):
+    for i in range(3):
+        log(store, "data", {"a": str(i)})
+    v0, v1 = (store.get_version("proj", "data", f"v{i}") for i in (0, 1))
+    store.set_ttl(v0.id, 1)
+    store.set_ttl(v1.id, 10**6)
+    assert 1 not in [c.index for c in store.plan_cleanup(CleanupCriteria(expired=True)).candidates]
+    assert [c.expires_at for c in store.plan_cleanup(CleanupCriteria()).candidates] == [
+        v0.created_at + 1, v1.created_at + 10**6]
+    store.set_collection_ttl("proj", "data", 1)
+    store.set_ttl(v1.id, None, inherit=True)
+    assert store.plan_cleanup(CleanupCriteria()).candidates[1].expires_at == v1.created_at + 1
+
+
+def test_update_run_config_tags_group_notes(store):
+    run = store.create_run("proj", config={"lr": 0.1})
+    updated = store.update_run(run.id, config={"lr": 0.2, "epochs": 3}, tags=["baseline"], group="sweep-1")
+    assert (updated.config, updated.tags, updated.group, updated.notes) == (
+        {"lr": 0.2, "epochs": 3}, ("baseline",), "sweep-1", None)
+    assert store.update_run(run.id, notes="tried").config == {"lr": 0.2, "epochs": 3}
+    with pytest.raises(NotFoundError):
+        store.update_run("no-such-run", notes="x")
+
+
+def test_versions_before_an_index_page_by_cursor(store):
+    for i in range(5):
+        log(store, "data", {"a": str(i)})
+    assert [v.index for v in store.list_versions_before("proj", "data", None, 2)] == [4, 3]
+    store.delete_version(store.get_version("proj", "data", "v2").id)
+    assert [v.index for v in store.list_versions_before("proj", "data", 3, 2)] == [1, 0]

@@ -72,7 +72,7 @@ def test_dropping_files_on_an_artifact_stages_a_new_version_from_its_latest(qtbo
     logged = transfer.result
     assert logged.version == "v3" and logged.was_created
     assert sorted(e.path for e in logged.files()) == ["config.json", "model.pt", "more/a.txt", "more/sub/b.txt"]
-    assert logged.aliases == ["candidate"] and logged.metadata == {"note": "dropped"}
+    assert logged.aliases == ["latest", "candidate"] and logged.metadata == {"note": "dropped"}
     qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.version == "v3", timeout=5000)
     assert "Logged mnist-demo/mnist-cnn:v3" in window.statusBar().currentMessage()
 
@@ -102,7 +102,7 @@ def test_dropping_on_empty_space_asks_for_a_new_artifact_and_validates_as_you_ty
     assert staging.log_button.isEnabled()
     assert {r.status for r in staging.result.rows} == {"new"}
     transfer = log_and_wait(qtbot, window)
-    assert transfer.result.qualified_name == "mnist-demo/fresh-data:v0"
+    assert transfer.result.qualified_name == "artifact-gui/mnist-demo/fresh-data:v0"
     assert transfer.result.type == "raw"
 
 
@@ -160,8 +160,9 @@ def test_alias_add_rename_move_and_refusals(qtbot, window):
     item = next(editor.list.item(i) for i in range(editor.list.count()) if editor.list.item(i).text() == "staging")
     editor.list.setCurrentItem(item)
     item.setText("stage")
-    qtbot.waitUntil(lambda: "stage" in window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases, timeout=5000)
-    assert "staging" not in window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases
+    # a rename is two store writes (add, then remove): wait for both
+    qtbot.waitUntil(lambda: {"stage", "staging"} & set(window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases)
+                    == {"stage"}, timeout=5000)
     # Dragging a chip onto another row moves it there.
     wait_idle(qtbot, window)
     mime = QMimeData()
@@ -296,7 +297,7 @@ def test_cancelling_a_running_upload_leaves_the_store_consistent(qtbot, window, 
     assert window.store.verify().ok
     window.transfers.retry(transfer)  # and a retry finishes the job
     qtbot.waitUntil(lambda: not transfer.is_running, timeout=30000)
-    assert transfer.state == "done" and transfer.result.qualified_name == "mnist-demo/big-upload:v0"
+    assert transfer.state == "done" and transfer.result.qualified_name == "artifact-gui/mnist-demo/big-upload:v0"
 
 
 def test_transfer_rows_show_progress_and_failures(qtbot, window, tmp_path):

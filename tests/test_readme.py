@@ -44,7 +44,6 @@ def test_the_python_snippet_runs_as_written_on_the_demo_store(tmp_path):
                             timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
     assert result.returncode == 0, result.stderr
     first_line = result.stdout.splitlines()[0]
-    assert first_line.startswith("mnist-demo/mnist-processed:v2 v2 ['candidate'") or \
-        first_line.startswith("mnist-demo/mnist-processed:v2 v2 ['latest', 'candidate'"), first_line
+    assert first_line.startswith("artifact-gui/mnist-demo/mnist-processed:v2 v2 ['latest', 'candidate']"), first_line
     assert os.path.isfile(tmp_path / "artifacts" / "mnist-raw:v2" / "labels.csv")
     assert os.path.isfile(tmp_path / "weights" / "model.pt")

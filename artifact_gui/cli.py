@@ -48,7 +48,8 @@ def cmd_ls(args: argparse.Namespace) -> None:
     store = _store(args)
     if not args.ref:
         for collection in store.list_collections():
-            print(f"{collection.project}/{collection.name}\t{collection.type}\t{counted(collection.version_count, 'version')}")
+            versions = counted(collection.version_count, "version")
+            print(f"{collection.project}/{collection.name}\t{collection.type}\t{versions}")
         return
     if "/" not in args.ref:
         for collection in store.list_collections(project=args.ref):
@@ -57,7 +58,8 @@ def cmd_ls(args: argparse.Namespace) -> None:
     project, name, selector = _split_ref(args.ref)
     if selector is None:
         for v in store.list_versions(project, name):
-            print(f"{v.version}\t{','.join(v.aliases) or '-'}\t{_size(v.size)}\t{counted(v.file_count, 'file')}\t{_when(v.created_at)}\t{v.digest[:12]}")
+            print(f"{v.version}\t{','.join(v.aliases) or '-'}\t{_size(v.size)}\t{counted(v.file_count, 'file')}"
+                  f"\t{_when(v.created_at)}\t{v.digest[:12]}")
         return
     version = store.get_version(project, name, selector)
     for entry in store.list_entries(version.id):
@@ -196,7 +198,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"corrupt: {digest}", file=sys.stderr)
     for digest in report.missing:
         print(f"missing: {digest}", file=sys.stderr)
-    print(f"checked {counted(report.blobs_checked, 'blob')}: {len(report.corrupt):,} corrupt, {len(report.missing):,} missing")
+    print(f"checked {counted(report.blobs_checked, 'blob')}:"
+          f" {len(report.corrupt):,} corrupt, {len(report.missing):,} missing")
     return 0 if report.ok else 1
 
 

@@ -516,7 +516,8 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self.runner.submit(
             title, self.store.trash_versions, ids, dialog.drop_aliases.isChecked(), kind="write",
             on_success=lambda count: (self.statusBar().showMessage(
-                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000), self.refresh())))
+                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000),
+                self.refresh())))
         dialog.open()
         self.last_dialog = dialog
         return dialog

@@ -114,7 +114,8 @@ def test_the_demo_store_is_built_once_in_the_cache_and_reset_on_request(qtbot, m
     siblings = sorted(os.listdir(os.path.dirname(path)))
 
     questions = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: questions.append(args) or QMessageBox.StandardButton.Reset)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args: questions.append(args) or QMessageBox.StandardButton.Reset)
     first = manager.window
     first.demoRequested.emit(True)  # File > Reset Demo Store
     assert questions and manager.window is not first

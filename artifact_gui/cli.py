@@ -271,8 +271,8 @@ def cmd_install_desktop(args: argparse.Namespace) -> None:
         print("removed " + (", ".join(removed) if removed else "nothing: no launcher was installed"))
         return
     desktop_path, icon_path = install_desktop_entry()
-    print(f"installed the launcher {desktop_path}\nand the icon {icon_path};"
-          " artifact-gui is in your desktop's application menu (some desktops show it after you log in again)")
+    print(f"installed the launcher {desktop_path}\nand the icon {icon_path}:\n"
+          "artifact-gui is in your desktop's application menu (some desktops list it after you log in again)")
 
 
 USAGE = """artifact-gui [--store PATH_OR_URL | PATH | --demo] [--theme THEME]

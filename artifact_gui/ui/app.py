@@ -177,7 +177,8 @@ def _same_folder(a: str, b: str) -> bool:
 
 def run_app(store_location: str | None = None, demo: bool = False, reset_demo: bool = False,
             theme: str = "system") -> int:
-    problem = display_problem(command=shlex.join(["artifact-gui", *sys.argv[1:]]))
+    program = sys.argv[0] if os.path.basename(sys.argv[0]) == "artifact-gui" else "artifact-gui"  # as typed
+    problem = display_problem(command=shlex.join([program, *sys.argv[1:]]))
     if problem:
         print(f"artifact-gui: {problem}", file=sys.stderr)
         return NO_DISPLAY_EXIT_CODE

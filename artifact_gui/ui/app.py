@@ -92,12 +92,10 @@ def fit_to_available_screen(window) -> None:
 
 def last_store_location() -> str | None:
     """The store open when the app last closed, if it is still there (a URL always is)."""
-    from PySide6.QtCore import QSettings
+    from .main_window import recent_stores
 
-    from .main_window import RECENT_STORES_KEY
-
-    recent = QSettings().value(RECENT_STORES_KEY) or []
-    if not isinstance(recent, list) or not recent or not isinstance(recent[0], str):
+    recent = recent_stores()
+    if not recent:
         return None
     location = recent[0]
     if location.startswith(("http://", "https://")) or os.path.isfile(os.path.join(location, "store.db")):

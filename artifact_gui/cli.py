@@ -6,6 +6,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -411,6 +412,9 @@ def _single_path(paths: list[str]) -> str | None:
     return path
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ")
+
+
 def describe_error(error: BaseException) -> str:
     """One line for a person: no errno numbers, no repr of Python exceptions."""
     if isinstance(error, KeyError) and error.args:
@@ -420,7 +424,7 @@ def describe_error(error: BaseException) -> str:
         if error.filename2 is not None:
             where += f" -> {error.filename2}"
         return f"{where}: {error.strerror.lower()}" if where else error.strerror.lower()
-    return str(error)
+    return _ERRNO.sub("", str(error))  # a store's message may quote an OSError it caught
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -247,3 +247,13 @@ def test_messages_name_options_not_python_internals(store_path, tmp_path):
     (tmp_path / "taken").write_text("a file")
     exists = cli("get", "p/data:v0", "--root", str(tmp_path / "taken"), "--store", store_path, check=False)
     assert exists.returncode == 1 and "Errno" not in exists.stderr and "exists" in exists.stderr
+
+
+def test_error_lines_carry_no_errno_numbers():
+    from artifact_gui.cli import describe_error
+    from artifact_gui.stores import StoreError
+
+    assert describe_error(FileExistsError(17, "File exists", "/data/out")) == "/data/out: file exists"
+    wrapped = StoreError("cannot write '/s/store.db': [Errno 13] Permission denied: '/s/store.db'")
+    assert describe_error(wrapped) == "cannot write '/s/store.db': Permission denied: '/s/store.db'"
+    assert describe_error(KeyError("no entry 'x'")) == "no entry 'x'"

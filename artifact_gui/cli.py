@@ -383,22 +383,25 @@ def _take_store_path(argv: list[str], parser: argparse.ArgumentParser) -> tuple[
     """
     commands = parser.command_names
     takes_value = {"--store", "--theme"}
+    kept, paths = [], []
     index = 0
     while index < len(argv):
         arg = argv[index]
         if arg == "--":
-            rest = argv[index + 1:]
-            return argv[:index], _single_path(rest)
+            paths.extend(argv[index + 1:])
+            break
         if arg in takes_value:
+            kept.extend(argv[index:index + 2])
             index += 2
-            continue
-        if arg.startswith("-"):
+        elif arg.startswith("-"):
+            kept.append(arg)
             index += 1
-            continue
-        if arg in commands:
-            return argv, None
-        return argv[:index] + argv[index + 1:], _single_path(argv[index:])
-    return argv, None
+        elif arg in commands and not paths:
+            return argv, None  # a subcommand: the rest is its arguments
+        else:
+            paths.append(arg)
+            index += 1
+    return kept, _single_path(paths)
 
 
 def _single_path(paths: list[str]) -> str | None:

@@ -192,7 +192,9 @@ def test_a_path_argument_opens_that_store_like_store(monkeypatch, tmp_path):
     assert cli_module.main([store]) == 0
     assert cli_module.main(["--theme", "dark", os.path.join(store, "store.db")]) == 0  # a file manager's %F
     assert cli_module.main(["--store", store]) == 0
-    assert [o["store_location"] for o in opened] == [store, store, store] and opened[1]["theme"] == "dark"
+    assert cli_module.main([store, "--theme", "light"]) == 0  # options after PATH
+    assert [o["store_location"] for o in opened] == [store] * 4
+    assert opened[1]["theme"] == "dark" and opened[3]["theme"] == "light"
     assert cli_module.main(["--reset-demo"]) == 0 and opened[-1]["demo"] and opened[-1]["reset_demo"]
     with pytest.raises(SystemExit):
         cli_module.main([store, "--store", store])

@@ -6,6 +6,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -61,7 +62,8 @@ def cmd_ls(args: argparse.Namespace) -> None:
     store = _store(args)
     if not args.ref:
         for collection in store.list_collections():
-            print(f"{collection.project}/{collection.name}\t{collection.type}\t{counted(collection.version_count, 'version')}")
+            versions = counted(collection.version_count, "version")
+            print(f"{collection.project}/{collection.name}\t{collection.type}\t{versions}")
         return
     if "/" not in args.ref:
         for collection in store.list_collections(project=args.ref):
@@ -70,7 +72,8 @@ def cmd_ls(args: argparse.Namespace) -> None:
     project, name, selector = _split_ref(args.ref)
     if selector is None:
         for v in store.list_versions(project, name):
-            print(f"{v.version}\t{','.join(v.aliases) or '-'}\t{_size(v.size)}\t{counted(v.file_count, 'file')}\t{_when(v.created_at)}\t{v.digest[:12]}")
+            print(f"{v.version}\t{','.join(v.aliases) or '-'}\t{_size(v.size)}\t{counted(v.file_count, 'file')}"
+                  f"\t{_when(v.created_at)}\t{v.digest[:12]}")
         return
     version = store.get_version(project, name, selector)
     for entry in store.list_entries(version.id):
@@ -211,7 +214,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"missing: {digest}", file=sys.stderr)
     for problem in report.problems:
         print(f"problem: {problem}", file=sys.stderr)
-    print(f"checked {counted(report.blobs_checked, 'blob')}: {len(report.corrupt):,} corrupt, {len(report.missing):,} missing"
+    print(f"checked {counted(report.blobs_checked, 'blob')}:"
+          f" {len(report.corrupt):,} corrupt, {len(report.missing):,} missing"
           + (f", {counted(len(report.problems), 'other problem')} (see above)" if report.problems else ""))
     return 0 if report.ok else 1
 
@@ -284,8 +288,8 @@ def cmd_install_desktop(args: argparse.Namespace) -> None:
         print("removed " + (", ".join(removed) if removed else "nothing: no launcher was installed"))
         return
     desktop_path, icon_path = install_desktop_entry()
-    print(f"installed the launcher {desktop_path}\nand the icon {icon_path};"
-          " artifact-gui is in your desktop's application menu (some desktops show it after you log in again)")
+    print(f"installed the launcher {desktop_path}\nand the icon {icon_path}:\n"
+          "artifact-gui is in your desktop's application menu (some desktops list it after you log in again)")
 
 
 USAGE = """artifact-gui [--store PATH_OR_URL | PATH | --demo] [--theme THEME]
@@ -399,22 +403,25 @@ def _take_store_path(argv: list[str], parser: argparse.ArgumentParser) -> tuple[
     """
     commands = parser.command_names
     takes_value = {"--store", "--theme"}
+    kept, paths = [], []
     index = 0
     while index < len(argv):
         arg = argv[index]
         if arg == "--":
-            rest = argv[index + 1:]
-            return argv[:index], _single_path(rest)
+            paths.extend(argv[index + 1:])
+            break
         if arg in takes_value:
+            kept.extend(argv[index:index + 2])
             index += 2
-            continue
-        if arg.startswith("-"):
+        elif arg.startswith("-"):
+            kept.append(arg)
             index += 1
-            continue
-        if arg in commands:
-            return argv, None
-        return argv[:index] + argv[index + 1:], _single_path(argv[index:])
-    return argv, None
+        elif arg in commands and not paths:
+            return argv, None  # a subcommand: the rest is its arguments
+        else:
+            paths.append(arg)
+            index += 1
+    return kept, _single_path(paths)
 
 
 def _single_path(paths: list[str]) -> str | None:
@@ -428,6 +435,9 @@ def _single_path(paths: list[str]) -> str | None:
     return path
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ")
+
+
 def describe_error(error: BaseException) -> str:
     """One line for a person: no errno numbers, no repr of Python exceptions."""
     if isinstance(error, KeyError) and error.args:
@@ -437,7 +447,7 @@ def describe_error(error: BaseException) -> str:
         if error.filename2 is not None:
             where += f" -> {error.filename2}"
         return f"{where}: {error.strerror.lower()}" if where else error.strerror.lower()
-    return str(error)
+    return _ERRNO.sub("", str(error))  # a store's message may quote an OSError it caught
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,26 +16,6 @@ LOCK_WAIT_SECONDS=300
 
 say() { printf '==> %s\n' "$*"; }
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    say "no apt-get here (not Debian/Ubuntu): install Qt's xcb libraries (libxcb-cursor0 and friends),"
-    say "Xvfb and Python's venv module with your package manager, then run the next command."
-    exit 0
-fi
-
-missing=()
-for package in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ "${#missing[@]}" -eq 0 ]; then
-    say "system packages: all ${#PACKAGES[@]} already installed"
-    exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
-    say "installing ${missing[*]} needs root: asking sudo"
-    exec sudo bash "$0" "$@"
-fi
-
 # Who holds apt's lock, as "PID (command line)"; empty when nobody does.
 apt_lock_holder() {
     local fd target pid
@@ -52,25 +32,52 @@ apt_lock_holder() {
     done
 }
 
-holder=$(apt_lock_holder)
-if [ -n "$holder" ]; then
-    say "apt is busy: process $holder."
-    say "Waiting up to ${LOCK_WAIT_SECONDS}s for it to finish (often unattended-upgrades after boot);"
-    say "or stop it, or press Ctrl+C and run this script again later."
-fi
+main() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "no apt-get here (not Debian/Ubuntu): install Qt's xcb libraries (libxcb-cursor0 and friends),"
+        say "Xvfb and Python's venv module with your package manager, then run the next command."
+        exit 0
+    fi
 
-export DEBIAN_FRONTEND=noninteractive
-APT=(apt-get -o "DPkg::Lock::Timeout=$LOCK_WAIT_SECONDS")
-say "updating the package lists (apt-get update)"
-if ! "${APT[@]}" update -q; then
+    missing=()
+    for package in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        say "system packages: all ${#PACKAGES[@]} already installed"
+        exit 0
+    fi
+
+    if [ "$(id -u)" -ne 0 ]; then
+        say "installing ${missing[*]} needs root: asking sudo"
+        exec sudo bash "$0" "$@"
+    fi
+
     holder=$(apt_lock_holder)
-    [ -z "$holder" ] || say "apt is still busy: process $holder"
-    exit 1
+    if [ -n "$holder" ]; then
+        say "apt is busy: process $holder."
+        say "Waiting up to ${LOCK_WAIT_SECONDS}s for it to finish (often unattended-upgrades after boot);"
+        say "or stop it, or press Ctrl+C and run this script again later."
+    fi
+
+    export DEBIAN_FRONTEND=noninteractive
+    APT=(apt-get -o "DPkg::Lock::Timeout=$LOCK_WAIT_SECONDS")
+    say "updating the package lists (apt-get update)"
+    if ! "${APT[@]}" update -q; then
+        holder=$(apt_lock_holder)
+        [ -z "$holder" ] || say "apt is still busy: process $holder"
+        exit 1
+    fi
+    say "installing ${#missing[@]} packages: ${missing[*]}"
+    if ! "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}"; then
+        holder=$(apt_lock_holder)
+        [ -z "$holder" ] || say "apt is still busy: process $holder"
+        exit 1
+    fi
+    say "system packages installed"
+}
+
+# Sourced (by tests), it only defines the functions above.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    main "$@"
 fi
-say "installing ${#missing[@]} packages: ${missing[*]}"
-if ! "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}"; then
-    holder=$(apt_lock_holder)
-    [ -z "$holder" ] || say "apt is still busy: process $holder"
-    exit 1
-fi
-say "system packages installed"

@@ -193,7 +193,9 @@ def test_a_path_argument_opens_that_store_like_store(monkeypatch, tmp_path):
     assert cli_module.main([store]) == 0
     assert cli_module.main(["--theme", "dark", os.path.join(store, "store.db")]) == 0  # a file manager's %F
     assert cli_module.main(["--store", store]) == 0
-    assert [o["store_location"] for o in opened] == [store, store, store] and opened[1]["theme"] == "dark"
+    assert cli_module.main([store, "--theme", "light"]) == 0  # options after PATH
+    assert [o["store_location"] for o in opened] == [store] * 4
+    assert opened[1]["theme"] == "dark" and opened[3]["theme"] == "light"
     assert cli_module.main(["--reset-demo"]) == 0 and opened[-1]["demo"] and opened[-1]["reset_demo"]
     with pytest.raises(SystemExit):
         cli_module.main([store, "--store", store])
@@ -255,3 +257,13 @@ def test_cleanup_expired_dry_run(store_path, tmp_path):
     cli("put", folder, "--project", "p", "--store", store_path)
     out = cli("cleanup", "--expired", "--dry-run", "--store", store_path)
     assert "0 versions without aliases" in out.stdout
+
+
+def test_error_lines_carry_no_errno_numbers():
+    from artifact_gui.cli import describe_error
+    from artifact_gui.stores import StoreError
+
+    assert describe_error(FileExistsError(17, "File exists", "/data/out")) == "/data/out: file exists"
+    wrapped = StoreError("cannot write '/s/store.db': [Errno 13] Permission denied: '/s/store.db'")
+    assert describe_error(wrapped) == "cannot write '/s/store.db': Permission denied: '/s/store.db'"
+    assert describe_error(KeyError("no entry 'x'")) == "no entry 'x'"

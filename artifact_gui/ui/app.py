@@ -92,12 +92,10 @@ def fit_to_available_screen(window) -> None:
 
 def last_store_location() -> str | None:
     """The store open when the app last closed, if it is still there (a URL always is)."""
-    from PySide6.QtCore import QSettings
+    from .main_window import recent_stores
 
-    from .main_window import RECENT_STORES_KEY
-
-    recent = QSettings().value(RECENT_STORES_KEY) or []
-    if not isinstance(recent, list) or not recent or not isinstance(recent[0], str):
+    recent = recent_stores()
+    if not recent:
         return None
     location = recent[0]
     if location.startswith(("http://", "https://")) or os.path.isfile(os.path.join(location, "store.db")):
@@ -180,7 +178,8 @@ def _same_folder(a: str, b: str) -> bool:
 
 def run_app(store_location: str | None = None, demo: bool = False, reset_demo: bool = False,
             theme: str = "system") -> int:
-    problem = display_problem(command=shlex.join(["artifact-gui", *sys.argv[1:]]))
+    program = sys.argv[0] if os.path.basename(sys.argv[0]) == "artifact-gui" else "artifact-gui"  # as typed
+    problem = display_problem(command=shlex.join([program, *sys.argv[1:]]))
     if problem:
         print(f"artifact-gui: {problem}", file=sys.stderr)
         return NO_DISPLAY_EXIT_CODE

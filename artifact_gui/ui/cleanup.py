@@ -308,8 +308,8 @@ class TrashDialog(QDialog):
     def restore_selected(self) -> None:
         ids = self.selected_ids()
         if ids:
-            self.runner.submit(f"Restoring {counted(len(ids), 'version')}", self.store.restore_versions, ids, kind="write",
-                               on_success=lambda _n: (self.reload(), self.changed.emit()))
+            self.runner.submit(f"Restoring {counted(len(ids), 'version')}", self.store.restore_versions, ids,
+                               kind="write", on_success=lambda _n: (self.reload(), self.changed.emit()))
 
     def empty(self) -> None:
         self.runner.submit("Emptying the Trash", self.store.empty_trash, kind="write",

@@ -46,10 +46,19 @@ RECENT_STORES_KEY = "stores/recent"
 MAX_RECENT = 10
 
 
+def settings_list(settings: QSettings, key: str) -> list[str]:
+    """A list of strings from the settings. `type=list`: an INI file gives a one-item list back,
+    in the next process, as a plain string (which would be iterated letter by letter)."""
+    return [item for item in settings.value(key, [], type=list) if isinstance(item, str)]
+
+
+def recent_stores() -> list[str]:
+    return settings_list(QSettings(), RECENT_STORES_KEY)
+
+
 def remember_recent_store(location: str) -> list[str]:
-    settings = QSettings()
-    recent = [location] + [s for s in (settings.value(RECENT_STORES_KEY) or []) if s != location]
-    settings.setValue(RECENT_STORES_KEY, recent[:MAX_RECENT])
+    recent = [location] + [s for s in recent_stores() if s != location]
+    QSettings().setValue(RECENT_STORES_KEY, recent[:MAX_RECENT])
     return recent[:MAX_RECENT]
 
 
@@ -459,7 +468,7 @@ class MainWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        recent = QSettings().value(RECENT_STORES_KEY) or []
+        recent = recent_stores()
         for location in recent:
             action = self.recent_menu.addAction(location)
             action.triggered.connect(lambda _checked=False, loc=location: self.storeOpenRequested.emit(loc))
@@ -517,7 +526,8 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self.runner.submit(
             title, self.store.trash_versions, ids, dialog.drop_aliases.isChecked(), kind="write",
             on_success=lambda count: (self.statusBar().showMessage(
-                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000), self.refresh())))
+                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000),
+                self.refresh())))
         dialog.open()
         self.last_dialog = dialog
         return dialog
@@ -685,7 +695,7 @@ class MainWindow(QMainWindow):
             state = settings.value(f"window/{splitter.objectName()}")
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
-        selection = settings.value("browser/selection")
+        selection = settings_list(settings, "browser/selection")
         if selection:
             self.sidebar._selected_key = tuple(selection)
 

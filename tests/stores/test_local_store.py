@@ -89,6 +89,7 @@ def test_two_processes_logging_at_once_get_distinct_consecutive_versions(tmp_pat
     assert_consistent(store_path)
 
 
+@pytest.mark.slow
 def test_kill_9_during_logging_leaves_the_store_consistent(tmp_path):
     """Kill writers at many points of a large log; nothing half-made may become visible
     and everything committed must survive."""

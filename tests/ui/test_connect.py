@@ -57,6 +57,7 @@ def wait_status(qtbot, dialog):
     return dialog.last_test
 
 
+@pytest.mark.slow
 def test_each_failure_says_which_it_is(qtbot, dialog, server):
     dialog.url.setText("ftp://example")
     dialog.test()

@@ -114,7 +114,8 @@ def test_the_demo_store_is_built_once_in_the_cache_and_reset_on_request(qtbot, m
     siblings = sorted(os.listdir(os.path.dirname(path)))
 
     questions = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: questions.append(args) or QMessageBox.StandardButton.Reset)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args: questions.append(args) or QMessageBox.StandardButton.Reset)
     first = manager.window
     first.demoRequested.emit(True)  # File > Reset Demo Store
     assert questions and manager.window is not first
@@ -185,3 +186,47 @@ def test_an_empty_read_only_store_does_not_invite_a_drop(qtbot):
     assert page.demo_button.isEnabled()
     page.set_read_only(False)
     assert page.hint.text() == "Drop files here to create an artifact" and page.new_button.isEnabled()
+
+
+RESTART_SCRIPT = """
+import sys
+from PySide6.QtCore import QDeadlineTimer
+from artifact_gui.ui.app import WindowManager, create_application, startup_store_location
+
+app = create_application([])
+requested, select = sys.argv[1] or None, tuple(sys.argv[2:])
+
+def wait_until(condition):
+    deadline = QDeadlineTimer(20000)
+    while not condition():
+        assert not deadline.hasExpired(), "timed out"
+        app.processEvents()
+
+manager = WindowManager()
+assert manager.open(startup_store_location(requested))
+window = manager.window
+wait_until(lambda: window.stats is not None and window.sidebar.selected_key)
+print(window.store.location, "/".join(window.sidebar.selected_key))
+if select:
+    assert window.sidebar.select_key(select)
+window.close()
+"""
+
+
+def test_a_restart_reopens_the_last_store_and_selection(tmp_path, demo_store, monkeypatch):
+    # Real processes sharing one settings file: an INI file reads a one-item list back as a
+    # string in the next process, which an in-process test never sees.
+    monkeypatch.delenv("ARTIFACT_GUI_STORE")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path / "home"),
+           "PYTHONPATH": ROOT, "QT_QPA_PLATFORM": "offscreen"}
+    demo_store.close()
+
+    def start(requested, *select):
+        result = subprocess.run([sys.executable, "-c", RESTART_SCRIPT, requested, *select],
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    start(demo_store.location, "mnist-demo")  # a project node: a one-item key
+    assert start("", "mnist-demo", "model", "mnist-cnn") == [demo_store.location, "mnist-demo"]
+    assert start("") == [demo_store.location, "mnist-demo/model/mnist-cnn"]

@@ -225,23 +225,41 @@ def cmd_token(args: argparse.Namespace) -> None:
 def cmd_login(args: argparse.Namespace) -> None:
     import getpass
 
-    import keyring
-    from keyring.errors import KeyringError
+    from .stores.credentials import Credentials, TOKEN_ENV, SERVER_ENV, plain_http_warning, server_key
+    from .stores.remote import RemoteStore
 
-    from .stores.remote import KEYRING_SERVICE, RemoteStore
-
-    url = args.url.rstrip("/")
+    url = server_key(args.url)
+    if warning := plain_http_warning(url):
+        print(f"warning: {warning}", file=sys.stderr)
     token = args.token or getpass.getpass(f"token for {url}: ")
     store = RemoteStore(url, token=token)
     try:
-        store.stats()
+        store.health()
+        caller = store.whoami()
     finally:
         store.close()
+    credentials = Credentials(allow_plaintext=args.allow_plaintext_keyring or None)
+    problem = credentials.keyring_problem()
+    if problem:
+        raise UserError(f"no usable OS keyring here: {problem}; set {TOKEN_ENV} and {SERVER_ENV}={url} instead")
+    where = credentials.set(url, token, remember=True)
+    print(f"logged in to {url} with a {'read-only' if caller.read_only else 'read-write'} token. {where}")
+
+
+def cmd_logout(args: argparse.Namespace) -> None:
+    from .stores.credentials import Credentials
+
+    print(Credentials().forget(args.url))
+
+
+def _port(text: str) -> int:
+    from .server.app import check_port
+
     try:
-        keyring.set_password(KEYRING_SERVICE, url, token)
-    except KeyringError as error:
-        raise UserError(f"no usable OS keyring here ({error}); set ARTIFACT_GUI_API_KEY instead") from None
-    print(f"logged in to {url}; the token is in the OS keyring (service {KEYRING_SERVICE!r})")
+        return check_port(int(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error) if text.strip().lstrip("-").isdigit()
+                                         else f"invalid port {text!r}: a port is a number from 1 to 65535") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -297,7 +315,7 @@ def _parser() -> argparse.ArgumentParser:
     trash.add_argument("--older-than", type=float, metavar="DAYS", help="with empty: only versions trashed longer ago")
     serve = command("serve", cmd_serve, "serve a store over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--port", type=_port, default=8765, help="1-65535 (default 8765)")
     serve.add_argument("--allow-anonymous-read", action="store_true", help="let requests without a token read")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
     token.add_argument("action", choices=["create", "list", "revoke"])
@@ -306,6 +324,10 @@ def _parser() -> argparse.ArgumentParser:
     login = command("login", cmd_login, "check a server's token and keep it in the OS keyring")
     login.add_argument("url")
     login.add_argument("--token", help="(default: asked for without echo)")
+    login.add_argument("--allow-plaintext-keyring", action="store_true",
+                       help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)")
+    logout = command("logout", cmd_logout, "forget the token kept for a server")
+    logout.add_argument("url")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
     manifest = command("manifest", cmd_manifest, "print a version's W&B manifest JSON")

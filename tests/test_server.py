@@ -12,6 +12,7 @@ import pytest
 
 import artifact_gui as ag
 from artifact_gui.core.digests import b64_md5
+from artifact_gui.stores.base import ReadOnlyStoreError
 from artifact_gui.stores.remote import AuthenticationError, RemoteStore
 from tests.conftest import write_files
 from tests.server_helpers import RunningServer
@@ -58,7 +59,7 @@ def test_every_endpoint_needs_a_token_and_writes_need_a_writing_one(server):
         kwargs = {"content": body} if isinstance(body, bytes) else ({"json": body} if body is not None else {})
         missing = call(server, method, path, **kwargs)
         assert missing.status_code == 401, (method, path)
-        assert missing.json()["error"] == "unauthorized"
+        assert missing.json()["code"] == "unauthorized"
         wrong = call(server, method, path, token="agt_wrong", **kwargs)
         assert wrong.status_code == 401, (method, path)
         read_only = call(server, method, path, token=server.read_token, **kwargs)
@@ -101,7 +102,7 @@ def test_malformed_input_is_refused_and_changes_nothing(server):
     for body in bad_commits:
         response = call(server, "POST", "/versions", token=token, json=body)
         assert 400 <= response.status_code < 500, (body, response.text)
-        assert set(response.json()) == {"error", "detail"}
+        assert set(response.json()) == {"error", "code", "detail"}
     invalid_json = call(server, "POST", "/versions", token=token, content=b"{not json",
                         headers={"Content-Type": "application/json"})
     assert 400 <= invalid_json.status_code < 500
@@ -121,7 +122,7 @@ def test_oversized_bodies_are_refused(tmp_path):
     try:
         body = {"project": "p", "name": "n", "type": "t", "entries": [], "description": "x" * 2000}
         response = call(small, "POST", "/versions", token=small.write_token, json=body)
-        assert response.status_code == 413 and response.json()["error"] == "too_large"
+        assert response.status_code == 413 and response.json()["code"] == "too_large"
         assert small.store.list_collections() == []
     finally:
         small.stop()
@@ -132,7 +133,7 @@ def test_small_blobs_travel_in_verified_batches(server):
 
     token = server.write_token
     blobs = [(b64_md5(f"blob {i}".encode()), f"blob {i}".encode()) for i in range(50)]
-    assert call(server, "POST", "/blob-batches", token=token, content=wire.pack_blobs(blobs)).json() == {"stored": 50}
+    assert call(server, "POST", "/blob-batches", token=token, content=wire.pack_blobs(blobs)).json() == {"count": 50}
     fetched = call(server, "POST", "/blob-batches/fetch", token=server.read_token,
                    json={"digests": [d for d, _ in blobs[:10]]})
     assert wire.unpack_blobs(fetched.content) == blobs[:10]
@@ -292,7 +293,7 @@ def test_a_failing_background_log_fails_the_run(server, tmp_path):
     with artifact.new_file("x") as f:
         f.write("x")
     run.log_artifact(artifact)
-    with pytest.raises(AuthenticationError, match="read-only"):
+    with pytest.raises(ReadOnlyStoreError, match="read-only"):
         artifact.wait()
     store.close()
 

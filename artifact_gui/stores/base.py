@@ -37,6 +37,14 @@ class CorruptBlobError(StoreError):
     pass
 
 
+class MissingContentError(StoreError):
+    """A version names content the store does not hold (a concurrent gc may have taken it)."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """A write to a store that can only be read (a read-only folder, or a read-only token)."""
+
+
 @dataclass(frozen=True)
 class CollectionInfo:
     id: int

@@ -44,6 +44,7 @@ from .base import (
     FolderItem,
     GcResult,
     LogResult,
+    MissingContentError,
     NotFoundError,
     ProgressCallback,
     RunInfo,
@@ -566,7 +567,7 @@ class LocalStore(Store):
                 # A concurrent garbage collection took content we counted on; store it again.
                 staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
                 if attempt or len(staged) < len(missing.digests):
-                    raise StoreError(
+                    raise MissingContentError(
                         f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
                         " is not in the store"
                     ) from None

@@ -170,6 +170,117 @@ def test_openapi_schema_documents_the_api(server):
     assert f"{API}/versions" in schema["paths"] and f"{API}/blobs/{{digest}}" in schema["paths"]
 
 
+def _is_typed(schema: dict) -> bool:
+    """A $ref, a typed array of typed items, a string/binary, never a bare object."""
+    if "$ref" in schema:
+        return True
+    if schema.get("type") == "array":
+        return _is_typed(schema["items"])
+    return schema.get("type") in ("string", "integer", "number", "boolean")
+
+
+def test_every_request_and_answer_in_the_openapi_document_is_typed(server):
+    schema = call(server, "GET", "/openapi.json").json()
+    operations = [(method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+    assert len(operations) >= 40
+    for method, path, op in operations:
+        for content in op.get("requestBody", {}).get("content", {}).values():
+            assert _is_typed(content["schema"]), (method, path, content)
+        answers = {status: r for status, r in op["responses"].items() if status.startswith("2")}
+        assert answers, (method, path)
+        for answer in answers.values():
+            for content in answer["content"].values():
+                assert _is_typed(content["schema"]), (method, path, content)
+        if path != f"{API}/health" and "openapi" not in path:
+            assert op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    components = schema["components"]["schemas"]
+    for name in ("VersionInfo", "CollectionInfo", "RunInfo", "VersionDraftJson", "Entry", "CleanupPlan", "ErrorBody"):
+        assert components[name]["properties"], name
+    assert components["VersionInfo"]["properties"]["index"]["type"] == "integer"
+
+
+def test_no_code_decides_by_matching_error_message_text():
+    """Errors travel as codes and typed exceptions; nothing branches on a message's words."""
+    import re
+
+    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "artifact_gui")
+    pattern = re.compile(r"""["'][^"']*["']\s+(not\s+)?in\s+str\((error|e|exc|err|exception)\)""")
+    offenders = []
+    for folder, _dirs, files in os.walk(package):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                offenders += [f"{path}:{n}" for n, line in enumerate(open(path), 1) if pattern.search(line)]
+    assert offenders == []
+
+
+def test_each_error_code_arrives_as_its_typed_exception(server):
+    from artifact_gui.core.names import InvalidNameError
+    from artifact_gui.stores.base import ConflictError, MissingContentError, NotFoundError
+    from artifact_gui.stores.objects import BlobRejectedError
+
+    writer = RemoteStore(server.url, token=server.write_token)
+    reader = RemoteStore(server.url, token=server.read_token)
+    try:
+        log(writer, "known", {"a": b"a"})
+        version = writer.get_version("proj", "known", "v0")
+        with pytest.raises(NotFoundError):
+            writer.get_version("proj", "unknown")
+        with pytest.raises(InvalidNameError):
+            writer.create_run("bad project")
+        with pytest.raises(ReadOnlyStoreError, match="read-only"):
+            reader.add_alias(version.id, "best")
+        with pytest.raises(BlobRejectedError, match="refused"):
+            writer.put_blob(b64_md5(b"claimed"), 6, [b"actual"])
+        with pytest.raises(AuthenticationError, match="not one this server issued"):
+            RemoteStore(server.url, token="agt_wrong").stats()
+        from artifact_gui.core.draft import VersionDraft
+        from artifact_gui.core.manifest import ManifestEntry
+
+        lost = ManifestEntry("x", b64_md5(b"never uploaded"), 14)
+        with pytest.raises(MissingContentError):
+            writer.log_version(VersionDraft("proj", "known", "dataset", [lost]))
+        writer.add_alias(version.id, "best")
+        with pytest.raises(ConflictError):
+            writer.add_alias(version.id, "latest")
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_refused_connection_fails_at_once():
+    """Issue 14.2: nothing listening answers at once; retrying for 10 s only hid that."""
+    import socket
+    import time
+
+    from artifact_gui.stores.remote import ServerUnreachableError
+
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = RemoteStore(f"http://127.0.0.1:{port}", token="agt_x")
+    attempts = []
+    store._api._client.event_hooks["request"].append(attempts.append)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ServerUnreachableError, match="cannot reach"):
+            store.stats()
+    finally:
+        store.close()
+    assert len(attempts) <= 3
+    assert time.monotonic() - started < 3  # it took 10.5 s
+
+
+def test_read_only_comes_from_the_servers_answer_about_the_token(server):
+    for token, expected in ((server.read_token, True), (server.write_token, False)):
+        store = RemoteStore(server.url, token=token)
+        try:
+            assert store.read_only is expected
+            assert store.whoami().token_name == ("reader" if expected else "writer")
+        finally:
+            store.close()
+
+
 def test_logging_uploads_only_what_the_server_lacks(server, tmp_path):
     store = RemoteStore(server.url, token=server.write_token)
     folder = write_files(tmp_path / "d", {f"f{i}.bin": os.urandom(20_000) for i in range(10)})

@@ -27,6 +27,7 @@ UPLOAD_THREADS = anyio.CapacityLimiter(16)
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _BINARY_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
+_BATCH_ANSWER = {200: {"content": {"application/octet-stream": _BINARY}, "description": "a blob batch (pack_blobs)"}}
 _BINARY_ANSWER = {200: {"content": {"application/octet-stream": _BINARY}, "description": "the bytes"},
                   206: {"content": {"application/octet-stream": _BINARY}, "description": "the requested range"}}
 
@@ -69,7 +70,7 @@ async def upload_batch(request: Request, store: StoreDep) -> wire.Count:
     return wire.Count(count=len(blobs))
 
 
-@router.post("/blob-batches/fetch", dependencies=READ, response_class=StreamingResponse, responses=_BINARY_ANSWER)
+@router.post("/blob-batches/fetch", dependencies=READ, response_class=StreamingResponse, responses=_BATCH_ANSWER)
 def download_batch(request: wire.Digests, store: StoreDep) -> StreamingResponse:
     """Small blobs in one streamed answer, chosen by their real size: blobs over
     BATCH_BLOB_MAX, and those past MAX_BATCH_BYTES in all, are left out (ask again for the

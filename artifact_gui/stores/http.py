@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -137,12 +137,16 @@ class ApiClient:
     def close(self) -> None:
         self._client.close()
 
-    def call(self, method: str, endpoint: str, what: str, *, into: Any = None,
-             body: Callable[[], Iterable[bytes]] | None = None, json: BaseModel | dict | None = None,
-             max_bytes: int = MAX_JSON_RESPONSE, **kwargs: Any) -> Any:
-        """One request; its JSON answer parsed as `into` (None: the answer is not used).
-        `body` makes a fresh request body for each attempt; a body given once as an iterator
-        (`content=`) cannot be sent again, so such a request is tried once."""
+    def call(self, method: str, endpoint: str, what: str, *, into: Any = None, **kwargs: Any) -> Any:
+        """One request; its JSON answer parsed as `into` (None: the answer is not used)."""
+        data = self.fetch(method, endpoint, what, **kwargs)
+        return parse(into, data, what) if into is not None else None
+
+    def fetch(self, method: str, endpoint: str, what: str, *, body: Callable[[], Iterable[bytes]] | None = None,
+              json: BaseModel | dict | None = None, max_bytes: int = MAX_JSON_RESPONSE, **kwargs: Any) -> bytes:
+        """One request's whole answer, at most `max_bytes`. `body` makes a fresh request body
+        for each attempt; a body given once as an iterator (`content=`) cannot be sent again,
+        so such a request is tried once."""
         if isinstance(json, BaseModel):
             kwargs["content"] = json.model_dump_json().encode()
             kwargs["headers"] = {**kwargs.get("headers", {}), "Content-Type": "application/json"}
@@ -153,15 +157,15 @@ class ApiClient:
         for attempt in range(attempts):
             response = self.open(method, endpoint, what, body=body, attempts=attempts - attempt, **kwargs)
             try:
-                data = read_bounded(response, max_bytes, what)
-                break
+                return read_bounded(response, max_bytes, what)
             except httpx.TransportError as error:  # the connection dropped mid-answer
                 if attempt == attempts - 1:
                     raise StoreError(f"{what}: the connection to {self.url} dropped ({error})") from error
+                log.debug("%s: the answer broke off (%s); asking again", what, error)
                 time.sleep(_retry_delay(None, attempt))
             finally:
                 response.close()
-        return parse(into, data, what) if into is not None else None
+        raise AssertionError("unreachable")
 
     def open(self, method: str, endpoint: str, what: str, *, body: Callable[[], Iterable[bytes]] | None = None,
              attempts: int = RETRIES, **kwargs: Any) -> httpx.Response:
@@ -179,17 +183,20 @@ class ApiClient:
                 if refused > REFUSED_RETRIES or attempts == 1:
                     raise ServerUnreachableError(
                         f"{what}: cannot reach {self.url} ({error}); is the server running?") from error
+                log.debug("%s: %s refused the connection; trying again", what, self.url)
                 time.sleep(0.05 * refused)
                 continue
             except httpx.TransportError as error:  # timeouts, a connection dropped while sending
                 attempt += 1
                 if attempt >= attempts:
                     raise ServerUnreachableError(f"{what}: no answer from {self.url} ({error})") from error
+                log.debug("%s: %s; trying again", what, error)
                 time.sleep(_retry_delay(None, attempt))
                 continue
             if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
                 attempt += 1
                 response.close()
+                log.debug("%s: the server answered %s; trying again", what, response.status_code)
                 time.sleep(_retry_delay(response, attempt))
                 continue
             if response.status_code >= 400:
@@ -198,17 +205,3 @@ class ApiClient:
                 finally:
                     response.close()
             return response
-
-
-class BoundedStream:
-    """Chunks of a streamed answer, refused past `limit` bytes."""
-
-    def __init__(self, chunks: Iterator[bytes], limit: int | None, what: str):
-        self._chunks, self._limit, self._what, self.received = chunks, limit, what, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            self.received += len(chunk)
-            if self._limit is not None and self.received > self._limit:
-                raise ResponseTooLargeError(f"{self._what}: the server sent more than {self._limit} bytes; stopped")
-            yield chunk

@@ -51,7 +51,6 @@ from .http import (
     AuthenticationError,
     NotArtifactServerError,
     ServerUnreachableError,
-    read_bounded,
     segment,
 )
 from .local import _metadata_json, _validate_draft
@@ -290,12 +289,8 @@ class RemoteStore(Store):
         pending = list(dict.fromkeys(digests))
         while pending:
             asked = pending[:wire.MAX_BATCH_DIGESTS]
-            response = self._api.open("POST", "blob-batches/fetch", "downloading small files",
-                                      json=wire.Digests(digests=asked).model_dump())
-            try:
-                body = read_bounded(response, wire.MAX_BATCH_BYTES + (1 << 20), "downloading small files")
-            finally:
-                response.close()
+            body = self._api.fetch("POST", "blob-batches/fetch", "downloading small files",
+                                   json=wire.Digests(digests=asked), max_bytes=wire.MAX_BATCH_BYTES + (1 << 20))
             try:
                 received = dict(wire.unpack_blobs(body))
             except ValueError as error:

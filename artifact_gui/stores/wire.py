@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter, ValidationError, create_model, field_validator
 
-from ..core.cleanup import CleanupCandidate, CleanupResult
+from ..core.cleanup import CleanupCandidate
 from ..core.draft import VersionDraft
 from ..core.manifest import ManifestEntry
 from ..core.names import (
@@ -30,17 +30,7 @@ from ..core.names import (
     validate_project_name,
     validate_type,
 )
-from .base import (
-    CollectionInfo,
-    FolderItem,
-    GcResult,
-    RunInfo,
-    StoreError,
-    StoreStats,
-    TrashedVersion,
-    VerifyReport,
-    VersionInfo,
-)
+from .base import CollectionInfo, FolderItem, StoreError, VersionInfo
 
 API_PREFIX = "/api/v1"
 SERVICE = "artifact-gui"  # what /health answers, so a client knows it reached one of ours

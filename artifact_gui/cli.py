@@ -194,7 +194,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     location = args.store or default_store_location()
     if location.startswith(("http://", "https://")):
         raise UserError("serve needs a store folder, not a URL")
-    print(f"serving {location} on http://{args.host}:{args.port}/api/v1 (docs at /api/v1/docs)", flush=True)
+    from .stores.credentials import plain_http_warning
+
+    url = f"http://{args.host}:{args.port}"
+    print(f"serving {location} at {url} (connect to this URL; API docs at {url}/api/v1/docs)", flush=True)
+    if warning := plain_http_warning(url):
+        print(f"warning: {warning} (serve behind an https proxy)", file=sys.stderr, flush=True)
     serve(location, args.host, args.port, args.allow_anonymous_read)
 
 

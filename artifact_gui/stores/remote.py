@@ -95,10 +95,11 @@ class _ResumingDownload(ChunkReader):
                     self._offset += len(chunk)
                     yield chunk
                 return
-            except (httpx.TransportError, httpx.StreamError):
+            except (httpx.TransportError, httpx.StreamError) as error:
                 resumes += 1
                 if resumes > RETRIES:
-                    raise
+                    raise ServerUnreachableError(f"downloading {self._digest}: the connection broke off {resumes}"
+                                                 f" times ({error})") from error
                 self._response.close()
                 self._open()
 

@@ -9,8 +9,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as NoKeyring
 from PySide6.QtCore import QSettings, Qt
 
-from artifact_gui.stores import credentials as credentials_module
-from artifact_gui.stores.credentials import KEYRING_SERVICE, Credentials, default_credentials
+from artifact_gui.stores.credentials import KEYRING_SERVICE, default_credentials
 from artifact_gui.ui.connect import BOOKMARKS_KEY, ConnectDialog
 from artifact_gui.ui.tasks import TaskRunner
 
@@ -32,12 +31,6 @@ class MemoryKeyring(KeyringBackend):
 
     def delete_password(self, service, username):
         self.secrets.pop((service, username), None)
-
-
-@pytest.fixture(autouse=True)
-def fresh_credentials(monkeypatch):
-    """Each test starts with no session tokens."""
-    monkeypatch.setattr(credentials_module, "_DEFAULT", Credentials())
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """One call path for every request RemoteStore makes: retries, timeouts, size bounds and
 typed errors.
 
-A refused connection fails at once (a stopped server answers in microseconds; waiting only
-hides it); timeouts, dropped connections, 429 and 502-504 are retried with backoff. Every
+A refused connection fails at once after two quick tries (a stopped server answers in
+microseconds; a restarting one listens again within them), and so does a host that does not
+answer within the connect timeout; read timeouts, dropped connections, 429 and 502-504 are
+retried with backoff. Every
 answer is read with a size bound, every error body is mapped from its `code` to a typed
 exception (never from its text), and every JSON answer is parsed by `wire.parse`."""
 
@@ -178,6 +180,8 @@ class ApiClient:
             request = self._client.build_request(method, endpoint, **kwargs)
             try:
                 response = self._client.send(request, stream=True)
+            except httpx.ConnectTimeout as error:  # no host answered for the whole connect timeout
+                raise ServerUnreachableError(f"{what}: {self.url} does not answer ({error}); is the host up?") from error
             except httpx.ConnectError as error:
                 refused += 1
                 if refused > REFUSED_RETRIES or attempts == 1:

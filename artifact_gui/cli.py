@@ -230,7 +230,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     location = args.store or default_store_location()
     if location.startswith(("http://", "https://")):
         raise UserError("serve needs a store folder, not a URL")
-    print(f"serving {location} on http://{args.host}:{args.port}/api/v1 (docs at /api/v1/docs)", flush=True)
+    from .stores.credentials import plain_http_warning
+
+    url = f"http://{args.host}:{args.port}"
+    print(f"serving {location} at {url} (connect to this URL; API docs at {url}/api/v1/docs)", flush=True)
+    if warning := plain_http_warning(url):
+        print(f"warning: {warning} (serve behind an https proxy)", file=sys.stderr, flush=True)
     serve(location, args.host, args.port, args.allow_anonymous_read)
 
 
@@ -261,23 +266,41 @@ def cmd_token(args: argparse.Namespace) -> None:
 def cmd_login(args: argparse.Namespace) -> None:
     import getpass
 
-    import keyring
-    from keyring.errors import KeyringError
+    from .stores.credentials import Credentials, TOKEN_ENV, SERVER_ENV, plain_http_warning, server_key
+    from .stores.remote import RemoteStore
 
-    from .stores.remote import KEYRING_SERVICE, RemoteStore
-
-    url = args.url.rstrip("/")
+    url = server_key(args.url)
+    if warning := plain_http_warning(url):
+        print(f"warning: {warning}", file=sys.stderr)
     token = args.token or getpass.getpass(f"token for {url}: ")
     store = RemoteStore(url, token=token)
     try:
-        store.stats()
+        store.health()
+        caller = store.whoami()
     finally:
         store.close()
+    credentials = Credentials(allow_plaintext=args.allow_plaintext_keyring or None)
+    problem = credentials.keyring_problem()
+    if problem:
+        raise UserError(f"no usable OS keyring here: {problem}; set {TOKEN_ENV} and {SERVER_ENV}={url} instead")
+    where = credentials.set(url, token, remember=True)
+    print(f"logged in to {url} with a {'read-only' if caller.read_only else 'read-write'} token. {where}")
+
+
+def cmd_logout(args: argparse.Namespace) -> None:
+    from .stores.credentials import Credentials
+
+    print(Credentials().forget(args.url))
+
+
+def _port(text: str) -> int:
+    from .server.app import check_port
+
     try:
-        keyring.set_password(KEYRING_SERVICE, url, token)
-    except KeyringError as error:
-        raise UserError(f"no usable OS keyring here ({error}); set ARTIFACT_GUI_API_KEY instead") from None
-    print(f"logged in to {url}; the token is in the OS keyring (service {KEYRING_SERVICE!r})")
+        return check_port(int(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error) if text.strip().lstrip("-").isdigit()
+                                         else f"invalid port {text!r}: a port is a number from 1 to 65535") from None
 
 
 def cmd_install_desktop(args: argparse.Namespace) -> None:
@@ -373,7 +396,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "serve a store over HTTP")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on; 0.0.0.0 for every interface (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument("--port", type=_port, default=8765, help="port to listen on, 1-65535 (default: 8765)")
     serve.add_argument("--allow-anonymous-read", action="store_true",
                        help="let requests without a token read (default: every request needs a token)")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
@@ -384,6 +407,10 @@ def _parser() -> argparse.ArgumentParser:
     login = command("login", cmd_login, "check a server's token and keep it in the OS keyring")
     login.add_argument("url")
     login.add_argument("--token", help="(default: asked for without echo)")
+    login.add_argument("--allow-plaintext-keyring", action="store_true",
+                       help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)")
+    logout = command("logout", cmd_logout, "forget the token kept for a server")
+    logout.add_argument("url")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
     manifest = command("manifest", cmd_manifest, "print a version's W&B manifest JSON")

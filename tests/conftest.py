@@ -14,6 +14,10 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ARTIFACT_GUI_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("ARTIFACT_GUI_STORE", str(home / "default-store"))
     monkeypatch.delenv("ARTIFACT_GUI_API_KEY", raising=False)
+    monkeypatch.delenv("ARTIFACT_GUI_SERVER", raising=False)
+    from artifact_gui.stores import credentials
+
+    monkeypatch.setattr(credentials, "_DEFAULT", None)  # no session token outlives its test
 
 
 def write_files(root, files: dict[str, bytes | str]) -> str:

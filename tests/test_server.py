@@ -12,6 +12,7 @@ import pytest
 
 import artifact_gui as ag
 from artifact_gui.core.digests import b64_md5
+from artifact_gui.stores.base import ReadOnlyStoreError
 from artifact_gui.stores.remote import AuthenticationError, RemoteStore
 from tests.conftest import write_files
 from tests.server_helpers import RunningServer
@@ -58,7 +59,7 @@ def test_every_endpoint_needs_a_token_and_writes_need_a_writing_one(server):
         kwargs = {"content": body} if isinstance(body, bytes) else ({"json": body} if body is not None else {})
         missing = call(server, method, path, **kwargs)
         assert missing.status_code == 401, (method, path)
-        assert missing.json()["error"] == "unauthorized"
+        assert missing.json()["code"] == "unauthorized"
         wrong = call(server, method, path, token="agt_wrong", **kwargs)
         assert wrong.status_code == 401, (method, path)
         read_only = call(server, method, path, token=server.read_token, **kwargs)
@@ -101,7 +102,7 @@ def test_malformed_input_is_refused_and_changes_nothing(server):
     for body in bad_commits:
         response = call(server, "POST", "/versions", token=token, json=body)
         assert 400 <= response.status_code < 500, (body, response.text)
-        assert set(response.json()) == {"error", "detail"}
+        assert set(response.json()) == {"error", "code", "detail"}
     invalid_json = call(server, "POST", "/versions", token=token, content=b"{not json",
                         headers={"Content-Type": "application/json"})
     assert 400 <= invalid_json.status_code < 500
@@ -121,7 +122,7 @@ def test_oversized_bodies_are_refused(tmp_path):
     try:
         body = {"project": "p", "name": "n", "type": "t", "entries": [], "description": "x" * 2000}
         response = call(small, "POST", "/versions", token=small.write_token, json=body)
-        assert response.status_code == 413 and response.json()["error"] == "too_large"
+        assert response.status_code == 413 and response.json()["code"] == "too_large"
         assert small.store.list_collections() == []
     finally:
         small.stop()
@@ -132,7 +133,7 @@ def test_small_blobs_travel_in_verified_batches(server):
 
     token = server.write_token
     blobs = [(b64_md5(f"blob {i}".encode()), f"blob {i}".encode()) for i in range(50)]
-    assert call(server, "POST", "/blob-batches", token=token, content=wire.pack_blobs(blobs)).json() == {"stored": 50}
+    assert call(server, "POST", "/blob-batches", token=token, content=wire.pack_blobs(blobs)).json() == {"count": 50}
     fetched = call(server, "POST", "/blob-batches/fetch", token=server.read_token,
                    json={"digests": [d for d, _ in blobs[:10]]})
     assert wire.unpack_blobs(fetched.content) == blobs[:10]
@@ -167,6 +168,117 @@ def test_openapi_schema_documents_the_api(server):
     schema = call(server, "GET", "/openapi.json").json()
     assert schema["info"]["title"] == "artifact-gui store API"
     assert f"{API}/versions" in schema["paths"] and f"{API}/blobs/{{digest}}" in schema["paths"]
+
+
+def _is_typed(schema: dict) -> bool:
+    """A $ref, a typed array of typed items, a string/binary, never a bare object."""
+    if "$ref" in schema:
+        return True
+    if schema.get("type") == "array":
+        return _is_typed(schema["items"])
+    return schema.get("type") in ("string", "integer", "number", "boolean")
+
+
+def test_every_request_and_answer_in_the_openapi_document_is_typed(server):
+    schema = call(server, "GET", "/openapi.json").json()
+    operations = [(method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+    assert len(operations) >= 40
+    for method, path, op in operations:
+        for content in op.get("requestBody", {}).get("content", {}).values():
+            assert _is_typed(content["schema"]), (method, path, content)
+        answers = {status: r for status, r in op["responses"].items() if status.startswith("2")}
+        assert answers, (method, path)
+        for answer in answers.values():
+            for content in answer["content"].values():
+                assert _is_typed(content["schema"]), (method, path, content)
+        if path != f"{API}/health" and "openapi" not in path:
+            assert op["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    components = schema["components"]["schemas"]
+    for name in ("VersionInfo", "CollectionInfo", "RunInfo", "VersionDraftJson", "Entry", "CleanupPlan", "ErrorBody"):
+        assert components[name]["properties"], name
+    assert components["VersionInfo"]["properties"]["index"]["type"] == "integer"
+
+
+def test_no_code_decides_by_matching_error_message_text():
+    """Errors travel as codes and typed exceptions; nothing branches on a message's words."""
+    import re
+
+    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "artifact_gui")
+    pattern = re.compile(r"""["'][^"']*["']\s+(not\s+)?in\s+str\((error|e|exc|err|exception)\)""")
+    offenders = []
+    for folder, _dirs, files in os.walk(package):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                offenders += [f"{path}:{n}" for n, line in enumerate(open(path), 1) if pattern.search(line)]
+    assert offenders == []
+
+
+def test_each_error_code_arrives_as_its_typed_exception(server):
+    from artifact_gui.core.names import InvalidNameError
+    from artifact_gui.stores.base import ConflictError, MissingContentError, NotFoundError
+    from artifact_gui.stores.objects import BlobRejectedError
+
+    writer = RemoteStore(server.url, token=server.write_token)
+    reader = RemoteStore(server.url, token=server.read_token)
+    try:
+        log(writer, "known", {"a": b"a"})
+        version = writer.get_version("proj", "known", "v0")
+        with pytest.raises(NotFoundError):
+            writer.get_version("proj", "unknown")
+        with pytest.raises(InvalidNameError):
+            writer.create_run("bad project")
+        with pytest.raises(ReadOnlyStoreError, match="read-only"):
+            reader.add_alias(version.id, "best")
+        with pytest.raises(BlobRejectedError, match="refused"):
+            writer.put_blob(b64_md5(b"claimed"), 6, [b"actual"])
+        with pytest.raises(AuthenticationError, match="not one this server issued"):
+            RemoteStore(server.url, token="agt_wrong").stats()
+        from artifact_gui.core.draft import VersionDraft
+        from artifact_gui.core.manifest import ManifestEntry
+
+        lost = ManifestEntry("x", b64_md5(b"never uploaded"), 14)
+        with pytest.raises(MissingContentError):
+            writer.log_version(VersionDraft("proj", "known", "dataset", [lost]))
+        writer.add_alias(version.id, "best")
+        with pytest.raises(ConflictError):
+            writer.add_alias(version.id, "latest")
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_refused_connection_fails_at_once():
+    """Issue 14.2: nothing listening answers at once; retrying for 10 s only hid that."""
+    import socket
+    import time
+
+    from artifact_gui.stores.remote import ServerUnreachableError
+
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = RemoteStore(f"http://127.0.0.1:{port}", token="agt_x")
+    attempts = []
+    store._api._client.event_hooks["request"].append(attempts.append)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ServerUnreachableError, match="cannot reach"):
+            store.stats()
+    finally:
+        store.close()
+    assert len(attempts) <= 3
+    assert time.monotonic() - started < 3  # it took 10.5 s
+
+
+def test_read_only_comes_from_the_servers_answer_about_the_token(server):
+    for token, expected in ((server.read_token, True), (server.write_token, False)):
+        store = RemoteStore(server.url, token=token)
+        try:
+            assert store.read_only is expected
+            assert store.whoami().token_name == ("reader" if expected else "writer")
+        finally:
+            store.close()
 
 
 def test_logging_uploads_only_what_the_server_lacks(server, tmp_path):
@@ -292,7 +404,7 @@ def test_a_failing_background_log_fails_the_run(server, tmp_path):
     with artifact.new_file("x") as f:
         f.write("x")
     run.log_artifact(artifact)
-    with pytest.raises(AuthenticationError, match="read-only"):
+    with pytest.raises(ReadOnlyStoreError, match="read-only"):
         artifact.wait()
     store.close()
 

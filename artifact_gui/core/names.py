@@ -45,7 +45,16 @@ class InvalidTagError(InvalidNameError):
 _TAG = re.compile(r"[-\w]+( +[-\w]+)*")
 
 
+_DOT_NAMES = (".", "..")  # they change meaning in a path or a URL: "a/.." is "", not a thing called ".."
+
+
+def _refuse_dot_name(value: object, what: str, error: type[InvalidNameError]) -> None:
+    if value in _DOT_NAMES:
+        raise error(f"invalid {what} {value!r}: '.' and '..' cannot be names (in a path or URL they mean a folder)")
+
+
 def validate_artifact_name(name: str) -> str:
+    _refuse_dot_name(name, "artifact name", InvalidArtifactNameError)
     if not isinstance(name, str) or not _ARTIFACT_NAME.fullmatch(name):
         raise InvalidArtifactNameError(
             f"invalid artifact name {name!r}: names may contain only letters, digits, '_', '-' and '.'"
@@ -59,6 +68,7 @@ def validate_artifact_name(name: str) -> str:
 
 def validate_project_name(name: str) -> str:
     """Projects follow the artifact-name rule: they become path and URL segments."""
+    _refuse_dot_name(name, "project", InvalidProjectError)
     if not isinstance(name, str) or not _ARTIFACT_NAME.fullmatch(name) or len(name) > ARTIFACT_NAME_MAX:
         raise InvalidProjectError(
             f"invalid project {name!r}: projects are 1-{ARTIFACT_NAME_MAX} letters, digits, '_', '-' or '.'"
@@ -67,6 +77,7 @@ def validate_project_name(name: str) -> str:
 
 
 def validate_type(artifact_type: str) -> str:
+    _refuse_dot_name(artifact_type, "artifact type", InvalidTypeError)
     if not isinstance(artifact_type, str) or not artifact_type:
         raise InvalidTypeError(f"invalid artifact type {artifact_type!r}: a type may not be empty")
     if "/" in artifact_type or ":" in artifact_type:
@@ -81,6 +92,7 @@ def validate_type(artifact_type: str) -> str:
 def validate_alias(alias: str) -> str:
     if not isinstance(alias, str) or not 1 <= len(alias) <= ALIAS_MAX:
         raise InvalidAliasError(f"invalid alias {alias!r}: aliases are 1-{ALIAS_MAX} characters")
+    _refuse_dot_name(alias, "alias", InvalidAliasError)
     if "/" in alias or ":" in alias:
         raise InvalidAliasError(f"invalid alias {alias!r}: aliases may not contain '/' or ':'")
     if is_version_name(alias):

@@ -5,12 +5,14 @@ not to the store itself."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 TOKEN_PREFIX = "agt_"
@@ -33,6 +35,13 @@ class TokenInfo:
     revoked: bool
 
 
+def _create_private(path: str) -> None:
+    """The token file readable by its owner only, whatever the umask (SQLite gives its
+    journal files the database's mode)."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -40,13 +49,19 @@ def _hash(token: str) -> str:
 class TokenRegistry:
     def __init__(self, store_folder: str):
         self.path = os.path.join(store_folder, "tokens.db")
+        _create_private(self.path)
         with self._db() as db:
             db.execute(_SCHEMA)
 
-    def _db(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one transaction, closed after it (so nothing lingers in a WAL)."""
         connection = sqlite3.connect(self.path, timeout=30)
-        connection.execute("PRAGMA journal_mode=WAL")
-        return connection
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
 
     def create(self, name: str, read_only: bool = False) -> str:
         """A new token, returned once: only its hash is kept."""

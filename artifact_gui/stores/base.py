@@ -53,6 +53,10 @@ class DamagedStoreError(StoreError):
     """The store's database cannot be read as it is: restore it from a backup."""
 
 
+class MissingContentError(StoreError):
+    """A version names content the store does not hold (a concurrent gc may have taken it)."""
+
+
 @dataclass(frozen=True)
 class CollectionInfo:
     id: int

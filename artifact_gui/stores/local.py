@@ -42,6 +42,7 @@ from .base import (
     FolderItem,
     GcResult,
     LogResult,
+    MissingContentError,
     NoStoreError,
     NotFoundError,
     ProgressCallback,
@@ -689,7 +690,7 @@ class LocalStore(CleanupAndTrash, Store):
                 # A concurrent garbage collection took content we counted on; store it again.
                 staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
                 if attempt or len(staged) < len(missing.digests):
-                    raise StoreError(
+                    raise MissingContentError(
                         f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
                         " is not in the store"
                     ) from None

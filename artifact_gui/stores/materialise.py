@@ -6,7 +6,7 @@ import io
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import md5_file_b64
@@ -14,24 +14,45 @@ from ..core.manifest import ManifestEntry
 from ..core.names import validate_entry_path
 from ..core.refs import is_artifact_reference, open_reference, reference_is_checksummed
 from ..core.transfer import Cancelled, write_verified
-from .base import Store
+from .base import CorruptBlobError, Store
 
 _DOWNLOAD_THREADS = 4
 _SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
 _SMALL_BATCH = 256
 
 
+class SizeBoundReader:
+    """Reads of a source that refuse to go past an entry's declared size: a damaged store or
+    a hostile server cannot fill the disk through one entry."""
+
+    def __init__(self, source: BinaryIO, entry: ManifestEntry):
+        self._source, self._entry, self._read = source, entry, 0
+
+    def read(self, size: int = -1) -> bytes:
+        limit = self._entry.size
+        if limit is None:
+            return self._source.read(size)
+        room = limit + 1 - self._read  # one byte more than declared shows an overrun
+        data = self._source.read(room if size < 0 else min(size, room))
+        self._read += len(data)
+        if self._read > limit:
+            raise CorruptBlobError(f"the content of {self._entry.path!r} runs past the {limit} bytes its entry"
+                                   " declares; stopped reading")
+        return data
+
+
 def fetch_entry(store: Store, entry: ManifestEntry, destination: str,
                 on_bytes: Callable[[int], None] | None = None,
                 cancelled: Callable[[], bool] | None = None) -> None:
-    """Write one entry's content to `destination`, verified, never half-written."""
+    """Write one entry's content to `destination`, verified, never half-written, never
+    more than its declared size."""
     if entry.ref and not is_artifact_reference(entry):
         expected = entry.digest if reference_is_checksummed(entry) else None
         with open_reference(entry) as source:
-            write_verified(source, destination, expected, on_bytes, cancelled)
+            write_verified(SizeBoundReader(source, entry), destination, expected, on_bytes, cancelled)
         return
     with store.open_blob(entry.digest) as source:
-        write_verified(source, destination, entry.digest, on_bytes, cancelled)
+        write_verified(SizeBoundReader(source, entry), destination, entry.digest, on_bytes, cancelled)
 
 
 def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: str, total_bytes: int,

@@ -1,6 +1,6 @@
 """File → Connect to Server: URL and token, a connection test that says exactly what is
-wrong, and "remember" (the token to the OS keyring, the bookmark to QSettings; never the
-token to a settings file)."""
+wrong (and the token's permission), and "remember" (the token through `Credentials` to the
+OS keyring, the bookmark to QSettings; never the token to a settings file)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.text import counted
-from ..stores.remote import KEYRING_SERVICE, SESSION_TOKENS, AuthenticationError, RemoteStore
 from ..stores.base import StoreError
+from ..stores.credentials import Credentials, default_credentials, plain_http_warning
+from ..stores.remote import AuthenticationError, RemoteStore, ServerUnreachableError
 from .tasks import TaskRunner
 
 BOOKMARKS_KEY = "servers/bookmarks"
@@ -48,45 +49,33 @@ def check_url(url: str) -> str | None:
 
 
 def test_connection(url: str, token: str) -> str:
-    """A one-line description of the server, or a StoreError that says which problem it is."""
+    """A description of the server and the token's permission, or a StoreError that says
+    which problem it is."""
     store = RemoteStore(url, token=token or None, timeout=10)
     try:
+        store.health()
+        caller = store.whoami()
         stats = store.stats()
     except AuthenticationError as error:
-        raise StoreError(str(error).split(": ", 1)[-1]) from None
-    except StoreError as error:
-        if "cannot reach" in str(error):
-            raise StoreError(f"cannot reach {url}: no server answers there (check the host, the port and "
-                             "that 'artifact-gui serve' is running)") from None
-        raise
+        raise StoreError(f"The server refused the token: {error.detail}") from None
+    except ServerUnreachableError:
+        raise StoreError(f"cannot reach {url}: no server answers there (check the host, the port and "
+                         "that 'artifact-gui serve' is running)") from None
     finally:
         store.close()
-    return f"Connected: {counted(stats.collections, 'artifact')}, {counted(stats.versions, 'version')}."
-
-
-def keep_token(url: str, token: str, remember: bool) -> str:
-    """Keep the token where it belongs; returns what was done, for the user."""
-    if not remember:
-        SESSION_TOKENS[url] = token
-        return "The token is kept for this session only."
-    try:
-        import keyring
-        from keyring.backends.fail import Keyring as NoKeyring
-
-        if isinstance(keyring.get_keyring(), NoKeyring):
-            raise RuntimeError("no keyring backend")
-        keyring.set_password(KEYRING_SERVICE, url, token)
-        return "The token is stored in the OS keyring."
-    except Exception:  # noqa: BLE001 - any keyring failure means: session only
-        SESSION_TOKENS[url] = token
-        return "No secure keyring is available here, so the token is kept for this session only."
+    permission = "read-only" if caller.read_only else "read-write"
+    summary = (f"Connected ({permission}): {counted(stats.collections, 'artifact')},"
+               f" {counted(stats.versions, 'version')}.")
+    warning = plain_http_warning(url) if token else None
+    return f"{summary}\nWarning: {warning}." if warning else summary
 
 
 class ConnectDialog(QDialog):
     connectRequested = Signal(str)  # the server URL, its token now findable by RemoteStore
 
-    def __init__(self, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None, credentials: Credentials | None = None):
         super().__init__(parent)
+        self.credentials = credentials or default_credentials()
         self.setObjectName("connectDialog")
         self.setWindowTitle("Connect to Server")
         self.setMinimumWidth(520)
@@ -117,6 +106,9 @@ class ConnectDialog(QDialog):
         self.status = QLabel(self)
         self.status.setObjectName("connectStatus")
         self.status.setWordWrap(True)
+        # Room for four lines from the start, so the buttons stay put whatever a test says.
+        self.status.setFixedHeight(4 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.test_button = QPushButton("Test Connection", self)
         self.test_button.setObjectName("connectTest")
         self.test_button.clicked.connect(self.test)
@@ -179,7 +171,8 @@ class ConnectDialog(QDialog):
         self.test(then_connect=True)
 
     def _finish(self, url: str, token: str) -> None:
-        where = keep_token(url, token, self.remember.isChecked()) if token else "No token: anonymous reading."
+        where = (self.credentials.set(url, token, self.remember.isChecked()) if token
+                 else "No token: anonymous reading.")
         if self.remember.isChecked():
             save_bookmark(url, self.name.text().strip())
         self._show(where, ok=True)

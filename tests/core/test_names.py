@@ -17,9 +17,17 @@ from artifact_gui.core.names import (
 )
 
 
-@pytest.mark.parametrize("name", ["mnist", "a", "data-set_1.0", "A" * 128, "..", "-x"])
+@pytest.mark.parametrize("name", ["mnist", "a", "data-set_1.0", "A" * 128, "...", ".x", "-x"])
 def test_valid_artifact_names(name):
     assert validate_artifact_name(name) == name
+
+
+@pytest.mark.parametrize("validate", [validate_artifact_name, validate_type, validate_alias])
+@pytest.mark.parametrize("name", [".", ".."])
+def test_dot_names_are_refused_because_they_change_a_path_or_url(validate, name):
+    """Issue 9.14: `alias rm p/x:v1 ..` through a server deleted version v1."""
+    with pytest.raises(InvalidNameError, match="'.' and '..' cannot be names"):
+        validate(name)
 
 
 @pytest.mark.parametrize("name", ["", "a/b", "a:b", "a b", "é", "A" * 129, "x\n"])
@@ -31,7 +39,7 @@ def test_invalid_artifact_names_name_the_value_and_rule(name):
     assert isinstance(caught.value, ValueError)
 
 
-@given(st.text(alphabet="abcXYZ019_.-", min_size=1, max_size=128))
+@given(st.text(alphabet="abcXYZ019_.-", min_size=1, max_size=128).filter(lambda s: s not in (".", "..")))
 def test_every_name_of_allowed_characters_is_valid(name):
     assert validate_artifact_name(name) == name
 

@@ -7,9 +7,9 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as NoKeyring
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
-from artifact_gui.stores.remote import KEYRING_SERVICE, SESSION_TOKENS, token_for
+from artifact_gui.stores.credentials import KEYRING_SERVICE, default_credentials
 from artifact_gui.ui.connect import BOOKMARKS_KEY, ConnectDialog
 from artifact_gui.ui.tasks import TaskRunner
 
@@ -40,7 +40,6 @@ def memory_keyring():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
-    SESSION_TOKENS.clear()
 
 
 @pytest.fixture
@@ -79,7 +78,65 @@ def test_each_failure_says_which_it_is(qtbot, dialog, server):
     dialog.last_test = None
     dialog.token.setText(server.write_token)
     dialog.test()
-    assert wait_status(qtbot, dialog).startswith("Connected:")
+    assert wait_status(qtbot, dialog).startswith("Connected (read-write):")
+
+
+def test_a_read_only_token_is_named_as_such(qtbot, dialog, server):
+    dialog.url.setText(server.url)
+    dialog.token.setText(server.read_token)
+    dialog.test()
+    assert wait_status(qtbot, dialog).startswith("Connected (read-only):")
+
+
+@pytest.fixture
+def other_http_server():
+    """Some HTTP server that is not ours: it answers 404 text to everything."""
+    import http.server
+    import threading
+
+    class NotOurs(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_error(404, "Not Found")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotOurs)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_wrong_url_says_it_is_not_an_artifact_gui_server_and_which_form_is_expected(qtbot, dialog, server,
+                                                                                     other_http_server):
+    for url in (server.url + "/api/v1", other_http_server):
+        dialog.last_test = None
+        dialog.url.setText(url)
+        dialog.token.setText(server.read_token)
+        dialog.test()
+        status = wait_status(qtbot, dialog)
+        assert "is not an artifact-gui server" in status and "like http://host:8765" in status, status
+        assert "Not Found" not in status
+
+
+def test_the_buttons_stay_put_between_tries(qtbot, dialog, server):
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    def button_places():
+        return [b.mapTo(dialog, b.rect().topLeft()) for b in (dialog.test_button, dialog.connect_button)]
+
+    before = button_places()
+    for url, token in ((server.url + "/api/v1/some/long/path/that/wraps", server.read_token),
+                       (server.url, server.read_token), ("http://127.0.0.1:9", "")):
+        dialog.last_test = None
+        dialog.url.setText(url)
+        dialog.token.setText(token)
+        qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        wait_status(qtbot, dialog)
+        assert button_places() == before, dialog.last_test
 
 
 def test_remember_puts_the_token_in_the_keyring_and_only_the_bookmark_in_settings(qtbot, dialog, server,
@@ -97,7 +154,7 @@ def test_remember_puts_the_token_in_the_keyring_and_only_the_bookmark_in_setting
     settings_file = QSettings().fileName()
     QSettings().sync()
     assert server.write_token not in open(settings_file).read()
-    assert token_for(server.url) == server.write_token
+    assert default_credentials().get(server.url).value == server.write_token
 
 
 def test_without_a_keyring_the_token_is_kept_for_the_session_only(qtbot, dialog, server):
@@ -108,11 +165,10 @@ def test_without_a_keyring_the_token_is_kept_for_the_session_only(qtbot, dialog,
         dialog.token.setText(server.write_token)
         dialog.connect_to_server()
         qtbot.waitUntil(lambda: "session only" in (dialog.status.text() or ""), timeout=15000)
-        assert "No secure keyring" in dialog.status.text()
-        assert SESSION_TOKENS[server.url] == server.write_token
+        assert "no OS keyring is available here" in dialog.status.text()
+        assert default_credentials().get(server.url).source == "this session"
     finally:
         keyring.set_keyring(previous)
-        SESSION_TOKENS.clear()
 
 
 def test_the_window_opens_a_served_store_and_shows_it(qtbot, server, memory_keyring):

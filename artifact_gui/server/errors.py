@@ -1,0 +1,88 @@
+"""Every error the server sends is an `ErrorBody` JSON with a 4xx status (5xx only for its
+own failures): store exceptions map to a status and a stable code here, once."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+from ..core.names import InvalidNameError
+from ..stores.base import (
+    ConflictError,
+    CorruptBlobError,
+    MissingContentError,
+    NotFoundError,
+    ReadOnlyStoreError,
+    StoreError,
+)
+from ..stores.objects import BlobRejectedError
+from ..stores.wire import ErrorBody, ErrorCode
+
+log = logging.getLogger(__name__)
+
+# The most specific class wins (Starlette looks handlers up along the exception's MRO).
+STORE_ERRORS: list[tuple[type[Exception], int, ErrorCode]] = [
+    (NotFoundError, 404, ErrorCode.not_found),
+    (MissingContentError, 409, ErrorCode.missing_content),
+    (ConflictError, 409, ErrorCode.conflict),
+    (ReadOnlyStoreError, 403, ErrorCode.read_only),
+    (BlobRejectedError, 400, ErrorCode.content_refused),
+    (CorruptBlobError, 500, ErrorCode.corrupt_content),
+    (InvalidNameError, 400, ErrorCode.invalid_name),
+    (StoreError, 400, ErrorCode.store_error),
+    (ValueError, 400, ErrorCode.invalid_value),
+]
+_CODE_BY_STATUS = {404: ErrorCode.http_error, 405: ErrorCode.http_error, 408: ErrorCode.timeout,
+                   413: ErrorCode.too_large, 429: ErrorCode.too_many_requests}
+
+# Documented on every route (the OpenAPI document names the error body).
+ERROR_RESPONSES = {status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
+                   for status in (400, 401, 403, 404, 409, 413, 422)}
+
+
+class ApiError(HTTPException):
+    """A refusal with its code; an HTTPException so FastAPI passes it through body parsing."""
+
+    def __init__(self, status: int, code: ErrorCode, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(status, detail, headers)
+        self.code = code
+
+
+def error_response(status: int, code: ErrorCode, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=HTTPStatus(status).phrase, code=code, detail=detail)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _validation_detail(error: RequestValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:10])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exception, status, code in STORE_ERRORS:
+        app.add_exception_handler(exception, lambda _r, e, s=status, c=code: error_response(s, c, str(e)))
+    app.add_exception_handler(ApiError, lambda _r, e: error_response(e.status_code, e.code, e.detail, e.headers))
+    app.add_exception_handler(RequestValidationError, lambda _r, e: error_response(
+        422, ErrorCode.invalid_request, _validation_detail(e)))
+    app.add_exception_handler(StarletteHTTPException, lambda _r, e: error_response(
+        e.status_code, _CODE_BY_STATUS.get(e.status_code, ErrorCode.http_error), str(e.detail), e.headers))
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_exception_handler(Exception, _internal)
+
+
+def _client_gone(request: Request, _error: ClientDisconnect) -> JSONResponse:
+    """A client that went away mid-request (a cancelled upload): one line, no traceback."""
+    log.info("%s %s: the client disconnected before sending the whole body (cancelled)", request.method,
+             request.url.path)
+    return error_response(400, ErrorCode.http_error, "the client disconnected")
+
+
+def _internal(request: Request, error: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=error)
+    return error_response(500, ErrorCode.internal,
+                          f"the server failed ({type(error).__name__}); its log says more")

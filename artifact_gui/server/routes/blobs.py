@@ -1,0 +1,147 @@
+"""Content: which blobs the server lacks, streamed verified uploads, batches of small blobs,
+and downloads with HTTP Range. Nothing here holds a large blob in memory."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from ...stores import wire
+from ...stores.base import Store
+from ...stores.wire import ErrorCode
+from ..deps import READ, WRITE, StoreDep, body_limit
+from ..errors import ApiError
+
+router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
+
+UPLOAD_BLOCK = 1 << 20  # bytes handed from the network to the store at a time
+DOWNLOAD_CHUNK = 1 << 20
+# Uploads wait on their clients inside a worker thread; they get their own threads so that
+# slow or stalled uploads never take the threads that reads run on.
+UPLOAD_THREADS = anyio.CapacityLimiter(16)
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_BINARY_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
+_BATCH_ANSWER = {200: {"content": {"application/octet-stream": _BINARY}, "description": "a blob batch (pack_blobs)"}}
+_BINARY_ANSWER = {200: {"content": {"application/octet-stream": _BINARY}, "description": "the bytes"},
+                  206: {"content": {"application/octet-stream": _BINARY}, "description": "the requested range"}}
+
+
+@router.post("/blobs/missing", dependencies=READ)
+def missing(request: wire.Digests, store: StoreDep) -> wire.Missing:
+    return wire.Missing(missing=store.missing_blobs(request.digests))
+
+
+@router.put("/blobs/{digest:path}", dependencies=WRITE, openapi_extra={**_BINARY_BODY, **body_limit(None)})
+async def upload(digest: str, request: Request, store: StoreDep, size: int = Query(..., ge=0)) -> wire.Done:
+    """Stream content in; the store stops at `size` bytes and checks the md5 before it becomes visible."""
+    stream = request.stream().__aiter__()
+    pending = bytearray()
+
+    async def next_block() -> bytes | None:
+        nonlocal pending
+        while len(pending) < UPLOAD_BLOCK:
+            try:
+                pending += await stream.__anext__()
+            except StopAsyncIteration:
+                break
+        block, pending = bytes(pending), bytearray()
+        return block or None
+
+    def blocks() -> Iterator[bytes]:
+        while (block := anyio.from_thread.run(next_block)) is not None:
+            yield block
+
+    await anyio.to_thread.run_sync(store.put_blob, digest, size, blocks(), limiter=UPLOAD_THREADS)
+    return wire.Done()
+
+
+@router.post("/blob-batches", dependencies=WRITE,
+             openapi_extra={**_BINARY_BODY, **body_limit(wire.MAX_BATCH_BYTES + (1 << 20))})
+async def upload_batch(request: Request, store: StoreDep) -> wire.Count:
+    """Many small blobs in one request (see stores.wire.pack_blobs), each verified."""
+    blobs = wire.unpack_blobs(await request.body())
+    await anyio.to_thread.run_sync(store.put_blobs, blobs)
+    return wire.Count(count=len(blobs))
+
+
+@router.post("/blob-batches/fetch", dependencies=READ, response_class=StreamingResponse, responses=_BATCH_ANSWER)
+def download_batch(request: wire.Digests, store: StoreDep) -> StreamingResponse:
+    """Small blobs in one streamed answer, chosen by their real size: blobs over
+    BATCH_BLOB_MAX, and those past MAX_BATCH_BYTES in all, are left out (ask again for the
+    rest; fetch large ones with GET /blobs/{digest})."""
+    if len(request.digests) > wire.MAX_BATCH_DIGESTS:
+        raise ApiError(413, ErrorCode.too_large, f"a batch may name at most {wire.MAX_BATCH_DIGESTS} digests")
+    chosen, total = [], 0
+    for digest in dict.fromkeys(request.digests):
+        size = _blob_size(store, digest)
+        if size <= wire.BATCH_BLOB_MAX and total + size <= wire.MAX_BATCH_BYTES:
+            chosen.append((digest, size))
+            total += size
+    return StreamingResponse(wire.pack_blob_stream(chosen, _contents(store, chosen)),
+                             media_type="application/octet-stream")
+
+
+def _blob_size(store: Store, digest: str) -> int:
+    with store.open_blob(digest) as source:
+        return source.seek(0, os.SEEK_END)
+
+
+def _contents(store: Store, chosen: list[tuple[str, int]]) -> Iterator[bytes]:
+    for digest, size in chosen:
+        with store.open_blob(digest) as source:
+            data = source.read(size)
+        if len(data) != size:  # the store changed under us: end the answer short, the client refuses it
+            return
+        yield data
+
+
+@router.get("/blobs/{digest:path}", dependencies=READ, response_class=StreamingResponse, responses=_BINARY_ANSWER)
+def download(digest: str, request: Request, store: StoreDep) -> StreamingResponse:
+    source = store.open_blob(digest)
+    size = source.seek(0, os.SEEK_END)
+    try:
+        start, end = _requested_range(request.headers.get("range"), size)
+    except ApiError:
+        source.close()
+        raise
+    source.seek(start)
+
+    def body() -> Iterator[bytes]:
+        remaining = end - start + 1
+        with source:
+            while remaining > 0:
+                chunk = source.read(min(DOWNLOAD_CHUNK, remaining))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+                yield chunk
+
+    headers = {"Content-Length": str(max(0, end - start + 1)), "Accept-Ranges": "bytes"}
+    ranged = request.headers.get("range") is not None
+    if ranged:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return StreamingResponse(body(), status_code=206 if ranged else 200, headers=headers,
+                             media_type="application/octet-stream")
+
+
+def _requested_range(header: str | None, size: int) -> tuple[int, int]:
+    """(first, last) byte of a `Range: bytes=START-[END]` or `bytes=-SUFFIX` header."""
+    if header is None:
+        return 0, size - 1
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        raise ApiError(416, ErrorCode.bad_range, f"unsupported Range {header!r}: use 'bytes=START-[END]'")
+    if match.group(1):
+        start = int(match.group(1))
+        end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    else:
+        start, end = max(0, size - int(match.group(2))), size - 1
+    if start > end or start >= size:
+        raise ApiError(416, ErrorCode.bad_range, f"Range {header!r} is outside the {size} bytes")
+    return start, end

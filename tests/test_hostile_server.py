@@ -1,0 +1,269 @@
+"""A hostile server on 127.0.0.1 (a tiny http.server app sending malicious answers): nothing it
+sends reaches a path, a size or a loop bound unvalidated. Downloads through the SDK, the
+CLI and the window's store calls refuse its data and write nothing outside ./artifacts."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from artifact_gui.core.digests import b64_md5
+from artifact_gui.stores.base import StoreError
+from artifact_gui.stores.remote import RemoteStore
+from artifact_gui.stores.wire import ProtocolError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONTENT = b"owned"
+
+
+def version_json(**changes) -> dict:
+    version = {"id": 1, "project": "p", "name": "data", "type": "dataset", "index": 0, "digest": "d" * 32,
+               "size": len(CONTENT), "file_count": 1, "created_at": 1.0, "description": "", "metadata": {},
+               "aliases": ["latest"], "producer_run_id": None, "storage_policy_config": {}}
+    return {**version, **changes}
+
+
+def entry_json(**changes) -> dict:
+    return {"path": "a.txt", "digest": b64_md5(CONTENT), "size": len(CONTENT), "ref": None, "extra": {},
+            "birth_artifact_id": None, **changes}
+
+
+Answer = Callable[[], tuple[int, Iterator[bytes] | bytes]]
+
+
+class HostileServer:
+    """Answers GET/POST by path with whatever a test sets in `answers`."""
+
+    def __init__(self, answers: dict[str, Answer]):
+        self.answers = answers
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self):
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                path = urllib.parse.unquote(self.path.split("?")[0].removeprefix("/api/v1/"))
+                status, body = server.answers.get(path, lambda: (404, b'{"detail": "no"}'))()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                try:
+                    if isinstance(body, bytes):
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                        return
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for chunk in body:
+                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading, as it should
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def json_answer(value) -> Answer:
+    return lambda: (200, json.dumps(value).encode())
+
+
+def serving(version: dict, entries: list[dict], blob: Answer | None = None, batch: Answer | None = None) -> dict:
+    from artifact_gui.stores import wire
+
+    return {
+        "health": json_answer({"service": "artifact-gui", "status": "ok", "version": "0"}),
+        "projects/p/artifacts/data/versions/latest": json_answer(version),
+        "projects/p/artifacts/data/versions": json_answer([version]),
+        "versions/1": json_answer(version),
+        "versions/1/entries": json_answer(entries),
+        "blob-batches/fetch": batch or (lambda: (200, wire.pack_blobs([(b64_md5(CONTENT), CONTENT)]))),
+        f"blobs/{b64_md5(CONTENT)}": blob or (lambda: (200, CONTENT)),
+    }
+
+
+ESCAPES = {
+    "index with a path in it": ({"index": "0/../../../escaped"}, {}),
+    "index as a float": ({"index": 0.5}, {}),
+    "negative index": ({"index": -1}, {}),
+    "name with a slash": ({"name": "../../escaped"}, {}),
+    "name '..'": ({"name": ".."}, {}),
+    "project '..'": ({"project": ".."}, {}),
+    "alias with a slash": ({"aliases": ["../x"]}, {}),
+    "size as text": ({"size": "5"}, {}),
+    "negative size": ({"size": -5}, {}),
+    "entry path climbing out": ({}, {"path": "../../../escaped/a.txt"}),
+    "absolute entry path": ({}, {"path": "/tmp/escaped-a.txt"}),
+    "entry path with NUL": ({}, {"path": "a\x00b"}),
+    "negative entry size": ({}, {"size": -1}),
+}
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """The current folder sits two levels down, so an escape from ./artifacts lands in tmp_path."""
+    cwd = tmp_path / "home" / "work"
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+    return cwd
+
+
+def files_outside(tmp_path, workdir) -> list[str]:
+    found = []
+    for folder, _dirs, files in os.walk(tmp_path):
+        for name in files:
+            path = os.path.join(folder, name)
+            if not path.startswith(str(workdir / "artifacts") + os.sep):
+                found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("version_changes, entry_changes", ESCAPES.values(), ids=list(ESCAPES))
+def test_download_without_root_refuses_malicious_records(tmp_path, workdir, version_changes, entry_changes):
+    import artifact_gui as ag
+
+    hostile = HostileServer(serving(version_json(**version_changes), [entry_json(**entry_changes)]))
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises((ProtocolError, ValueError)) as refused:
+            ag.Api(store=store).artifact("p/data:latest").download()
+        assert "refused" in str(refused.value) or "invalid" in str(refused.value)
+        if version_changes:  # the window lists versions the same way, and gets none
+            with pytest.raises(ProtocolError):
+                store.list_versions("p", "data")
+    finally:
+        store.close()
+        hostile.stop()
+    assert files_outside(tmp_path, workdir) == []
+
+
+def test_cli_get_without_root_refuses_a_path_in_the_index(tmp_path, workdir):
+    hostile = HostileServer(serving(version_json(index="0/../../../escaped"), [entry_json()]))
+    try:
+        result = subprocess.run([sys.executable, "-m", "artifact_gui", "get", "p/data:latest", "--store", hostile.url],
+                                cwd=workdir, capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "PYTHONPATH": ROOT, "ARTIFACT_GUI_API_KEY": "agt_x",
+                                     "ARTIFACT_GUI_SERVER": hostile.url})
+    finally:
+        hostile.stop()
+    assert result.returncode == 1, result.stderr
+    assert "index" in result.stderr and "Traceback" not in result.stderr
+    assert files_outside(tmp_path, workdir) == []
+
+
+def test_a_valid_answer_downloads_inside_artifacts(tmp_path, workdir):
+    """The control: the same server with honest records works."""
+    import artifact_gui as ag
+
+    hostile = HostileServer(serving(version_json(), [entry_json()]))
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        root = ag.Api(store=store).artifact("p/data:latest").download()
+    finally:
+        store.close()
+        hostile.stop()
+    assert os.path.realpath(root).startswith(str(workdir / "artifacts"))
+    assert open(os.path.join(root, "a.txt"), "rb").read() == CONTENT
+
+
+def test_a_blob_streamed_past_its_entry_size_is_stopped(tmp_path, workdir):
+    import artifact_gui as ag
+
+    big_entry = entry_json(size=2 << 20, digest=b64_md5(b"x" * (2 << 20)))
+    sent = []
+
+    def endless() -> tuple[int, Iterator[bytes]]:
+        def chunks():
+            for _ in range(64):  # 64 MiB at most, so the test stays bounded if the client does not stop
+                sent.append(1)
+                yield b"x" * (1 << 20)
+        return 200, chunks()
+
+    answers = serving(version_json(size=2 << 20), [big_entry])
+    answers[f"blobs/{big_entry['digest']}"] = endless
+    hostile = HostileServer(answers)
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(StoreError, match="runs past the 2097152 bytes"):
+            ag.Api(store=store).artifact("p/data:latest").download()
+    finally:
+        store.close()
+        hostile.stop()
+    assert len(sent) < 16  # the client hung up long before the end
+    assert files_outside(tmp_path, workdir) == []
+    assert not any(name.startswith(".partial-") for _f, _d, names in os.walk(workdir) for name in names)
+
+
+def test_an_unbounded_batch_body_is_stopped(tmp_path, workdir):
+    from artifact_gui.stores import wire
+
+    sent = []
+
+    def flood() -> tuple[int, Iterator[bytes]]:
+        def chunks():
+            yield wire.pack_blobs([])  # a header, then far more bytes than a batch may hold
+            for _ in range(wire.MAX_BATCH_BYTES // (1 << 20) + 32):
+                sent.append(1)
+                yield b"\0" * (1 << 20)
+        return 200, chunks()
+
+    hostile = HostileServer(serving(version_json(), [entry_json()], batch=flood))
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(ProtocolError, match="exceeds"):
+            store.read_blobs([b64_md5(CONTENT)])
+    finally:
+        store.close()
+        hostile.stop()
+    assert len(sent) <= wire.MAX_BATCH_BYTES // (1 << 20) + 8
+
+
+def test_a_batch_with_content_not_asked_for_is_refused(tmp_path):
+    from artifact_gui.stores import wire
+
+    other = b"not asked for"
+    hostile = HostileServer(serving(version_json(), [entry_json()],
+                                    batch=lambda: (200, wire.pack_blobs([(b64_md5(other), other)]))))
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(ProtocolError, match="not\\s+asked for"):
+            store.read_blobs([b64_md5(CONTENT)])
+    finally:
+        store.close()
+        hostile.stop()
+
+def test_batch_downloads_go_through_the_retry_loop(tmp_path):
+    """read_blobs used to bypass the shared call path: one 503 failed the download."""
+    from artifact_gui.stores import wire
+
+    answers = iter([(503, b'{"error": "Service Unavailable", "code": "internal", "detail": "busy"}'),
+                    (200, wire.pack_blobs([(b64_md5(CONTENT), CONTENT)]))])
+    hostile = HostileServer(serving(version_json(), [entry_json()], batch=lambda: next(answers)))
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        assert store.read_blobs([b64_md5(CONTENT)]) == {b64_md5(CONTENT): CONTENT}
+    finally:
+        store.close()
+        hostile.stop()

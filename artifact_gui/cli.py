@@ -410,7 +410,7 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument("--allow-plaintext-keyring", action="store_true",
                        help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)")
     logout = command("logout", cmd_logout, "forget the token kept for a server")
-    logout.add_argument("url")
+    logout.add_argument("url", help="the server's URL, as given to login")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
     manifest = command("manifest", cmd_manifest, "print a version's W&B manifest JSON")

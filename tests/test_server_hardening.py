@@ -244,7 +244,7 @@ def test_server_start_removes_stale_partial_uploads(tmp_path):
     from artifact_gui.server.app import remove_stale_uploads
     from artifact_gui.stores import LocalStore
 
-    store = LocalStore(tmp_path / "s")
+    store = LocalStore(tmp_path / "s", create=True)
     try:
         stale = os.path.join(store.objects.tmp_dir, "killed-upload")
         fresh = os.path.join(store.objects.tmp_dir, "upload-in-flight")

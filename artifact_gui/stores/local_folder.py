@@ -62,7 +62,7 @@ def lost_database_message(root: str) -> str:
 
 def is_disk_full(error: Exception) -> bool:
     return (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
-            or isinstance(error, sqlite3.Error) and "database or disk is full" in str(error))
+            or isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL)
 
 
 def store_error(root: str, error: Exception, reserve_released: bool = False) -> StoreError:

@@ -55,6 +55,7 @@ from .http import (
 )
 from ..core.metadata import json_object_text as _metadata_json
 from .local import _validate_draft
+from .local_rules import validate_ttl
 from .wire import ProtocolError
 
 __all__ = ["RemoteStore", "AuthenticationError", "NotArtifactServerError", "ServerUnreachableError"]
@@ -437,8 +438,8 @@ class RemoteStore(Store):
                           json=wire.TagsRequest(tags=list(tags)), into=VersionInfo)
 
     def set_ttl(self, version_id: int, ttl_seconds: int | None, inherit: bool = False) -> VersionInfo:
-        return self._call("PUT", f"versions/{int(version_id)}/ttl", "saving the TTL",
-                          json=wire.TtlRequest(ttl_seconds=ttl_seconds, inherit=inherit), into=VersionInfo)
+        request = wire.TtlRequest(ttl_seconds=validate_ttl(ttl_seconds), inherit=inherit)
+        return self._call("PUT", f"versions/{int(version_id)}/ttl", "saving the TTL", json=request, into=VersionInfo)
 
     def update_collection(self, project: str, name: str, description: str | None = None,
                           tags: list[str] | None = None, type: str | None = None,
@@ -449,7 +450,7 @@ class RemoteStore(Store):
 
     def set_collection_ttl(self, project: str, name: str, ttl_seconds: int | None) -> CollectionInfo:
         return self._call("PUT", f"{self._artifact_path(project, name)}/ttl", f"saving the TTL of {project}/{name}",
-                          json=wire.CollectionTtl(ttl_seconds=ttl_seconds), into=CollectionInfo)
+                          json=wire.CollectionTtl(ttl_seconds=validate_ttl(ttl_seconds)), into=CollectionInfo)
 
     def link_version(self, version_id: int, project: str, name: str, aliases: list[str] = ()) -> VersionInfo:
         request = wire.LinkRequest(project=project, name=name, aliases=list(aliases))

@@ -23,13 +23,13 @@ def a_version(**changes) -> VersionInfo:
 
 def test_a_new_dataclass_field_travels_with_no_wire_code():
     @dataclasses.dataclass(frozen=True)
-    class VersionWithTags(VersionInfo):  # what a field added to VersionInfo looks like
-        tags: tuple[str, ...] = ()
-        ttl_days: int | None = None
+    class VersionWithReviewers(VersionInfo):  # what a field added to VersionInfo looks like
+        reviewers: tuple[str, ...] = ()
+        review_days: int | None = None
 
-    version = VersionWithTags(**dataclasses.asdict(a_version()), tags=("nightly",), ttl_days=7)
+    version = VersionWithReviewers(**dataclasses.asdict(a_version()), reviewers=("ana",), review_days=7)
     sent = json.dumps(jsonable_encoder(version)).encode()  # what the server's response model sends
-    assert wire.parse(VersionWithTags, sent, "reading") == version
+    assert wire.parse(VersionWithReviewers, sent, "reading") == version
 
 
 def test_nested_records_are_checked_by_our_rules():

@@ -292,9 +292,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.sidebar.collectionSelected.connect(self._on_collection_selected)
-        self.versions.selectionModel().selectionChanged.connect(self._on_version_selection)
+        self.versions.selectedVersionsChanged.connect(self._on_version_selection)
         self.versions_model.modelReset.connect(self._on_versions_loaded)
-        self.versions_model.rowsInserted.connect(self._on_versions_loaded)
+        self.versions_model.pageLoaded.connect(self._on_versions_loaded)
         self.tabs.versionActivated.connect(self.show_version_id)
         self.tabs.versionEdited.connect(self.refresh)
         self.versions.aliasDropped.connect(self.tabs.overview.aliases.move_alias)

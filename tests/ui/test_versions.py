@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSlider
 
@@ -172,4 +174,16 @@ def test_a_selected_row_whose_page_arrives_later_opens_its_version(qtbot, local_
     window.versions.selectRow(row)  # as a click on a row still showing "…"
     qtbot.waitUntil(lambda: window.tabs.version is not None
                     and window.tabs.version.version == f"v{PAGE_SIZE * 6 - 1 - row}", timeout=10000)
+    window.close()
+
+
+@pytest.mark.slow
+def test_the_end_of_a_50000_version_history_is_one_page_away(qtbot, local_store):
+    _long_history(local_store, "huge", 50_000)
+    window = _open(qtbot, local_store, "huge")
+    view, model = window.versions, window.versions_model
+    view.verticalScrollBar().triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)
+    last = model.index(model.rowCount() - 1, 0)
+    qtbot.waitUntil(lambda: last.data() == "v0", timeout=20000)
+    assert sum(model.version_at(p * PAGE_SIZE) is not None for p in range(50_000 // PAGE_SIZE)) <= 3
     window.close()

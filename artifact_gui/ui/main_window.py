@@ -32,6 +32,7 @@ from .download import version_download_dialog
 from .models.version_table import VersionTableModel
 from .resources import app_icon
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
+from .run_page import open_run_page
 from .sidebar import CollectionSidebar
 from .staging import LogRequest, StagingPanel
 from .tasks import Task, TaskRunner
@@ -296,6 +297,8 @@ class MainWindow(QMainWindow):
         self.versions_model.modelReset.connect(self._on_versions_loaded)
         self.versions_model.pageLoaded.connect(self._on_versions_loaded)
         self.tabs.versionActivated.connect(self.show_version_id)
+        self.tabs.runActivated.connect(
+            lambda run_id: open_run_page(self.store, self.runner, run_id, self, self.show_version_id))
         self.tabs.versionEdited.connect(self.refresh)
         self.versions.aliasDropped.connect(self.tabs.overview.aliases.move_alias)
         self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))

@@ -35,9 +35,9 @@ CENTRE_COLOR = QColor("#f9a825")
 EDGE_COLOR = QColor("#9e9e9e")
 # Below this zoom a node's two lines of text are too small to read: draw it compact (filled,
 # one line, text kept at a legible size on screen); below DOT_BELOW it is only a coloured box.
-COMPACT_BELOW = 0.6
+COMPACT_BELOW = 0.8
 DOT_BELOW = 0.12
-COMPACT_TEXT_PIXELS = 11  # height of a compact node's name on screen
+COMPACT_TEXT_PIXELS = 10  # height of a compact node's name on screen
 MAX_FIT_SCALE = 1.0  # a small graph is shown at its natural size, not magnified
 MIN_ZOOM, MAX_ZOOM = 0.01, 4.0
 
@@ -76,7 +76,7 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         painter.setBrush(QBrush(fill))
         pen = QPen(CENTRE_COLOR if self.centre else color, 3 if self.centre else 1.5)
-        pen.setCosmetic(not self.centre)  # thin outlines stay visible when zoomed out
+        pen.setCosmetic(True)  # outlines keep their width on screen when zoomed out
         if self.node.kind == "cluster":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
@@ -109,7 +109,6 @@ class NodeItem(QGraphicsItem):
         scale = painter.worldTransform().m11() or 1.0
         font = QFont(painter.font())
         font.setPixelSize(max(1, round(COMPACT_TEXT_PIXELS / scale)))
-        font.setBold(True)
         painter.setFont(font)
         painter.setPen(QColor("white"))
         text_rect = rect.adjusted(8, 0, -8, 0)

@@ -78,7 +78,7 @@ def test_node_names_are_elided_and_given_in_full_on_hover(qtbot, window):
 
 
 def test_node_styles_by_zoom():
-    assert [node_style(s) for s in (1.0, 0.6, 0.5, 0.2, 0.05)] == ["full", "full", "compact", "compact", "dot"]
+    assert [node_style(s) for s in (1.0, 0.8, 0.79, 0.2, 0.05)] == ["full", "full", "compact", "compact", "dot"]
 
 
 def test_drawn_edges_do_not_pass_under_unrelated_nodes(qtbot, window):

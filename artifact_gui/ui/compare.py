@@ -63,7 +63,7 @@ class CompareDialog(QDialog):
         self.files.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.files.header().setStretchLastSection(False)
         self.files.currentItemChanged.connect(self._on_file_chosen)
-        self.text_diff = TextDiffView(self)
+        self.text_diff = TextDiffView(old.version, new.version, self)
         self.diff_note = QLabel("Select a changed file to see its differences.", self)
         self.diff_note.setObjectName("compareDiffNote")
         self.diff_note.setWordWrap(True)
@@ -113,6 +113,8 @@ class CompareDialog(QDialog):
                     old.digest if old else "—", new.digest if new else "—"])
                 item.setForeground(0, QBrush(color))
                 item.setData(0, CHANGE_ROLE, change)
+                item.setToolTip(4, old.digest if old else "")
+                item.setToolTip(5, new.digest if new else "")
             if len(changes) > SHOWN_ROWS:
                 QTreeWidgetItem(self.files, [label, f"… and {len(changes) - SHOWN_ROWS:,} more"])
         if not (diff.added or diff.removed or diff.changed):
@@ -153,10 +155,9 @@ class CompareDialog(QDialog):
 class TextDiffModel(QAbstractTableModel):
     """Rows of a side-by-side diff: old line number, old line, new line number, new line."""
 
-    HEADERS = ("", "Old", "", "New")
-
-    def __init__(self, parent=None):
+    def __init__(self, old_title: str, new_title: str, parent=None):
         super().__init__(parent)
+        self.headers = ("", old_title, "", new_title)
         self.rows: tuple[DiffRow, ...] = ()
 
     def set_rows(self, rows: tuple[DiffRow, ...]) -> None:
@@ -168,11 +169,11 @@ class TextDiffModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
+        return 0 if parent.isValid() else len(self.headers)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
+            return self.headers[section]
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -195,11 +196,11 @@ class TextDiffModel(QAbstractTableModel):
 
 
 class TextDiffView(QTableView):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, old_title: str, new_title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("compareTextDiff")
         self.setAccessibleName("Text differences of the selected file")
-        self.diff_model = TextDiffModel(self)
+        self.diff_model = TextDiffModel(old_title, new_title, self)
         self.setModel(self.diff_model)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setShowGrid(False)

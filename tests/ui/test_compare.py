@@ -52,3 +52,13 @@ def test_clicking_a_changed_text_file_shows_its_lines_side_by_side(qtbot, window
                     timeout=5000)
     assert "not UTF-8 text" in dialog.diff_note.text() and model.rowCount() == 0
     dialog.close()
+
+
+def test_text_diff_model_passes_the_model_tester(qtmodeltester, local_store):
+    from artifact_gui.stores.compare import side_by_side
+    from artifact_gui.ui.compare import TextDiffModel
+
+    model = TextDiffModel("v0", "v1")
+    model.set_rows(side_by_side(["a", "b"], ["a", "c", "d"]))
+    qtmodeltester.check(model)
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "v0"

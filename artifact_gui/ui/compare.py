@@ -94,6 +94,7 @@ class CompareDialog(QDialog):
         self.store, self.runner = store, runner
         self.shown_diff: TextDiff | None = None
         self._diff_generation = 0
+        self._diffed_change: FileChange | None = None
         self.task = runner.submit(f"Comparing {old.qualified_name} with {new.version}", compare_versions,
                                   store, old.id, new.id, on_success=self._on_diff,
                                   on_error=lambda error: self.summary.setText(f"Cannot compare: {error}"))
@@ -127,9 +128,13 @@ class CompareDialog(QDialog):
 
     def _on_file_chosen(self, item: QTreeWidgetItem | None, _previous=None) -> None:
         """Diff the selected changed file in the background (reading up to the size limit)."""
+        change: FileChange | None = item.data(0, CHANGE_ROLE) if item is not None else None
+        if change is not None and change is self._diffed_change:
+            return  # the same row, another column
+        self._diffed_change = change
         self._diff_generation += 1
         generation = self._diff_generation
-        change: FileChange | None = item.data(0, CHANGE_ROLE) if item is not None else None
+        self.shown_diff = None
         self.text_diff.show_diff(None)
         if change is None or change.old is None or change.new is None:
             self.diff_note.setText("Select a changed file to see its differences.")

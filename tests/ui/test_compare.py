@@ -41,7 +41,7 @@ def test_clicking_a_changed_text_file_shows_its_lines_side_by_side(qtbot, window
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
     qtbot.waitUntil(lambda: dialog.shown_diff is not None and dialog.shown_diff.path == "README.txt", timeout=5000)
     model = dialog.text_diff.diff_model
-    assert model.rowCount() == 1
+    assert dialog.shown_diff.refusal == "" and model.rowCount() == 1, dialog.diff_note.text()
     assert [model.index(0, c).data() for c in range(4)] == [
         "1", "Raw digits, collection batch 0.", "1", "Raw digits, collection batch 2."]
     assert model.index(0, 1).data(Qt.ItemDataRole.BackgroundRole) is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from artifact_gui.ui.run_page import RunPage
 from tests.ui.conftest import select_artifact
@@ -17,8 +17,9 @@ def test_double_clicking_a_run_shows_its_page_with_links_to_its_versions(qtbot, 
     producer = demo_store.get_run(window.tabs.version.producer_run_id)
     row = usage.table.topLevelItem(0)
     point = usage.table.visualItemRect(row).center()
-    qtbot.mouseClick(usage.table.viewport(), Qt.MouseButton.LeftButton, pos=point)  # a double-click: press,
-    qtbot.mouseDClick(usage.table.viewport(), Qt.MouseButton.LeftButton, pos=point)  # release, double-press
+    # A double-click as Qt sees one: a click, then the second press QTest sends as a double-click.
+    qtbot.mouseClick(usage.table.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.mouseDClick(usage.table.viewport(), Qt.MouseButton.LeftButton, pos=point)
     page = window.findChild(RunPage)
     assert page is not None and page.isVisible()
     qtbot.waitUntil(lambda: page.run is not None, timeout=5000)
@@ -33,7 +34,7 @@ def test_double_clicking_a_run_shows_its_page_with_links_to_its_versions(qtbot, 
     link = next(inputs.topLevelItem(i) for i in range(inputs.topLevelItemCount())
                 if inputs.topLevelItem(i).text(0).startswith("mnist-demo/mnist-processed:"))
     wanted = link.text(0).rsplit(":", 1)[1]
-    link_point = inputs.visualItemRect(link).topLeft() + inputs.visualItemRect(link).center().__class__(8, 6)
+    link_point = inputs.visualItemRect(link).topLeft() + QPoint(8, 6)  # on the link text in column 0
     qtbot.mouseClick(inputs.viewport(), Qt.MouseButton.LeftButton, pos=link_point)
     qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.name == "mnist-processed",
                     timeout=5000)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractSlider
 
 import artifact_gui as ag
@@ -64,7 +64,7 @@ def _open(qtbot, store, name):
 def _click_header(qtbot, view, column):
     header = view.horizontalHeader()
     x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=header.rect().center().__class__(x, header.height() // 2))
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
 
 
 def test_every_row_exists_and_pages_load_where_the_view_looks(qtbot, qtmodeltester, local_store):
@@ -106,8 +106,7 @@ def test_sorting_keeps_the_selected_version_selected(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
     view = window.versions
     assert window.tabs.version.version == "v2"  # the newest, in the first row
-    shown = []
-    window.tabs.currentChanged.connect(lambda _i: None)
+    shown = []  # every version the details pane is asked to show from here on
     original_set_version = window.tabs.set_version
     window.tabs.set_version = lambda version: (shown.append(version and version.version), original_set_version(version))
     with qtbot.waitSignal(window.versions_model.reloaded, timeout=5000):

@@ -186,3 +186,22 @@ def test_the_end_of_a_50000_version_history_is_one_page_away(qtbot, local_store)
     qtbot.waitUntil(lambda: last.data() == "v0", timeout=20000)
     assert sum(model.version_at(p * PAGE_SIZE) is not None for p in range(50_000 // PAGE_SIZE)) <= 3
     window.close()
+
+
+def test_reversing_the_order_keeps_a_selection_far_down_a_long_history(qtbot, local_store):
+    from artifact_gui.ui.models.version_table import MAX_SEARCH_PAGES
+
+    count = PAGE_SIZE * (MAX_SEARCH_PAGES + 5)
+    _long_history(local_store, "long", count)
+    window = _open(qtbot, local_store, "long")
+    view, model = window.versions, window.versions_model
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert window.tabs.version.version == f"v{count - 1}"
+    with qtbot.waitSignal(model.reloaded, timeout=10000):
+        _click_header(qtbot, view, 0)  # v0 first: the selected newest version is now the last row
+    wait_idle(qtbot, window)
+    assert [v.version for v in view.selected_versions()] == [f"v{count - 1}"]
+    assert view.currentIndex().row() == count - 1
+    assert window.tabs.version.version == f"v{count - 1}"
+    window.close()

@@ -228,9 +228,16 @@ class VersionTableModel(QAbstractTableModel):
         key = COLUMNS[column][1]
         if key is None:
             return
-        self._sort = ("-" if order == Qt.SortOrder.DescendingOrder else "") + key
+        sort = ("-" if order == Qt.SortOrder.DescendingOrder else "") + key
+        pages = [0]
+        if sort.lstrip("-") == self._sort.lstrip("-") and sort != self._sort:
+            # The same key the other way round (ties are broken by index in the same direction)
+            # is exactly the reverse order: the kept versions' pages are known, however far.
+            rows = [self.row_of(version_id) for version_id in self._keep]
+            pages += sorted({(self._total - 1 - row) // PAGE_SIZE for row in rows if row >= 0})
+        self._sort = sort
         if self._collection:
-            self._reload([0])
+            self._reload(pages)
 
     # --- QAbstractTableModel ------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
+    QApplication,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsScene,
@@ -161,6 +162,14 @@ class LineageScene(QGraphicsScene):
             self.items_by_key[node.key] = item
         self.setSceneRect(self.itemsBoundingRect().adjusted(-30, -30, 30, 30))
 
+    def show_message(self, text: str) -> None:
+        """Instead of a graph: a line saying why there is none."""
+        self.clear()
+        self.items_by_key = {}
+        message = self.addSimpleText(text)
+        message.setBrush(QApplication.palette().color(QPalette.ColorRole.PlaceholderText))
+        self.setSceneRect(message.boundingRect().adjusted(-30, -30, 30, 30))
+
     def mousePressEvent(self, event) -> None:
         item = self.itemAt(event.scenePos(), self.views()[0].transform()) if self.views() else None
         while item is not None and not isinstance(item, NodeItem):
@@ -262,6 +271,8 @@ class LineageTab(QWidget):
         self.scene.items_by_key = {}
         if self.version_id is None:
             self.summary.setText("")
+            self.scene.show_message("Select a version to see the runs and versions around it.")
+            self.view.fit()
             return
         hops, version_id = self.hops.value(), self.version_id
         self.summary.setText("Loading lineage…")

@@ -97,3 +97,12 @@ def test_drawn_edges_do_not_pass_under_unrelated_nodes(qtbot, window):
                 continue
             inner = item.sceneBoundingRect().adjusted(4, 4, -4, -4)
             assert not any(inner.contains(path.pointAtPercent(i / 200)) for i in range(201)), key
+
+
+def test_without_a_version_the_lineage_says_what_to_do(qtbot, window):
+    lineage = _open_lineage(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    assert window.sidebar.select_key(("mnist-demo", "model"))  # a type, not an artifact
+    qtbot.waitUntil(lambda: lineage.version_id is None, timeout=5000)
+    texts = [item.text() for item in lineage.scene.items() if hasattr(item, "text")]
+    assert texts == ["Select a version to see the runs and versions around it."]
+    assert not lineage.view.horizontalScrollBar().isVisible() and not lineage.scene.items_by_key

@@ -92,3 +92,22 @@ def test_a_burst_of_keys_filters_once(qtbot):
     _type_in(qtbot, sidebar, "artifact-9999")
     assert applied == ["artifact-9999"]
     assert _shown_names(sidebar) == ["artifact-9999"]
+
+
+def test_a_type_with_many_artifacts_shows_them_all_as_the_user_scrolls(qtbot):
+    from PySide6.QtWidgets import QAbstractSlider
+
+    from artifact_gui.ui.models.collection_tree import FETCH_BATCH
+
+    sidebar = CollectionSidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(300, 500)
+    sidebar.show()
+    count = FETCH_BATCH * 3 + 7
+    sidebar.set_collections(_collections([f"a{i}" for i in range(count)], "p", "t"))
+    type_ = sidebar.proxy.mapFromSource(sidebar.model.index_for_key(("p", "t")))
+    assert sidebar.tree.isExpanded(type_) and sidebar.proxy.rowCount(type_) < count
+    for _ in range(4):
+        sidebar.tree.verticalScrollBar().triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)
+    assert sidebar.proxy.rowCount(type_) == count
+    assert sidebar.select_key(("p", "t", f"a{count - 1}"))

@@ -141,7 +141,8 @@ class RunInfo:
         object.__setattr__(self, "tags", tuple(self.tags))
 
 
-VERSION_SORT_KEYS = ("index", "created_at", "size", "file_count")
+# "producer" sorts by the producing run's name (versions no run produced first).
+VERSION_SORT_KEYS = ("index", "created_at", "size", "file_count", "producer")
 
 
 @dataclass(frozen=True)
@@ -427,6 +428,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> RunInfo: ...
+
+    def get_runs(self, run_ids: Iterable[str]) -> dict[str, RunInfo]:
+        """The runs with these ids, by id, in one call (a page of versions names its
+        producers with it); ids of runs that do not exist are left out."""
+        found = {}
+        for run_id in dict.fromkeys(run_ids):
+            try:
+                found[run_id] = self.get_run(run_id)
+            except NotFoundError:
+                continue
+        return found
 
     @abc.abstractmethod
     def list_runs(self, project: str) -> list[RunInfo]: ...

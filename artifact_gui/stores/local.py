@@ -503,12 +503,13 @@ class LocalStore(CleanupAndTrash, Store):
         key = sort.lstrip("-")
         if key not in VERSION_SORT_KEYS:
             raise ValueError(f"invalid sort {sort!r}: sort by one of {', '.join(VERSION_SORT_KEYS)}")
-        column = "version_index" if key == "index" else key
+        column = {"index": "v.version_index",
+                  "producer": "(SELECT r.name FROM runs r WHERE r.id = v.producer_run_id)"}.get(key, f"v.{key}")
         direction = "DESC" if sort.startswith("-") else "ASC"
         collection_id, _ = self._collection_row(project, name)
         return self._versions(
             "v.collection_id = ?", (collection_id, -1 if limit is None else limit, offset),
-            f"ORDER BY v.{column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
+            f"ORDER BY {column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
         )
 
     def list_versions_before(self, project: str, name: str, before_index: int | None,
@@ -1034,6 +1035,13 @@ class LocalStore(CleanupAndTrash, Store):
         if not found:
             raise NotFoundError(f"run {run_id!r} not found in store {self.root!r}")
         return found[0]
+
+    def get_runs(self, run_ids: Iterable[str]) -> dict[str, RunInfo]:
+        wanted = list(dict.fromkeys(run_ids))
+        found: dict[str, RunInfo] = {}
+        for batch in _batches(wanted):
+            found.update((run.id, run) for run in self._runs(f"r.id IN ({','.join('?' * len(batch))})", batch))
+        return found
 
     def list_runs(self, project: str) -> list[RunInfo]:
         return self._runs("p.name = ?", (project,))

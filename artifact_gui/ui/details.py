@@ -144,6 +144,8 @@ class OverviewTab(QWidget):
 
 
 class UsageTab(QWidget):
+    runActivated = Signal(str)  # a run was double-clicked: show its page
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("usageTab")
@@ -154,6 +156,7 @@ class UsageTab(QWidget):
         self.table.setHeaderLabels(["Role", "Run", "Job type", "State", "Started", "Finished"])
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemActivated.connect(self._on_item_activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table)
@@ -164,15 +167,22 @@ class UsageTab(QWidget):
         for role, run in rows:
             item = QTreeWidgetItem(self.table, [role, run.name, run.job_type or "—", run.state,
                                                 format_time(run.created_at), format_time(run.finished_at)])
-            item.setToolTip(1, f"run id {run.id}\nconfig: {json.dumps(run.config)}")
+            item.setToolTip(1, f"run id {run.id}\nconfig: {json.dumps(run.config)}\nDouble-click for the run's page")
+            item.setData(0, Qt.ItemDataRole.UserRole, run.id)
         if not rows:
             QTreeWidgetItem(self.table, ["", "No run produced or used this version."])
+
+    def _on_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        run_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if run_id:
+            self.runActivated.emit(run_id)
 
 
 class VersionTabs(QTabWidget):
     """Shows one version; loads what each tab needs in the background."""
 
     versionActivated = Signal(int)
+    runActivated = Signal(str)
     versionEdited = Signal()
     statusMessage = Signal(str)
 
@@ -194,6 +204,7 @@ class VersionTabs(QTabWidget):
         self.files.setObjectName("filesTab")
         self.lineage.setObjectName("lineageTab")
         self.lineage.versionActivated.connect(self.versionActivated)
+        self.usage.runActivated.connect(self.runActivated)
         self.files.statusMessage.connect(self.statusMessage)
         self.currentChanged.connect(lambda _index: self._load_current_tab())
         self._generation = 0

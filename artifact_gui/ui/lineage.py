@@ -1,19 +1,17 @@
 """The Lineage tab: runs and versions around a version, in layers from left to right.
 
-Layout is grandalf's Sugiyama (layering, crossing reduction, coordinates); it runs top to
-bottom, so x and y are swapped. More than five siblings hanging off one node collapse into
-a cluster node that expands on click, as W&B's lineage view does."""
+What is shown and where (clusters, layout, edge routes) is computed by
+stores/lineage_layout.py, off the UI thread; this module draws it. More than five siblings
+hanging off one node collapse into a cluster node that expands on click, as W&B's lineage
+view does. "Fit to View" shows every node; zoomed out, nodes switch to a compact style whose
+name stays legible, and every node names itself in full on hover."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-
-from grandalf.graphs import Edge, Vertex, graph_core
-from grandalf.layouts import SugiyamaLayout
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
+    QApplication,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsScene,
@@ -28,124 +26,36 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.text import counted
-from ..stores.base import LineageGraph, LineageNode, Store
+from ..stores.base import LineageGraph, Store
+from ..stores.lineage_layout import NODE_HEIGHT, NODE_WIDTH, DisplayNode, LaidOutGraph, Point, gap_curve, lay_out_lineage
 from .tasks import TaskRunner
 
-CLUSTER_AFTER = 5
-NODE_WIDTH, NODE_HEIGHT = 210, 44
-MIN_FIT_SCALE = 0.85  # below this labels stop being legible: scroll instead
-LAYER_GAP, ROW_GAP = 56, 18
 RUN_COLOR = QColor("#6a1b9a")
 VERSION_COLOR = QColor("#1565c0")
 CLUSTER_COLOR = QColor("#757575")
 CENTRE_COLOR = QColor("#f9a825")
+EDGE_COLOR = QColor("#9e9e9e")
+# Below this zoom a node's two lines of text are too small to read: draw it compact (filled,
+# one line, text kept at a legible size on screen); below DOT_BELOW it is only a coloured box.
+COMPACT_BELOW = 0.8
+DOT_BELOW = 0.12
+COMPACT_TEXT_PIXELS = 10  # height of a compact node's name on screen
+MAX_FIT_SCALE = 1.0  # a small graph is shown at its natural size, not magnified
+MIN_ZOOM, MAX_ZOOM = 0.01, 4.0
 
 
-@dataclass(frozen=True)
-class DisplayNode:
-    key: str
-    kind: str  # "run", "version" or "cluster"
-    label: str
-    detail: str
-    hidden_count: int = 0
-
-
-def visible_graph(graph: LineageGraph, centre_key: str, expanded: set[str]) -> tuple[list[DisplayNode], list[tuple[str, str]]]:
-    """Collapse groups of more than CLUSTER_AFTER siblings (same kind, hanging off the same
-    node on the side of the centre) into a cluster node unless the group was expanded."""
-    nodes = {f"{n.kind}:{n.id}": n for n in graph.nodes}
-    # Upstream edges point towards the centre, downstream edges away from it.
-    towards_centre: dict[str, str] = {}
-    for source, target in graph.edges:
-        if nodes[source].depth < 0:
-            towards_centre.setdefault(source, target)
-        if nodes[target].depth > 0:
-            towards_centre.setdefault(target, source)
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for key, anchor in towards_centre.items():
-        side = "up" if nodes[key].depth < 0 else "down"
-        groups[(anchor, nodes[key].kind, side)].append(key)
-    hidden: set[str] = set()
-    clusters: list[tuple[DisplayNode, str, str]] = []
-    for (anchor, kind, side), members in groups.items():
-        cluster_key = f"cluster:{anchor}:{kind}:{side}"
-        if len(members) > CLUSTER_AFTER and cluster_key not in expanded:
-            members.sort(key=lambda k: nodes[k].label)
-            rest = members[CLUSTER_AFTER:]
-            hidden.update(rest)
-            noun = "run" if kind == "run" else "version"
-            label = "+" + counted(len(rest), f"more {noun}", f"more {noun}s")
-            node = DisplayNode(cluster_key, "cluster", label, "click to expand", len(rest))
-            clusters.append((node, anchor, side))
-    # Whatever is reachable from the centre without passing a hidden node stays.
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for source, target in graph.edges:
-        if source not in hidden and target not in hidden:
-            neighbours[source].add(target)
-            neighbours[target].add(source)
-    reachable, frontier = {centre_key}, [centre_key]
-    while frontier:
-        for other in neighbours[frontier.pop()]:
-            if other not in reachable:
-                reachable.add(other)
-                frontier.append(other)
-    project = nodes[centre_key].label.split("/", 1)[0] + "/"
-    shown = [DisplayNode(key, n.kind, n.label.removeprefix(project), _detail(n))
-             for key, n in nodes.items() if key in reachable]
-    edges = [(s, t) for s, t in graph.edges if s in reachable and t in reachable]
-    for node, anchor, side in clusters:
-        if anchor in reachable:
-            shown.append(node)
-            edges.append((node.key, anchor) if side == "up" else (anchor, node.key))
-    return shown, edges
-
-
-def _detail(node: LineageNode) -> str:
-    if node.kind == "run":
-        return "run"
-    return "this version" if node.depth == 0 else "version"
-
-
-def layout(nodes: list[DisplayNode], edges: list[tuple[str, str]]) -> dict[str, QPointF]:
-    """Top-left corner of each node, layers left to right, no overlaps. The graph is
-    connected (everything shown is reachable from the centre), so it is laid out as one
-    grandalf graph_core: grandalf's Graph() would look for components, in quadratic time."""
-    vertices = {node.key: Vertex(node.key) for node in nodes}
-
-    class _View:  # grandalf's sizes, in its top-to-bottom frame (so w and h swap)
-        w, h = NODE_HEIGHT + ROW_GAP, NODE_WIDTH
-
-    for vertex in vertices.values():
-        vertex.view = _View()
-    component = graph_core(list(vertices.values()), [Edge(vertices[s], vertices[t]) for s, t in edges])
-    sugiyama = SugiyamaLayout(component)
-    sugiyama.yspace = LAYER_GAP
-    sugiyama.xspace = ROW_GAP
-    sugiyama.init_all()
-    sugiyama.draw(N=1)
-    top = min(v.view.xy[0] for v in component.sV)
-    return {v.data: QPointF(v.view.xy[1], v.view.xy[0] - top) for v in component.sV}
-
-
-def lay_out_lineage(graph: LineageGraph, centre_key: str, expanded: set[str]) -> "LaidOutGraph":
-    """Everything a scene needs, computed off the UI thread."""
-    nodes, edges = visible_graph(graph, centre_key, expanded)
-    return LaidOutGraph(nodes, edges, layout(nodes, edges), centre_key)
-
-
-@dataclass(frozen=True)
-class LaidOutGraph:
-    nodes: list[DisplayNode]
-    edges: list[tuple[str, str]]
-    positions: dict[str, QPointF]
-    centre_key: str
+def node_style(scale: float) -> str:
+    """How a node is drawn at this zoom: "full", "compact" or "dot"."""
+    if scale < DOT_BELOW:
+        return "dot"
+    return "compact" if scale < COMPACT_BELOW else "full"
 
 
 class NodeItem(QGraphicsItem):
     def __init__(self, node: DisplayNode, centre: bool):
         super().__init__()
         self.node, self.centre = node, centre
-        self.setToolTip(f"{node.label}\n{node.detail}")
+        self.setToolTip(f"{node.full_label or node.label}\n{node.detail}")
         self.setCursor(Qt.CursorShape.PointingHandCursor if node.kind != "run" else Qt.CursorShape.ArrowCursor)
         self.setAcceptHoverEvents(True)
 
@@ -157,37 +67,75 @@ class NodeItem(QGraphicsItem):
         color = {"run": RUN_COLOR, "version": VERSION_COLOR}.get(self.node.kind, CLUSTER_COLOR)
         if palette.color(QPalette.ColorRole.Base).lightness() < 128:
             color = color.lighter(170)  # keep the accents readable on a dark palette
-        rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(QBrush(palette.color(QPalette.ColorRole.Base)))
+        style = node_style(option.levelOfDetailFromTransform(painter.worldTransform()))
+        if style == "full":
+            self._paint_full(painter, palette, color)
+        else:
+            self._paint_compact(painter, palette, color, with_text=style == "compact")
+
+    def _outline(self, painter: QPainter, color: QColor, fill: QColor) -> QRectF:
+        rect = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
+        painter.setBrush(QBrush(fill))
         pen = QPen(CENTRE_COLOR if self.centre else color, 3 if self.centre else 1.5)
+        pen.setCosmetic(True)  # outlines keep their width on screen when zoomed out
         if self.node.kind == "cluster":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         radius = NODE_HEIGHT / 2 if self.node.kind == "run" else 6  # runs are pills, versions boxes
         painter.drawRoundedRect(rect, radius, radius)
+        return rect
+
+    def _paint_full(self, painter: QPainter, palette: QPalette, color: QColor) -> None:
+        rect = self._outline(painter, color, palette.color(QPalette.ColorRole.Base))
         painter.setBrush(color)
         painter.setPen(Qt.PenStyle.NoPen)
         if self.node.kind == "version":
             painter.drawRect(QRectF(0, 0, 6, NODE_HEIGHT))
         font = QFont(painter.font())
-        metrics = QFontMetrics(font)
         text_rect = rect.adjusted(14, 4, -10, -4)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        title = metrics.elidedText(self.node.label, Qt.TextElideMode.ElideMiddle, int(text_rect.width()))
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, title)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                         elided_label(self.node.label, font, text_rect.width()))
         font.setPointSizeF(max(font.pointSizeF() * 0.85, 6))
         painter.setFont(font)
         painter.setPen(color if not self.centre else palette.color(QPalette.ColorRole.Text))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, self.node.detail)
 
+    def _paint_compact(self, painter: QPainter, palette: QPalette, color: QColor, with_text: bool) -> None:
+        """Filled in the node's colour, with only its name, in a font scaled up so that it
+        keeps a legible size on screen (elided to the node's width)."""
+        rect = self._outline(painter, color, color)
+        if not with_text:
+            return
+        scale = painter.worldTransform().m11() or 1.0
+        font = QFont(painter.font())
+        font.setPixelSize(max(1, round(COMPACT_TEXT_PIXELS / scale)))
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        text_rect = rect.adjusted(8, 0, -8, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         elided_label(self.node.label, font, text_rect.width()))
 
-def _edge_path(start: QPointF, end: QPointF) -> QPainterPath:
-    path = QPainterPath(start)
-    middle = (start.x() + end.x()) / 2
-    path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
-    head = QPolygonF([end, QPointF(end.x() - 8, end.y() - 4), QPointF(end.x() - 8, end.y() + 4), end])
-    path.addPolygon(head)
+
+def elided_label(label: str, font: QFont, width: float) -> str:
+    """The label shortened in the middle to fit `width` (the version suffix stays visible)."""
+    return QFontMetricsF(font).elidedText(label, Qt.TextElideMode.ElideMiddle, width)
+
+
+def _edge_path(route: list[Point]) -> QPainterPath:
+    """Curves in the gaps between layers, straight lines through the layers an edge crosses
+    (see lineage_layout.edge_route), and an arrow head at the target."""
+    points = [QPointF(x, y) for x, y in route]
+    path = QPainterPath(points[0])
+    for i in range(1, len(points)):
+        if i % 2 == 0:  # route[i-1] -> route[i] runs straight through a layer
+            path.lineTo(points[i])
+        else:
+            first, second = gap_curve(route[i - 1], route[i])
+            path.cubicTo(QPointF(*first), QPointF(*second), points[i])
+    end = points[-1]
+    path.addPolygon(QPolygonF([end, QPointF(end.x() - 8, end.y() - 4), QPointF(end.x() - 8, end.y() + 4), end]))
     return path
 
 
@@ -201,21 +149,27 @@ class LineageScene(QGraphicsScene):
     def show_graph(self, laid_out: LaidOutGraph) -> None:
         self.clear()
         self.items_by_key = {}
-        positions = laid_out.positions
-        edge_pen = QPen(QColor("#9e9e9e"), 1.4)
-        for source, target in laid_out.edges:
-            start = positions[source] + QPointF(NODE_WIDTH, NODE_HEIGHT / 2)
-            end = positions[target] + QPointF(0, NODE_HEIGHT / 2)
-            item = QGraphicsPathItem(_edge_path(start, end))
+        edge_pen = QPen(EDGE_COLOR, 1.4)
+        edge_pen.setCosmetic(True)
+        for edge in laid_out.edges:
+            item = QGraphicsPathItem(_edge_path(laid_out.routes[edge]))
             item.setPen(edge_pen)
             item.setZValue(-1)
             self.addItem(item)
         for node in laid_out.nodes:
             item = NodeItem(node, node.key == laid_out.centre_key)
-            item.setPos(positions[node.key])
+            item.setPos(QPointF(*laid_out.positions[node.key]))
             self.addItem(item)
             self.items_by_key[node.key] = item
         self.setSceneRect(self.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+
+    def show_message(self, text: str) -> None:
+        """Instead of a graph: a line saying why there is none."""
+        self.clear()
+        self.items_by_key = {}
+        message = self.addSimpleText(text)
+        message.setBrush(QApplication.palette().color(QPalette.ColorRole.PlaceholderText))
+        self.setSceneRect(message.boundingRect().adjusted(-30, -30, 30, 30))
 
     def mousePressEvent(self, event) -> None:
         item = self.itemAt(event.scenePos(), self.views()[0].transform()) if self.views() else None
@@ -229,7 +183,8 @@ class LineageScene(QGraphicsScene):
 
 
 class LineageView(QGraphicsView):
-    """Wheel to zoom, drag to pan."""
+    """Wheel to zoom, drag to pan. Until the user zooms, the graph is kept fitted as the
+    view resizes."""
 
     def __init__(self, scene: LineageScene, parent: QWidget | None = None):
         super().__init__(scene, parent)
@@ -239,25 +194,32 @@ class LineageView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.fitted = True
 
     def wheelEvent(self, event) -> None:
         factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
         scale = self.transform().m11() * factor
-        if 0.05 < scale < 4:
+        if MIN_ZOOM < scale < MAX_ZOOM:
             self.scale(factor, factor)
+            self.fitted = False
         event.accept()
 
-    def fit(self, focus: QGraphicsItem | None = None) -> None:
-        """Fit the graph, but never shrink it past legibility: then centre on `focus`."""
+    def fit(self) -> None:
+        """Show the whole graph, at most at its natural size."""
         rect = self.scene().sceneRect()
         if rect.isEmpty():
             return
+        self.fitted = True
         self.resetTransform()
         viewport = self.viewport().rect()
-        scale = min(viewport.width() / rect.width(), viewport.height() / rect.height(), 1.0)
-        scale = max(scale, MIN_FIT_SCALE)
+        scale = min(viewport.width() / rect.width(), viewport.height() / rect.height(), MAX_FIT_SCALE)
         self.scale(scale, scale)
-        self.centerOn(focus if focus is not None and scale == MIN_FIT_SCALE else rect.center())
+        self.centerOn(rect.center())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.fitted:
+            self.fit()
 
 
 class LineageTab(QWidget):
@@ -279,15 +241,16 @@ class LineageTab(QWidget):
         self.hops.setRange(1, 20)
         self.hops.setValue(2)
         self.hops.valueChanged.connect(lambda _value: self.reload())
-        fit = QPushButton("Fit to View", self)
-        fit.setObjectName("lineageFit")
-        fit.clicked.connect(self.fit)
+        self.fit_button = QPushButton("Fit to View", self)
+        self.fit_button.setObjectName("lineageFit")
+        self.fit_button.setAccessibleName("Fit the graph to the view")
+        self.fit_button.clicked.connect(self.fit)
         self.summary = QLabel(self)
         self.summary.setObjectName("lineageSummary")
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Hops each way:", self))
         controls.addWidget(self.hops)
-        controls.addWidget(fit)
+        controls.addWidget(self.fit_button)
         controls.addStretch(1)
         controls.addWidget(self.summary)
         layout = QVBoxLayout(self)
@@ -309,6 +272,8 @@ class LineageTab(QWidget):
         self.scene.items_by_key = {}
         if self.version_id is None:
             self.summary.setText("")
+            self.scene.show_message("Select a version to see the runs and versions around it.")
+            self.view.fit()
             return
         hops, version_id = self.hops.value(), self.version_id
         self.summary.setText("Loading lineage…")
@@ -328,6 +293,8 @@ class LineageTab(QWidget):
 
     def _show(self, laid_out: LaidOutGraph) -> None:
         self.scene.show_graph(laid_out)
+        if self.view.fitted:
+            self.view.fit()
         runs = sum(1 for n in self.graph.nodes if n.kind == "run")
         self.summary.setText(f"{counted(len(self.graph.nodes) - runs, 'version')}, {counted(runs, 'run')}")
 
@@ -340,12 +307,10 @@ class LineageTab(QWidget):
                            on_success=lambda laid_out: self._show(laid_out) if generation == self._generation else None)
 
     def fit(self) -> None:
-        self.view.fit(self.scene.items_by_key.get(f"version:{self.version_id}"))
+        self.view.fit()
 
     def _on_node_clicked(self, node: DisplayNode) -> None:
         if node.kind == "cluster":
             self.expand_cluster(node.key)
-        elif node.kind == "version":
-            version_id = int(node.key.split(":", 1)[1])
-            if version_id != self.version_id:
-                self.versionActivated.emit(version_id)
+        elif node.version_id is not None and node.version_id != self.version_id:
+            self.versionActivated.emit(node.version_id)

@@ -35,6 +35,7 @@ from .empty_state import EmptyStatePage
 from .models.version_table import VersionTableModel
 from .resources import app_icon
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
+from .run_page import open_run_page
 from .sidebar import CollectionSidebar
 from .staging import LogRequest, StagingPanel
 from .tasks import Task, TaskRunner
@@ -317,10 +318,12 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.sidebar.collectionSelected.connect(self._on_collection_selected)
-        self.versions.selectionModel().selectionChanged.connect(self._on_version_selection)
+        self.versions.selectedVersionsChanged.connect(self._on_version_selection)
         self.versions_model.modelReset.connect(self._on_versions_loaded)
-        self.versions_model.rowsInserted.connect(self._on_versions_loaded)
+        self.versions_model.pageLoaded.connect(self._on_versions_loaded)
         self.tabs.versionActivated.connect(self.show_version_id)
+        self.tabs.runActivated.connect(
+            lambda run_id: open_run_page(self.store, self.runner, run_id, self, self.show_version_id))
         self.tabs.versionEdited.connect(self.refresh)
         self.versions.aliasDropped.connect(self.tabs.overview.aliases.move_alias)
         self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))

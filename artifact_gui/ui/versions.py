@@ -70,6 +70,7 @@ class VersionTableView(QTableView):
     """Versions; files dropped here start a new version of this artifact, and an alias
     dragged from the alias editor onto a row moves the alias to that version."""
 
+    selectedVersionsChanged = Signal()  # the selection changed, or a selected row's version arrived
     filesDropped = Signal(list)  # local paths
     filesHovering = Signal(bool)  # files are being dragged over the table (or no longer)
     aliasDropped = Signal(str, object)  # alias, target VersionInfo
@@ -98,9 +99,15 @@ class VersionTableView(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
-        model.reloaded.connect(self._restore_selection)
+        # Selection follows the version, not the row: remembered by id, restored after the
+        # model replaced its rows (a new sort, a refresh), before anyone else hears of the reset.
         self._remembered: list[int] = []
-        self.selectionModel().selectionChanged.connect(self._remember_selection)
+        self._announced: list[int] = []
+        self._restoring = False
+        model.modelAboutToBeReset.connect(self._on_about_to_reset)
+        model.modelReset.connect(self._restore_selection)
+        model.pageLoaded.connect(self._announce_selection)
+        self.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
     def dragEnterEvent(self, event) -> None:
         mime = event.mimeData()
@@ -148,17 +155,39 @@ class VersionTableView(QTableView):
         self.scrollTo(self.model().index(row, 0))
         return True
 
-    def _remember_selection(self) -> None:
-        if not self.model().is_loading:
-            self._remembered = [v.id for v in self.selected_versions()]
+    def _on_about_to_reset(self) -> None:
+        self._restoring = True
+
+    def _on_selection_changed(self) -> None:
+        if self._restoring:
+            return
+        self._remembered = [v.id for v in self._selected_current_first()]
+        self.model().keep_loaded(self._remembered)
+        self._announce_selection(force=True)
+
+    def _selected_current_first(self) -> list[VersionInfo]:
+        current = self.model().version_at(self.currentIndex().row())
+        selected = self.selected_versions()
+        return ([current] if current in selected else []) + [v for v in selected if v != current]
+
+    def _announce_selection(self, force: bool = False) -> None:
+        ids = [v.id for v in self.selected_versions()]
+        if force or ids != self._announced:
+            self._announced = ids
+            self.selectedVersionsChanged.emit()
 
     def _restore_selection(self) -> None:
         model: VersionTableModel = self.model()
-        remembered = list(self._remembered)
-        for version_id in remembered:
-            row = model.row_of(version_id)
-            if row >= 0:
-                flags = self.selectionModel().SelectionFlag
-                self.selectionModel().select(model.index(row, 0), flags.Select | flags.Rows)
-                if version_id == remembered[0]:
+        flags = self.selectionModel().SelectionFlag
+        try:
+            for version_id in self._remembered:
+                row = model.row_of(version_id)
+                if row < 0:
+                    continue
+                if version_id == self._remembered[0]:
                     self.selectionModel().setCurrentIndex(model.index(row, 0), flags.NoUpdate)
+                    self.scrollTo(model.index(row, 0))
+                self.selectionModel().select(model.index(row, 0), flags.Select | flags.Rows)
+        finally:
+            self._restoring = False
+        self._announce_selection()

@@ -23,12 +23,14 @@ def test_sidebar_lists_projects_types_artifacts_and_filters(qtbot, window):
     assert types == ["checkpoint", "dataset", "model", "report"]
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.sidebar.filter.hasFocus()
-    qtbot.keyClicks(window.sidebar.filter, "raw")
+    with qtbot.waitSignal(window.sidebar.filterApplied, timeout=5000):  # typing is debounced
+        qtbot.keyClicks(window.sidebar.filter, "raw")
     project = proxy.index(0, 0)
     dataset = proxy.index(0, 0, project)
     assert (dataset.data(), proxy.rowCount(project), proxy.rowCount(dataset)) == ("dataset", 1, 1)
     assert proxy.index(0, 0, dataset).data() == "mnist-raw"
     window.sidebar.filter.clear()
+    window.sidebar.apply_filter()
     assert proxy.rowCount(proxy.index(0, 0)) == 4
 
 

@@ -32,15 +32,17 @@ def test_version_table_model_pages_lazily(qtbot, qtmodeltester, local_store):
     runner = TaskRunner()
     model = VersionTableModel(local_store, runner)
     model.set_collection("proj", "many")
-    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE, timeout=10000)
+    # every version has a row at once; the first page is loaded, the others when looked at
+    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE * 2 + 10 and not model.is_loading, timeout=10000)
     assert model.total == PAGE_SIZE * 2 + 10
     assert model.canFetchMore()
     assert model.index(0, 0).data() == f"v{PAGE_SIZE * 2 + 9}"
     assert model.index(0, 1).data() == "latest"
     model.fetchMore()
-    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE * 2, timeout=10000)
+    qtbot.waitUntil(lambda: model.version_at(PAGE_SIZE) is not None, timeout=10000)
+    qtbot.waitUntil(lambda: model.canFetchMore(), timeout=10000)
     model.fetchMore()
-    qtbot.waitUntil(lambda: model.rowCount() == PAGE_SIZE * 2 + 10, timeout=10000)
+    qtbot.waitUntil(lambda: model.version_at(PAGE_SIZE * 2) is not None and not model.is_loading, timeout=10000)
     assert not model.canFetchMore()
     assert model.index(model.rowCount() - 6, 1).data() == "five"
     qtmodeltester.check(model)

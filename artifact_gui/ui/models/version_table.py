@@ -1,7 +1,11 @@
-"""Versions of one artifact, fetched a page at a time as the view scrolls.
+"""Versions of one artifact, a page at a time, wherever the view looks.
 
-Rows hold VersionInfo records (ids and a few fields); cell text is built on demand. The
-store sorts, so sorting stays lazy too: changing the sort reloads from the first page.
+The model has a row for every version from the start (the count is one cheap query), and
+holds the pages of VersionInfo records loaded so far. A row not loaded yet shows "…" and asks
+for its page, so dragging the scrollbar to the bottom or Ctrl+End loads the end, not every
+page on the way there. Cell text is built on demand. The store sorts, so sorting stays lazy
+too: changing the sort reloads from the first page, plus the pages holding the versions the
+view keeps selected (see keep_loaded), so a selection survives a new sort.
 """
 
 from __future__ import annotations
@@ -10,16 +14,20 @@ import datetime
 from typing import Any
 
 import humanize
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from ...stores.base import Store, VersionInfo
 from ..tasks import TaskRunner
 
 PAGE_SIZE = 200
+# How far a reload looks for a version the view keeps selected (a new sort can move it
+# anywhere). Beyond this the selection falls back to the first row.
+MAX_SEARCH_PAGES = 50
 VERSION_ROLE = Qt.ItemDataRole.UserRole + 1
 ALIASES_ROLE = Qt.ItemDataRole.UserRole + 2
+NOT_LOADED = "…"
 
-# column title, store sort key (None: not sortable by the store)
+# column title, store sort key
 COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("Version", "index"),
     ("Aliases", None),
@@ -27,33 +35,65 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("Size", "size"),
     ("Files", "file_count"),
     ("Digest", None),
-    ("Produced by", None),
+    ("Produced by", "producer"),
 )
 ALIASES_COLUMN = 1
 
+Pages = dict[int, list[VersionInfo]]
 
-def _load_page(store: Store, project: str, name: str, offset: int, sort: str) -> tuple[list[VersionInfo], dict[str, str], int]:
-    versions = store.list_versions(project, name, offset=offset, limit=PAGE_SIZE, sort=sort)
-    run_names = {}
-    for run_id in {v.producer_run_id for v in versions if v.producer_run_id}:
-        run_names[run_id] = store.get_run(run_id).name
-    return versions, run_names, store.get_collection(project, name).version_count
+
+def load_pages(store: Store, project: str, name: str, sort: str, pages: list[int],
+               find: frozenset[int] = frozenset()) -> tuple[int, Pages, dict[str, str]]:
+    """The version count, the given pages, and (if `find` is not empty) further pages from the
+    first until every version in `find` was seen; and the names of the runs that produced
+    them, with one store call per page."""
+    total = store.get_collection(project, name).version_count
+    loaded: Pages = {}
+    run_names: dict[str, str] = {}
+    last_page = max(0, (total - 1) // PAGE_SIZE)
+
+    def load(page: int) -> None:
+        versions = store.list_versions(project, name, offset=page * PAGE_SIZE, limit=PAGE_SIZE, sort=sort)
+        loaded[page] = versions
+        producers = {v.producer_run_id for v in versions if v.producer_run_id} - run_names.keys()
+        if producers:
+            run_names.update((run_id, run.name) for run_id, run in store.get_runs(producers).items())
+
+    for page in pages:
+        if page <= last_page:
+            load(page)
+    missing = set(find) - {v.id for rows in loaded.values() for v in rows}
+    page = 0
+    while missing and page <= min(last_page, MAX_SEARCH_PAGES - 1):
+        if page not in loaded:
+            load(page)
+            missing -= {v.id for v in loaded[page]}
+        page += 1
+    return total, loaded, run_names
 
 
 class VersionTableModel(QAbstractTableModel):
     loadingChanged = Signal(bool)
     reloaded = Signal()  # rows were replaced (a refresh or a new sort): views restore selection
+    pageLoaded = Signal()  # rows that showed NOT_LOADED now show their version
 
     def __init__(self, store: Store, runner: TaskRunner, parent=None):
         super().__init__(parent)
         self.store, self.runner = store, runner
         self._collection: tuple[str, str] | None = None
-        self._rows: list[VersionInfo] = []
+        self._pages: Pages = {}
         self._run_names: dict[str, str] = {}
         self._total = 0
         self._sort = "-index"
         self._generation = 0  # results of superseded requests are dropped
-        self._loading = False
+        self._reloading = False
+        self._in_flight: set[int] = set()  # pages asked for and not yet here
+        self._wanted: set[int] = set()  # pages the view asked for since the last request
+        self._keep: frozenset[int] = frozenset()
+        self._want_timer = QTimer(self)
+        self._want_timer.setSingleShot(True)
+        self._want_timer.setInterval(0)  # gather the pages one paint asks for into one request
+        self._want_timer.timeout.connect(self._request_wanted)
 
     # --- what is shown --------------------------------------------------------------------
     @property
@@ -65,20 +105,33 @@ class VersionTableModel(QAbstractTableModel):
         if key == self._collection:
             return
         self._collection = key
-        self._replace_rows([], 0)
+        self._keep = frozenset()
+        self._generation += 1
+        self.beginResetModel()
+        self._pages, self._total, self._in_flight, self._wanted = {}, 0, set(), set()
+        self.endResetModel()
         if key:
-            self._request(offset=0, replace=True)
+            self._reload([0])
 
     def refresh(self) -> None:
-        """Reload as many rows as are loaded now, in one request."""
+        """Reload the pages loaded now, in one request."""
         if self._collection:
-            self._request(offset=0, replace=True, count=max(len(self._rows), PAGE_SIZE))
+            self._reload(sorted(self._pages) or [0])
+
+    def keep_loaded(self, version_ids: list[int]) -> None:
+        """Versions the view has selected: a reload (a new sort) looks for them too."""
+        self._keep = frozenset(version_ids)
 
     def version_at(self, row: int) -> VersionInfo | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        page = self._pages.get(row // PAGE_SIZE) if 0 <= row < self._total else None
+        return page[row % PAGE_SIZE] if page is not None and row % PAGE_SIZE < len(page) else None
 
     def row_of(self, version_id: int) -> int:
-        return next((row for row, v in enumerate(self._rows) if v.id == version_id), -1)
+        for page, versions in self._pages.items():
+            for position, version in enumerate(versions):
+                if version.id == version_id:
+                    return page * PAGE_SIZE + position
+        return -1
 
     @property
     def total(self) -> int:
@@ -86,82 +139,109 @@ class VersionTableModel(QAbstractTableModel):
 
     @property
     def is_loading(self) -> bool:
-        return self._loading
+        return self._reloading or bool(self._in_flight)
 
     # --- loading --------------------------------------------------------------------------
-    def _set_loading(self, loading: bool) -> None:
-        if loading != self._loading:
-            self._loading = loading
-            self.loadingChanged.emit(loading)
+    def _set_loading(self, reloading: bool | None = None, pages_done: set[int] = frozenset()) -> None:
+        before = self.is_loading
+        if reloading is not None:
+            self._reloading = reloading
+        self._in_flight -= pages_done
+        if self.is_loading != before:
+            self.loadingChanged.emit(self.is_loading)
 
-    def _request(self, offset: int, replace: bool, count: int = PAGE_SIZE) -> None:
+    def _reload(self, pages: list[int]) -> None:
+        """Replace every row: after a new sort, a refresh or another artifact."""
         self._generation += 1
         generation = self._generation
         project, name = self._collection
-        self._set_loading(True)
-
-        def load(store, project, name, offset, sort, count):
-            rows, run_names, total = [], {}, 0
-            while True:
-                page, names, total = _load_page(store, project, name, offset + len(rows), sort)
-                rows += page
-                run_names.update(names)
-                if len(page) < PAGE_SIZE or len(rows) >= count:
-                    return rows, run_names, total
-
+        self._in_flight, self._wanted = set(), set()
+        self._set_loading(reloading=True)
         task = self.runner.submit(
-            f"Loading versions of {project}/{name}", load, self.store, project, name, offset, self._sort, count,
-            on_success=lambda result: self._on_loaded(generation, replace, *result),
-        )
-        task.failed.connect(lambda _error: self._set_loading(False) if generation == self._generation else None)
+            f"Loading versions of {project}/{name}", load_pages, self.store, project, name, self._sort,
+            pages, self._keep, on_success=lambda result: self._on_reloaded(generation, *result))
+        task.failed.connect(lambda _error: self._set_loading(reloading=False) if generation == self._generation else None)
 
-    def _on_loaded(self, generation: int, replace: bool, rows: list[VersionInfo], run_names: dict, total: int) -> None:
+    def _on_reloaded(self, generation: int, total: int, pages: Pages, run_names: dict[str, str]) -> None:
         if generation != self._generation:
             return
         self._run_names.update(run_names)
-        self._set_loading(False)
-        if replace:
-            self._replace_rows(rows, total)
-            self.reloaded.emit()
-            return
-        self._total = total
-        known = {v.id for v in self._rows}
-        fresh = [v for v in rows if v.id not in known]
-        if fresh:
-            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(fresh) - 1)
-            self._rows += fresh
-            self.endInsertRows()
+        unchanged = total == self._total and pages.keys() == self._pages.keys() and all(
+            [v.id for v in pages[p]] == [v.id for v in self._pages[p]] for p in pages)
+        if unchanged:
+            self._pages = pages
+            if total:
+                self.dataChanged.emit(self.index(0, 0), self.index(total - 1, len(COLUMNS) - 1))
+        else:
+            self.beginResetModel()
+            self._pages, self._total = pages, total
+            self.endResetModel()
+        self._set_loading(reloading=False)
+        self.reloaded.emit()
 
-    def _replace_rows(self, rows: list[VersionInfo], total: int) -> None:
-        self._total = total
-        if [v.id for v in rows] == [v.id for v in self._rows]:
-            self._rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+    def _want_page(self, page: int) -> None:
+        if page not in self._pages and page not in self._in_flight and page not in self._wanted:
+            self._wanted.add(page)
+            self._want_timer.start()
+
+    def _request_wanted(self) -> None:
+        pages, self._wanted = sorted(self._wanted - self._pages.keys() - self._in_flight), set()
+        if not pages or self._collection is None or self._reloading:
             return
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
+        generation = self._generation
+        project, name = self._collection
+        self._in_flight |= set(pages)
+        self._set_loading()
+        task = self.runner.submit(
+            f"Loading versions of {project}/{name}", load_pages, self.store, project, name, self._sort, pages,
+            on_success=lambda result: self._on_pages(generation, set(pages), *result))
+        task.failed.connect(lambda _error: self._set_loading(pages_done=set(pages))
+                            if generation == self._generation else None)
+
+    def _on_pages(self, generation: int, asked: set[int], total: int, pages: Pages, run_names: dict[str, str]) -> None:
+        if generation != self._generation:
+            return
+        if total != self._total:  # versions came or went meanwhile: the rows moved
+            self._set_loading(pages_done=asked)
+            self.refresh()
+            return
+        self._run_names.update(run_names)
+        self._pages.update(pages)
+        self._set_loading(pages_done=asked)
+        for page in pages:
+            first = page * PAGE_SIZE
+            self.dataChanged.emit(self.index(first, 0),
+                                  self.index(min(first + PAGE_SIZE, total) - 1, len(COLUMNS) - 1))
+        self.pageLoaded.emit()
 
     def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:
-        return not parent.isValid() and self._collection is not None and not self._loading \
-            and len(self._rows) < self._total
+        """Whether pages are still to load (every row exists; fetchMore loads the first page
+        missing, for callers that look for a version page by page)."""
+        return not parent.isValid() and self._collection is not None and not self.is_loading \
+            and len(self._pages) * PAGE_SIZE < self._total
 
     def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:
         if self.canFetchMore(parent):
-            self._request(offset=len(self._rows), replace=False)
+            self._want_page(next(page for page in range(len(self._pages) + 1) if page not in self._pages))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][1]
         if key is None:
             return
-        self._sort = ("-" if order == Qt.SortOrder.DescendingOrder else "") + key
+        sort = ("-" if order == Qt.SortOrder.DescendingOrder else "") + key
+        pages = [0]
+        if sort.lstrip("-") == self._sort.lstrip("-") and sort != self._sort:
+            # The same key the other way round (ties are broken by index in the same direction)
+            # is exactly the reverse order: the kept versions' pages are known, however far.
+            rows = [self.row_of(version_id) for version_id in self._keep]
+            pages += sorted({(self._total - 1 - row) // PAGE_SIZE for row in rows if row >= 0})
+        self._sort = sort
         if self._collection:
-            self._request(offset=0, replace=True)
+            self._reload(pages)
 
     # --- QAbstractTableModel ------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
@@ -172,10 +252,13 @@ class VersionTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < self._total:
             return None
-        version = self._rows[index.row()]
+        version = self.version_at(index.row())
         column = index.column()
+        if version is None:
+            self._want_page(index.row() // PAGE_SIZE)
+            return NOT_LOADED if role == Qt.ItemDataRole.DisplayRole and column == 0 else None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(version, column)
         if role == Qt.ItemDataRole.ToolTipRole:

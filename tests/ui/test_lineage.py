@@ -1,0 +1,108 @@
+"""The Lineage tab: Fit shows every node, labels stay legible, edges avoid other nodes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF
+
+import artifact_gui as ag
+from artifact_gui.ui import MainWindow
+from artifact_gui.ui.lineage import NodeItem, elided_label, node_style
+from tests.ui.conftest import select_artifact
+
+
+def _open_lineage(qtbot, window, project, type_, name, hops=2):
+    select_artifact(qtbot, window, project, type_, name)
+    lineage = window.tabs.lineage
+    lineage.hops.setValue(hops)
+    window.tabs.setCurrentWidget(lineage)
+    qtbot.waitUntil(lambda: len(lineage.scene.items_by_key) > 1 and not window.runner.active_tasks, timeout=10000)
+    return lineage
+
+
+def _all_nodes_visible(view) -> bool:
+    viewport = QRectF(view.viewport().rect())
+    return all(viewport.contains(QRectF(view.mapFromScene(item.sceneBoundingRect()).boundingRect()))
+               for item in view.scene().items_by_key.values())
+
+
+def _wide_pipeline(store, steps: int) -> None:
+    """A chain of `steps` runs, each turning the previous step's output into a new one."""
+    previous = None
+    for step in range(steps):
+        with ag.init("proj", job_type=f"step-{step}", store=store) as run:
+            if previous is not None:
+                run.use_artifact(previous)
+            artifact = ag.Artifact(f"stage-{step}-with-a-rather-long-descriptive-name", "dataset")
+            with artifact.new_file("x.txt") as f:
+                f.write(str(step))
+            previous = run.log_artifact(artifact)
+
+
+def test_fit_shows_every_node_of_a_graph_wider_than_the_view(qtbot, local_store):
+    _wide_pipeline(local_store, 9)
+    window = MainWindow(local_store)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window.sidebar.model.rowCount() > 0, timeout=10000)
+    lineage = _open_lineage(qtbot, window, "proj", "dataset", "stage-4-with-a-rather-long-descriptive-name", hops=4)
+    assert len(lineage.scene.items_by_key) == 17  # 9 versions and 8 runs
+    view = lineage.view
+    view.scale(3, 3)  # the user zoomed in, then asks for the whole graph
+    assert not _all_nodes_visible(view)
+    qtbot.mouseClick(lineage.fit_button, Qt.MouseButton.LeftButton)
+    assert _all_nodes_visible(view)
+    assert node_style(view.transform().m11()) == "compact"  # so names are drawn large enough to read
+    view.grab()  # paints the compact style without a warning
+    window.close()
+
+
+def test_demo_graph_opens_fitted_at_1280_by_800(qtbot, window):
+    window.resize(1280, 800)
+    lineage = _open_lineage(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    assert _all_nodes_visible(lineage.view)
+    window.resize(900, 600)  # stays fitted while the user has not zoomed
+    assert _all_nodes_visible(lineage.view)
+
+
+def test_node_names_are_elided_and_given_in_full_on_hover(qtbot, window):
+    lineage = _open_lineage(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    centre = lineage.scene.items_by_key[f"version:{window.tabs.version.id}"]
+    assert isinstance(centre, NodeItem)
+    assert centre.toolTip().startswith("mnist-demo/mnist-cnn:v2\n")
+    font = QFont()
+    long_name = "a-very-long-artifact-name-that-does-not-fit-in-a-node:v12"
+    shown = elided_label(long_name, font, 120)
+    assert "…" in shown and shown.endswith(":v12") and QFontMetricsF(font).horizontalAdvance(shown) <= 120
+
+
+def test_node_styles_by_zoom():
+    assert [node_style(s) for s in (1.0, 0.8, 0.79, 0.2, 0.05)] == ["full", "full", "compact", "compact", "dot"]
+
+
+def test_drawn_edges_do_not_pass_under_unrelated_nodes(qtbot, window):
+    lineage = _open_lineage(qtbot, window, "mnist-demo", "dataset", "mnist-raw", hops=3)
+    items = lineage.scene.items_by_key
+    edges = [item for item in lineage.scene.items() if not isinstance(item, NodeItem)]
+    assert edges
+    for edge in edges:
+        path = edge.path()
+        start, end = path.pointAtPercent(0), path.elementAt(path.elementCount() - 1)
+        ends = {key for key, item in items.items()
+                if item.sceneBoundingRect().adjusted(-1, -1, 1, 1).contains(start)
+                or item.sceneBoundingRect().adjusted(-1, -1, 1, 1).contains(end.x, end.y)}
+        for key, item in items.items():
+            if key in ends:
+                continue
+            inner = item.sceneBoundingRect().adjusted(4, 4, -4, -4)
+            assert not any(inner.contains(path.pointAtPercent(i / 200)) for i in range(201)), key
+
+
+def test_without_a_version_the_lineage_says_what_to_do(qtbot, window):
+    lineage = _open_lineage(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    assert window.sidebar.select_key(("mnist-demo", "model"))  # a type, not an artifact
+    qtbot.waitUntil(lambda: lineage.version_id is None, timeout=5000)
+    texts = [item.text() for item in lineage.scene.items() if hasattr(item, "text")]
+    assert texts == ["Select a version to see the runs and versions around it."]
+    assert not lineage.view.horizontalScrollBar().isVisible() and not lineage.scene.items_by_key

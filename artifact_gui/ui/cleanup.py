@@ -33,9 +33,20 @@ from PySide6.QtWidgets import (
 
 from ..core.cleanup import CleanupCriteria, CleanupPlan
 from ..stores.base import CollectionInfo, Store, TrashedVersion, VersionInfo
+from ..appcore.confirmation import empty_trash_confirmation
+from .confirm import ConfirmDialog, ask
 from .tasks import TaskRunner
 
 WARNING = QColor("#ef6c00")
+
+
+def destructive_button(box: QDialogButtonBox, text: str) -> QPushButton:
+    """A button that deletes or trashes: never the default, so Enter never presses it (a
+    button box would make an accept-role button the default when the dialog shows)."""
+    button = box.addButton(text, QDialogButtonBox.ButtonRole.DestructiveRole)
+    button.setAutoDefault(False)
+    button.setDefault(False)
+    return button
 
 
 def _size(n: int) -> str:
@@ -77,10 +88,11 @@ class DeleteDialog(QDialog):
         self.has_aliases = bool(aliased)
         self.drop_aliases.setVisible(self.has_aliases)
         self.buttons = QDialogButtonBox(self)
-        self.ok = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok = destructive_button(self.buttons, "Move to Trash")
         self.ok.setObjectName("deleteConfirm")
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
+        self.ok.clicked.connect(self.accept)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)
         self.buttons.rejected.connect(self.reject)
         self.drop_aliases.toggled.connect(self._update)
         layout = QVBoxLayout(self)
@@ -161,10 +173,11 @@ class CleanupDialog(QDialog):
         self.progress.setObjectName("cleanupProgress")
         self.progress.hide()
         self.buttons = QDialogButtonBox(self)
-        self.apply_button = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button = destructive_button(self.buttons, "Move to Trash")
         self.apply_button.setObjectName("cleanupApply")
         self.apply_button.setEnabled(False)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        # No default button at all: Enter in the filters re-plans, it neither trashes nor closes.
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         self.apply_button.clicked.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
         for signal in (self.scope.currentIndexChanged, self.older.valueChanged, self.keep.valueChanged,
@@ -252,6 +265,7 @@ class TrashDialog(QDialog):
         self.resize(760, 480)
         self.store, self.runner, self.retention_days = store, runner, retention_days
         self.trashed: list[TrashedVersion] = []
+        self.freed = 0
         self.listing = QTreeWidget(self)
         self.listing.setObjectName("trashList")
         self.listing.setAccessibleName("Versions in the Trash")
@@ -264,8 +278,9 @@ class TrashDialog(QDialog):
         self.summary.setWordWrap(True)
         self.restore_button = QPushButton("Restore Selected", self)
         self.restore_button.setObjectName("trashRestore")
-        self.empty_button = QPushButton("Empty Trash", self)
+        self.empty_button = QPushButton("Empty Trash…", self)
         self.empty_button.setObjectName("trashEmpty")
+        self.empty_button.setAutoDefault(False)
         close = QPushButton("Close", self)
         self.restore_button.clicked.connect(self.restore_selected)
         self.empty_button.clicked.connect(self.empty)
@@ -289,7 +304,7 @@ class TrashDialog(QDialog):
         self.runner.submit("Reading the Trash", load, on_success=lambda result: self._show(*result))
 
     def _show(self, trashed: list[TrashedVersion], freed: int) -> None:
-        self.trashed = trashed
+        self.trashed, self.freed = trashed, freed
         self.listing.clear()
         for t in trashed:
             expires = t.trashed_at + self.retention_days * 86400
@@ -310,7 +325,14 @@ class TrashDialog(QDialog):
             self.runner.submit(f"Restoring {len(ids)} versions", self.store.restore_versions, ids, kind="write",
                                on_success=lambda _n: (self.reload(), self.changed.emit()))
 
-    def empty(self) -> None:
-        self.runner.submit("Emptying the Trash", self.store.empty_trash, kind="write",
-                           on_success=lambda result: (self.reload(), self.changed.emit(),
-                                                      self.summary.setText(f"Freed {_size(result.bytes_freed)}.")))
+    def empty(self) -> ConfirmDialog | None:
+        """Asks first, naming every version that goes and the space freed; then deletes
+        exactly those (a version trashed meanwhile stays)."""
+        if not self.trashed:
+            return None
+        ids = [t.version.id for t in self.trashed]
+        confirmation = empty_trash_confirmation([t.version.qualified_name for t in self.trashed], self.freed)
+        return ask(self, confirmation, lambda: self.runner.submit(
+            "Emptying the Trash", self.store.empty_trash, ids, kind="write",
+            on_success=lambda result: (self.reload(), self.changed.emit(),
+                                       self.summary.setText(f"Freed {_size(result.bytes_freed)}."))))

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 from ..core.manifest import parse_json_object
 from ..core.names import InvalidNameError, validate_alias
 from ..stores.base import LATEST, Store, VersionInfo
+from ..appcore.confirmation import remove_alias_confirmation
+from .confirm import ConfirmDialog, ask
 from .tasks import TaskRunner
 from .versions import ALIAS_MIME, ALIAS_COLOR, LATEST_COLOR
 
@@ -144,12 +146,15 @@ class AliasEditor(QWidget):
         self._write(f"Adding alias {alias!r} to {self.version.qualified_name}", self.store.add_alias,
                     self.version.id, alias)
 
-    def remove_selected(self) -> None:
-        for item in self.list.selectedItems():
-            alias = item.data(Qt.ItemDataRole.UserRole)
-            if alias != LATEST and self.version is not None:
-                self._write(f"Removing alias {alias!r} from {self.version.qualified_name}",
-                            self.store.remove_alias, self.version.id, alias)
+    def remove_selected(self) -> ConfirmDialog | None:
+        """Asks first: nothing remembers where a removed alias pointed."""
+        item = self.list.currentItem() if self.list.currentItem() in self.list.selectedItems() else None
+        alias = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if alias is None or alias == LATEST or self.version is None:
+            return None
+        version = self.version
+        return ask(self, remove_alias_confirmation(alias, version.qualified_name), lambda: self._write(
+            f"Removing alias {alias!r} from {version.qualified_name}", self.store.remove_alias, version.id, alias))
 
     def rename_selected(self) -> None:
         item = self.list.currentItem()

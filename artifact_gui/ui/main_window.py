@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self._change_token: int | None = None
         self._pending_version_id: int | None = None
         self.stats: StoreStats | None = None
+        self._dialogs: dict[str, QWidget] = {}
 
         self.sidebar = CollectionSidebar(self)
         self.sidebar.setObjectName("sidebar")
@@ -499,19 +500,35 @@ class MainWindow(QMainWindow):
         self.last_dialog = dialog
         return dialog
 
-    def show_cleanup(self) -> CleanupDialog:
-        dialog = CleanupDialog(self.store, self.runner, self.sidebar.model.collections, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.applied.connect(lambda _count: self.refresh())
+    def _single_dialog(self, name: str, create):
+        """The open dialog `name`, raised, or a new one: a second press of a shortcut never
+        opens a second copy of a tool window."""
+        dialog = self._dialogs.get(name)
+        if dialog is None:
+            dialog = create()
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.destroyed.connect(lambda _obj=None, name=name: self._dialogs.pop(name, None))
+            self._dialogs[name] = dialog
         dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
         return dialog
 
+    def show_cleanup(self) -> CleanupDialog:
+        def create() -> CleanupDialog:
+            dialog = CleanupDialog(self.store, self.runner, self.sidebar.model.collections, self)
+            dialog.applied.connect(lambda _count: self.refresh())
+            return dialog
+
+        return self._single_dialog("cleanup", create)
+
     def show_trash(self) -> TrashDialog:
-        dialog = TrashDialog(self.store, self.runner, setting(TRASH_RETENTION_KEY), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.changed.connect(self.refresh)
-        dialog.show()
-        return dialog
+        def create() -> TrashDialog:
+            dialog = TrashDialog(self.store, self.runner, setting(TRASH_RETENTION_KEY), self)
+            dialog.changed.connect(self.refresh)
+            return dialog
+
+        return self._single_dialog("trash", create)
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self)

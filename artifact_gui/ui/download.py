@@ -26,7 +26,7 @@ from ..sdk.artifact import Artifact
 from ..stores.materialise import materialise
 from ..core.manifest import ManifestEntry
 from ..stores.base import Store, VersionInfo
-from .progress import RateTracker
+from ..appcore.progress import RateTracker
 from .tasks import Task, TaskContext
 from .transfers import TransferQueue
 

@@ -39,13 +39,14 @@ class WindowManager:
                                  f"{error}\n\nChoose a folder that holds a store, or an empty folder to create one.")
             return False
         previous = self.window
-        self.window = MainWindow(store)
+        if previous is not None and not previous.close():  # it refused (transfers running): keep it
+            store.close()
+            return False
+        self.window = MainWindow(store)  # its session owns the store and closes it when done
         self.window.storeOpenRequested.connect(self.open)
         remember_recent_store(store.location)
         if previous is not None:
             self.window.setGeometry(previous.geometry())
-            previous.close()
-            previous.store.close()
         self.window.show()
         return True
 

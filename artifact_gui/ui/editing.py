@@ -1,13 +1,13 @@
 """Editing a version: its aliases (add, remove, rename with F2, drag onto another version
-to move), description and metadata. Every change is one store write in the background;
-the window refreshes when it lands."""
+to move), description and metadata. Every change is one operation of the session
+(ui/operations.py); the views that show what changed reload when it lands."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QAction, QColor, QDrag, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,10 +24,8 @@ from PySide6.QtWidgets import (
 
 from ..core.manifest import parse_json_object
 from ..core.names import InvalidNameError, validate_alias
-from ..stores.base import LATEST, Store, VersionInfo
-from ..appcore.confirmation import remove_alias_confirmation
-from .confirm import ConfirmDialog, ask
-from .tasks import TaskRunner
+from ..stores.base import LATEST, VersionInfo
+from .confirm import ConfirmDialog
 from .versions import ALIAS_MIME, ALIAS_COLOR, LATEST_COLOR
 
 
@@ -46,13 +44,11 @@ class AliasList(QListWidget):
 
 
 class AliasEditor(QWidget):
-    changed = Signal()  # a write landed
-
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("aliasEditor")
         self.setAccessibleName("Aliases")
-        self.store, self.runner = store, runner
+        self.operations = session.operations
         self.version: VersionInfo | None = None
         self.list = AliasList(self)
         self.list.setObjectName("aliasList")
@@ -120,8 +116,13 @@ class AliasEditor(QWidget):
                 item.setToolTip("F2 to rename, Delete to remove, drag onto another version to move it there")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
         self.list.blockSignals(False)
+        reason = self.operations.read_only_reason
         for widget in (self.input, self.add_button, self.remove_button):
-            widget.setEnabled(version is not None)
+            widget.setEnabled(version is not None and reason is None)
+            widget.setToolTip(reason or "")
+        if reason:
+            self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            self.list.setDragEnabled(False)
 
     def _check(self, alias: str) -> str | None:
         try:
@@ -136,25 +137,23 @@ class AliasEditor(QWidget):
         problem = self._check(text.strip()) if text.strip() else None
         self.rule.setText(problem or "")
         self.rule.setVisible(problem is not None)
-        self.add_button.setEnabled(self.version is not None and bool(text.strip()) and problem is None)
+        self.add_button.setEnabled(self.version is not None and bool(text.strip()) and problem is None
+                                   and self.operations.read_only_reason is None)
 
     def add_from_input(self) -> None:
         alias = self.input.text().strip()
-        if self.version is None or not alias or self._check(alias):
+        if self.version is None or not alias or self._check(alias) or self.operations.read_only_reason:
             return
         self.input.clear()
-        self._write(f"Adding alias {alias!r} to {self.version.qualified_name}", self.store.add_alias,
-                    self.version.id, alias)
+        self.operations.add_alias(self.version, alias)
 
     def remove_selected(self) -> ConfirmDialog | None:
         """Asks first: nothing remembers where a removed alias pointed."""
         item = self.list.currentItem() if self.list.currentItem() in self.list.selectedItems() else None
         alias = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        if alias is None or alias == LATEST or self.version is None:
+        if alias is None or alias == LATEST or self.version is None or self.operations.read_only_reason:
             return None
-        version = self.version
-        return ask(self, remove_alias_confirmation(alias, version.qualified_name), lambda: self._write(
-            f"Removing alias {alias!r} from {version.qualified_name}", self.store.remove_alias, version.id, alias))
+        return self.operations.remove_alias(self, self.version, alias)
 
     def rename_selected(self) -> None:
         item = self.list.currentItem()
@@ -173,32 +172,23 @@ class AliasEditor(QWidget):
             item.setText(old)
             self.list.blockSignals(False)
             return
-        version_id = self.version.id
-
-        def rename() -> None:
-            self.store.add_alias(version_id, new)
-            self.store.remove_alias(version_id, old)
-
-        self._write(f"Renaming alias {old!r} to {new!r}", rename)
+        self.operations.rename_alias(self.version, old, new)
 
     def move_alias(self, alias: str, target: VersionInfo) -> None:
         """An alias chip dropped on another version: move it there."""
-        if alias != LATEST and target.id != (self.version.id if self.version else None):
-            self._write(f"Moving alias {alias!r} to {target.qualified_name}", self.store.add_alias, target.id, alias)
-
-    def _write(self, description: str, fn, *args) -> None:
-        self.runner.submit(description, fn, *args, kind="write", on_success=lambda _result: self.changed.emit())
+        if alias != LATEST and target.id != (self.version.id if self.version else None) \
+                and self.operations.read_only_reason is None:
+            self.operations.move_alias(alias, target)
 
 
 class DetailsEditor(QWidget):
-    """Description and metadata (JSON, validated as you type), saved together."""
+    """Description and metadata (JSON, validated as you type), saved together. A failed
+    save keeps what was typed."""
 
-    changed = Signal()
-
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("detailsEditor")
-        self.store, self.runner = store, runner
+        self.operations = session.operations
         self.version: VersionInfo | None = None
         self.description = QPlainTextEdit(self)
         self.description.setObjectName("overviewDescription")
@@ -239,9 +229,11 @@ class DetailsEditor(QWidget):
             widget.blockSignals(True)
         self.description.setPlainText(version.description if version else "")
         self.metadata.setPlainText(json.dumps(version.metadata, indent=2) if version else "")
+        reason = self.operations.read_only_reason
         for widget in (self.description, self.metadata):
             widget.blockSignals(False)
-            widget.setReadOnly(version is None)
+            widget.setReadOnly(version is None or reason is not None)
+            widget.setToolTip(reason or "")
         self._on_edited()
 
     def metadata_value(self) -> dict[str, Any]:
@@ -264,12 +256,22 @@ class DetailsEditor(QWidget):
             problem = str(error)
         self.rule.setText(problem or "")
         dirty = self.is_dirty()
-        self.save_button.setEnabled(dirty and problem is None)
+        reason = self.operations.read_only_reason
+        self.save_button.setEnabled(dirty and problem is None and reason is None)
+        self.save_button.setToolTip(reason or "")
         self.revert_button.setEnabled(dirty)
 
     def save(self) -> None:
         if self.version is None or not self.save_button.isEnabled():
             return
-        self.runner.submit(f"Saving the description and metadata of {self.version.qualified_name}",
-                           self.store.update_version, self.version.id, self.description.toPlainText(),
-                           self.metadata_value(), kind="write", on_success=lambda _v: self.changed.emit())
+        self.operations.edit_details(self.version, self.description.toPlainText(), self.metadata_value(),
+                                     on_success=self._on_saved)
+
+    def _on_saved(self, version: VersionInfo) -> None:
+        """The saved version becomes the base; anything typed since stays as typed."""
+        if self.version is not None and version is not None and version.id == self.version.id:
+            self.version = version
+            if self.is_dirty():
+                self._on_edited()
+            else:
+                self.set_version(version)

@@ -107,6 +107,7 @@ class StagingPanel(QWidget):
         self.removed: set[str] = set()
         self.result: StagingResult | None = None
         self._staging = False
+        self.pending: LogRequest | None = None  # being logged: what was typed stays until it exists
 
         self.title = QLabel(self)
         self.title.setObjectName("stagingTitle")
@@ -233,7 +234,7 @@ class StagingPanel(QWidget):
     def reset(self, collection: CollectionInfo | None, base: VersionInfo | None, projects: list[str] = ()) -> None:
         """Start a new version of `collection` from `base`, or (both None) a new artifact."""
         self.collection, self.base = collection, base
-        self.sources, self.removed, self.result = [], set(), None
+        self.sources, self.removed, self.result, self.pending = [], set(), None, None
         self.project.clear()
         self.project.addItems(list(projects))
         for widget in (self.project, self.name, self.type):
@@ -381,7 +382,8 @@ class StagingPanel(QWidget):
         self.rule.setText("\n".join(problems))
         self.rule.setVisible(bool(problems))
         changed = self.result is not None and any(r.status is not StagedStatus.UNCHANGED for r in self.result.rows)
-        ready = not problems and not self._staging and (changed or (self.result is not None and self.sources))
+        ready = not problems and not self._staging and self.pending is None and \
+            (changed or (self.result is not None and self.sources))
         self.log_button.setEnabled(bool(ready))
         return bool(ready)
 
@@ -396,6 +398,18 @@ class StagingPanel(QWidget):
         )
         self.logRequested.emit(request)
         return request
+
+    @property
+    def pending_name(self) -> str | None:
+        """The transfer name of the request being logged."""
+        return f"{self.pending.project}/{self.pending.name}" if self.pending is not None else None
+
+    def show_log_failure(self, error: BaseException) -> None:
+        """Logging failed: everything typed is still here; say why, and allow a retry."""
+        self.pending = None
+        self.validate()
+        self.rule.setText(f"Logging failed: {error}. Everything above is kept; fix the cause and log again.")
+        self.rule.show()
 
     def discard(self) -> None:
         self.reset(None, None)

@@ -219,6 +219,13 @@ class TaskRunner(QObject):
         log.debug("task submitted: %s (%s)", description, task.kind.value)
         return task
 
+    def cancel(self, key: Hashable) -> None:
+        """Cancel the running task submitted with `supersedes=key`, if any; its result is dropped."""
+        task = self._latest.get(key)
+        if task is not None:
+            task.cancel()
+            task.mute()
+
     def _on_task_settled(self, task: Task, key: Hashable | None) -> None:
         if key is not None and self._latest.get(key) is task:
             del self._latest[key]

@@ -35,6 +35,8 @@ def window(qtbot, demo_store):
     qtbot.waitUntil(lambda: window.sidebar.model.rowCount() > 0, timeout=10000)
     yield window
     window.close()
+    # The store is closed by the fixture below: only after every task of the window returned.
+    assert window.session.wait_closed(30), "the window's tasks did not finish"
 
 
 def wait_idle(qtbot, window, timeout=10000):

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 import humanize
 
+from .appcore.logsetup import DEFAULT_LEVEL as DEFAULT_LOG_LEVEL
+from .appcore.logsetup import LEVELS as LOG_LEVELS
+from .appcore.logsetup import configure_logging, log_folder
 from .core.cleanup import CleanupCriteria, CleanupPlan
 from .core.manifest import parse_json_object
 from .core.names import InvalidNameError, parse_artifact_ref
@@ -249,6 +252,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", help="store folder (default: $ARTIFACT_GUI_STORE or the user's data folder)")
     parser.add_argument("--demo", action="store_true", help="create a fresh demo store and open it")
     parser.add_argument("--theme", choices=["system", "light", "dark"], default="system", help="window colours")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default=DEFAULT_LOG_LEVEL, type=str.upper,
+                        help=f"what the window writes to its log file under {log_folder()} "
+                             f"(default: {DEFAULT_LOG_LEVEL})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:
@@ -319,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         from .ui.app import run_app
 
+        configure_logging(args.log_level)
         return run_app(store_location=args.store, demo=args.demo, theme=args.theme)
     try:
         return args.handler(args) or 0

@@ -68,6 +68,11 @@ class NotificationCentre:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def close(self) -> None:
+        """The window is gone: uncaught exceptions are no longer shown here."""
+        _centres.discard(self)
+        self._listeners.clear()
+
     def _notify(self, notification: Notification) -> None:
         for listener in list(self._listeners):
             listener(notification)

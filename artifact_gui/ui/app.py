@@ -52,11 +52,13 @@ class WindowManager:
 
 
 def run_app(store_location: str | None = None, demo: bool = False, theme: str = "system") -> int:
+    from ..appcore.notifications import install_exception_hooks
     from .theme import apply_theme
 
     from .settings import THEME_KEY, setting
 
     app = create_application()
+    install_exception_hooks()  # errors nobody caught go to the window's messages and the log
     apply_theme(app, theme if theme != "system" else setting(THEME_KEY))
     location = make_demo_store() if demo else (store_location or default_store_location())
     manager = WindowManager()

@@ -6,8 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 
-import platformdirs
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -27,14 +26,12 @@ from ..stores.materialise import materialise
 from ..core.manifest import ManifestEntry
 from ..stores.base import Store, VersionInfo
 from ..appcore.progress import RateTracker
+from .settings import DOWNLOAD_FOLDER_KEY, setting
 from .tasks import Task, TaskContext
 from .transfers import TransferQueue
 
-DOWNLOAD_FOLDER_KEY = "download/folder"
-
-
 def default_download_base() -> str:
-    return QSettings().value(DOWNLOAD_FOLDER_KEY, platformdirs.user_downloads_dir())
+    return setting(DOWNLOAD_FOLDER_KEY)
 
 
 def version_folder_name(version: VersionInfo) -> str:

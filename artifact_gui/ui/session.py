@@ -139,6 +139,7 @@ class WindowSession(QObject):
         if self.runner.is_shut_down:
             return
         self.poll_timer.stop()
+        self.notifications.close()
         for transfer in self.transfers.running():
             transfer.cancel()
         self.runner.shutdown()

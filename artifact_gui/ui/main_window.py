@@ -571,10 +571,15 @@ class MainWindow(QMainWindow):
         self.staging_dock.hide()
         return transfer
 
+    @staticmethod
+    def _transfer_topic(transfer: Transfer) -> tuple:
+        """A later success of the same upload or download means an earlier failure no longer applies."""
+        return ("transfer", transfer.direction, transfer.name)
+
     def _on_transfer_finished(self, transfer: Transfer) -> None:
         if transfer.state == "failed":
             self.session.notifications.error(f"{transfer.direction.value.capitalize()} of {transfer.name}",
-                                             transfer.error, topic=("transfer", id(transfer)))
+                                             transfer.error, topic=self._transfer_topic(transfer))
             if self.staging.pending is not None and transfer.name == self.staging.pending_name:
                 self.staging.show_log_failure(transfer.error)
                 self.staging_dock.show()
@@ -583,7 +588,7 @@ class MainWindow(QMainWindow):
         artifact = transfer.result
         if transfer.state != "done" or not isinstance(artifact, Artifact):
             return
-        self.session.notifications.resolve(("transfer", id(transfer)))
+        self.session.notifications.resolve(self._transfer_topic(transfer))
         if self.staging.pending is not None and transfer.name == self.staging.pending_name:
             self.staging.reset(None, None)
         if artifact.was_created:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 import humanize
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -210,7 +210,11 @@ class TrashDialog(QDialog):
         self.listing.setRootIsDecorated(False)
         self.listing.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.listing.setHeaderLabels(["Version", "Size", "Trashed", "Deleted for good", "Had aliases"])
-        self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.listing.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the ":vN" that tells rows apart stays
         self.summary = QLabel(self)
         self.summary.setObjectName("trashSummary")
         self.summary.setWordWrap(True)
@@ -252,8 +256,9 @@ class TrashDialog(QDialog):
         self.listing.clear()
         for t in trashed:
             expires = t.trashed_at + self.retention_days * 86400
-            QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size), _when(t.trashed_at),
-                                           _when(expires), ", ".join(t.aliases_before)])
+            item = QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size),
+                                                  _when(t.trashed_at), _when(expires), ", ".join(t.aliases_before)])
+            item.setToolTip(0, t.version.qualified_name)
         self.summary.setText(f"{len(trashed):,} versions in the Trash; emptying it frees {_size(freed)}. "
                              f"Versions are deleted for good after {self.retention_days} days.")
         reason = self.session.operations.read_only_reason

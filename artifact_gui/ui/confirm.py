@@ -107,10 +107,13 @@ class DeleteDialog(QDialog):
         self.listing.setRootIsDecorated(False)
         self.listing.setHeaderLabels(["Version", "Aliases", "Size"])
         for version in versions[:500]:
-            QTreeWidgetItem(self.listing, [version.qualified_name, ", ".join(version.aliases), _size(version.size)])
+            item = QTreeWidgetItem(self.listing, [version.qualified_name, ", ".join(version.aliases),
+                                                  _size(version.size)])
+            item.setToolTip(0, version.qualified_name)
         if len(versions) > 500:
             QTreeWidgetItem(self.listing, [f"… and {len(versions) - 500:,} more"])
         self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.space = QLabel("Working out the space this frees…", self)
         self.space.setObjectName("deleteSpace")
         aliased = [v for v in versions if v.aliases]
@@ -129,7 +132,8 @@ class DeleteDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.drop_aliases.toggled.connect(self._update)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{'These' if len(versions) > 1 else 'This'} {counted(len(versions), 'version')} will go to the Trash:", self))
+        going = f"{'These' if len(versions) > 1 else 'This'} {counted(len(versions), 'version')}"
+        layout.addWidget(QLabel(f"{going} will go to the Trash:", self))
         layout.addWidget(self.listing, 1)
         layout.addWidget(self.space)
         layout.addWidget(self.drop_aliases)

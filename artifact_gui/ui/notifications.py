@@ -102,8 +102,9 @@ class NotificationDetails(QDialog):
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("notificationText")
         self.text.setAccessibleName("Message and traceback")
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setReadOnly(True)  # long messages and paths wrap: nothing hides off to the right
+        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history.setTextElideMode(Qt.TextElideMode.ElideRight)
         for notification in reversed(centre.history):
             item = QListWidgetItem(_describe(notification), self.history)
             item.setData(Qt.ItemDataRole.UserRole, notification)
@@ -117,7 +118,8 @@ class NotificationDetails(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.history)
         splitter.addWidget(self.text)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([100, 340])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.setObjectName("notificationCopy")

@@ -285,9 +285,39 @@ class MainWindow(FileDropMixin, QMainWindow):
         selected = self.versions.selected_versions()
         current = self.versions_model.version_at(self.versions.currentIndex().row())
         shown = current if current in selected else (selected[0] if selected else None)
-        if shown is not None or not self.versions_model.is_loading:
+        editor = self.tabs.overview.editor
+        if editor.is_dirty() and shown is not None and shown.id != editor.version.id:
+            self._ask_about_unsaved_edits(editor.version, shown)
+        elif shown is not None or not self.versions_model.is_loading:
             self.tabs.set_version(shown)
         self._update_version_actions()
+
+    def _ask_about_unsaved_edits(self, edited: VersionInfo, next_version: VersionInfo) -> QMessageBox:
+        """Another version was selected while the description or metadata has unsaved edits."""
+        editor = self.tabs.overview.editor
+        buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+        if editor.save_button.isEnabled():
+            buttons |= QMessageBox.StandardButton.Save
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                          f"The description or metadata of {edited.qualified_name} has unsaved edits.",
+                          buttons, self)
+        box.setObjectName("unsavedEditsQuestion")
+        box.setInformativeText("Save them before showing another version?")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button) -> None:
+            choice = box.standardButton(button)
+            if choice == QMessageBox.StandardButton.Cancel:
+                self.versions.select_version_id(edited.id)  # back to the edits, kept as typed
+                return
+            if choice == QMessageBox.StandardButton.Save:
+                editor.save()
+            self.tabs.set_version(next_version)
+
+        box.buttonClicked.connect(answered)  # Escape clicks Cancel
+        box.open()
+        return box
 
     def _update_version_actions(self) -> None:
         selected = self.versions.selected_versions()

@@ -180,7 +180,7 @@ class VersionTabs(QTabWidget):
         self.lineage = LineageTab(session.store, session.runner, self)
         self.usage = UsageTab(self)
         self.addTab(self.overview, "&Overview")
-        self.addTab(self.files, "&Files")
+        self.addTab(self.files, "F&iles")  # Alt+F is the File menu
         self.addTab(self.lineage, "&Lineage")
         self.addTab(self.usage, "&Usage")
         self.files.setObjectName("filesTab")
@@ -198,6 +198,10 @@ class VersionTabs(QTabWidget):
                                supersedes=("version-runs", id(self)), owner=self, topic="version-runs",
                                on_success=self._on_runs)
         self._load_current_tab()
+
+    def refresh_ages(self) -> None:
+        if self.version is not None:
+            self.overview.fields["Created"].setText(format_time(self.version.created_at))
 
     def _runs_of(self, version: VersionInfo) -> tuple[RunInfo | None, list[RunInfo]]:
         producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None

@@ -6,16 +6,20 @@ operations and reloads what a change record says changed."""
 from __future__ import annotations
 
 import humanize
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QPushButton,
     QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,9 +45,11 @@ from .staging import LogRequest, StagingPanel
 from .tasks import Task
 from .transfers import Transfer, TransferPanel
 from .versions import VersionTableView
-from .window_actions import WRITE_ACTIONS, build_actions
+from .window_actions import WRITE_ACTIONS, build_actions, shortcut_rows
 
 RECENT_STORES_KEY = "stores/recent"
+UNDO_MESSAGE_MS = 15_000
+AGES_REFRESH_MS = 60_000  # "5 minutes ago" must not stay "5 minutes ago" for an hour
 MAX_RECENT = 10
 DISCONNECTED_STYLE = "color: #b71c1c; font-weight: bold;"
 
@@ -74,6 +80,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.sidebar.setObjectName("sidebar")
         self.versions_model = VersionTableModel(store, self.runner, self)
         self.versions = VersionTableView(self.versions_model, self)
+        self.versions.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.transfers.transferFinished.connect(self._on_transfer_finished)
         self.tabs = VersionTabs(self.session, self)
         self.errors = NotificationBanner(self.session.notifications, self)
@@ -90,6 +97,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.staging.logRequested.connect(self.log_staged)
         self.staging.discarded.connect(lambda: self.staging_dock.hide())
         self.staging_dock = self._dock("New Version", "uploadDock", self.staging, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.staging_dock.visibilityChanged.connect(self._on_staging_shown)
         self.transfer_panel = TransferPanel(self.transfers, self)
         self.transfer_dock = self._dock("Transfers", "transferDock", self.transfer_panel,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -104,6 +112,10 @@ class MainWindow(FileDropMixin, QMainWindow):
         self._restore_settings()
         self.refresh()
         self.session.start_polling()
+        self.ages_timer = QTimer(self)
+        self.ages_timer.setObjectName("agesTimer")
+        self.ages_timer.timeout.connect(self.refresh_ages)
+        self.ages_timer.start(AGES_REFRESH_MS)
         self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
         if not self.session.read_only:
             self.operations.purge_expired_trash(setting(TRASH_RETENTION_KEY))
@@ -159,8 +171,17 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.busy.setMaximumHeight(14)
         self.busy.setTextVisible(False)
         self.busy.hide()
+        self.undo_button = QPushButton("Undo", self)
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setFlat(True)
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self._undo)
+        self._undo_action = None
+        self._undo_message = ""
         bar = self.statusBar()
         bar.addWidget(self.location_label, 1)
+        bar.addPermanentWidget(self.undo_button)
+        bar.messageChanged.connect(self._on_status_message)
         bar.addPermanentWidget(self.access_label)
         bar.addPermanentWidget(self.busy)
         bar.addPermanentWidget(self.counts_label)
@@ -191,6 +212,7 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def _connect(self) -> None:
         self.session.changed.connect(self._on_changed)
+        self.operations.aliasMoved.connect(self._offer_alias_undo)
         self.session.connectionChanged.connect(self._on_connection_changed)
         self.sidebar.collectionSelected.connect(self._on_collection_selected)
         self.versions.selectionModel().selectionChanged.connect(self._on_version_selection)
@@ -248,6 +270,35 @@ class MainWindow(FileDropMixin, QMainWindow):
         else:
             self.session.report("Reloading the version shown", error)
 
+    def _offer_alias_undo(self, alias: str, previous: VersionInfo, target: VersionInfo) -> None:
+        """Moving an alias is never silent: say where it came from, and offer Undo."""
+        self._undo_message = f"Moved alias {alias!r} from {previous.qualified_name} to {target.qualified_name}."
+        self._undo_action = lambda: self.operations.move_alias(alias, previous)
+        self.statusBar().showMessage(self._undo_message, UNDO_MESSAGE_MS)
+        self.undo_button.show()
+
+    def _on_status_message(self, text: str) -> None:
+        """Undo belongs to its message: another message (or none) takes the offer away."""
+        if text != self._undo_message:
+            self._undo_action = None
+            self.undo_button.hide()
+
+    def _undo(self) -> None:
+        action, self._undo_action = self._undo_action, None
+        self.undo_button.hide()
+        self.statusBar().clearMessage()
+        if action is not None:
+            action()
+
+    def refresh_ages(self) -> None:
+        """Relative times ("3 minutes ago") are worked out again, in every pane at once."""
+        rows = self.versions_model.rowCount()
+        if rows:
+            self.versions_model.dataChanged.emit(self.versions_model.index(0, 0),
+                                                 self.versions_model.index(rows - 1,
+                                                                           self.versions_model.columnCount() - 1))
+        self.tabs.refresh_ages()
+
     def _on_connection_changed(self, state: ConnectionState) -> None:
         """Disconnected: the panes keep the last known data, greyed; reconnected: reload."""
         connected = state is ConnectionState.CONNECTED
@@ -262,6 +313,7 @@ class MainWindow(FileDropMixin, QMainWindow):
             self.versions_model.set_collection(None, None)
             self.versions_header.setText("Select an artifact.")
             self.tabs.set_version(None)
+            self._update_version_actions()
             return
         count = collection.version_count
         self.versions_header.setText(f"{collection.project} / {collection.name}  ·  {collection.type}  ·  "
@@ -270,6 +322,7 @@ class MainWindow(FileDropMixin, QMainWindow):
             self.tabs.set_version(None)
         self.versions_model.set_collection(collection.project, collection.name)
         QSettings().setValue("browser/selection", list(self.sidebar.selected_key))
+        self._update_version_actions()
 
     def _on_versions_loaded(self, *args) -> None:
         if self._pending_version_id is not None:
@@ -322,13 +375,17 @@ class MainWindow(FileDropMixin, QMainWindow):
     def _update_version_actions(self) -> None:
         selected = self.versions.selected_versions()
         writable = self.operations.read_only_reason is None
-        self.download_action.setEnabled(len(selected) == 1)
-        self.delete_versions_action.setEnabled(bool(selected) and writable)
-        self.copy_digest_action.setEnabled(len(selected) == 1)
+        one = len(selected) == 1
+        artifact = self.sidebar.selected_collection is not None
+        self.download_action.setEnabled(one)
+        self.copy_digest_action.setEnabled(one)
         self.compare_action.setEnabled(len(selected) == 2)
-        for name in WRITE_ACTIONS:
-            if name != "delete_versions_action" and not writable:
-                getattr(self, name).setEnabled(False)
+        self.delete_versions_action.setEnabled(bool(selected) and writable)
+        for action in (self.rename_alias_action, self.add_alias_action, self.edit_details_action):
+            action.setEnabled(one and writable)
+        self.new_version_action.setEnabled(artifact and writable)
+        self.delete_artifact_action.setEnabled(artifact and writable)
+        self.new_artifact_action.setEnabled(writable)
 
     def show_version_id(self, version_id: int) -> None:
         """Select a version anywhere in the store (a click in the lineage graph)."""
@@ -464,6 +521,24 @@ class MainWindow(FileDropMixin, QMainWindow):
     def show_trash(self) -> TrashDialog:
         return self._single_dialog("trash", lambda: TrashDialog(self.session, setting(TRASH_RETENTION_KEY), self))
 
+    def show_shortcuts(self) -> QDialog:
+        def create() -> QDialog:
+            dialog = QDialog(self)
+            dialog.setObjectName("shortcutsDialog")
+            dialog.setWindowTitle("Keyboard Shortcuts")
+            dialog.resize(520, 560)
+            table = QTreeWidget(dialog)
+            table.setObjectName("shortcutsList")
+            table.setRootIsDecorated(False)
+            table.setHeaderLabels(["Shortcut", "Action"])
+            for keys, what in shortcut_rows(self):
+                QTreeWidgetItem(table, [keys, what])
+            table.resizeColumnToContents(0)
+            QVBoxLayout(dialog).addWidget(table)
+            return dialog
+
+        return self._single_dialog("shortcuts", create)
+
     def show_messages(self) -> NotificationDetails:
         return self.errors.show_details()
 
@@ -521,6 +596,11 @@ class MainWindow(FileDropMixin, QMainWindow):
                            self.store.get_version, collection.project, collection.name,
                            on_success=lambda latest: (self.staging.reset(collection, latest, projects),
                                                       self.staging.add_paths(paths)))
+
+    def _on_staging_shown(self, visible: bool) -> None:
+        """Opened empty (Ctrl+Shift+N): a new artifact in the selected project."""
+        if visible and self.staging.is_empty:
+            self.staging.reset(None, None, self._projects())
 
     def _projects(self) -> list[str]:
         """Known projects, the selected artifact's first (a new artifact goes there)."""

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from ..appcore.changes import Change, ChangeRecord, version_change
@@ -19,7 +19,7 @@ from ..appcore.confirmation import empty_trash_confirmation, remove_alias_confir
 from ..appcore.staging import LogRequest
 from ..appcore.transfers import Direction
 from ..core.cleanup import CleanupPlan
-from ..stores.base import TrashedVersion, VersionInfo
+from ..stores.base import NotFoundError, TrashedVersion, VersionInfo
 from .confirm import ConfirmDialog, DeleteDialog, ask
 from .tasks import Task, TaskKind
 from .transfers import Transfer
@@ -35,6 +35,8 @@ def collection_change(kinds: Change, project: str, name: str) -> ChangeRecord:
 
 class Operations(QObject):
     """The writes of one window's session."""
+
+    aliasMoved = Signal(str, object, object)  # alias, the VersionInfo it left, the one it went to
 
     def __init__(self, session):
         super().__init__(session)
@@ -75,15 +77,33 @@ class Operations(QObject):
 
     # --- aliases ------------------------------------------------------------------------------
     def add_alias(self, version: VersionInfo, alias: str, on_success: Callback = None) -> Task:
-        """Adds `alias` to `version`; another version of the artifact that had it loses it."""
-        return self._write(f"Adding alias {alias!r} to {version.qualified_name}", self.store.add_alias,
-                           version.id, alias, record=collection_change(Change.ALIASES, version.project, version.name),
-                           on_success=on_success)
+        """Adds `alias` to `version`; another version of the artifact that had it loses it
+        (then `aliasMoved` says so, so the window can offer Undo)."""
+        return self._assign_alias(f"Adding alias {alias!r} to {version.qualified_name}", version, alias, on_success)
 
     def move_alias(self, alias: str, target: VersionInfo, on_success: Callback = None) -> Task:
-        return self._write(f"Moving alias {alias!r} to {target.qualified_name}", self.store.add_alias,
-                           target.id, alias, record=collection_change(Change.ALIASES, target.project, target.name),
-                           on_success=on_success)
+        return self._assign_alias(f"Moving alias {alias!r} to {target.qualified_name}", target, alias, on_success)
+
+    def _assign_alias(self, description: str, version: VersionInfo, alias: str, on_success: Callback) -> Task:
+        store = self.store
+
+        def assign(version_id: int) -> VersionInfo | None:
+            try:
+                previous = store.get_version(version.project, version.name, alias)
+            except NotFoundError:
+                previous = None
+            store.add_alias(version_id, alias)
+            return previous if previous is not None and previous.id != version_id else None
+
+        def landed(previous: VersionInfo | None) -> None:
+            if previous is not None:
+                self.aliasMoved.emit(alias, previous, version)
+            if on_success is not None:
+                on_success(previous)
+
+        return self._write(description, assign, version.id,
+                           record=collection_change(Change.ALIASES, version.project, version.name),
+                           on_success=landed)
 
     def rename_alias(self, version: VersionInfo, old: str, new: str) -> Task:
         store = self.store

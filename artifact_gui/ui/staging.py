@@ -257,6 +257,10 @@ class StagingPanel(QWidget):
         self._refresh_sources()
         self.restage()
 
+    @property
+    def is_empty(self) -> bool:
+        return not self.sources and self.collection is None and not self.name.text() and self.pending is None
+
     def add_paths(self, paths: list[str]) -> None:
         for path in paths:
             path = os.path.abspath(path)
@@ -379,8 +383,9 @@ class StagingPanel(QWidget):
 
     def validate(self) -> bool:
         problems = self.problems()
+        started = bool(self.sources or self.name.text())  # an empty panel is not yet wrong
         self.rule.setText("\n".join(problems))
-        self.rule.setVisible(bool(problems))
+        self.rule.setVisible(bool(problems) and started)
         changed = self.result is not None and any(r.status is not StagedStatus.UNCHANGED for r in self.result.rows)
         ready = not problems and not self._staging and self.pending is None and \
             (changed or (self.result is not None and self.sources))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QToolBar
+from PySide6.QtWidgets import QAbstractButton, QMainWindow, QToolBar
 
 # The actions that change the store: disabled, with the reason, on a read-only store.
 WRITE_ACTIONS = ("delete_versions_action", "delete_artifact_action", "rename_alias_action", "add_alias_action",
@@ -22,6 +22,17 @@ def make_action(window: QMainWindow, text: str, name: str, slot, shortcut=None, 
     return action
 
 
+def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
+    """(shortcut, what it does) for every action of the window and its widgets that has one."""
+    def plain(text: str) -> str:
+        return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+    bound = [(sequence, action.text()) for action in window.findChildren(QAction) for sequence in action.shortcuts()]
+    bound += [(button.shortcut(), button.text()) for button in window.findChildren(QAbstractButton)]
+    rows = {(sequence.toString(QKeySequence.SequenceFormat.NativeText), plain(text)) for sequence, text in bound}
+    return sorted((keys, what) for keys, what in rows if keys)
+
+
 def build_actions(w) -> None:
     """Creates the actions of main window `w` as its attributes, and its menus and toolbar."""
     a = lambda *args, **kwargs: make_action(w, *args, **kwargs)  # noqa: E731
@@ -37,6 +48,8 @@ def build_actions(w) -> None:
                          "Compare the two selected versions")
     w.copy_digest_action = a("Copy &Digest", "copyDigestAction", w.copy_digest, "Ctrl+Shift+C")
     w.about_action = a("&About artifact-gui", "aboutAction", w.show_about)
+    w.shortcuts_action = a("&Keyboard Shortcuts", "shortcutsAction", w.show_shortcuts, "Ctrl+/",
+                           "Every keyboard shortcut of the window")
     w.messages_action = a("&Messages and Errors…", "messagesAction", w.show_messages, None,
                           "Every message and error of this window, with details")
     w.delete_versions_action = a("&Delete Versions…", "deleteVersionsAction", w.delete_selected_versions,
@@ -80,13 +93,14 @@ def build_actions(w) -> None:
         toggle = dock.toggleViewAction()
         toggle.setShortcut(QKeySequence(shortcut))
         view_menu.addAction(toggle)
-    version_menu = menu.addMenu("V&ersion")
+    version_menu = menu.addMenu("Ve&rsion")  # Alt+E is the Edit menu
     for action in (w.download_action, w.compare_action, w.copy_digest_action):
         version_menu.addAction(action)
     tools_menu = menu.addMenu("&Tools")
     for action in (w.cleanup_action, w.trash_action, w.settings_action):
         tools_menu.addAction(action)
     help_menu = menu.addMenu("&Help")
+    help_menu.addAction(w.shortcuts_action)
     help_menu.addAction(w.messages_action)
     help_menu.addAction(w.about_action)
     for sub in (file_menu, edit_menu, view_menu, version_menu, tools_menu, help_menu):

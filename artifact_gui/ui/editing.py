@@ -5,6 +5,7 @@ to move), description and metadata. Every change is one operation of the session
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -275,3 +277,31 @@ class DetailsEditor(QWidget):
                 self._on_edited()
             else:
                 self.set_version(version)
+
+
+def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: VersionInfo,
+                            proceed: Callable[[], None], stay: Callable[[], None]) -> QMessageBox:
+    """Another version was chosen while `editor` holds unsaved edits of `edited`: Save (then
+    `proceed`), Discard (`proceed`) or Cancel (`stay`, the edits kept as typed)."""
+    buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+    if editor.save_button.isEnabled():
+        buttons |= QMessageBox.StandardButton.Save
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                      f"The description or metadata of {edited.qualified_name} has unsaved edits.", buttons, parent)
+    box.setObjectName("unsavedEditsQuestion")
+    box.setInformativeText("Save them before showing another version?")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def answered(button) -> None:
+        choice = box.standardButton(button)
+        if choice == QMessageBox.StandardButton.Cancel:
+            stay()
+            return
+        if choice == QMessageBox.StandardButton.Save:
+            editor.save()
+        proceed()
+
+    box.buttonClicked.connect(answered)  # Escape clicks Cancel
+    box.open()
+    return box

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -36,6 +37,7 @@ from .download import download_selection, selection_download_dialog
 from .models.file_tree import ENTRY_ROLE, IS_FOLDER_ROLE, PATH_ROLE, FileTreeModel
 from .tasks import TaskContext
 
+log = logging.getLogger(__name__)
 TEXT_PREVIEW_BYTES = 256 * 1024
 IMAGE_PREVIEW_BYTES = 32 * 1024 * 1024
 CSV_PREVIEW_ROWS = 100
@@ -267,8 +269,14 @@ class FilesTab(QWidget):
         self.preview.show_message(f"Loading {path}…")
         task = self.runner.submit(f"Previewing {path}", read_prefix, self.store, entry, limit + 1,
                                   supersedes=("preview", id(self)), owner=self,
-                                  on_error=lambda error: self.preview.show_message(f"Cannot preview {path}: {error}"))
+                                  on_error=lambda error: self._on_preview_failed(path, error))
         task.succeeded.connect(lambda data: self._show_preview(current, path, data, limit))
+
+    def _on_preview_failed(self, path: str, error: BaseException) -> None:
+        """Shown where the preview would be (and logged): a file that cannot be previewed is
+        not a window-wide error."""
+        log.warning("cannot preview %s: %s", path, error)
+        self.preview.show_message(f"Cannot preview {path}: {error}")
 
     def _show_preview(self, index: QModelIndex, path: str, data: bytes, limit: int) -> None:
         if self.tree.currentIndex().data(PATH_ROLE) == path:

@@ -5,21 +5,15 @@ operations and reloads what a change record says changed."""
 
 from __future__ import annotations
 
-import humanize
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +27,7 @@ from .compare import CompareDialog
 from .confirm import DeleteDialog
 from .connect import ConnectDialog
 from .details import VersionTabs
+from .editing import ask_about_unsaved_edits
 from .download import version_download_dialog
 from .drops import FileDropMixin
 from .models.version_table import VersionTableModel
@@ -42,16 +37,15 @@ from .session import ConnectionState, WindowSession
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
 from .sidebar import CollectionSidebar
 from .staging import LogRequest, StagingPanel
+from .status import StoreStatus
 from .tasks import Task
 from .transfers import Transfer, TransferPanel
 from .versions import VersionTableView
-from .window_actions import WRITE_ACTIONS, build_actions, shortcut_rows
+from .window_actions import WRITE_ACTIONS, ShortcutsDialog, build_actions, shortcut_rows
 
 RECENT_STORES_KEY = "stores/recent"
-UNDO_MESSAGE_MS = 15_000
 AGES_REFRESH_MS = 60_000  # "5 minutes ago" must not stay "5 minutes ago" for an hour
 MAX_RECENT = 10
-DISCONNECTED_STYLE = "color: #b71c1c; font-weight: bold;"
 
 
 def remember_recent_store(location: str) -> list[str]:
@@ -156,36 +150,9 @@ class MainWindow(FileDropMixin, QMainWindow):
         return dock
 
     def _build_status_bar(self) -> None:
-        self.location_label = QLabel(self.store.location, self)
-        self.location_label.setObjectName("storeLocation")
-        self.access_label = QLabel(self)
-        self.access_label.setObjectName("storeAccess")
-        self.access_label.hide()
-        self.counts_label = QLabel(self)
-        self.counts_label.setObjectName("storeCounts")
-        self.busy = QProgressBar(self)
-        self.busy.setObjectName("busyIndicator")
-        self.busy.setAccessibleName("Working")
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(120)
-        self.busy.setMaximumHeight(14)
-        self.busy.setTextVisible(False)
-        self.busy.hide()
-        self.undo_button = QPushButton("Undo", self)
-        self.undo_button.setObjectName("undoButton")
-        self.undo_button.setFlat(True)
-        self.undo_button.hide()
-        self.undo_button.clicked.connect(self._undo)
-        self._undo_action = None
-        self._undo_message = ""
-        bar = self.statusBar()
-        bar.addWidget(self.location_label, 1)
-        bar.addPermanentWidget(self.undo_button)
-        bar.messageChanged.connect(self._on_status_message)
-        bar.addPermanentWidget(self.access_label)
-        bar.addPermanentWidget(self.busy)
-        bar.addPermanentWidget(self.counts_label)
-        self.runner.activeCountChanged.connect(lambda count: self.busy.setVisible(count > 0))
+        self.status = StoreStatus(self.statusBar(), self.session)
+        for name in ("location_label", "access_label", "counts_label", "busy", "undo_button"):
+            setattr(self, name, getattr(self.status, name))
 
     def _apply_access(self) -> None:
         """On a read-only store every write action is disabled and says why."""
@@ -195,20 +162,8 @@ class MainWindow(FileDropMixin, QMainWindow):
             action.setToolTip(reason or action.statusTip())
             if reason:
                 action.setStatusTip(reason)
-        self._show_access()
+        self.status.show_access()
         self._update_version_actions()
-
-    def _show_access(self) -> None:
-        if not self.session.is_connected:
-            self.access_label.setText("Disconnected — retrying…")
-            self.access_label.setStyleSheet(DISCONNECTED_STYLE)
-            self.access_label.setToolTip(f"{self.store.location} does not answer; the last known data is shown "
-                                         "greyed out until it does.")
-        elif self.session.read_only:
-            self.access_label.setText("read-only")
-            self.access_label.setStyleSheet("font-weight: bold;")
-            self.access_label.setToolTip(self.operations.read_only_reason)
-        self.access_label.setVisible(not self.session.is_connected or self.session.read_only)
 
     def _connect(self) -> None:
         self.session.changed.connect(self._on_changed)
@@ -250,12 +205,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.session.note_token(token)
         self.stats = stats
         self.sidebar.set_collections(collections)
-        self.counts_label.setText(
-            f"{stats.collections:,} artifacts · {stats.versions:,} versions · "
-            f"{humanize.naturalsize(stats.logical_bytes, binary=True)} "
-            f"({humanize.naturalsize(stats.stored_bytes, binary=True)} stored)")
-        self.counts_label.setToolTip(f"{stats.projects} projects; content after deduplication: "
-                                     f"{stats.stored_bytes:,} bytes")
+        self.status.show_counts(stats)
 
     def _on_version_reloaded(self, version: VersionInfo) -> None:
         if self.tabs.version is not None and version.id == self.tabs.version.id and version != self.tabs.version:
@@ -272,23 +222,8 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def _offer_alias_undo(self, alias: str, previous: VersionInfo, target: VersionInfo) -> None:
         """Moving an alias is never silent: say where it came from, and offer Undo."""
-        self._undo_message = f"Moved alias {alias!r} from {previous.qualified_name} to {target.qualified_name}."
-        self._undo_action = lambda: self.operations.move_alias(alias, previous)
-        self.statusBar().showMessage(self._undo_message, UNDO_MESSAGE_MS)
-        self.undo_button.show()
-
-    def _on_status_message(self, text: str) -> None:
-        """Undo belongs to its message: another message (or none) takes the offer away."""
-        if text != self._undo_message:
-            self._undo_action = None
-            self.undo_button.hide()
-
-    def _undo(self) -> None:
-        action, self._undo_action = self._undo_action, None
-        self.undo_button.hide()
-        self.statusBar().clearMessage()
-        if action is not None:
-            action()
+        self.status.offer_undo(f"Moved alias {alias!r} from {previous.qualified_name} to {target.qualified_name}.",
+                               lambda: self.operations.move_alias(alias, previous))
 
     def refresh_ages(self) -> None:
         """Relative times ("3 minutes ago") are worked out again, in every pane at once."""
@@ -303,7 +238,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         """Disconnected: the panes keep the last known data, greyed; reconnected: reload."""
         connected = state is ConnectionState.CONNECTED
         self.main_splitter.setEnabled(connected)
-        self._show_access()
+        self.status.show_access()
         if connected:
             self.statusBar().showMessage(f"Connected again to {self.store.location}.", 5000)
 
@@ -346,31 +281,10 @@ class MainWindow(FileDropMixin, QMainWindow):
         self._update_version_actions()
 
     def _ask_about_unsaved_edits(self, edited: VersionInfo, next_version: VersionInfo) -> QMessageBox:
-        """Another version was selected while the description or metadata has unsaved edits."""
-        editor = self.tabs.overview.editor
-        buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
-        if editor.save_button.isEnabled():
-            buttons |= QMessageBox.StandardButton.Save
-        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
-                          f"The description or metadata of {edited.qualified_name} has unsaved edits.",
-                          buttons, self)
-        box.setObjectName("unsavedEditsQuestion")
-        box.setInformativeText("Save them before showing another version?")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def answered(button) -> None:
-            choice = box.standardButton(button)
-            if choice == QMessageBox.StandardButton.Cancel:
-                self.versions.select_version_id(edited.id)  # back to the edits, kept as typed
-                return
-            if choice == QMessageBox.StandardButton.Save:
-                editor.save()
-            self.tabs.set_version(next_version)
-
-        box.buttonClicked.connect(answered)  # Escape clicks Cancel
-        box.open()
-        return box
+        """Save, Discard or Cancel (back to the edits, kept as typed)."""
+        return ask_about_unsaved_edits(self, self.tabs.overview.editor, edited,
+                                       proceed=lambda: self.tabs.set_version(next_version),
+                                       stay=lambda: self.versions.select_version_id(edited.id))
 
     def _update_version_actions(self) -> None:
         selected = self.versions.selected_versions()
@@ -521,23 +435,8 @@ class MainWindow(FileDropMixin, QMainWindow):
     def show_trash(self) -> TrashDialog:
         return self._single_dialog("trash", lambda: TrashDialog(self.session, setting(TRASH_RETENTION_KEY), self))
 
-    def show_shortcuts(self) -> QDialog:
-        def create() -> QDialog:
-            dialog = QDialog(self)
-            dialog.setObjectName("shortcutsDialog")
-            dialog.setWindowTitle("Keyboard Shortcuts")
-            dialog.resize(520, 560)
-            table = QTreeWidget(dialog)
-            table.setObjectName("shortcutsList")
-            table.setRootIsDecorated(False)
-            table.setHeaderLabels(["Shortcut", "Action"])
-            for keys, what in shortcut_rows(self):
-                QTreeWidgetItem(table, [keys, what])
-            table.resizeColumnToContents(0)
-            QVBoxLayout(dialog).addWidget(table)
-            return dialog
-
-        return self._single_dialog("shortcuts", create)
+    def show_shortcuts(self) -> ShortcutsDialog:
+        return self._single_dialog("shortcuts", lambda: ShortcutsDialog(shortcut_rows(self), self))
 
     def show_messages(self) -> NotificationDetails:
         return self.errors.show_details()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QMainWindow, QToolBar
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QDialog,
+    QMainWindow,
+    QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 # The actions that change the store: disabled, with the reason, on a read-only store.
 WRITE_ACTIONS = ("delete_versions_action", "delete_artifact_action", "rename_alias_action", "add_alias_action",
@@ -31,6 +40,24 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:
     bound += [(button.shortcut(), button.text()) for button in window.findChildren(QAbstractButton)]
     rows = {(sequence.toString(QKeySequence.SequenceFormat.NativeText), plain(text)) for sequence, text in bound}
     return sorted((keys, what) for keys, what in rows if keys)
+
+
+class ShortcutsDialog(QDialog):
+    """Help → Keyboard Shortcuts: every shortcut of the window and what it does."""
+
+    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("shortcutsDialog")
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.resize(520, 560)
+        table = QTreeWidget(self)
+        table.setObjectName("shortcutsList")
+        table.setRootIsDecorated(False)
+        table.setHeaderLabels(["Shortcut", "Action"])
+        for keys, what in rows:
+            QTreeWidgetItem(table, [keys, what])
+        table.resizeColumnToContents(0)
+        QVBoxLayout(self).addWidget(table)
 
 
 def build_actions(w) -> None:

@@ -50,3 +50,11 @@ def remove_alias_confirmation(alias: str, qualified_name: str) -> Confirmation:
         question=f"Remove the alias {alias!r} from {qualified_name}? Code that loads "
                  f"'{qualified_name.rpartition(':')[0]}:{alias}' will stop finding it.",
         items=(f"{alias} → {qualified_name}",), bytes_freed=None, action="Remove Alias")
+
+
+def discard_staged_confirmation(title: str, sources: list[str]) -> Confirmation:
+    return Confirmation(
+        title="Discard the new version",
+        question=f"Discard {title!r} with everything added and typed for it? Nothing was logged; "
+                 "the files themselves stay where they are.",
+        items=tuple(sources), bytes_freed=None, action="Discard")

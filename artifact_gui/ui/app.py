@@ -64,4 +64,7 @@ def run_app(store_location: str | None = None, demo: bool = False, theme: str = 
     manager = WindowManager()
     if not manager.open(location):
         return 1
-    return app.exec()
+    status = app.exec()
+    if manager.window is not None:  # its store closes once the window's last task returned
+        manager.window.session.wait_closed(30)
+    return status

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..appcore.staging import DEFAULT_PROJECT, LogRequest, Source, StagedRow, StagedStatus, StagingResult, stage
+from ..appcore.confirmation import discard_staged_confirmation
 from ..core.manifest import parse_json_object
 from ..core.names import (
     InvalidNameError,
@@ -44,6 +45,7 @@ from ..core.names import (
     validate_type,
 )
 from ..stores.base import CollectionInfo, Store, VersionInfo
+from .confirm import ConfirmDialog, ask
 from .tasks import TaskRunner
 
 __all__ = ["LogRequest", "StagingPanel"]
@@ -191,8 +193,9 @@ class StagingPanel(QWidget):
         self.log_button.setObjectName("stagingLog")
         self.log_button.setDefault(True)
         self.log_button.clicked.connect(self.request_log)
-        discard = QPushButton("Discard", self)
+        discard = QPushButton("Discard…", self)
         discard.setObjectName("stagingDiscard")
+        discard.setAutoDefault(False)
         discard.clicked.connect(self.discard)
 
         for widget in (self.name, self.description, self.aliases):
@@ -416,6 +419,14 @@ class StagingPanel(QWidget):
         self.rule.setText(f"Logging failed: {error}. Everything above is kept; fix the cause and log again.")
         self.rule.show()
 
-    def discard(self) -> None:
+    def discard(self) -> ConfirmDialog | None:
+        """Asks first when something was added or typed: that work would be lost."""
+        if not self.sources and not self.description.text() and not self.aliases.text():
+            self._discard_now()
+            return None
+        return ask(self, discard_staged_confirmation(self.title.text(), [s.local_path for s in self.sources]),
+                   self._discard_now)
+
+    def _discard_now(self) -> None:
         self.reset(None, None)
         self.discarded.emit()

@@ -134,3 +134,28 @@ def test_removing_an_alias_asks_and_enter_keeps_it(qtbot, window):
     qtbot.waitUntil(lambda: "best" not in window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases,
                     timeout=5000)
     wait_idle(qtbot, window)
+
+
+def test_discarding_a_staged_version_asks_when_work_would_be_lost(qtbot, window, tmp_path):
+    from tests.conftest import write_files
+    from tests.ui.test_management import drop
+    from PySide6.QtCore import QPoint
+
+    folder = write_files(tmp_path / "work", {"a.txt": "a"})
+    drop(qtbot, window, window.versions_header.mapTo(window, QPoint(5, 5)), [folder])
+    staging = window.staging
+    qtbot.waitUntil(lambda: staging.result is not None and not staging._staging, timeout=10000)
+    qtbot.keyClicks(staging.description, "an hour of notes")
+    discard = staging.findChild(QPushButton, "stagingDiscard")
+    qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
+    dialog = confirm_dialog(qtbot, staging)
+    assert folder in [dialog.listing.item(i).text() for i in range(dialog.listing.count())]
+    press(qtbot, dialog, Qt.Key.Key_Return)  # Enter keeps the work
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    assert staging.description.text() == "an hour of notes" and window.staging_dock.isVisible()
+    qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)
+    dialog = confirm_dialog(qtbot, staging)
+    qtbot.mouseClick(dialog.destroy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.staging_dock.isVisible(), timeout=5000)
+    assert staging.description.text() == "" and staging.sources == []
+    wait_idle(qtbot, window)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +46,25 @@ class AliasList(QListWidget):
         drag.exec(Qt.DropAction.MoveAction)
 
 
+class AliasRenameDelegate(QStyledItemDelegate):
+    """The F2 editor of a chip: wide enough to read and framed so it is seen to be editing."""
+
+    MIN_WIDTH = 160
+
+    def createEditor(self, parent, option, index):
+        editor = QLineEdit(parent)
+        editor.setObjectName("aliasRenameEditor")
+        editor.setAccessibleName("New name of the alias")
+        editor.setStyleSheet("QLineEdit { border: 2px solid palette(highlight); padding: 0 4px;"
+                             " background: palette(base); color: palette(text); }")
+        return editor
+
+    def updateEditorGeometry(self, editor, option, index) -> None:
+        rect = option.rect.adjusted(0, -2, 0, 2)
+        rect.setWidth(max(rect.width() + 24, self.MIN_WIDTH))
+        editor.setGeometry(rect)
+
+
 class AliasEditor(QWidget):
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,6 +83,7 @@ class AliasEditor(QWidget):
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
+        self.list.setItemDelegate(AliasRenameDelegate(self.list))
         self.list.itemChanged.connect(self._on_renamed)
         self.input = QLineEdit(self)
         self.input.setObjectName("aliasInput")

@@ -117,3 +117,22 @@ def test_new_artifact_panel_opens_clean_in_the_selected_project(qtbot, window, d
     assert window.staging.project.currentText() == "other-project"
     assert not window.staging.rule.isVisible()
     wait_idle(qtbot, window)
+
+
+def test_the_f2_alias_editor_is_visible_and_renames(qtbot, window):
+    from PySide6.QtWidgets import QLineEdit
+
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    editor = window.tabs.overview.aliases
+    qtbot.waitUntil(lambda: editor.list.count() == 2, timeout=5000)
+    best = editor.list.item(1)
+    qtbot.mouseClick(editor.list.viewport(), Qt.MouseButton.LeftButton, pos=editor.list.visualItemRect(best).center())
+    qtbot.keyClick(editor.list, Qt.Key.Key_F2)
+    line = editor.list.findChild(QLineEdit, "aliasRenameEditor")
+    assert line is not None and line.isVisible() and line.width() >= 160
+    line.selectAll()
+    qtbot.keyClicks(line, "champion")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "champion" in window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases,
+                    timeout=5000)
+    wait_idle(qtbot, window)

@@ -79,6 +79,10 @@ class NotificationCentre:
 
     def post(self, severity: Severity, message: str, error: BaseException | None = None,
              topic: Hashable | None = None) -> Notification:
+        repeated = self._active_duplicate(message, topic)
+        if repeated is not None:  # a poll failing every few seconds is one message, not hundreds
+            repeated.created_at = time.time()
+            return repeated
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__)) if error else ""
         notification = Notification(Severity(severity), message, details, topic,
                                     error is not None and is_connection_error(error), id=next(_ids))
@@ -88,6 +92,12 @@ class NotificationCentre:
                 if error is not None and severity >= Severity.ERROR else None)
         self._notify(notification)
         return notification
+
+    def _active_duplicate(self, message: str, topic: Hashable | None) -> Notification | None:
+        if topic is None:
+            return None
+        with self._lock:
+            return next((n for n in self._records if n.is_active and n.topic == topic and n.message == message), None)
 
     def error(self, action: str, error: BaseException, topic: Hashable | None = None) -> Notification:
         """`<action> failed: <error>`, with the traceback kept for Details."""

@@ -167,8 +167,13 @@ class AliasEditor(QWidget):
         alias = self.input.text().strip()
         if self.version is None or not alias or self._check(alias) or self.operations.read_only_reason:
             return
-        self.input.clear()
-        self.operations.add_alias(self.version, alias)
+        self.operations.add_alias(self.version, alias, on_success=lambda _moved: self._clear_input_if(alias))
+
+    def _clear_input_if(self, alias: str) -> None:
+        """The alias landed: clear what was typed (kept when the write fails, or if the user
+        has typed something else since)."""
+        if self.input.text().strip() == alias:
+            self.input.clear()
 
     def remove_selected(self) -> ConfirmDialog | None:
         """Asks first: nothing remembers where a removed alias pointed."""

@@ -5,7 +5,7 @@ operations and reloads what a change record says changed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -267,7 +267,11 @@ class MainWindow(FileDropMixin, QMainWindow):
                 self.versions_model.fetchMore()
             return
         if not self.versions.selectionModel().hasSelection() and self.versions_model.rowCount():
-            self.versions.selectRow(0)
+            # Not selectRow(): it reads the keyboard's modifiers, and a held Shift or Ctrl
+            # would turn "show the newest version" into extending or toggling a selection.
+            flags = QItemSelectionModel.SelectionFlag
+            first = self.versions_model.index(0, 0)
+            self.versions.selectionModel().setCurrentIndex(first, flags.ClearAndSelect | flags.Rows)
 
     def _on_version_selection(self) -> None:
         selected = self.versions.selected_versions()

@@ -136,3 +136,4 @@ def test_the_f2_alias_editor_is_visible_and_renames(qtbot, window):
     qtbot.waitUntil(lambda: "champion" in window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases,
                     timeout=5000)
     wait_idle(qtbot, window)
+

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from .._version import __version__
 from ..appcore.changes import Change, ChangeRecord
 from ..sdk.artifact import Artifact
-from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
+from ..stores.base import CollectionInfo, NotFoundError, Store, StoreStats, VersionInfo
 from .cleanup import CleanupDialog, TrashDialog
 from .compare import CompareDialog
 from .confirm import DeleteDialog
@@ -213,8 +213,6 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def _on_version_gone(self, error: BaseException) -> None:
         """The version shown was deleted (or cannot be read): say so, keep the rest."""
-        from ..stores.base import NotFoundError
-
         if isinstance(error, NotFoundError):
             self.tabs.set_version(None)
         else:

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 import humanize
 
+from .appcore.logsetup import DEFAULT_LEVEL as DEFAULT_LOG_LEVEL
+from .appcore.logsetup import LEVELS as LOG_LEVELS
+from .appcore.logsetup import configure_logging, log_folder
 from .core.cleanup import CleanupCriteria, CleanupPlan
 from .core.manifest import parse_json_object
 from .core.names import InvalidNameError, parse_artifact_ref
@@ -334,6 +337,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="build the demo store anew (discarding changes made to it) and open it")
     parser.add_argument("--theme", choices=["system", "light", "dark"], default="system",
                         help="window colours (default: system, which follows Tools > Settings)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default=DEFAULT_LOG_LEVEL, type=str.upper,
+                        help=f"what the window writes to its log file under {log_folder()} "
+                             f"(default: {DEFAULT_LOG_LEVEL})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="artifact-gui",
                                      help="what to do with a store (default: none, which opens the window)")
 
@@ -491,6 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--demo opens the demo store; leave out PATH and --store")
         from .ui.app import run_app
 
+        configure_logging(args.log_level)
         return run_app(store_location=path or args.store, demo=args.demo or args.reset_demo,
                        reset_demo=args.reset_demo, theme=args.theme)
     try:

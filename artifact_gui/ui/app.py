@@ -128,15 +128,16 @@ class WindowManager:
                                  f"{error}\n\nChoose a folder that holds a store, or an empty folder to create one.")
             return False
         previous = self.window
-        self.window = MainWindow(store)
+        if previous is not None and not previous.close():  # it refused (transfers running): keep it
+            store.close()
+            return False
+        self.window = MainWindow(store)  # its session owns the store and closes it when done
         self.window.storeOpenRequested.connect(self.open)
         self.window.demoRequested.connect(self.open_demo)
         self.window.storeCreateRequested.connect(lambda chosen: self.open(chosen, create=True))
         remember_recent_store(store.location)
         if previous is not None:
             self.window.setGeometry(previous.geometry())
-            previous.close()
-            previous.store.close()
         fit_to_available_screen(self.window)
         self.window.show()
         return True
@@ -159,7 +160,7 @@ class WindowManager:
             if reset and self.window is not None and _same_folder(self.window.store.location, demo_store_location()):
                 if not self.window.close():  # the user kept running transfers
                     return False
-                self.window.store.close()
+                self.window.session.wait_closed(30)  # the store is closed before it is rebuilt
                 self.window = None
             try:
                 location = ensure_demo_store(reset=reset)
@@ -183,10 +184,12 @@ def run_app(store_location: str | None = None, demo: bool = False, reset_demo: b
     if problem:
         print(f"artifact-gui: {problem}", file=sys.stderr)
         return NO_DISPLAY_EXIT_CODE
+    from ..appcore.notifications import install_exception_hooks
     from .settings import THEME_KEY, setting
     from .theme import apply_theme
 
     app = create_application()
+    install_exception_hooks()  # errors nobody caught go to the window's messages and the log
     apply_theme(app, theme if theme != "system" else setting(THEME_KEY))
     if demo or reset_demo:
         print("opening the demo store" + (" (building it first)"
@@ -199,4 +202,7 @@ def run_app(store_location: str | None = None, demo: bool = False, reset_demo: b
     # the default store is made at first run; any other missing store is reported, not re-created
     if not manager.open(location, create=demo or reset_demo or location == default_store_location()):
         return 1
-    return app.exec()
+    status = app.exec()
+    if manager.window is not None:  # its store closes once the window's last task returned
+        manager.window.session.wait_closed(30)
+    return status

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 import humanize
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,10 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..appcore.changes import Change, ChangeRecord
 from ..core.cleanup import CleanupCriteria, CleanupPlan
 from ..core.text import counted
-from ..stores.base import CollectionInfo, Store, TrashedVersion, VersionInfo
-from .tasks import TaskRunner
+from ..stores.base import CollectionInfo, TrashedVersion
+from .confirm import ConfirmDialog, destructive_button
 
 WARNING = QColor("#ef6c00")
 
@@ -47,78 +48,20 @@ def _when(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
-class DeleteDialog(QDialog):
-    """Confirms moving versions to the Trash: what goes, what it frees, and, for versions
-    with aliases, an explicit choice to drop them."""
-
-    def __init__(self, store: Store, runner: TaskRunner, versions: list[VersionInfo], title: str,
-                 parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("deleteDialog")
-        self.setWindowTitle(title)
-        self.setMinimumWidth(520)
-        self.store, self.runner, self.versions = store, runner, versions
-        self.freed: int | None = None
-        self.listing = QTreeWidget(self)
-        self.listing.setObjectName("deleteList")
-        self.listing.setRootIsDecorated(False)
-        self.listing.setHeaderLabels(["Version", "Aliases", "Size"])
-        for version in versions[:500]:
-            QTreeWidgetItem(self.listing, [version.qualified_name, ", ".join(version.aliases), _size(version.size)])
-        if len(versions) > 500:
-            QTreeWidgetItem(self.listing, [f"… and {len(versions) - 500:,} more"])
-        self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.space = QLabel("Working out the space this frees…", self)
-        self.space.setObjectName("deleteSpace")
-        aliased = [v for v in versions if v.aliases]
-        self.drop_aliases = QCheckBox(
-            f"Also remove the aliases of {counted(len(aliased), 'version')} "
-            f"({', '.join(sorted({a for v in aliased for a in v.aliases}))})", self)
-        self.drop_aliases.setObjectName("deleteDropAliases")
-        self.has_aliases = bool(aliased)
-        self.drop_aliases.setVisible(self.has_aliases)
-        self.buttons = QDialogButtonBox(self)
-        self.ok = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setObjectName("deleteConfirm")
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.drop_aliases.toggled.connect(self._update)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{counted(len(versions), 'version')} will go to the Trash:", self))
-        layout.addWidget(self.listing, 1)
-        layout.addWidget(self.space)
-        layout.addWidget(self.drop_aliases)
-        layout.addWidget(self.buttons)
-        self._update()
-        runner.submit("Working out the space freed", store.bytes_freed_by, [v.id for v in versions],
-                      on_success=self._on_freed)
-
-    def _on_freed(self, freed: int) -> None:
-        self.freed = freed
-        self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({freed:,} bytes); "
-                           "until then they can be restored.")
-
-    def _update(self) -> None:
-        needs_consent = self.has_aliases and not self.drop_aliases.isChecked()
-        self.ok.setEnabled(not needs_consent)
-        self.ok.setToolTip("Tick the box above to drop the aliases" if needs_consent else "")
-
-
 class CleanupDialog(QDialog):
     """Tools → Clean Up: versions with no alias, filtered, with the space really freed."""
 
     applied = Signal(int)  # versions moved to the Trash
 
-    def __init__(self, store: Store, runner: TaskRunner, collections: list[CollectionInfo],
-                 parent: QWidget | None = None):
+    def __init__(self, session, collections: list[CollectionInfo], parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("cleanupDialog")
         self.setWindowTitle("Clean Up Versions Without Aliases")
         self.resize(860, 600)
-        self.store, self.runner = store, runner
+        self.session = session
+        self.store, self.runner = session.store, session.runner
         self.plan: CleanupPlan | None = None
-        self._generation = 0
+        session.changed.connect(self._on_store_changed)
         self.scope = QComboBox(self)
         self.scope.setObjectName("cleanupScope")
         self.scope.setAccessibleName("Scope")
@@ -162,10 +105,11 @@ class CleanupDialog(QDialog):
         self.progress.setObjectName("cleanupProgress")
         self.progress.hide()
         self.buttons = QDialogButtonBox(self)
-        self.apply_button = self.buttons.addButton("Move to Trash", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button = destructive_button(self.buttons, "Move to Trash")
         self.apply_button.setObjectName("cleanupApply")
         self.apply_button.setEnabled(False)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        # No default button at all: Enter in the filters re-plans, it neither trashes nor closes.
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         self.apply_button.clicked.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
         for signal in (self.scope.currentIndexChanged, self.older.valueChanged, self.keep.valueChanged,
@@ -192,17 +136,18 @@ class CleanupDialog(QDialog):
                                name_pattern=self.pattern.text().strip() or None,
                                keep_used=self.keep_used.isChecked())
 
+    def _on_store_changed(self, record: ChangeRecord) -> None:
+        if record.affects(Change.VERSIONS | Change.ALIASES | Change.COLLECTIONS):
+            self.replan()
+
     def replan(self) -> None:
-        self._generation += 1
-        generation = self._generation
+        """Plan again for the current filters; a newer plan replaces one still being made."""
         self.summary.setText("Planning…")
         self.apply_button.setEnabled(False)
         self.runner.submit("Planning a cleanup", self.store.plan_cleanup, self.criteria(),
-                           on_success=lambda plan: self._on_plan(generation, plan))
+                           supersedes=("cleanup-plan", id(self)), owner=self, on_success=self._on_plan)
 
-    def _on_plan(self, generation: int, plan: CleanupPlan) -> None:
-        if generation != self._generation:
-            return
+    def _on_plan(self, plan: CleanupPlan) -> None:
         self.plan = plan
         self.candidates.clear()
         for candidate in plan.candidates:
@@ -220,7 +165,9 @@ class CleanupDialog(QDialog):
             f"Dry run: {counted(len(plan.candidates), 'version')} without aliases, {_size(plan.logical_bytes)} in all. "
             f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "
             f"emptied; the rest is shared with versions that stay.{warning}")
-        self.apply_button.setEnabled(bool(plan.candidates))
+        reason = self.session.operations.read_only_reason
+        self.apply_button.setEnabled(bool(plan.candidates) and reason is None)
+        self.apply_button.setToolTip(reason or "")
 
     def apply(self) -> None:
         if not self.plan or not self.plan.candidates:
@@ -229,44 +176,54 @@ class CleanupDialog(QDialog):
         self.apply_button.setEnabled(False)
         self.progress.show()
         self.progress.setRange(0, len(plan.candidates))
-        task = self.runner.submit("Cleaning up", lambda context: self.store.apply_cleanup(plan, context.progress, trash=True),
-                                  kind="write", wants_context=True, on_success=self._on_applied)
-        task.progressed.connect(lambda done, _total: self.progress.setValue(done))
+        task = self.session.operations.apply_cleanup(plan, lambda done, _total: self.progress.setValue(done),
+                                                     on_success=self._on_applied)
+        task.failed.connect(self._on_apply_failed)
+
+    def _on_apply_failed(self, _error: BaseException) -> None:
+        self.progress.hide()
+        self.summary.setText("Cleaning up failed; see the message in the window. Nothing was lost.")
+        self.apply_button.setEnabled(self.plan is not None and bool(self.plan.candidates))
 
     def _on_applied(self, result) -> None:
         self.progress.hide()
         self.summary.setText(f"Moved {counted(result.versions_deleted, 'version')} to the Trash. "
                              "Empty the Trash (Tools → Trash) to free the space.")
         self.applied.emit(result.versions_deleted)
-        self.replan()
 
 
 class TrashDialog(QDialog):
     """Tools → Trash: restore versions, or empty the Trash and free their space."""
 
-    changed = Signal()
-
-    def __init__(self, store: Store, runner: TaskRunner, retention_days: int, parent: QWidget | None = None):
+    def __init__(self, session, retention_days: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("trashDialog")
         self.setWindowTitle("Trash")
         self.resize(760, 480)
-        self.store, self.runner, self.retention_days = store, runner, retention_days
+        self.session, self.retention_days = session, retention_days
+        self.store, self.runner = session.store, session.runner
+        session.changed.connect(self._on_store_changed)
         self.trashed: list[TrashedVersion] = []
+        self.freed = 0
         self.listing = QTreeWidget(self)
         self.listing.setObjectName("trashList")
         self.listing.setAccessibleName("Versions in the Trash")
         self.listing.setRootIsDecorated(False)
         self.listing.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.listing.setHeaderLabels(["Version", "Size", "Trashed", "Deleted for good", "Had aliases"])
-        self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.listing.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # the ":vN" that tells rows apart stays
         self.summary = QLabel(self)
         self.summary.setObjectName("trashSummary")
         self.summary.setWordWrap(True)
         self.restore_button = QPushButton("Restore Selected", self)
         self.restore_button.setObjectName("trashRestore")
-        self.empty_button = QPushButton("Empty Trash", self)
+        self.empty_button = QPushButton("Empty Trash…", self)
         self.empty_button.setObjectName("trashEmpty")
+        self.empty_button.setAutoDefault(False)
         close = QPushButton("Close", self)
         self.restore_button.clicked.connect(self.restore_selected)
         self.empty_button.clicked.connect(self.empty)
@@ -287,31 +244,44 @@ class TrashDialog(QDialog):
             trashed = self.store.list_trash()
             return trashed, self.store.bytes_freed_by([t.version.id for t in trashed])
 
-        self.runner.submit("Reading the Trash", load, on_success=lambda result: self._show(*result))
+        self.runner.submit("Reading the Trash", load, supersedes=("trash", id(self)), owner=self,
+                           on_success=self._show)
 
-    def _show(self, trashed: list[TrashedVersion], freed: int) -> None:
-        self.trashed = trashed
+    def _on_store_changed(self, record: ChangeRecord) -> None:
+        if record.affects(Change.TRASH):
+            self.reload()
+
+    def _show(self, result: tuple[list[TrashedVersion], int]) -> None:
+        trashed, freed = result
+        self.trashed, self.freed = trashed, freed
         self.listing.clear()
         for t in trashed:
             expires = t.trashed_at + self.retention_days * 86400
-            QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size), _when(t.trashed_at),
-                                           _when(expires), ", ".join(t.aliases_before)])
+            item = QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size),
+                                                  _when(t.trashed_at), _when(expires), ", ".join(t.aliases_before)])
+            item.setToolTip(0, t.version.qualified_name)
         self.summary.setText(f"{counted(len(trashed), 'version')} in the Trash; emptying it frees {_size(freed)}. "
                              f"Versions are deleted for good after {self.retention_days} days.")
-        self.empty_button.setEnabled(bool(trashed))
-        self.restore_button.setEnabled(bool(trashed))
+        reason = self.session.operations.read_only_reason
+        for button in (self.empty_button, self.restore_button):
+            button.setEnabled(bool(trashed) and reason is None)
+            button.setToolTip(reason or "")
+
+    def selected(self) -> list[TrashedVersion]:
+        rows = [self.listing.indexOfTopLevelItem(item) for item in self.listing.selectedItems()]
+        return [self.trashed[row] for row in rows]
 
     def selected_ids(self) -> list[int]:
-        rows = [self.listing.indexOfTopLevelItem(item) for item in self.listing.selectedItems()]
-        return [self.trashed[row].version.id for row in rows]
+        return [t.version.id for t in self.selected()]
 
     def restore_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self.runner.submit(f"Restoring {counted(len(ids), 'version')}", self.store.restore_versions, ids,
-                               kind="write", on_success=lambda _n: (self.reload(), self.changed.emit()))
+        trashed = self.selected()
+        if trashed:
+            self.session.operations.restore_versions(trashed)
 
-    def empty(self) -> None:
-        self.runner.submit("Emptying the Trash", self.store.empty_trash, kind="write",
-                           on_success=lambda result: (self.reload(), self.changed.emit(),
-                                                      self.summary.setText(f"Freed {_size(result.bytes_freed)}.")))
+    def empty(self) -> ConfirmDialog | None:
+        if not self.trashed:
+            return None
+        return self.session.operations.empty_trash(
+            self, list(self.trashed), self.freed,
+            on_success=lambda result: self.summary.setText(f"Freed {_size(result.bytes_freed)}."))

@@ -23,12 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..stores.base import RunInfo, Store, VersionInfo
+from ..stores.base import RunInfo, VersionInfo
 from .editing import AliasEditor, DetailsEditor
 from .files import FilesTab
 from .lineage import LineageTab
-from .tasks import TaskRunner
-from .transfers import TransferQueue
 
 
 def format_time(timestamp: float | None) -> str:
@@ -60,14 +58,11 @@ def fill_json_tree(tree: QTreeWidget, value: Any) -> None:
 
 
 class OverviewTab(QWidget):
-    edited = Signal()  # an alias, the description or the metadata was changed in the store
-
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("overviewTab")
         self.fields: dict[str, QLabel] = {}
-        self.aliases = AliasEditor(store, runner, self)
-        self.aliases.changed.connect(self.edited)
+        self.aliases = AliasEditor(session, self)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for name in ("Name", "Type", "Version", "Aliases", "Digest", "Size", "Files", "Created", "Produced by"):
@@ -99,8 +94,7 @@ class OverviewTab(QWidget):
         self.description.setObjectName("overviewDescriptionText")
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.editor = DetailsEditor(store, runner, self)
-        self.editor.changed.connect(self.edited)
+        self.editor = DetailsEditor(session, self)
         viewer = QWidget(self)
         viewer_layout = QVBoxLayout(viewer)
         viewer_layout.setContentsMargins(0, 0, 0, 0)
@@ -183,22 +177,20 @@ class VersionTabs(QTabWidget):
 
     versionActivated = Signal(int)
     runActivated = Signal(str)
-    versionEdited = Signal()
     statusMessage = Signal(str)
 
-    def __init__(self, store: Store, runner: TaskRunner, queue: TransferQueue, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("versionTabs")
         self.setAccessibleName("Version details")
-        self.store, self.runner = store, runner
+        self.store, self.runner = session.store, session.runner
         self.version: VersionInfo | None = None
-        self.overview = OverviewTab(store, runner, self)
-        self.overview.edited.connect(self.versionEdited)
-        self.files = FilesTab(store, runner, queue, self)
-        self.lineage = LineageTab(store, runner, self)
+        self.overview = OverviewTab(session, self)
+        self.files = FilesTab(session, self)
+        self.lineage = LineageTab(session.store, session.runner, self)
         self.usage = UsageTab(self)
         self.addTab(self.overview, "&Overview")
-        self.addTab(self.files, "&Files")
+        self.addTab(self.files, "F&iles")  # Alt+F is the File menu
         self.addTab(self.lineage, "&Lineage")
         self.addTab(self.usage, "&Usage")
         self.files.setObjectName("filesTab")
@@ -207,27 +199,29 @@ class VersionTabs(QTabWidget):
         self.usage.runActivated.connect(self.runActivated)
         self.files.statusMessage.connect(self.statusMessage)
         self.currentChanged.connect(lambda _index: self._load_current_tab())
-        self._generation = 0
 
     def set_version(self, version: VersionInfo | None) -> None:
         self.version = version
-        self._generation += 1
-        generation = self._generation
         self.overview.set_version(version, None)
         self.usage.set_runs(None, [])
         if version is not None:
             self.runner.submit(f"Loading runs of {version.qualified_name}", self._runs_of, version,
-                               on_success=lambda runs: self._on_runs(generation, *runs))
+                               supersedes=("version-runs", id(self)), owner=self, topic="version-runs",
+                               on_success=self._on_runs)
         self._load_current_tab()
+
+    def refresh_ages(self) -> None:
+        if self.version is not None:
+            self.overview.fields["Created"].setText(format_time(self.version.created_at))
 
     def _runs_of(self, version: VersionInfo) -> tuple[RunInfo | None, list[RunInfo]]:
         producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None
         return producer, self.store.version_consumers(version.id)
 
-    def _on_runs(self, generation: int, producer: RunInfo | None, consumers: list[RunInfo]) -> None:
-        if generation == self._generation:
-            self.overview.set_version(self.version, producer)
-            self.usage.set_runs(producer, consumers)
+    def _on_runs(self, runs: tuple[RunInfo | None, list[RunInfo]]) -> None:
+        producer, consumers = runs
+        self.overview.set_version(self.version, producer)
+        self.usage.set_runs(producer, consumers)
 
     def _load_current_tab(self) -> None:
         """Files and Lineage load only when shown: both can be large."""

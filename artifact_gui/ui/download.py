@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-import platformdirs
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,15 +25,13 @@ from ..stores.materialise import materialise
 from ..core.manifest import ManifestEntry
 from ..core.transfer import default_download_root
 from ..stores.base import Store, VersionInfo
-from .progress import RateTracker
+from ..appcore.progress import RateTracker
+from .settings import DOWNLOAD_FOLDER_KEY, setting
 from .tasks import Task, TaskContext
 from .transfers import TransferQueue
 
-DOWNLOAD_FOLDER_KEY = "download/folder"
-
-
 def default_download_base() -> str:
-    return QSettings().value(DOWNLOAD_FOLDER_KEY, platformdirs.user_downloads_dir())
+    return setting(DOWNLOAD_FOLDER_KEY)
 
 
 def default_version_target(version: VersionInfo) -> str:

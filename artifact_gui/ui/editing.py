@@ -1,13 +1,14 @@
 """Editing a version: its aliases (add, remove, rename with F2, drag onto another version
-to move), description and metadata. Every change is one store write in the background;
-the window refreshes when it lands."""
+to move), description and metadata. Every change is one operation of the session
+(ui/operations.py); the views that show what changed reload when it lands."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QAction, QColor, QDrag, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,16 +17,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.manifest import parse_json_object
 from ..core.names import InvalidNameError, validate_alias
-from ..stores.base import LATEST, Store, VersionInfo
-from .tasks import TaskRunner
+from ..stores.base import LATEST, VersionInfo
+from .confirm import ConfirmDialog
 from .versions import ALIAS_MIME, ALIAS_COLOR, LATEST_COLOR
 
 
@@ -43,14 +46,31 @@ class AliasList(QListWidget):
         drag.exec(Qt.DropAction.MoveAction)
 
 
-class AliasEditor(QWidget):
-    changed = Signal()  # a write landed
+class AliasRenameDelegate(QStyledItemDelegate):
+    """The F2 editor of a chip: wide enough to read and framed so it is seen to be editing."""
 
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    MIN_WIDTH = 160
+
+    def createEditor(self, parent, option, index):
+        editor = QLineEdit(parent)
+        editor.setObjectName("aliasRenameEditor")
+        editor.setAccessibleName("New name of the alias")
+        editor.setStyleSheet("QLineEdit { border: 2px solid palette(highlight); padding: 0 4px;"
+                             " background: palette(base); color: palette(text); }")
+        return editor
+
+    def updateEditorGeometry(self, editor, option, index) -> None:
+        rect = option.rect.adjusted(0, -2, 0, 2)
+        rect.setWidth(max(rect.width() + 24, self.MIN_WIDTH))
+        editor.setGeometry(rect)
+
+
+class AliasEditor(QWidget):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("aliasEditor")
         self.setAccessibleName("Aliases")
-        self.store, self.runner = store, runner
+        self.operations = session.operations
         self.version: VersionInfo | None = None
         self.list = AliasList(self)
         self.list.setObjectName("aliasList")
@@ -63,6 +83,7 @@ class AliasEditor(QWidget):
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
+        self.list.setItemDelegate(AliasRenameDelegate(self.list))
         self.list.itemChanged.connect(self._on_renamed)
         self.input = QLineEdit(self)
         self.input.setObjectName("aliasInput")
@@ -118,8 +139,13 @@ class AliasEditor(QWidget):
                 item.setToolTip("F2 to rename, Delete to remove, drag onto another version to move it there")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
         self.list.blockSignals(False)
+        reason = self.operations.read_only_reason
         for widget in (self.input, self.add_button, self.remove_button):
-            widget.setEnabled(version is not None)
+            widget.setEnabled(version is not None and reason is None)
+            widget.setToolTip(reason or "")
+        if reason:
+            self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            self.list.setDragEnabled(False)
 
     def _check(self, alias: str) -> str | None:
         try:
@@ -134,22 +160,28 @@ class AliasEditor(QWidget):
         problem = self._check(text.strip()) if text.strip() else None
         self.rule.setText(problem or "")
         self.rule.setVisible(problem is not None)
-        self.add_button.setEnabled(self.version is not None and bool(text.strip()) and problem is None)
+        self.add_button.setEnabled(self.version is not None and bool(text.strip()) and problem is None
+                                   and self.operations.read_only_reason is None)
 
     def add_from_input(self) -> None:
         alias = self.input.text().strip()
-        if self.version is None or not alias or self._check(alias):
+        if self.version is None or not alias or self._check(alias) or self.operations.read_only_reason:
             return
-        self.input.clear()
-        self._write(f"Adding alias {alias!r} to {self.version.qualified_name}", self.store.add_alias,
-                    self.version.id, alias)
+        self.operations.add_alias(self.version, alias, on_success=lambda _moved: self._clear_input_if(alias))
 
-    def remove_selected(self) -> None:
-        for item in self.list.selectedItems():
-            alias = item.data(Qt.ItemDataRole.UserRole)
-            if alias != LATEST and self.version is not None:
-                self._write(f"Removing alias {alias!r} from {self.version.qualified_name}",
-                            self.store.remove_alias, self.version.id, alias)
+    def _clear_input_if(self, alias: str) -> None:
+        """The alias landed: clear what was typed (kept when the write fails, or if the user
+        has typed something else since)."""
+        if self.input.text().strip() == alias:
+            self.input.clear()
+
+    def remove_selected(self) -> ConfirmDialog | None:
+        """Asks first: nothing remembers where a removed alias pointed."""
+        item = self.list.currentItem() if self.list.currentItem() in self.list.selectedItems() else None
+        alias = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if alias is None or alias == LATEST or self.version is None or self.operations.read_only_reason:
+            return None
+        return self.operations.remove_alias(self, self.version, alias)
 
     def rename_selected(self) -> None:
         item = self.list.currentItem()
@@ -168,32 +200,23 @@ class AliasEditor(QWidget):
             item.setText(old)
             self.list.blockSignals(False)
             return
-        version_id = self.version.id
-
-        def rename() -> None:
-            self.store.add_alias(version_id, new)
-            self.store.remove_alias(version_id, old)
-
-        self._write(f"Renaming alias {old!r} to {new!r}", rename)
+        self.operations.rename_alias(self.version, old, new)
 
     def move_alias(self, alias: str, target: VersionInfo) -> None:
         """An alias chip dropped on another version: move it there."""
-        if alias != LATEST and target.id != (self.version.id if self.version else None):
-            self._write(f"Moving alias {alias!r} to {target.qualified_name}", self.store.add_alias, target.id, alias)
-
-    def _write(self, description: str, fn, *args) -> None:
-        self.runner.submit(description, fn, *args, kind="write", on_success=lambda _result: self.changed.emit())
+        if alias != LATEST and target.id != (self.version.id if self.version else None) \
+                and self.operations.read_only_reason is None:
+            self.operations.move_alias(alias, target)
 
 
 class DetailsEditor(QWidget):
-    """Description and metadata (JSON, validated as you type), saved together."""
+    """Description and metadata (JSON, validated as you type), saved together. A failed
+    save keeps what was typed."""
 
-    changed = Signal()
-
-    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("detailsEditor")
-        self.store, self.runner = store, runner
+        self.operations = session.operations
         self.version: VersionInfo | None = None
         self.description = QPlainTextEdit(self)
         self.description.setObjectName("overviewDescription")
@@ -234,9 +257,11 @@ class DetailsEditor(QWidget):
             widget.blockSignals(True)
         self.description.setPlainText(version.description if version else "")
         self.metadata.setPlainText(json.dumps(version.metadata, indent=2) if version else "")
+        reason = self.operations.read_only_reason
         for widget in (self.description, self.metadata):
             widget.blockSignals(False)
-            widget.setReadOnly(version is None)
+            widget.setReadOnly(version is None or reason is not None)
+            widget.setToolTip(reason or "")
         self._on_edited()
 
     def metadata_value(self) -> dict[str, Any]:
@@ -259,12 +284,50 @@ class DetailsEditor(QWidget):
             problem = str(error)
         self.rule.setText(problem or "")
         dirty = self.is_dirty()
-        self.save_button.setEnabled(dirty and problem is None)
+        reason = self.operations.read_only_reason
+        self.save_button.setEnabled(dirty and problem is None and reason is None)
+        self.save_button.setToolTip(reason or "")
         self.revert_button.setEnabled(dirty)
 
     def save(self) -> None:
         if self.version is None or not self.save_button.isEnabled():
             return
-        self.runner.submit(f"Saving the description and metadata of {self.version.qualified_name}",
-                           self.store.update_version, self.version.id, self.description.toPlainText(),
-                           self.metadata_value(), kind="write", on_success=lambda _v: self.changed.emit())
+        self.operations.edit_details(self.version, self.description.toPlainText(), self.metadata_value(),
+                                     on_success=self._on_saved)
+
+    def _on_saved(self, version: VersionInfo) -> None:
+        """The saved version becomes the base; anything typed since stays as typed."""
+        if self.version is not None and version is not None and version.id == self.version.id:
+            self.version = version
+            if self.is_dirty():
+                self._on_edited()
+            else:
+                self.set_version(version)
+
+
+def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: VersionInfo,
+                            proceed: Callable[[], None], stay: Callable[[], None]) -> QMessageBox:
+    """Another version was chosen while `editor` holds unsaved edits of `edited`: Save (then
+    `proceed`), Discard (`proceed`) or Cancel (`stay`, the edits kept as typed)."""
+    buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+    if editor.save_button.isEnabled():
+        buttons |= QMessageBox.StandardButton.Save
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
+                      f"The description or metadata of {edited.qualified_name} has unsaved edits.", buttons, parent)
+    box.setObjectName("unsavedEditsQuestion")
+    box.setInformativeText("Save them before showing another version?")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def answered(button) -> None:
+        choice = box.standardButton(button)
+        if choice == QMessageBox.StandardButton.Cancel:
+            stay()
+            return
+        if choice == QMessageBox.StandardButton.Save:
+            editor.save()
+        proceed()
+
+    box.buttonClicked.connect(answered)  # Escape clicks Cancel
+    box.open()
+    return box

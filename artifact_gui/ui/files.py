@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -32,12 +33,12 @@ from PySide6.QtWidgets import (
 from ..core.manifest import ManifestEntry
 from ..core.text import counted
 from ..core.refs import open_reference
-from ..stores.base import Store, VersionInfo
+from ..stores.base import CancelledError, Store, VersionInfo
 from .download import download_selection, selection_download_dialog
 from .models.file_tree import ENTRY_ROLE, IS_FOLDER_ROLE, PATH_ROLE, FileTreeModel
-from .tasks import TaskRunner
-from .transfers import TransferQueue
+from .tasks import TaskContext
 
+log = logging.getLogger(__name__)
 TEXT_PREVIEW_BYTES = 256 * 1024
 IMAGE_PREVIEW_BYTES = 32 * 1024 * 1024
 CSV_PREVIEW_ROWS = 100
@@ -164,14 +165,29 @@ class FileTreeView(QTreeView):
         drag.exec(Qt.DropAction.CopyAction)
 
 
+def prepare_drag_copies(context: TaskContext, store: Store, version_id: int,
+                        items: list[tuple[str, bool, ManifestEntry | None]], parent_folder: str) -> list[str]:
+    """Copies of the selected items in a new folder under `parent_folder`, for a drag out.
+    A cancelled or failed preparation removes its own folder."""
+    root = tempfile.mkdtemp(prefix="selection-", dir=parent_folder)
+    try:
+        download_selection(context, store, version_id, items, root)
+        if context.cancelled():
+            raise CancelledError("the selection changed while it was being prepared for dragging")
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return [os.path.join(root, path.rpartition("/")[2]) for path, _, _ in items]
+
+
 class FilesTab(QWidget):
     statusMessage = Signal(str)
 
-    def __init__(self, store: Store, runner: TaskRunner, queue: TransferQueue, parent: QWidget | None = None):
+    def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
-        self.store, self.runner, self.queue = store, runner, queue
+        self.store, self.runner, self.queue = session.store, session.runner, session.transfers
         self.version: VersionInfo | None = None
-        self.model = FileTreeModel(store, runner, self)
+        self.model = FileTreeModel(self.store, self.runner, self)
         self.tree = FileTreeView(self)
         self.tree.setModel(self.model)
         header = self.tree.header()
@@ -213,8 +229,8 @@ class FilesTab(QWidget):
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
         self.splitter = splitter
-        self._drag_dir: tempfile.TemporaryDirectory | None = None
-        self._drag_generation = 0
+        self._drag_folder: str | None = None  # made on first use; one subfolder per preparation
+        self._drag_key = ("drag-preparation", id(self))
 
     def set_version(self, version: VersionInfo | None) -> None:
         same = version is not None and self.version is not None and version.id == self.version.id
@@ -253,40 +269,47 @@ class FilesTab(QWidget):
             return
         self.preview.show_message(f"Loading {path}…")
         task = self.runner.submit(f"Previewing {path}", read_prefix, self.store, entry, limit + 1,
-                                  on_error=lambda error: self.preview.show_message(f"Cannot preview {path}: {error}"))
+                                  supersedes=("preview", id(self)), owner=self,
+                                  on_error=lambda error: self._on_preview_failed(path, error))
         task.succeeded.connect(lambda data: self._show_preview(current, path, data, limit))
+
+    def _on_preview_failed(self, path: str, error: BaseException) -> None:
+        """Shown where the preview would be (and logged): a file that cannot be previewed is
+        not a window-wide error."""
+        log.warning("cannot preview %s: %s", path, error)
+        self.preview.show_message(f"Cannot preview {path}: {error}")
 
     def _show_preview(self, index: QModelIndex, path: str, data: bytes, limit: int) -> None:
         if self.tree.currentIndex().data(PATH_ROLE) == path:
             self.preview.show_content(path, data[:limit], truncated=len(data) > limit)
 
     def _prepare_drag(self, items: list[tuple[str, bool, ManifestEntry | None]]) -> None:
-        self._drag_generation += 1
-        generation = self._drag_generation
+        """Copies for a drag out, made as soon as the selection changes. A new selection
+        cancels the running preparation and starts once it has let go of its folder."""
         self.tree.prepared_urls = None
         self.tree.preparing = False
-        if not items or self.version is None:
-            return
         known = sum(e.size or 0 for _, folder, e in items if not folder)
-        if known > DRAG_PREPARE_LIMIT:
+        if not items or self.version is None or known > DRAG_PREPARE_LIMIT:
+            self.runner.cancel(self._drag_key)
             return
-        if self._drag_dir is not None:
-            self._drag_dir.cleanup()
-        self._drag_dir = tempfile.TemporaryDirectory(prefix="artifact-gui-drag-")
-        root = self._drag_dir.name
+        if self._drag_folder is None:
+            self._drag_folder = tempfile.mkdtemp(prefix="artifact-gui-drag-")
         self.tree.preparing = True
-        version_id = self.version.id
+        self.runner.submit(f"Preparing {len(items)} selected for dragging", prepare_drag_copies, self.store,
+                           self.version.id, items, self._drag_folder, wants_context=True,
+                           supersedes=self._drag_key, owner=self, topic=self._drag_key,
+                           on_success=self._on_drag_prepared)
 
-        def prepare() -> list[str]:
-            download_selection(None, self.store, version_id, items, root)
-            return [os.path.join(root, path.rpartition("/")[2]) for path, _, _ in items]
-
-        def done(paths: list[str]) -> None:
-            if generation == self._drag_generation:
-                self.tree.preparing = False
-                self.tree.prepared_urls = [QUrl.fromLocalFile(p) for p in paths]
-
-        self.runner.submit(f"Preparing {len(items)} selected for dragging", prepare, on_success=done)
+    def _on_drag_prepared(self, paths: list[str]) -> None:
+        """No other preparation runs now (a newer one would have dropped this result), so
+        the copies of earlier selections can go."""
+        keep = os.path.dirname(paths[0]) if paths else None
+        for name in os.listdir(self._drag_folder):
+            folder = os.path.join(self._drag_folder, name)
+            if folder != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+        self.tree.preparing = False
+        self.tree.prepared_urls = [QUrl.fromLocalFile(p) for p in paths]
 
     def download_selected(self) -> None:
         items = self.selected_items()
@@ -296,5 +319,7 @@ class FilesTab(QWidget):
             dialog.show()
 
     def cleanup(self) -> None:
-        if self._drag_dir is not None:
-            shutil.rmtree(self._drag_dir.name, ignore_errors=True)
+        """At close, after the runner was shut down: a preparation still running removes
+        its own folder when it notices the cancel."""
+        if self._drag_folder is not None:
+            shutil.rmtree(self._drag_folder, ignore_errors=True)

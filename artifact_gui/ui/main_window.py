@@ -1,49 +1,54 @@
-"""The main window: sidebar | versions table over version details, menus, status bar."""
+"""The main window: sidebar | versions table over version details, menus, status bar.
+
+The window belongs to one session (ui/session.py): it writes only through the session's
+operations and reloads what a change record says changed."""
 
 from __future__ import annotations
 
-import humanize
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from .._version import __version__
 from ..core.text import counted
+from ..appcore.changes import Change, ChangeRecord
 from ..sdk.artifact import Artifact
-from ..stores.base import CollectionInfo, Store, StoreStats, VersionInfo
-from .cleanup import CleanupDialog, DeleteDialog, TrashDialog
+from ..stores.base import CollectionInfo, NotFoundError, Store, StoreStats, VersionInfo
+from .cleanup import CleanupDialog, TrashDialog
 from .compare import CompareDialog
+from .confirm import DeleteDialog
 from .connect import ConnectDialog
 from .details import VersionTabs
+from .editing import ask_about_unsaved_edits
 from .download import version_download_dialog
+from .drops import FileDropMixin
 from .empty_state import EmptyStatePage
 from .models.version_table import VersionTableModel
+from .notifications import NotificationBanner, NotificationDetails
 from .resources import app_icon
+from .session import ConnectionState, WindowSession
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
 from .run_page import open_run_page
 from .sidebar import CollectionSidebar
 from .staging import LogRequest, StagingPanel
-from .tasks import Task, TaskRunner
-from .transfers import Transfer, TransferPanel, TransferQueue
+from .status import StoreStatus
+from .tasks import Task
+from .transfers import Transfer, TransferPanel
 from .versions import VersionTableView
+from .window_actions import WRITE_ACTIONS, ShortcutsDialog, build_actions, shortcut_rows
 
-AUTO_REFRESH_MS = 3000  # how often another process's changes are looked for
 RECENT_STORES_KEY = "stores/recent"
+AGES_REFRESH_MS = 60_000  # "5 minutes ago" must not stay "5 minutes ago" for an hour
 MAX_RECENT = 10
 
 
@@ -63,66 +68,69 @@ def remember_recent_store(location: str) -> list[str]:
     return recent[:MAX_RECENT]
 
 
-class ErrorBanner(QFrame):
-    """A dismissable line at the top of the window that says what failed and why."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        self.setAccessibleName("Error message")
-        self.setStyleSheet("#errorBanner { background: #b71c1c; border-radius: 4px; }"
-                           "#errorBanner QLabel, #errorBanner QPushButton { color: white; }")
-        self.label = QLabel(self)
-        self.label.setObjectName("errorText")
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("Dismiss", self)
-        close.setObjectName("errorDismiss")
-        close.setFlat(True)
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close)
-        self.hide()
-
-    def show_error(self, action: str, error: BaseException) -> None:
-        self.label.setText(f"{action} failed: {error}")
-        self.show()
-
-
-class MainWindow(QMainWindow):
+class MainWindow(FileDropMixin, QMainWindow):
     storeOpenRequested = Signal(str)  # the app opens the store and a window for it
     storeCreateRequested = Signal(str)  # the same, chosen in a dialog: an empty folder becomes a store
     demoRequested = Signal(bool)  # the app opens the demo store; True: build it anew first
 
     def __init__(self, store: Store, parent: QWidget | None = None):
         super().__init__(parent)
-        self.store = store
+        self.session = WindowSession(store, self)
+        self.store, self.runner, self.transfers = store, self.session.runner, self.session.transfers
+        self.operations = self.session.operations
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"artifact-gui — {store.location}")
         self.setWindowIcon(app_icon())
-        self.runner = TaskRunner(self)
-        self.runner.taskFailed.connect(lambda task: self.errors.show_error(task.description, task.error))
-        self._change_token: int | None = None
         self._pending_version_id: int | None = None
         self.stats: StoreStats | None = None
+        self._dialogs: dict[str, QWidget] = {}
 
         self.sidebar = CollectionSidebar(self)
         self.sidebar.setObjectName("sidebar")
         self.versions_model = VersionTableModel(store, self.runner, self)
         self.versions = VersionTableView(self.versions_model, self)
-        self.transfers = TransferQueue(self.runner, self)
+        self.versions.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.transfers.transferFinished.connect(self._on_transfer_finished)
-        self.tabs = VersionTabs(store, self.runner, self.transfers, self)
-        self.errors = ErrorBanner(self)
+        self.tabs = VersionTabs(self.session, self)
+        self.errors = NotificationBanner(self.session.notifications, self)
+        self.session.notified.connect(self.errors.update_view)
         self.versions_header = QLabel("Select an artifact.", self)
         self.versions_header.setObjectName("versionsHeader")
         font = self.versions_header.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setBold(True)
         self.versions_header.setFont(font)
+        self._build_layout()
 
+        self.staging = StagingPanel(store, self.runner, self)
+        self.staging.logRequested.connect(self.log_staged)
+        self.staging.discarded.connect(lambda: self.staging_dock.hide())
+        self.staging_dock = self._dock("New Version", "uploadDock", self.staging, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.staging_dock.visibilityChanged.connect(self._on_staging_shown)
+        self.transfer_panel = TransferPanel(self.transfers, self)
+        self.transfer_dock = self._dock("Transfers", "transferDock", self.transfer_panel,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._accept_file_drops()
+
+        self._build_status_bar()
+        build_actions(self)
+        self.versions.addAction(self.delete_versions_action)
+        self._update_version_actions()
+        self._apply_access()
+        self._connect()
+        self._restore_settings()
+        self.refresh()
+        self.session.start_polling()
+        self.ages_timer = QTimer(self)
+        self.ages_timer.setObjectName("agesTimer")
+        self.ages_timer.timeout.connect(self.refresh_ages)
+        self.ages_timer.start(AGES_REFRESH_MS)
+        self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
+        if not self.session.read_only:
+            self.operations.purge_expired_trash(setting(TRASH_RETENTION_KEY))
+
+    # --- construction ---------------------------------------------------------------------
+    def _build_layout(self) -> None:
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.setObjectName("rightSplitter")
         top = QWidget(right)
@@ -152,38 +160,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.content, 1)
         self.setCentralWidget(central)
 
-        self.staging = StagingPanel(store, self.runner, self)
-        self.staging.logRequested.connect(self.log_staged)
-        self.staging.discarded.connect(lambda: self.staging_dock.hide())
-        self.staging_dock = self._dock("New Version", "uploadDock", self.staging, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.transfer_panel = TransferPanel(self.transfers, self)
-        self.transfer_dock = self._dock("Transfers", "transferDock", self.transfer_panel,
-                                        Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.drop_hint = QLabel(self)
-        self.drop_hint.setObjectName("dropHint")
-        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.drop_hint.setStyleSheet("#dropHint { background: #1565c0; color: white; padding: 8px 14px;"
-                                     " border-radius: 6px; font-weight: bold; }")
-        self.drop_hint.hide()
-        self.setAcceptDrops(True)
-        self.versions.filesDropped.connect(lambda paths: self.start_staging(self.sidebar.selected_collection, paths))
-        self.versions.filesHovering.connect(
-            lambda hovering: self._show_drop_hint(self.sidebar.selected_collection) if hovering
-            else self.drop_hint.hide())
-
-        self._build_status_bar()
-        self._build_actions()
-        self._connect()
-        self._restore_settings()
-        self.refresh()
-        self.poll_timer = QTimer(self)
-        self.poll_timer.setObjectName("autoRefreshTimer")
-        self.poll_timer.timeout.connect(self._poll_for_changes)
-        self.poll_timer.start(AUTO_REFRESH_MS)
-        self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
-        self.purge_expired_trash()
-
-    # --- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -193,130 +169,26 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_status_bar(self) -> None:
-        self.location_label = QLabel(self.store.location, self)
-        self.location_label.setObjectName("storeLocation")
-        self.counts_label = QLabel(self)
-        self.counts_label.setObjectName("storeCounts")
-        self.busy = QProgressBar(self)
-        self.busy.setObjectName("busyIndicator")
-        self.busy.setAccessibleName("Working")
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(120)
-        self.busy.setMaximumHeight(14)
-        self.busy.setTextVisible(False)
-        self.busy.hide()
-        bar = self.statusBar()
-        bar.addWidget(self.location_label, 1)
-        bar.addPermanentWidget(self.busy)
-        bar.addPermanentWidget(self.counts_label)
-        self.runner.activeCountChanged.connect(lambda count: self.busy.setVisible(count > 0))
+        self.status = StoreStatus(self.statusBar(), self.session)
+        for name in ("location_label", "access_label", "counts_label", "busy", "undo_button"):
+            setattr(self, name, getattr(self.status, name))
 
-    def _action(self, text: str, name: str, slot, shortcut: str | QKeySequence.StandardKey | None = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        self.open_action = self._action("&Open Local Store…", "openStoreAction", self.choose_store,
-                                        QKeySequence.StandardKey.Open, "Open a store folder")
-        self.connect_action = self._action("&Connect to Server…", "connectAction", self.show_connect,
-                                           "Ctrl+Shift+O", "Open a store served by 'artifact-gui serve'")
-        self.quit_action = self._action("&Quit", "quitAction", self.close, QKeySequence.StandardKey.Quit)
-        self.refresh_action = self._action("&Refresh", "refreshAction", self.refresh, "F5",
-                                           "Reload everything from the store")
-        self.filter_action = self._action("&Filter Artifacts", "filterAction", self.sidebar.focus_filter,
-                                          QKeySequence.StandardKey.Find)
-        self.download_action = self._action("&Download Version…", "downloadVersionAction",
-                                            self.download_version, "Ctrl+D")
-        self.compare_action = self._action("&Compare Versions", "compareAction", self.compare_versions,
-                                           "Ctrl+K", "Compare the two selected versions")
-        self.copy_digest_action = self._action("Copy &Digest", "copyDigestAction", self.copy_digest,
-                                               "Ctrl+Shift+C")
-        self.about_action = self._action("&About artifact-gui", "aboutAction", self.show_about)
-        self.delete_versions_action = self._action("&Delete Versions…", "deleteVersionsAction",
-                                                   self.delete_selected_versions, QKeySequence.StandardKey.Delete,
-                                                   "Move the selected versions to the Trash")
-        # Delete acts where the focus is: here on the versions table (the alias editor and the
-        # transfer table have their own), so no two actions ever claim the same key at once.
-        self.delete_versions_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.delete_artifact_action = self._action("Delete &Artifact…", "deleteArtifactAction",
-                                                   self.delete_selected_artifact, "Ctrl+Del",
-                                                   "Move every version of the selected artifact to the Trash")
-        self.rename_alias_action = self._action("Re&name Alias", "renameAliasWindowAction", self.rename_alias, "F2")
-        self.add_alias_action = self._action("Add A&lias…", "addAliasAction", self.focus_alias_input, "Ctrl+L")
-        self.edit_details_action = self._action("Edit Description && &Metadata", "editDetailsAction",
-                                                self.edit_details, "Ctrl+E")
-        self.new_artifact_action = self._action("&New Artifact from Files…", "newArtifactAction",
-                                                self.new_artifact_from_files, QKeySequence.StandardKey.New)
-        self.new_version_action = self._action("New &Version from Files…", "newVersionAction",
-                                               self.new_version_from_files, "Ctrl+Shift+V")
-        self.cleanup_action = self._action("&Clean Up…", "cleanupAction", self.show_cleanup, "Ctrl+Shift+K")
-        self.trash_action = self._action("&Trash…", "trashAction", self.show_trash, "Ctrl+Shift+D")
-        self.open_demo_action = self._action("Open De&mo Store", "openDemoAction",
-                                             lambda: self.demoRequested.emit(False))
-        self.reset_demo_action = self._action("Reset Demo Store…", "resetDemoAction",
-                                              lambda: self.demoRequested.emit(True), tip="Build the demo store anew")
-        self.settings_action = self._action("&Settings…", "settingsAction", self.show_settings,
-                                            QKeySequence.StandardKey.Preferences)
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.connect_action)
-        file_menu.addAction(self.new_artifact_action)
-        file_menu.addAction(self.new_version_action)
-        self.recent_menu = file_menu.addMenu("Recent &Stores")
-        self.recent_menu.setObjectName("recentStoresMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_demo_action)
-        file_menu.addAction(self.reset_demo_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = menu.addMenu("&Edit")
-        for action in (self.add_alias_action, self.rename_alias_action, self.edit_details_action):
-            edit_menu.addAction(action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.delete_versions_action)
-        edit_menu.addAction(self.delete_artifact_action)
-        view_menu = menu.addMenu("&View")
-        view_menu.addAction(self.refresh_action)
-        view_menu.addAction(self.filter_action)
-        view_menu.addSeparator()
-        for dock, shortcut in ((self.staging_dock, "Ctrl+Shift+N"), (self.transfer_dock, "Ctrl+Shift+T")):
-            toggle = dock.toggleViewAction()
-            toggle.setShortcut(QKeySequence(shortcut))
-            view_menu.addAction(toggle)
-        version_menu = menu.addMenu("V&ersion")
-        for action in (self.download_action, self.compare_action, self.copy_digest_action):
-            version_menu.addAction(action)
-        tools_menu = menu.addMenu("&Tools")
-        for action in (self.cleanup_action, self.trash_action, self.settings_action):
-            tools_menu.addAction(action)
-        menu.addMenu("&Help").addAction(self.about_action)
-
-        toolbar = QToolBar("Main", self)
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.open_action, self.refresh_action, self.download_action, self.compare_action):
-            toolbar.addAction(action)
-        self.addToolBar(toolbar)
-        for action in (self.new_version_action, self.download_action, self.compare_action, self.copy_digest_action,
-                       self.add_alias_action, self.delete_versions_action):
-            self.versions.addAction(action)
-        for action in (self.new_version_action, self.delete_artifact_action, self.cleanup_action, self.refresh_action):
-            self.sidebar.tree.addAction(action)
-        self.versions.addAction(self.delete_versions_action)
+    def _apply_access(self) -> None:
+        """On a read-only store every write action is disabled and says why."""
+        reason = self.operations.read_only_reason
+        for name in WRITE_ACTIONS:
+            action = getattr(self, name)
+            action.setToolTip(reason or action.statusTip())
+            if reason:
+                action.setStatusTip(reason)
+        self.status.show_access()
+        self.empty_state.set_read_only(bool(reason))
         self._update_version_actions()
 
     def _connect(self) -> None:
+        self.session.changed.connect(self._on_changed)
+        self.operations.aliasMoved.connect(self._offer_alias_undo)
+        self.session.connectionChanged.connect(self._on_connection_changed)
         self.sidebar.collectionSelected.connect(self._on_collection_selected)
         self.versions.selectedVersionsChanged.connect(self._on_version_selection)
         self.versions_model.modelReset.connect(self._on_versions_loaded)
@@ -324,30 +196,37 @@ class MainWindow(QMainWindow):
         self.tabs.versionActivated.connect(self.show_version_id)
         self.tabs.runActivated.connect(
             lambda run_id: open_run_page(self.store, self.runner, run_id, self, self.show_version_id))
-        self.tabs.versionEdited.connect(self.refresh)
         self.versions.aliasDropped.connect(self.tabs.overview.aliases.move_alias)
         self.tabs.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.empty_state.newArtifactRequested.connect(self.new_artifact_from_files)
         self.empty_state.demoRequested.connect(lambda: self.demoRequested.emit(False))
 
-    # --- refreshing ---------------------------------------------------------------------------
+    # --- reacting to changes ----------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload collections, counts, the versions shown and the selected version."""
-        self.runner.submit(f"Reading store {self.store.location}", self._read_overview,
-                           on_success=self._on_overview)
-        self.versions_model.refresh()
+        """Reload everything (F5)."""
+        self._on_changed(ChangeRecord.everything(external=False))
+
+    def _on_changed(self, record: ChangeRecord) -> None:
+        """Reload what `record` says changed, and only what this window shows of it."""
+        if record.affects(Change.COLLECTIONS | Change.VERSIONS | Change.TRASH):
+            self.runner.submit(f"Reading store {self.store.location}", self._read_overview,
+                               supersedes="overview", topic="overview", on_success=self._on_overview)
+        edits = Change.VERSIONS | Change.ALIASES | Change.DETAILS
+        if record.affects(edits) and record.touches_collection(self.versions_model.collection):
+            self.versions_model.refresh()
         version = self.tabs.version
-        if version is not None:
+        if version is not None and record.affects(edits) and \
+                record.touches_version(version.id, (version.project, version.name)):
             self.runner.submit(f"Reloading {version.qualified_name}", self.store.get_version_by_id, version.id,
-                               on_success=self._on_version_reloaded,
-                               on_error=lambda _error: self.tabs.set_version(None))
+                               supersedes="shown-version", topic="shown-version",
+                               on_success=self._on_version_reloaded, on_error=self._on_version_gone)
 
     def _read_overview(self) -> tuple[list[CollectionInfo], StoreStats, int]:
         return self.store.list_collections(), self.store.stats(), self.store.change_token()
 
     def _on_overview(self, result: tuple[list[CollectionInfo], StoreStats, int]) -> None:
         collections, stats, token = result
-        self._change_token = token
+        self.session.note_token(token)
         first_overview = self.stats is None
         self.stats = stats
         self.sidebar.set_collections(collections)
@@ -355,27 +234,40 @@ class MainWindow(QMainWindow):
         if first_overview and collections and not self.sidebar.select_key(self.sidebar.selected_key):
             first = min(collections, key=lambda c: (c.project, c.type, c.name))
             self.sidebar.select_key((first.project, first.type, first.name))
-        self.counts_label.setText(
-            f"{counted(stats.collections, 'artifact')} · {counted(stats.versions, 'version')} · "
-            f"{humanize.naturalsize(stats.logical_bytes, binary=True)} "
-            f"({humanize.naturalsize(stats.stored_bytes, binary=True)} stored)")
-        self.counts_label.setToolTip(f"{counted(stats.projects, 'project')}; content after deduplication: "
-                                     f"{stats.stored_bytes:,} bytes")
+        self.status.show_counts(stats)
 
     def _on_version_reloaded(self, version: VersionInfo) -> None:
         if self.tabs.version is not None and version.id == self.tabs.version.id and version != self.tabs.version:
             self.tabs.set_version(version)
 
-    def _poll_for_changes(self) -> None:
-        if any(t.description.startswith("Checking for changes") for t in self.runner.active_tasks):
-            return
-        self.runner.submit("Checking for changes in the store", self.store.change_token,
-                           on_success=self._on_change_token, on_error=lambda _error: None)
+    def _on_version_gone(self, error: BaseException) -> None:
+        """The version shown was deleted (or cannot be read): say so, keep the rest."""
+        if isinstance(error, NotFoundError):
+            self.tabs.set_version(None)
+        else:
+            self.session.report("Reloading the version shown", error)
 
-    def _on_change_token(self, token: int) -> None:
-        if self._change_token is not None and token != self._change_token:
-            self.refresh()
-        self._change_token = token
+    def _offer_alias_undo(self, alias: str, previous: VersionInfo, target: VersionInfo) -> None:
+        """Moving an alias is never silent: say where it came from, and offer Undo."""
+        self.status.offer_undo(f"Moved alias {alias!r} from {previous.qualified_name} to {target.qualified_name}.",
+                               lambda: self.operations.move_alias(alias, previous))
+
+    def refresh_ages(self) -> None:
+        """Relative times ("3 minutes ago") are worked out again, in every pane at once."""
+        rows = self.versions_model.rowCount()
+        if rows:
+            self.versions_model.dataChanged.emit(self.versions_model.index(0, 0),
+                                                 self.versions_model.index(rows - 1,
+                                                                           self.versions_model.columnCount() - 1))
+        self.tabs.refresh_ages()
+
+    def _on_connection_changed(self, state: ConnectionState) -> None:
+        """Disconnected: the panes keep the last known data, greyed; reconnected: reload."""
+        connected = state is ConnectionState.CONNECTED
+        self.main_splitter.setEnabled(connected)
+        self.status.show_access()
+        if connected:
+            self.statusBar().showMessage(f"Connected again to {self.store.location}.", 5000)
 
     # --- selection ------------------------------------------------------------------------------
     def _on_collection_selected(self, collection: CollectionInfo | None) -> None:
@@ -383,6 +275,7 @@ class MainWindow(QMainWindow):
             self.versions_model.set_collection(None, None)
             self.versions_header.setText("Select an artifact.")
             self.tabs.set_version(None)
+            self._update_version_actions()
             return
         count = collection.version_count
         self.versions_header.setText(f"{collection.project} / {collection.name}  ·  {collection.type}  ·  "
@@ -391,6 +284,7 @@ class MainWindow(QMainWindow):
             self.tabs.set_version(None)
         self.versions_model.set_collection(collection.project, collection.name)
         QSettings().setValue("browser/selection", list(self.sidebar.selected_key))
+        self._update_version_actions()
 
     def _on_versions_loaded(self, *args) -> None:
         if self._pending_version_id is not None:
@@ -400,22 +294,43 @@ class MainWindow(QMainWindow):
                 self.versions_model.fetchMore()
             return
         if not self.versions.selectionModel().hasSelection() and self.versions_model.rowCount():
-            self.versions.selectRow(0)
+            # Not selectRow(): it reads the keyboard's modifiers, and a held Shift or Ctrl
+            # would turn "show the newest version" into extending or toggling a selection.
+            flags = QItemSelectionModel.SelectionFlag
+            first = self.versions_model.index(0, 0)
+            self.versions.selectionModel().setCurrentIndex(first, flags.ClearAndSelect | flags.Rows)
 
     def _on_version_selection(self) -> None:
         selected = self.versions.selected_versions()
         current = self.versions_model.version_at(self.versions.currentIndex().row())
         shown = current if current in selected else (selected[0] if selected else None)
-        if shown is not None or not self.versions_model.is_loading:
+        editor = self.tabs.overview.editor
+        if editor.is_dirty() and shown is not None and shown.id != editor.version.id:
+            self._ask_about_unsaved_edits(editor.version, shown)
+        elif shown is not None or not self.versions_model.is_loading:
             self.tabs.set_version(shown)
         self._update_version_actions()
 
+    def _ask_about_unsaved_edits(self, edited: VersionInfo, next_version: VersionInfo) -> QMessageBox:
+        """Save, Discard or Cancel (back to the edits, kept as typed)."""
+        return ask_about_unsaved_edits(self, self.tabs.overview.editor, edited,
+                                       proceed=lambda: self.tabs.set_version(next_version),
+                                       stay=lambda: self.versions.select_version_id(edited.id))
+
     def _update_version_actions(self) -> None:
         selected = self.versions.selected_versions()
-        self.download_action.setEnabled(len(selected) == 1)
-        self.delete_versions_action.setEnabled(bool(selected))
-        self.copy_digest_action.setEnabled(len(selected) == 1)
+        writable = self.operations.read_only_reason is None
+        one = len(selected) == 1
+        artifact = self.sidebar.selected_collection is not None
+        self.download_action.setEnabled(one)
+        self.copy_digest_action.setEnabled(one)
         self.compare_action.setEnabled(len(selected) == 2)
+        self.delete_versions_action.setEnabled(bool(selected) and writable)
+        for action in (self.rename_alias_action, self.add_alias_action, self.edit_details_action):
+            action.setEnabled(one and writable)
+        self.new_version_action.setEnabled(artifact and writable)
+        self.delete_artifact_action.setEnabled(artifact and writable)
+        self.new_artifact_action.setEnabled(writable)
 
     def show_version_id(self, version_id: int) -> None:
         """Select a version anywhere in the store (a click in the lineage graph)."""
@@ -507,7 +422,7 @@ class MainWindow(QMainWindow):
 
     def delete_selected_versions(self) -> DeleteDialog | None:
         versions = self.versions.selected_versions()
-        if not versions:
+        if not versions or self.operations.read_only_reason:
             return None
         title = f"Delete {counted(len(versions), 'version')}"
         return self._confirm_delete(versions, title)
@@ -517,37 +432,45 @@ class MainWindow(QMainWindow):
         if collection is None:
             self.statusBar().showMessage("Select an artifact in the sidebar to delete it.", 5000)
             return
+        if self.operations.read_only_reason:
+            return
         self.runner.submit(f"Listing the versions of {collection.project}/{collection.name}",
                            self.store.list_versions, collection.project, collection.name,
                            on_success=lambda versions: self._confirm_delete(
                                versions, f"Delete the artifact {collection.project}/{collection.name}"))
 
     def _confirm_delete(self, versions: list[VersionInfo], title: str) -> DeleteDialog:
-        dialog = DeleteDialog(self.store, self.runner, versions, title, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        ids = [v.id for v in versions]
-        dialog.accepted.connect(lambda: self.runner.submit(
-            title, self.store.trash_versions, ids, dialog.drop_aliases.isChecked(), kind="write",
-            on_success=lambda count: (self.statusBar().showMessage(
-                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000),
-                self.refresh())))
-        dialog.open()
-        self.last_dialog = dialog
+        self.last_dialog = self.operations.trash_versions(
+            self, versions, title, on_success=lambda count: self.statusBar().showMessage(
+                f"Moved {counted(count, 'version')} to the Trash (Tools → Trash to restore).", 8000))
+        return self.last_dialog
+
+    def _single_dialog(self, name: str, create):
+        """The open dialog `name`, raised, or a new one: a second press of a shortcut never
+        opens a second copy of a tool window."""
+        dialog = self._dialogs.get(name)
+        if dialog is None:
+            dialog = create()
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.destroyed.connect(lambda _obj=None, name=name: self._dialogs.pop(name, None))
+            self._dialogs[name] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
         return dialog
 
     def show_cleanup(self) -> CleanupDialog:
-        dialog = CleanupDialog(self.store, self.runner, self.sidebar.model.collections, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.applied.connect(lambda _count: self.refresh())
-        dialog.show()
-        return dialog
+        return self._single_dialog("cleanup", lambda: CleanupDialog(self.session, self.sidebar.model.collections,
+                                                                    self))
 
     def show_trash(self) -> TrashDialog:
-        dialog = TrashDialog(self.store, self.runner, setting(TRASH_RETENTION_KEY), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.changed.connect(self.refresh)
-        dialog.show()
-        return dialog
+        return self._single_dialog("trash", lambda: TrashDialog(self.session, setting(TRASH_RETENTION_KEY), self))
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        return self._single_dialog("shortcuts", lambda: ShortcutsDialog(shortcut_rows(self), self))
+
+    def show_messages(self) -> NotificationDetails:
+        return self.errors.show_details()
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self)
@@ -564,12 +487,6 @@ class MainWindow(QMainWindow):
         self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
         apply_theme(QApplication.instance(), setting(THEME_KEY))
 
-    def purge_expired_trash(self) -> None:
-        """Versions in the Trash longer than the retention setting are deleted for good."""
-        days = setting(TRASH_RETENTION_KEY)
-        self.runner.submit(f"Deleting versions in the Trash for over {days} days", self.store.empty_trash,
-                           None, days, kind="write", on_error=lambda _error: None)
-
     def new_artifact_from_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "New Artifact from Files")
         if paths:
@@ -584,63 +501,14 @@ class MainWindow(QMainWindow):
         if paths:
             self.start_staging(collection, paths)
 
-    # --- drag and drop in, staging, logging ---------------------------------------------------------
-    def _drop_target(self, position) -> tuple[bool, CollectionInfo | None]:
-        """(accepted, artifact) for a drop at `position` (window coordinates): onto an artifact
-        in the sidebar or onto its versions, a new version of it; anywhere else a new artifact."""
-        widget = self.childAt(position)
-        tree_viewport = self.sidebar.tree.viewport()
-        if widget is not None and (widget is tree_viewport or tree_viewport.isAncestorOf(widget)):
-            index = self.sidebar.tree.indexAt(tree_viewport.mapFrom(self, position))
-            return True, self.sidebar.model.collection_at(self.sidebar.proxy.mapToSource(index))
-        table = self.versions
-        if widget is not None and (widget is table or table.isAncestorOf(widget)):
-            return True, self.sidebar.selected_collection
-        return True, None
-
-    def _describe_drop(self, collection: CollectionInfo | None) -> str:
-        if collection is None:
-            return "Drop to create a new artifact"
-        return f"Drop to add to a new version of {collection.project}/{collection.name}"
-
-    @staticmethod
-    def _local_paths(mime) -> list[str]:
-        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
-
-    def dragEnterEvent(self, event) -> None:
-        if self._local_paths(event.mimeData()):
-            event.acceptProposedAction()
-            self._show_drop_hint(self._drop_target(event.position().toPoint())[1])
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:
-        if self._local_paths(event.mimeData()):
-            event.acceptProposedAction()
-            self._show_drop_hint(self._drop_target(event.position().toPoint())[1])
-
-    def dragLeaveEvent(self, event) -> None:
-        self.drop_hint.hide()
-
-    def dropEvent(self, event) -> None:
-        self.drop_hint.hide()
-        paths = self._local_paths(event.mimeData())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.start_staging(self._drop_target(event.position().toPoint())[1], paths)
-
-    def _show_drop_hint(self, collection: CollectionInfo | None) -> None:
-        self.drop_hint.setText(self._describe_drop(collection))
-        self.drop_hint.adjustSize()
-        self.drop_hint.move((self.width() - self.drop_hint.width()) // 2, self.menuBar().height() + 40)
-        self.drop_hint.raise_()
-        self.drop_hint.show()
-
+    # --- staging and logging ----------------------------------------------------------------------
     def start_staging(self, collection: CollectionInfo | None, paths: list[str]) -> None:
         """Open the staging panel for a new version of `collection` (or a new artifact) with
         `paths` added; a second drop onto the same target adds to what is staged."""
+        reason = self.operations.read_only_reason
+        if reason:
+            self.statusBar().showMessage(reason, 8000)
+            return
         same_target = self.staging_dock.isVisible() and self.staging.collection == collection and \
             (collection is not None or bool(self.staging.sources))
         self.staging_dock.show()
@@ -648,8 +516,7 @@ class MainWindow(QMainWindow):
         if same_target:
             self.staging.add_paths(paths)
             return
-        projects = [c.project for c in self.sidebar.model.collections]
-        projects = sorted(set(projects), key=projects.index)
+        projects = self._projects()
         if collection is None:
             self.staging.reset(None, None, projects)
             self.staging.add_paths(paths)
@@ -660,30 +527,55 @@ class MainWindow(QMainWindow):
                            on_success=lambda latest: (self.staging.reset(collection, latest, projects),
                                                       self.staging.add_paths(paths)))
 
+    def _on_staging_shown(self, visible: bool) -> None:
+        """Opened empty (Ctrl+Shift+N): a new artifact in the selected project."""
+        if visible and self.staging.is_empty:
+            self.staging.reset(None, None, self._projects())
+
+    def _projects(self) -> list[str]:
+        """Known projects, the selected artifact's first (a new artifact goes there)."""
+        projects = [c.project for c in self.sidebar.model.collections]
+        selected = self.sidebar.selected_key
+        if selected:
+            projects.insert(0, selected[0])
+        return sorted(set(projects), key=projects.index)
+
     def log_staged(self, request: LogRequest) -> Transfer:
-        store = self.store
-        transfer = self.transfers.add(f"{request.project}/{request.name}", "upload",
-                                      lambda context: request.run(context, store), request.total_bytes)
+        """Logs in the background; the panel keeps what was typed until the version exists,
+        and comes back with it when logging fails."""
+        transfer = self.operations.log_staged(request)
+        self.staging.pending = request
         self.transfer_dock.show()
-        self.staging.reset(None, None)
         self.staging_dock.hide()
         return transfer
 
+    @staticmethod
+    def _transfer_topic(transfer: Transfer) -> tuple:
+        """A later success of the same upload or download means an earlier failure no longer applies."""
+        return ("transfer", transfer.direction, transfer.name)
+
     def _on_transfer_finished(self, transfer: Transfer) -> None:
         if transfer.state == "failed":
-            self.errors.show_error(f"{transfer.direction.capitalize()} of {transfer.name}", transfer.error)
+            self.session.notifications.error(f"{transfer.direction.value.capitalize()} of {transfer.name}",
+                                             transfer.error, topic=self._transfer_topic(transfer))
+            if self.staging.pending is not None and transfer.name == self.staging.pending_name:
+                self.staging.show_log_failure(transfer.error)
+                self.staging_dock.show()
+                self.staging_dock.raise_()
             return
         artifact = transfer.result
         if transfer.state != "done" or not isinstance(artifact, Artifact):
             return
         shown = f"{artifact.project}/{artifact.name}"  # the store's name, without W&B's entity
+        self.session.notifications.resolve(self._transfer_topic(transfer))
+        if self.staging.pending is not None and transfer.name == self.staging.pending_name:
+            self.staging.reset(None, None)
         if artifact.was_created:
             self.statusBar().showMessage(f"Logged {shown}.", 8000)
         else:
             self.statusBar().showMessage(
                 f"Nothing new: the content equals {shown}, so no version was created"
                 + (f"; aliases {', '.join(artifact.aliases)} now point to it." if artifact.aliases else "."), 15000)
-        self.refresh()
         self.show_version_id(int(artifact.id))
 
     # --- settings ---------------------------------------------------------------------------------
@@ -714,11 +606,8 @@ class MainWindow(QMainWindow):
         if running and not self.confirm_close_with_transfers(len(running)):
             event.ignore()
             return
-        for transfer in running:
-            transfer.cancel()
         self.save_settings()
-        self.poll_timer.stop()
-        self.runner.shutdown()
+        self.session.close()
         self.tabs.files.cleanup()
         super().closeEvent(event)
 

@@ -1,8 +1,10 @@
-"""Preferences, kept with QSettings."""
+"""Preferences, kept with QSettings and declared in appcore.settings: the dialog below is
+built from that registry, and `setting()` is the one way the code reads a value."""
 
 from __future__ import annotations
 
-import platformdirs
+from typing import Any
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,75 +19,90 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .download import DOWNLOAD_FOLDER_KEY
-from .theme import THEMES
+from ..appcore.settings import (  # noqa: F401 - the keys are part of this module's interface
+    DOWNLOAD_FOLDER_KEY,
+    REGISTRY,
+    SETTINGS,
+    THEME_KEY,
+    TRANSFERS_KEY,
+    TRASH_RETENTION_KEY,
+    Setting,
+)
 
-TRASH_RETENTION_KEY = "trash/retention_days"
-THEME_KEY = "appearance/theme"
-TRANSFERS_KEY = "transfers/concurrency"
-DEFAULTS = {TRASH_RETENTION_KEY: 30, THEME_KEY: "system", TRANSFERS_KEY: 2}
+
+def setting(key: str) -> Any:
+    """A setting's value, in its declared type and range."""
+    return REGISTRY[key].coerce(QSettings().value(key))
 
 
-def setting(key: str):
-    """A setting's value, in the type of its default."""
-    value = QSettings().value(key, DEFAULTS.get(key))
-    default = DEFAULTS.get(key)
-    try:
-        return type(default)(value) if default is not None else value
-    except (TypeError, ValueError):
-        return default
+def set_setting(key: str, value: Any) -> None:
+    QSettings().setValue(key, REGISTRY[key].coerce(value))
 
 
 class SettingsDialog(QDialog):
+    """One row per registered setting; the description is the row's tooltip."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(520)
-        settings = QSettings()
-        self.download_folder = QLineEdit(settings.value(DOWNLOAD_FOLDER_KEY, platformdirs.user_downloads_dir()), self)
-        self.download_folder.setObjectName("settingsDownloadFolder")
-        self.download_folder.setAccessibleName("Default download folder")
-        browse = QPushButton("Browse…", self)
-        browse.clicked.connect(self._browse)
-        self.retention = QSpinBox(self)
-        self.retention.setObjectName("settingsTrashRetention")
-        self.retention.setAccessibleName("Days versions stay in the Trash")
-        self.retention.setRange(1, 3650)
-        self.retention.setSuffix(" days")
-        self.retention.setValue(setting(TRASH_RETENTION_KEY))
-        self.theme = QComboBox(self)
-        self.theme.setObjectName("settingsTheme")
-        self.theme.setAccessibleName("Theme")
-        self.theme.addItems(THEMES)
-        self.theme.setCurrentText(setting(THEME_KEY))
-        self.transfers = QSpinBox(self)
-        self.transfers.setObjectName("settingsTransfers")
-        self.transfers.setAccessibleName("Transfers at once")
-        self.transfers.setRange(1, 16)
-        self.transfers.setValue(setting(TRANSFERS_KEY))
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.download_folder, 1)
-        folder_row.addWidget(browse)
+        self.setMinimumWidth(560)
+        self.editors: dict[str, QWidget] = {}
+        form = QFormLayout(self)
+        for declared in SETTINGS:
+            editor, row = self._editor(declared)
+            editor.setAccessibleName(declared.label)
+            editor.setToolTip(declared.description)
+            self.editors[declared.key] = editor
+            form.addRow(f"{declared.label}:", row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form = QFormLayout(self)
-        form.addRow("Download folder:", folder_row)
-        form.addRow("Keep deleted versions in the Trash for:", self.retention)
-        form.addRow("Theme:", self.theme)
-        form.addRow("Transfers at once:", self.transfers)
         form.addRow(buttons)
+        self.download_folder = self.editors[DOWNLOAD_FOLDER_KEY]
+        self.retention = self.editors[TRASH_RETENTION_KEY]
+        self.theme = self.editors[THEME_KEY]
+        self.transfers = self.editors[TRANSFERS_KEY]
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Download folder", self.download_folder.text())
+    def _editor(self, declared: Setting) -> tuple[QWidget, QWidget | QHBoxLayout]:
+        value = setting(declared.key)
+        name = "settings" + "".join(part.title() for part in declared.key.replace("/", "_").split("_"))
+        if declared.choices:
+            editor = QComboBox(self)
+            editor.addItems(declared.choices)
+            editor.setCurrentText(value)
+        elif declared.type is int:
+            editor = QSpinBox(self)
+            editor.setRange(declared.minimum if declared.minimum is not None else -2**31,
+                            declared.maximum if declared.maximum is not None else 2**31 - 1)
+            editor.setSuffix(declared.suffix)
+            editor.setValue(value)
+        else:
+            editor = QLineEdit(str(value), self)
+        editor.setObjectName(name)
+        if not declared.is_folder:
+            return editor, editor
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(lambda: self._browse(editor, declared.label))
+        row = QHBoxLayout()
+        row.addWidget(editor, 1)
+        row.addWidget(browse)
+        return editor, row
+
+    def _browse(self, editor: QLineEdit, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self, title, editor.text())
         if folder:
-            self.download_folder.setText(folder)
+            editor.setText(folder)
+
+    def value_of(self, key: str) -> Any:
+        editor = self.editors[key]
+        if isinstance(editor, QComboBox):
+            return editor.currentText()
+        if isinstance(editor, QSpinBox):
+            return editor.value()
+        return editor.text().strip()
 
     def accept(self) -> None:
-        settings = QSettings()
-        settings.setValue(DOWNLOAD_FOLDER_KEY, self.download_folder.text().strip())
-        settings.setValue(TRASH_RETENTION_KEY, self.retention.value())
-        settings.setValue(THEME_KEY, self.theme.currentText())
-        settings.setValue(TRANSFERS_KEY, self.transfers.value())
+        for key in self.editors:
+            set_setting(key, self.value_of(key))
         super().accept()

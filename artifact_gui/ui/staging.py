@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import humanize
@@ -34,11 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.staged import hash_staged_entries
 from ..core.text import counted
-from ..sdk.artifact import Artifact
-from ..core.hashcache import FileStat
-from ..core.manifest import ManifestEntry
+from ..appcore.staging import DEFAULT_PROJECT, LogRequest, Source, StagedRow, StagedStatus, StagingResult, stage
+from ..appcore.confirmation import discard_staged_confirmation
 from ..core.manifest import parse_json_object
 from ..core.names import (
     InvalidNameError,
@@ -48,130 +45,14 @@ from ..core.names import (
     validate_project_name,
     validate_type,
 )
-from ..sdk.run import Run
 from ..stores.base import CollectionInfo, Store, VersionInfo
-from .tasks import TaskContext, TaskRunner
+from .confirm import ConfirmDialog, ask
+from .tasks import TaskRunner
 
-DEFAULT_PROJECT = "uncategorized"  # as W&B names a run's project when none is given
-STATUS_COLORS = {"new": QColor("#2e7d32"), "changed": QColor("#ef6c00"), "removed": QColor("#c62828")}
+__all__ = ["LogRequest", "StagingPanel"]
 
-
-@dataclass
-class Source:
-    local_path: str
-    is_folder: bool
-    name: str  # the entry (file) or entry prefix (folder) it becomes
-
-
-@dataclass
-class StagedRow:
-    path: str
-    size: int | None
-    status: str  # new, changed, unchanged, removed
-    local_path: str | None = None
-
-
-@dataclass
-class StagingResult:
-    rows: list[StagedRow]
-    counts: dict[str, int] = field(default_factory=dict)
-    upload_bytes: int = 0
-    entries: list[ManifestEntry] = field(default_factory=list)  # the local files, listed and stat'ed
-
-
-def _walk(source: Source) -> list[ManifestEntry]:
-    if not source.is_folder:
-        stat = os.stat(source.local_path)
-        return [ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
-                              local_stat=FileStat.of(stat))]
-    entries = []
-    for folder, _dirs, files in os.walk(source.local_path, followlinks=True):
-        relative_folder = os.path.relpath(folder, source.local_path).replace(os.sep, "/")
-        for file_name in files:
-            physical = os.path.join(folder, file_name)
-            relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
-            stat = os.stat(physical)
-            entries.append(ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
-                                         "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat)))
-    return entries
-
-
-def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
-    if base is None:
-        return {}
-    entries, after = {}, ""
-    while page := store.list_entries(base.id, after=after, limit=5000):
-        entries.update((e.path, e) for e in page)
-        after = page[-1].path
-    return entries
-
-
-def stage(context: TaskContext, store: Store, base: VersionInfo | None, sources: list[Source],
-          removed: set[str]) -> StagingResult:
-    """What the version would hold, and each entry's status against the base version."""
-    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
-    staged: dict[str, ManifestEntry] = {}
-    for source in sources:
-        if context.cancelled():
-            return StagingResult([])
-        for entry in _walk(source):
-            staged[entry.path] = entry
-    ambiguous = [e for path, e in staged.items() if path in kept and kept[path].size == e.size]
-    total = sum(e.size or 0 for e in ambiguous)
-    done = 0
-    for start in range(0, len(ambiguous), 256):  # hashed in batches so progress moves
-        batch = ambiguous[start:start + 256]
-        hash_staged_entries(batch)
-        done += sum(e.size or 0 for e in batch)
-        context.progress(done, total)
-        if context.cancelled():
-            return StagingResult([])
-    rows = []
-    for path in sorted(kept.keys() | staged.keys()):
-        entry = staged.get(path)
-        if entry is None:
-            rows.append(StagedRow(path, kept[path].size, "unchanged"))
-        elif path not in kept:
-            rows.append(StagedRow(path, entry.size, "new", entry.local_path))
-        elif kept[path].size != entry.size or kept[path].digest != entry.digest:
-            rows.append(StagedRow(path, entry.size, "changed", entry.local_path))
-        else:
-            rows.append(StagedRow(path, entry.size, "unchanged", entry.local_path))
-    rows += [StagedRow(path, None, "removed") for path in sorted(removed) if path not in staged]
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    upload = sum(r.size or 0 for r in rows if r.status in ("new", "changed"))
-    return StagingResult(rows, counts, upload, list(staged.values()))
-
-
-@dataclass
-class LogRequest:
-    """Everything needed to log the staged version through the Python API."""
-
-    project: str
-    name: str
-    type: str
-    base: VersionInfo | None
-    entries: list[ManifestEntry]  # exactly the files the panel showed
-    removed: set[str]
-    description: str
-    metadata: dict[str, Any]
-    aliases: list[str]
-    total_bytes: int
-
-    def run(self, context: TaskContext, store: Store) -> Artifact:
-        if self.base is not None:
-            artifact = Artifact._from_version(store, self.base).new_draft()
-            artifact.description, artifact.metadata = self.description, self.metadata
-            for path in sorted(self.removed):
-                artifact.remove(path)
-        else:
-            artifact = Artifact(self.name, self.type, description=self.description, metadata=self.metadata)
-        artifact.add_staged(self.entries)
-        with Run(store, store.create_run(self.project, job_type="desktop-upload")) as run:
-            return run.log_artifact(artifact, aliases=self.aliases, progress=context.progress,
-                                    cancelled=context.cancelled)
+STATUS_COLORS = {StagedStatus.NEW: QColor("#2e7d32"), StagedStatus.CHANGED: QColor("#ef6c00"),
+                 StagedStatus.REMOVED: QColor("#c62828")}
 
 
 class StagedEntriesModel(QAbstractTableModel):
@@ -206,7 +87,7 @@ class StagedEntriesModel(QAbstractTableModel):
                 return row.path
             if index.column() == 1:
                 return humanize.naturalsize(row.size, binary=True) if row.size is not None else ""
-            return row.status
+            return row.status.value
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2 and row.status in STATUS_COLORS:
             return QBrush(STATUS_COLORS[row.status])
         if role == Qt.ItemDataRole.ToolTipRole and row.local_path:
@@ -228,8 +109,8 @@ class StagingPanel(QWidget):
         self.sources: list[Source] = []
         self.removed: set[str] = set()
         self.result: StagingResult | None = None
-        self._generation = 0
         self._staging = False
+        self.pending: LogRequest | None = None  # being logged: what was typed stays until it exists
 
         self.title = QLabel(self)
         self.title.setObjectName("stagingTitle")
@@ -313,8 +194,9 @@ class StagingPanel(QWidget):
         self.log_button.setObjectName("stagingLog")
         self.log_button.setDefault(True)
         self.log_button.clicked.connect(self.request_log)
-        discard = QPushButton("Discard", self)
+        discard = QPushButton("Discard…", self)
         discard.setObjectName("stagingDiscard")
+        discard.setAutoDefault(False)
         discard.clicked.connect(self.discard)
 
         for widget in (self.name, self.description, self.aliases):
@@ -356,7 +238,7 @@ class StagingPanel(QWidget):
     def reset(self, collection: CollectionInfo | None, base: VersionInfo | None, projects: list[str] = ()) -> None:
         """Start a new version of `collection` from `base`, or (both None) a new artifact."""
         self.collection, self.base = collection, base
-        self.sources, self.removed, self.result = [], set(), None
+        self.sources, self.removed, self.result, self.pending = [], set(), None, None
         self.project.clear()
         self.project.addItems(list(projects))
         for widget in (self.project, self.name, self.type):
@@ -378,6 +260,10 @@ class StagingPanel(QWidget):
         self.aliases.clear()
         self._refresh_sources()
         self.restage()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.sources and self.collection is None and not self.name.text() and self.pending is None
 
     def add_paths(self, paths: list[str]) -> None:
         for path in paths:
@@ -421,7 +307,7 @@ class StagingPanel(QWidget):
         rows = {index.row() for index in self.entries.selectionModel().selectedRows()}
         for row in rows:
             entry = self.entries_model.rows[row]
-            if entry.status in ("unchanged", "changed") and self.base is not None and entry.local_path is None:
+            if entry.status in (StagedStatus.UNCHANGED, StagedStatus.CHANGED) and self.base is not None and entry.local_path is None:
                 self.removed.add(entry.path)
         if chosen or rows:
             self.restage()
@@ -437,42 +323,37 @@ class StagingPanel(QWidget):
 
     # --- background staging -------------------------------------------------------------------------
     def restage(self) -> None:
-        self._generation += 1
-        generation = self._generation
+        """List (and where needed hash) what is staged; a newer request replaces a running one."""
         self._staging = True
         self.progress.show()
         self.progress.setRange(0, 0)
         self.summary.setText("Listing files…")
         task = self.runner.submit("Staging the new version", stage, self.store, self.base, list(self.sources),
-                                  set(self.removed), wants_context=True,
-                                  on_success=lambda result: self._on_staged(generation, result))
-        task.progressed.connect(lambda done, total: self._on_stage_progress(generation, done, total))
-        task.failed.connect(lambda _error: self._on_stage_failed(generation))
+                                  set(self.removed), wants_context=True, supersedes=("staging", id(self)),
+                                  owner=self, on_success=self._on_staged)
+        task.progressed.connect(self._on_stage_progress)
+        task.failed.connect(self._on_stage_failed)
         self.validate()
 
-    def _on_stage_progress(self, generation: int, done: int, total: int) -> None:
-        if generation == self._generation and total:
+    def _on_stage_progress(self, done: int, total: int) -> None:
+        if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
             self.summary.setText(f"Comparing with the base version: {humanize.naturalsize(done, binary=True)} "
                                  f"of {humanize.naturalsize(total, binary=True)} hashed…")
 
-    def _on_stage_failed(self, generation: int) -> None:
-        if generation == self._generation:
-            self._staging = False
-            self.progress.hide()
-            self.summary.setText("Could not list the files; see the message at the top.")
-            self.validate()
+    def _on_stage_failed(self, _error: BaseException) -> None:
+        self._staging = False
+        self.progress.hide()
+        self.summary.setText("Could not list the files; see the message at the top.")
+        self.validate()
 
-    def _on_staged(self, generation: int, result: StagingResult) -> None:
-        if generation != self._generation:
-            return
+    def _on_staged(self, result: StagingResult) -> None:
         self._staging = False
         self.result = result
         self.progress.hide()
         self.entries_model.set_rows(result.rows)
-        parts = [f"{result.counts.get(k, 0):,} {k}" for k in ("new", "changed", "unchanged", "removed")
-                 if result.counts.get(k)]
+        parts = [f"{result.counts.get(k.value, 0):,} {k.value}" for k in StagedStatus if result.counts.get(k.value)]
         self.summary.setText(f"{counted(len(result.rows) - result.counts.get('removed', 0), 'file')}: "
                              f"{', '.join(parts) or 'nothing yet'}; "
                              f"{humanize.naturalsize(result.upload_bytes, binary=True)} to store.")
@@ -506,10 +387,12 @@ class StagingPanel(QWidget):
 
     def validate(self) -> bool:
         problems = self.problems()
+        started = bool(self.sources or self.name.text())  # an empty panel is not yet wrong
         self.rule.setText("\n".join(problems))
-        self.rule.setVisible(bool(problems))
-        changed = self.result is not None and any(r.status != "unchanged" for r in self.result.rows)
-        ready = not problems and not self._staging and (changed or (self.result is not None and self.sources))
+        self.rule.setVisible(bool(problems) and started)
+        changed = self.result is not None and any(r.status is not StagedStatus.UNCHANGED for r in self.result.rows)
+        ready = not problems and not self._staging and self.pending is None and \
+            (changed or (self.result is not None and self.sources))
         self.log_button.setEnabled(bool(ready))
         return bool(ready)
 
@@ -525,6 +408,26 @@ class StagingPanel(QWidget):
         self.logRequested.emit(request)
         return request
 
-    def discard(self) -> None:
+    @property
+    def pending_name(self) -> str | None:
+        """The transfer name of the request being logged."""
+        return f"{self.pending.project}/{self.pending.name}" if self.pending is not None else None
+
+    def show_log_failure(self, error: BaseException) -> None:
+        """Logging failed: everything typed is still here; say why, and allow a retry."""
+        self.pending = None
+        self.validate()
+        self.rule.setText(f"Logging failed: {error}. Everything above is kept; fix the cause and log again.")
+        self.rule.show()
+
+    def discard(self) -> ConfirmDialog | None:
+        """Asks first when something was added or typed: that work would be lost."""
+        if not self.sources and not self.description.text() and not self.aliases.text():
+            self._discard_now()
+            return None
+        return ask(self, discard_staged_confirmation(self.title.text(), [s.local_path for s in self.sources]),
+                   self._discard_now)
+
+    def _discard_now(self) -> None:
         self.reset(None, None)
         self.discarded.emit()

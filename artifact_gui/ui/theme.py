@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-THEMES = ("system", "light", "dark")
+from ..appcore.settings import THEMES  # noqa: F401 - declared with the theme setting
 
 
 def dark_palette() -> QPalette:

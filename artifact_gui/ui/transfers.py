@@ -12,65 +12,59 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
 
-from .progress import RateTracker
-from .tasks import Task, TaskContext, TaskRunner
+from ..appcore.transfers import Direction, TransferRecord
+from .tasks import Task, TaskContext, TaskKind, TaskRunner
 
 REFRESH_MS = 500
 COLUMNS = ("Name", "Direction", "Progress", "Speed", "Time left", "State")
 
 
 class Transfer(QObject):
+    """A TransferRecord driven by a Task; `changed` fires on every change of state."""
+
     changed = Signal()
 
-    def __init__(self, name: str, direction: str, job: Callable[[TaskContext], Any], total_bytes: int):
+    def __init__(self, name: str, direction: Direction | str, job: Callable[[TaskContext], Any], total_bytes: int):
         super().__init__()
-        self.name, self.direction, self.job = name, direction, job
-        self.tracker = RateTracker()
-        self.tracker.total = total_bytes
-        self.state = "queued"
-        self.error: BaseException | None = None
-        self.result: Any = None
+        self.record = TransferRecord(name, direction, total_bytes)
+        self.job = job
         self.task: Task | None = None
 
-    @property
-    def is_running(self) -> bool:
-        return self.state in ("queued", "running")
+    name = property(lambda self: self.record.name)
+    direction = property(lambda self: self.record.direction)
+    state = property(lambda self: self.record.state)
+    error = property(lambda self: self.record.error)
+    result = property(lambda self: self.record.result)
+    tracker = property(lambda self: self.record.tracker)
+    is_running = property(lambda self: self.record.is_running)
+
+    def describe_state(self) -> str:
+        return self.record.describe_state()
 
     def start(self, runner: TaskRunner) -> Task:
-        self.state, self.error = "queued", None
-        self.tracker = RateTracker()
-        self.task = runner.submit(f"{self.direction.capitalize()} of {self.name}", self.job, kind="transfer",
-                                  wants_context=True, on_error=self._on_failed)
-        self.task.progressed.connect(self._on_progress)
+        self.record.restart()
+        self.task = runner.submit(f"{self.direction.value.capitalize()} of {self.name}", self.job,
+                                  kind=TaskKind.TRANSFER, wants_context=True, on_error=self._on_failed)
+        self.task.progressed.connect(self.record.progressed)
         self.task.succeeded.connect(self._on_succeeded)
-        self.task.cancelled.connect(lambda: self._set_state("cancelled"))
+        self.task.cancelled.connect(self._on_cancelled)
         return self.task
 
     def cancel(self) -> None:
         if self.task is not None and self.is_running:
             self.task.cancel()
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.state = "running"
-        self.tracker.update(done, total)
-
     def _on_succeeded(self, result: Any) -> None:
-        self.result = result
-        self.tracker.update(self.tracker.total, self.tracker.total)
-        self._set_state("done")
-
-    def _on_failed(self, error: BaseException) -> None:
-        self.error = error
-        self._set_state("failed")
-
-    def _set_state(self, state: str) -> None:
-        self.state = state
+        self.record.succeeded(result)
         self.changed.emit()
 
-    def describe_state(self) -> str:
-        if self.state == "failed":
-            return f"failed: {self.error}"
-        return self.state
+    def _on_failed(self, error: BaseException) -> None:
+        self.record.failed(error)
+        self.changed.emit()
+
+    def _on_cancelled(self) -> None:
+        self.record.cancelled()
+        self.changed.emit()
 
 
 class TransferQueue(QAbstractTableModel):
@@ -87,7 +81,7 @@ class TransferQueue(QAbstractTableModel):
         self.timer.timeout.connect(self._refresh_progress)
         self.timer.start(REFRESH_MS)
 
-    def add(self, name: str, direction: str, job: Callable[[TaskContext], Any], total_bytes: int) -> Transfer:
+    def add(self, name: str, direction: Direction | str, job: Callable[[TaskContext], Any], total_bytes: int) -> Transfer:
         transfer = Transfer(name, direction, job, total_bytes)
         self.beginInsertRows(QModelIndex(), len(self.transfers), len(self.transfers))
         self.transfers.append(transfer)
@@ -141,7 +135,7 @@ class TransferQueue(QAbstractTableModel):
             if column == 0:
                 return transfer.name
             if column == 1:
-                return "↑ upload" if transfer.direction == "upload" else "↓ download"
+                return transfer.direction.label
             if column == 2:
                 return (f"{humanize.naturalsize(tracker.done, binary=True)} / "
                         f"{humanize.naturalsize(tracker.total, binary=True)}")

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import gc
+import threading
+import time
+
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
 
 import artifact_gui as ag
 from artifact_gui.demo import build_demo_store
@@ -16,6 +21,44 @@ def isolated_settings(qapp, tmp_path):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     QSettings().clear()
     yield
+
+
+LEAK_WAIT_SECONDS = 30
+
+
+def _open_stores() -> list[str]:
+    """Stores still holding connections (LocalStore) or an open client (RemoteStore)."""
+    from artifact_gui.stores import LocalStore
+    from artifact_gui.stores.remote import RemoteStore
+
+    found = []
+    for obj in gc.get_objects():
+        if isinstance(obj, LocalStore) and obj._connections:
+            found.append(f"LocalStore {obj.location} ({len(obj._connections)} connections)")
+        elif isinstance(obj, RemoteStore) and not obj._client.is_closed:
+            found.append(f"RemoteStore {obj.location}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(qapp):
+    """Fails a test that leaves windows open, runner threads running or store connections
+    open (napari's make_napari_viewer check). Runs after pytest-qt closed the widgets the
+    test registered and after the other fixtures closed their stores."""
+    yield
+    qapp.processEvents()
+    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    for window in windows:
+        window.close()
+    deadline = time.monotonic() + LEAK_WAIT_SECONDS
+    threads = [t for t in threading.enumerate() if t.name.startswith("artifact-gui-")]
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    running = [t.name for t in threads if t.is_alive()]
+    stores = _open_stores()
+    assert not windows, f"the test left windows open: {[w.objectName() or type(w).__name__ for w in windows]}"
+    assert not running, f"the test left runner threads running: {running}"
+    assert not stores, f"the test left stores open: {stores}"
 
 
 @pytest.fixture
@@ -35,6 +78,8 @@ def window(qtbot, demo_store):
     qtbot.waitUntil(lambda: window.sidebar.model.rowCount() > 0, timeout=10000)
     yield window
     window.close()
+    # The store is closed by the fixture below: only after every task of the window returned.
+    assert window.session.wait_closed(30), "the window's tasks did not finish"
 
 
 def wait_idle(qtbot, window, timeout=10000):

@@ -254,7 +254,7 @@ def test_changes_by_another_process_appear_by_themselves_and_on_f5(qtbot, window
 
 def test_menus_and_accessible_names(window):
     menus = [action.text() for action in window.menuBar().actions()]
-    assert menus == ["&File", "&Edit", "&View", "V&ersion", "&Tools", "&Help"]
+    assert menus == ["&File", "&Edit", "&View", "Ve&rsion", "&Tools", "&Help"]
     assert window.refresh_action.shortcut().toString() == "F5"
     assert window.filter_action.shortcut().toString() == "Ctrl+F"
     assert window.open_action.shortcut().toString() == "Ctrl+O"

@@ -8,7 +8,7 @@ import sqlite3
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 import artifact_gui as ag
 from artifact_gui.ui.settings import TRANSFERS_KEY, TRASH_RETENTION_KEY
@@ -267,11 +267,11 @@ def test_cleanup_dialog_numbers_match_an_independent_computation(qtbot, window):
     qtbot.waitUntil(lambda: len(window.store.list_trash()) == len(plan.candidates), timeout=5000)
     trash = window.show_trash()
     qtbot.waitUntil(lambda: trash.listing.topLevelItemCount() == len(plan.candidates), timeout=5000)
-    trash.empty()
-    # Emptying deletes the versions, then collects their content: wait for the whole task,
-    # not for the empty trash list, which shows before the content is gone.
+    qtbot.mouseClick(trash.empty_button, Qt.MouseButton.LeftButton)
+    confirm = trash.findChild(QDialog, "confirmDialog")
+    qtbot.mouseClick(confirm.destroy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.store.list_trash() == [], timeout=5000)
     wait_idle(qtbot, window)
-    assert window.store.list_trash() == []
     assert window.store.stats().stored_bytes == before - expected
     assert window.store.verify().ok
     trash.close()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from ...core.manifest import ManifestEntry
 from ...stores.base import FolderItem, Store
-from ..tasks import TaskRunner
+from ..tasks import Task, TaskRunner
 
 PAGE_SIZE = 500
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -31,13 +31,14 @@ class _Node:
     complete: bool = False  # every child is loaded
     loading: bool = False
     cursor: str = ""  # where the next page starts
+    row_in_parent: int = 0  # set when appended; children are only ever appended
 
     @property
     def is_folder(self) -> bool:
         return self.entry is None
 
     def row(self) -> int:
-        return self.parent.children.index(self) if self.parent else 0
+        return self.row_in_parent
 
 
 class FileTreeModel(QAbstractItemModel):
@@ -48,12 +49,17 @@ class FileTreeModel(QAbstractItemModel):
         self.store, self.runner = store, runner
         self.version_id: int | None = None
         self._root = _Node("", "", None, None, complete=True)
-        self._generation = 0
         self._pending = 0
+        self._page_tasks: set[Task] = set()  # pages of the version shown, still loading
 
     def set_version(self, version_id: int | None) -> None:
+        """Show another version; pages of the previous one still loading are cancelled."""
+        for task in self._page_tasks:
+            task.cancel()
+            task.mute()
+            self._set_pending(-1)
+        self._page_tasks.clear()
         self.beginResetModel()
-        self._generation += 1
         self.version_id = version_id
         self._root = _Node("", "", None, None, complete=version_id is None)
         self.endResetModel()
@@ -74,16 +80,17 @@ class FileTreeModel(QAbstractItemModel):
             return
         node.loading = True
         self._set_pending(+1)
-        generation = self._generation
         task = self.runner.submit(
-            f"Listing {node.path or 'the files'} of version id {self.version_id}",
-            self.store.list_folder, self.version_id, node.path, node.cursor, PAGE_SIZE,
-            on_success=lambda items: self._on_page(generation, node, items),
+            f"Listing {node.path or 'the files'} of the version", self.store.list_folder, self.version_id,
+            node.path, node.cursor, PAGE_SIZE, owner=self, topic=("file-tree", self.version_id, node.path),
+            on_success=lambda items: self._on_page(node, items),
         )
-        task.finished.connect(lambda: self._on_fetch_finished(node))
+        self._page_tasks.add(task)
+        task.finished.connect(lambda: self._on_fetch_finished(task, node))
 
-    def _on_fetch_finished(self, node: _Node) -> None:
+    def _on_fetch_finished(self, task: Task, node: _Node) -> None:
         node.loading = False  # also after a failure, so expanding again retries
+        self._page_tasks.discard(task)
         self._set_pending(-1)
 
     def _set_pending(self, delta: int) -> None:
@@ -92,9 +99,7 @@ class FileTreeModel(QAbstractItemModel):
         if (before == 0) != (self._pending == 0):
             self.loadingChanged.emit(self._pending > 0)
 
-    def _on_page(self, generation: int, node: _Node, items: list[FolderItem]) -> None:
-        if generation != self._generation:
-            return
+    def _on_page(self, node: _Node, items: list[FolderItem]) -> None:
         node.loading = False
         node.complete = len(items) < PAGE_SIZE
         if items:
@@ -102,7 +107,8 @@ class FileTreeModel(QAbstractItemModel):
             parent = self._index_of(node)
             first = len(node.children)
             self.beginInsertRows(parent, first, first + len(items) - 1)
-            node.children += [_Node(i.name, i.path, i.entry, node) for i in items]
+            node.children += [_Node(i.name, i.path, i.entry, node, row_in_parent=first + offset)
+                              for offset, i in enumerate(items)]
             self.endInsertRows()
         elif node is not self._root:
             self.dataChanged.emit(self._index_of(node), self._index_of(node))  # expander may vanish

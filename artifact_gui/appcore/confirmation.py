@@ -1,0 +1,60 @@
+"""The question asked before an irreversible step: what goes and the space it frees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import humanize
+
+MAX_LISTED = 500  # a longer list ends with "… and N more"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    title: str
+    question: str  # one sentence: what happens, and that it cannot be undone
+    items: tuple[str, ...]  # what goes, one line each
+    bytes_freed: int | None  # None: nothing is freed (an alias, a name)
+    action: str  # the destructive button's text, e.g. "Delete for Good"
+
+    @property
+    def listed(self) -> list[str]:
+        shown = list(self.items[:MAX_LISTED])
+        if len(self.items) > MAX_LISTED:
+            shown.append(f"… and {len(self.items) - MAX_LISTED:,} more")
+        return shown
+
+    @property
+    def space_text(self) -> str:
+        if self.bytes_freed is None:
+            return ""
+        return (f"This frees {humanize.naturalsize(self.bytes_freed, binary=True)} "
+                f"({self.bytes_freed:,} bytes).")
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 version', '3 versions'."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
+def empty_trash_confirmation(names: list[str], bytes_freed: int) -> Confirmation:
+    return Confirmation(
+        title="Empty the Trash",
+        question=f"Delete {counted(len(names), 'version')} in the Trash for good? This cannot be undone.",
+        items=tuple(names), bytes_freed=bytes_freed, action="Delete for Good")
+
+
+def remove_alias_confirmation(alias: str, qualified_name: str) -> Confirmation:
+    return Confirmation(
+        title="Remove alias",
+        question=f"Remove the alias {alias!r} from {qualified_name}? Code that loads "
+                 f"'{qualified_name.rpartition(':')[0]}:{alias}' will stop finding it.",
+        items=(f"{alias} → {qualified_name}",), bytes_freed=None, action="Remove Alias")
+
+
+def discard_staged_confirmation(title: str, sources: list[str]) -> Confirmation:
+    return Confirmation(
+        title="Discard the new version",
+        question=f"Discard {title!r} with everything added and typed for it? Nothing was logged; "
+                 "the files themselves stay where they are.",
+        items=tuple(sources), bytes_freed=None, action="Discard")

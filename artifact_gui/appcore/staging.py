@@ -1,0 +1,154 @@
+"""Staging a new version without Qt: what it will hold, and each entry's status against
+the version it starts from (W&B's `new_draft`); and the request that logs it.
+
+Listing, and hashing where a size alone cannot tell changed from unchanged, take a
+`context` with `cancelled()` and `progress(done, total)` (the UI's TaskContext)."""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..core.hashcache import FileStat
+from ..core.manifest import ManifestEntry
+from ..core.names import to_entry_path
+from ..core.staged import hash_staged_entries
+from ..sdk.artifact import Artifact
+from ..sdk.run import Run
+from ..stores.base import Store, VersionInfo
+
+
+class WorkContext(Protocol):
+    def cancelled(self) -> bool: ...
+
+    def progress(self, done: int, total: int) -> None: ...
+
+
+class StagedStatus(str, enum.Enum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"
+
+
+DEFAULT_PROJECT = "uncategorized"  # as W&B names a run's project when none is given
+
+
+@dataclass
+class Source:
+    local_path: str
+    is_folder: bool
+    name: str  # the entry (file) or entry prefix (folder) it becomes
+
+
+@dataclass
+class StagedRow:
+    path: str
+    size: int | None
+    status: StagedStatus
+    local_path: str | None = None
+
+
+@dataclass
+class StagingResult:
+    rows: list[StagedRow]
+    counts: dict[str, int] = field(default_factory=dict)
+    upload_bytes: int = 0
+    entries: list[ManifestEntry] = field(default_factory=list)  # the local files, listed and stat'ed
+
+
+def _walk(source: Source) -> list[ManifestEntry]:
+    if not source.is_folder:
+        stat = os.stat(source.local_path)
+        return [ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
+                              local_stat=FileStat.of(stat))]
+    entries = []
+    for folder, _dirs, files in os.walk(source.local_path, followlinks=True):
+        relative_folder = os.path.relpath(folder, source.local_path).replace(os.sep, "/")
+        for file_name in files:
+            physical = os.path.join(folder, file_name)
+            relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
+            stat = os.stat(physical)
+            entries.append(ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
+                                         "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat)))
+    return entries
+
+
+def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
+    if base is None:
+        return {}
+    entries, after = {}, ""
+    while page := store.list_entries(base.id, after=after, limit=5000):
+        entries.update((e.path, e) for e in page)
+        after = page[-1].path
+    return entries
+
+
+def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources: list[Source],
+          removed: set[str]) -> StagingResult:
+    """What the version would hold, and each entry's status against the base version."""
+    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
+    staged: dict[str, ManifestEntry] = {}
+    for source in sources:
+        if context.cancelled():
+            return StagingResult([])
+        for entry in _walk(source):
+            staged[entry.path] = entry
+    ambiguous = [e for path, e in staged.items() if path in kept and kept[path].size == e.size]
+    total = sum(e.size or 0 for e in ambiguous)
+    done = 0
+    for start in range(0, len(ambiguous), 256):  # hashed in batches so progress moves
+        batch = ambiguous[start:start + 256]
+        hash_staged_entries(batch)
+        done += sum(e.size or 0 for e in batch)
+        context.progress(done, total)
+        if context.cancelled():
+            return StagingResult([])
+    rows = []
+    for path in sorted(kept.keys() | staged.keys()):
+        entry = staged.get(path)
+        if entry is None:
+            rows.append(StagedRow(path, kept[path].size, StagedStatus.UNCHANGED))
+        elif path not in kept:
+            rows.append(StagedRow(path, entry.size, StagedStatus.NEW, entry.local_path))
+        elif kept[path].size != entry.size or kept[path].digest != entry.digest:
+            rows.append(StagedRow(path, entry.size, StagedStatus.CHANGED, entry.local_path))
+        else:
+            rows.append(StagedRow(path, entry.size, StagedStatus.UNCHANGED, entry.local_path))
+    rows += [StagedRow(path, None, StagedStatus.REMOVED) for path in sorted(removed) if path not in staged]
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status.value] = counts.get(row.status.value, 0) + 1
+    upload = sum(r.size or 0 for r in rows if r.status in (StagedStatus.NEW, StagedStatus.CHANGED))
+    return StagingResult(rows, counts, upload, list(staged.values()))
+
+
+@dataclass
+class LogRequest:
+    """Everything needed to log the staged version through the Python API."""
+
+    project: str
+    name: str
+    type: str
+    base: VersionInfo | None
+    entries: list[ManifestEntry]  # exactly the files the panel showed
+    removed: set[str]
+    description: str
+    metadata: dict[str, Any]
+    aliases: list[str]
+    total_bytes: int
+
+    def run(self, context: WorkContext, store: Store) -> Artifact:
+        if self.base is not None:
+            artifact = Artifact._from_version(store, self.base).new_draft()
+            artifact.description, artifact.metadata = self.description, self.metadata
+            for path in sorted(self.removed):
+                artifact.remove(path)
+        else:
+            artifact = Artifact(self.name, self.type, description=self.description, metadata=self.metadata)
+        artifact.add_staged(self.entries)
+        with Run(store, store.create_run(self.project, job_type="desktop-upload")) as run:
+            return run.log_artifact(artifact, aliases=self.aliases, progress=context.progress,
+                                    cancelled=context.cancelled)

@@ -1,0 +1,103 @@
+"""The state of one upload or download, as a small state machine without Qt.
+
+    QUEUED ──progress──▶ RUNNING ──▶ DONE | FAILED | CANCELLED
+      └──────────────────────────────▶ DONE | FAILED | CANCELLED
+    FAILED | CANCELLED ──retry──▶ QUEUED
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from .progress import RateTracker
+
+
+class Direction(str, enum.Enum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+
+    @property
+    def label(self) -> str:
+        return "↑ upload" if self is Direction.UPLOAD else "↓ download"
+
+
+class TransferState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (TransferState.QUEUED, TransferState.RUNNING)
+
+
+class InvalidTransition(RuntimeError):
+    pass
+
+
+_ALLOWED = {
+    TransferState.QUEUED: {TransferState.RUNNING, TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED},
+    TransferState.RUNNING: {TransferState.RUNNING, TransferState.DONE, TransferState.FAILED, TransferState.CANCELLED},
+    TransferState.DONE: set(),
+    TransferState.FAILED: {TransferState.QUEUED},
+    TransferState.CANCELLED: {TransferState.QUEUED},
+}
+
+
+class TransferRecord:
+    """Name, direction, progress, state, and the error or result of one transfer."""
+
+    def __init__(self, name: str, direction: Direction | str, total_bytes: int, clock=None):
+        self.name = name
+        self.direction = Direction(direction)
+        self._clock = clock
+        self.total_bytes = total_bytes
+        self.tracker = self._new_tracker()
+        self.state = TransferState.QUEUED
+        self.error: BaseException | None = None
+        self.result: Any = None
+
+    def _new_tracker(self) -> RateTracker:
+        tracker = RateTracker(self._clock) if self._clock else RateTracker()
+        tracker.total = self.total_bytes
+        return tracker
+
+    def _move(self, state: TransferState) -> None:
+        if state not in _ALLOWED[self.state]:
+            raise InvalidTransition(f"transfer {self.name!r} cannot go from {self.state.value} to {state.value}")
+        self.state = state
+
+    @property
+    def is_running(self) -> bool:
+        return self.state.is_active
+
+    def restart(self) -> None:
+        """A retry (or the first start): progress begins again."""
+        if self.state is not TransferState.QUEUED:
+            self._move(TransferState.QUEUED)
+        self.error, self.result = None, None
+        self.tracker = self._new_tracker()
+
+    def progressed(self, done: int, total: int) -> None:
+        self._move(TransferState.RUNNING)
+        self.tracker.update(done, total)
+
+    def succeeded(self, result: Any) -> None:
+        self._move(TransferState.DONE)
+        self.result = result
+        self.tracker.update(self.tracker.total, self.tracker.total)
+
+    def failed(self, error: BaseException) -> None:
+        self._move(TransferState.FAILED)
+        self.error = error
+
+    def cancelled(self) -> None:
+        self._move(TransferState.CANCELLED)
+
+    def describe_state(self) -> str:
+        if self.state is TransferState.FAILED:
+            return f"failed: {self.error}"
+        return self.state.value

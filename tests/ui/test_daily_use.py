@@ -1,0 +1,139 @@
+"""Daily use (issue 10 items 11, 12, 16, 17): unsaved edits, keyboard, stale state, aliases.
+Real keys and clicks."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QTreeWidget
+
+from tests.ui.conftest import select_artifact, wait_idle
+
+
+def click_row(qtbot, table, row):
+    rect = table.visualRect(table.model().index(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def unsaved_question(qtbot, window) -> QMessageBox:
+    def visible():
+        return [box for box in window.findChildren(QMessageBox, "unsavedEditsQuestion") if box.isVisible()]
+
+    qtbot.waitUntil(lambda: len(visible()) == 1, timeout=5000)
+    return visible()[0]
+
+
+def test_unsaved_details_are_not_discarded_by_selecting_another_version(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    editor = window.tabs.overview.editor
+    window.edit_details()
+    qtbot.keyClick(editor.description, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor.description, " (reviewed)")
+    click_row(qtbot, window.versions, 1)  # v1
+    box = unsaved_question(qtbot, window)
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.versions.selected_versions()[0].version == "v2", timeout=5000)
+    assert editor.description.toPlainText().endswith(" (reviewed)") and editor.version.version == "v2"
+    click_row(qtbot, window.versions, 1)
+    box = unsaved_question(qtbot, window)
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Save), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.store.get_version("mnist-demo", "mnist-cnn", "v2").description.endswith(
+        " (reviewed)"), timeout=5000)
+    qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.version == "v1", timeout=5000)
+    assert not editor.is_dirty()
+    wait_idle(qtbot, window)
+
+
+def test_keyboard_tab_leaves_the_table_mnemonics_do_not_clash_and_shortcuts_are_listed(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    window.versions.setFocus()
+    qtbot.keyClick(window.versions, Qt.Key.Key_Tab)
+    assert not window.versions.hasFocus()
+    menus = [a.text() for a in window.menuBar().actions()]
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+
+    def mnemonic(text):
+        return text[text.index("&") + 1].lower() if "&" in text.replace("&&", "") else None
+
+    keys = [mnemonic(t) for t in menus + tabs if mnemonic(t)]
+    assert len(keys) == len(set(keys)), list(zip(menus + tabs, keys))
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert "Keyboard Shortcuts" in [a.text().replace("&", "") for a in help_menu.actions()]
+    dialog = window.show_shortcuts()
+    table = dialog.findChild(QTreeWidget, "shortcutsList")
+    listed = {table.topLevelItem(i).text(0) for i in range(table.topLevelItemCount())}
+    dialog.close()
+    assert {"Del", "F2", "F5", "Ctrl+Shift+N", "Ctrl+Shift+K", "Ctrl+S"} <= listed
+
+
+def test_actions_that_cannot_apply_are_disabled(qtbot, window):
+    project = window.sidebar.proxy.index(0, 0)
+    qtbot.mouseClick(window.sidebar.tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.sidebar.tree.visualRect(project).center())
+    qtbot.waitUntil(lambda: window.sidebar.selected_collection is None, timeout=5000)
+    for action in (window.download_action, window.new_version_action, window.rename_alias_action,
+                   window.delete_artifact_action, window.compare_action):
+        assert not action.isEnabled(), action.objectName()
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    assert window.download_action.isEnabled() and window.new_version_action.isEnabled()
+
+
+def test_ages_are_worked_out_again(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    assert window.ages_timer.isActive() and window.ages_timer.interval() == 60_000
+    with qtbot.waitSignal(window.versions_model.dataChanged, timeout=1000):
+        window.ages_timer.timeout.emit()
+
+
+def test_typing_an_alias_another_version_has_moves_it_says_so_and_undoes(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    editor = window.tabs.overview.aliases
+    qtbot.mouseClick(editor.input, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(editor.input, "production")  # v1 has it
+    qtbot.keyClick(editor.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(window.undo_button.isVisible, timeout=5000)
+    assert window.statusBar().currentMessage() == \
+        "Moved alias 'production' from mnist-demo/mnist-cnn:v1 to mnist-demo/mnist-cnn:v2."
+    assert window.store.get_version("mnist-demo", "mnist-cnn", "production").version == "v2"
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.store.get_version("mnist-demo", "mnist-cnn", "production").version == "v1",
+                    timeout=5000)
+    wait_idle(qtbot, window)
+
+
+def test_new_artifact_panel_opens_clean_in_the_selected_project(qtbot, window, demo_store):
+    import artifact_gui as ag
+
+    with ag.init("other-project", store=demo_store) as run:
+        artifact = ag.Artifact("thing", "dataset")
+        with artifact.new_file("x.txt") as f:
+            f.write("x")
+        run.log_artifact(artifact)
+    window.refresh()
+    select_artifact(qtbot, window, "other-project", "dataset", "thing")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(window.staging_dock.isVisible, timeout=5000)
+    assert window.staging.project.currentText() == "other-project"
+    assert not window.staging.rule.isVisible()
+    wait_idle(qtbot, window)
+
+
+def test_the_f2_alias_editor_is_visible_and_renames(qtbot, window):
+    from PySide6.QtWidgets import QLineEdit
+
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    editor = window.tabs.overview.aliases
+    qtbot.waitUntil(lambda: editor.list.count() == 2, timeout=5000)
+    best = editor.list.item(1)
+    qtbot.mouseClick(editor.list.viewport(), Qt.MouseButton.LeftButton, pos=editor.list.visualItemRect(best).center())
+    qtbot.keyClick(editor.list, Qt.Key.Key_F2)
+    line = editor.list.findChild(QLineEdit, "aliasRenameEditor")
+    assert line is not None and line.isVisible() and line.width() >= 160
+    line.selectAll()
+    qtbot.keyClicks(line, "champion")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "champion" in window.store.get_version("mnist-demo", "mnist-cnn", "v2").aliases,
+                    timeout=5000)
+    wait_idle(qtbot, window)
+

@@ -139,6 +139,10 @@ class ApiClient:
     def close(self) -> None:
         self._client.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
     def call(self, method: str, endpoint: str, what: str, *, into: Any = None, **kwargs: Any) -> Any:
         """One request; its JSON answer parsed as `into` (None: the answer is not used)."""
         data = self.fetch(method, endpoint, what, **kwargs)

@@ -104,8 +104,8 @@ def _collapsed_groups(graph: LineageGraph, nodes: dict[str, LineageNode], expand
             members.sort(key=lambda k: nodes[k].label)
             rest = members[CLUSTER_AFTER:]
             hidden.update(rest)
-            noun = "runs" if kind == "run" else "versions"
-            label = "+" + counted(len(rest), f"more {noun}", f"more {noun}s")
+            noun = "run" if kind == "run" else "version"
+            label = "+" + counted(len(rest), f"more {noun}")
             clusters.append((DisplayNode(cluster_key, "cluster", label, "click to expand", len(rest), label),
                              anchor, side))
     return hidden, clusters

@@ -390,6 +390,11 @@ class LocalStore(CleanupAndTrash, Store):
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
 
+    @property
+    def open_connections(self) -> int:
+        """SQLite connections held now, by any thread (0 once closed and idle)."""
+        return self._connections.open_count()
+
     def close(self) -> None:
         """Refuse new calls and close the connections, each once no call is inside it. A call
         in progress goes on; one that needs another thread's help (a log's ingest threads)
@@ -1039,7 +1044,7 @@ class LocalStore(CleanupAndTrash, Store):
     def get_runs(self, run_ids: Iterable[str]) -> dict[str, RunInfo]:
         wanted = list(dict.fromkeys(run_ids))
         found: dict[str, RunInfo] = {}
-        for batch in _batches(wanted):
+        for batch in batches(wanted):
             found.update((run.id, run) for run in self._runs(f"r.id IN ({','.join('?' * len(batch))})", batch))
         return found
 

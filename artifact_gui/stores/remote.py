@@ -28,7 +28,6 @@ from .base import (
     LATEST,
     CancelledError,
     CollectionInfo,
-    ConflictError,
     FolderItem,
     GcResult,
     LineageGraph,
@@ -163,6 +162,10 @@ class RemoteStore(Store):
 
     def close(self) -> None:
         self._api.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._api.closed
 
     # --- requests ------------------------------------------------------------------------------------
     def _call(self, method: str, endpoint: str, what: str, **kwargs: Any) -> Any:

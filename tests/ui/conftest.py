@@ -33,9 +33,9 @@ def _open_stores() -> list[str]:
 
     found = []
     for obj in gc.get_objects():
-        if isinstance(obj, LocalStore) and obj._connections:
-            found.append(f"LocalStore {obj.location} ({len(obj._connections)} connections)")
-        elif isinstance(obj, RemoteStore) and not obj._client.is_closed:
+        if isinstance(obj, LocalStore) and obj.open_connections:
+            found.append(f"LocalStore {obj.location} ({obj.open_connections} connections)")
+        elif isinstance(obj, RemoteStore) and not obj.closed:
             found.append(f"RemoteStore {obj.location}")
     return found
 

@@ -85,7 +85,7 @@ def test_a_failed_log_keeps_everything_typed(qtbot, window, tmp_path):
     qtbot.mouseClick(staging.log_button, Qt.MouseButton.LeftButton)
     retry = window.transfers.transfers[-1]
     qtbot.waitUntil(lambda: not retry.is_running, timeout=10000)
-    assert retry.state == "done" and retry.result.qualified_name == "mnist-demo/kept-name:v0"
+    assert retry.state == "done" and retry.result.qualified_name == "artifact-gui/mnist-demo/kept-name:v0"
     assert window.store.get_version("mnist-demo", "kept-name").description == "typed with care"
     qtbot.waitUntil(lambda: not window.errors.isVisible(), timeout=5000)  # the failure no longer applies
     wait_idle(qtbot, window)

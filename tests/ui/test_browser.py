@@ -201,7 +201,7 @@ def test_download_version_with_progress_and_verification(qtbot, window, tmp_path
     assert sorted(os.listdir(tmp_path / "model")) == ["config.json", "model.pt"]
     assert "verified" in dialog.status.text()
     assert dialog.progress.value() == 1000
-    ag.Api(window.store.location).artifact("mnist-demo/mnist-cnn:v2").verify(str(tmp_path / "model"))
+    ag.Api(window.store).artifact("mnist-demo/mnist-cnn:v2").verify(str(tmp_path / "model"))
     dialog.close()
 
 

@@ -99,7 +99,7 @@ def test_start_opens_the_last_store_unless_one_is_asked_for(tmp_path, monkeypatc
 def test_the_demo_store_is_built_once_in_the_cache_and_reset_on_request(qtbot, monkeypatch):
     path = ensure_demo_store()
     assert path == demo_store_location() and path.startswith(os.environ["ARTIFACT_GUI_CACHE_DIR"])
-    with ag.init("mnist-demo", store=path) as run:  # a change the user made to the demo
+    with ag.open_store(path) as store, ag.init("mnist-demo", store=store) as run:  # the user's own change
         mine = ag.Artifact("my-own", "dataset")
         with mine.new_file("x.txt") as f:
             f.write("mine")

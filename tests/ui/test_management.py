@@ -107,7 +107,7 @@ def test_dropping_on_empty_space_asks_for_a_new_artifact_and_validates_as_you_ty
 
 
 def test_logging_identical_content_says_which_version_it_equals(qtbot, window, tmp_path):
-    version = ag.Api(window.store.location).artifact("mnist-demo/mnist-cnn:v2")
+    version = ag.Api(window.store).artifact("mnist-demo/mnist-cnn:v2")
     root = version.download(str(tmp_path / "same"))
     select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
     window.start_staging(window.sidebar.selected_collection, [os.path.join(root, n) for n in os.listdir(root)])

@@ -62,7 +62,7 @@ def test_a_change_by_another_process_is_announced_as_external(qtbot, window, dem
 
 def test_opening_another_store_keeps_the_first_open_while_its_window_refuses_to_close(qtbot, tmp_path, monkeypatch):
     """Reproduced: the first store was closed although its window stayed open."""
-    first, second = LocalStore(tmp_path / "first"), LocalStore(tmp_path / "second")
+    first, second = LocalStore(tmp_path / "first", create=True), LocalStore(tmp_path / "second", create=True)
     log_versions(first, "data", 1)
     first.close(), second.close()
     manager = WindowManager()
@@ -103,7 +103,7 @@ def test_switching_selection_while_drag_copies_are_prepared_never_races(qtbot, t
     import artifact_gui as ag
     from artifact_gui.ui import MainWindow
 
-    store = GatedStore(tmp_path / "store")
+    store = GatedStore(tmp_path / "store", create=True)
     folder = write_files(tmp_path / "src", {f"{side}/part{i}.bin": os.urandom(1 << 20)
                                            for side in ("left", "right") for i in range(3)})
     with ag.init("drag", store=store) as run:

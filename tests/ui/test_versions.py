@@ -24,8 +24,8 @@ from tests.ui.conftest import log_versions, select_artifact, wait_idle
 class CountingStore(LocalStore):
     """A real LocalStore that counts how often runs are looked up."""
 
-    def __init__(self, path):
-        super().__init__(path)
+    def __init__(self, path, create=False):
+        super().__init__(path, create=create)
         self.calls = {"get_run": 0, "get_runs": 0}
 
     def get_run(self, run_id):
@@ -84,7 +84,7 @@ def test_every_row_exists_and_pages_load_where_the_view_looks(qtbot, qtmodeltest
 
 
 def test_a_page_looks_up_its_producing_runs_in_one_call(qtbot, tmp_path):
-    store = CountingStore(tmp_path / "store")
+    store = CountingStore(tmp_path / "store", create=True)
     for i in range(5):  # five versions, each from its own run
         with ag.init("proj", name=f"run-{i}", store=store) as run:
             artifact = ag.Artifact("made", "dataset")

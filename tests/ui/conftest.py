@@ -26,17 +26,17 @@ def isolated_settings(qapp, tmp_path):
 LEAK_WAIT_SECONDS = 30
 
 
-def _open_stores() -> list[str]:
+def _open_stores() -> dict[int, str]:
     """Stores still holding connections (LocalStore) or an open client (RemoteStore)."""
     from artifact_gui.stores import LocalStore
     from artifact_gui.stores.remote import RemoteStore
 
-    found = []
+    found = {}
     for obj in gc.get_objects():
         if isinstance(obj, LocalStore) and obj.open_connections:
-            found.append(f"LocalStore {obj.location} ({obj.open_connections} connections)")
+            found[id(obj)] = f"LocalStore {obj.location} ({obj.open_connections} connections)"
         elif isinstance(obj, RemoteStore) and not obj.closed:
-            found.append(f"RemoteStore {obj.location}")
+            found[id(obj)] = f"RemoteStore {obj.location}"
     return found
 
 
@@ -44,7 +44,9 @@ def _open_stores() -> list[str]:
 def no_leaks(qapp):
     """Fails a test that leaves windows open, runner threads running or store connections
     open (napari's make_napari_viewer check). Runs after pytest-qt closed the widgets the
-    test registered and after the other fixtures closed their stores."""
+    test registered and after the other fixtures closed their stores. Stores left open
+    before the test (by tests outside tests/ui) are not this test's."""
+    open_before = set(_open_stores())
     yield
     qapp.processEvents()
     windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
@@ -55,7 +57,7 @@ def no_leaks(qapp):
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     running = [t.name for t in threads if t.is_alive()]
-    stores = _open_stores()
+    stores = [text for key, text in _open_stores().items() if key not in open_before]
     assert not windows, f"the test left windows open: {[w.objectName() or type(w).__name__ for w in windows]}"
     assert not running, f"the test left runner threads running: {running}"
     assert not stores, f"the test left stores open: {stores}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pathlib
 import posixpath
+import stat
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
@@ -172,11 +173,7 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
     """A readable stream over a reference entry's content."""
     parsed = urlparse(entry.ref or "")
     if parsed.scheme == "file":
-        local = unquote(parsed.path)
-        try:
-            return open(local, "rb")
-        except OSError as error:
-            raise ReferenceError(f"cannot read reference {entry.ref!r}: {error.strerror}") from error
+        return _open_regular_file(entry.ref, unquote(parsed.path))
     if parsed.scheme in ("http", "https"):
         return _HttpReader(entry.ref)
     if parsed.scheme == "s3":
@@ -192,6 +189,23 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
         blob = storage.Client().bucket(parsed.netloc).blob(parsed.path.lstrip("/"))
         return io.BytesIO(blob.download_as_bytes())
     raise ReferenceError(f"cannot fetch reference {entry.ref!r}: unsupported scheme")
+
+
+def _open_regular_file(ref: str, local: str) -> BinaryIO:
+    """Only a regular file: a device (/dev/zero, /dev/urandom) or a FIFO would never end."""
+    try:
+        stream = open(local, "rb")
+    except OSError as error:
+        raise ReferenceError(f"cannot read reference {ref!r}: {error.strerror}") from error
+    if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        stream.close()
+        raise ReferenceError(f"cannot read reference {ref!r}: {local!r} is not a regular file")
+    return stream
+
+
+def is_file_reference(entry: ManifestEntry) -> bool:
+    """A reference to a file on the machine that logged it."""
+    return urlparse(entry.ref or "").scheme == "file"
 
 
 def is_artifact_reference(entry: ManifestEntry) -> bool:

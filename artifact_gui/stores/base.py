@@ -233,6 +233,12 @@ class Store(abc.ABC):
         return False
 
     @property
+    def is_remote(self) -> bool:
+        """True when other people's manifests arrive through this store (a server): their
+        `file://` references then name files of *their* machines, not of this one."""
+        return False
+
+    @property
     def entity(self) -> str:
         """W&B's entity: a store has one. W&B paths may name any entity; it is ignored."""
         return DEFAULT_ENTITY

@@ -12,10 +12,17 @@ from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import md5_file_b64
 from ..core.manifest import ManifestEntry
 from ..core.names import validate_entry_path
-from ..core.refs import is_artifact_reference, open_reference, reference_is_checksummed
+from ..core.refs import (
+    ReferenceError,
+    is_artifact_reference,
+    is_file_reference,
+    open_reference,
+    reference_is_checksummed,
+)
 from ..core.transfer import Cancelled, write_verified
 from .base import CorruptBlobError, Store
 
+LOCAL_REFERENCES_ENV = "ARTIFACT_GUI_ALLOW_LOCAL_REFERENCES"
 _DOWNLOAD_THREADS = 4
 _SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
 _SMALL_BATCH = 256
@@ -27,6 +34,15 @@ class SizeBoundReader:
 
     def __init__(self, source: BinaryIO, entry: ManifestEntry):
         self._source, self._entry, self._read = source, entry, 0
+
+    def __enter__(self) -> "SizeBoundReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._source.close()
 
     def read(self, size: int = -1) -> bytes:
         limit = self._entry.size
@@ -46,13 +62,29 @@ def fetch_entry(store: Store, entry: ManifestEntry, destination: str,
                 cancelled: Callable[[], bool] | None = None) -> None:
     """Write one entry's content to `destination`, verified, never half-written, never
     more than its declared size."""
+    expected = entry.digest if not entry.ref or reference_is_checksummed(entry) else None
+    with open_entry(store, entry) as source:
+        write_verified(source, destination, expected, on_bytes, cancelled)
+
+
+def open_entry(store: Store, entry: ManifestEntry) -> BinaryIO:
+    """The entry's content: a stored blob, or where its reference points (only where this
+    machine may follow it), never read past the entry's declared size."""
     if entry.ref and not is_artifact_reference(entry):
-        expected = entry.digest if reference_is_checksummed(entry) else None
-        with open_reference(entry) as source:
-            write_verified(SizeBoundReader(source, entry), destination, expected, on_bytes, cancelled)
-        return
-    with store.open_blob(entry.digest) as source:
-        write_verified(SizeBoundReader(source, entry), destination, entry.digest, on_bytes, cancelled)
+        _check_local_reference_allowed(store, entry)
+        return SizeBoundReader(open_reference(entry), entry)
+    return SizeBoundReader(store.open_blob(entry.digest), entry)
+
+
+def _check_local_reference_allowed(store: Store, entry: ManifestEntry) -> None:
+    """A `file://` reference in a version from a server was written on someone else's
+    machine: following it here would copy this machine's file of that name (an SSH key, say)
+    into the download. Only the user can say such references are meant for this machine."""
+    if store.is_remote and is_file_reference(entry) and os.environ.get(LOCAL_REFERENCES_ENV) != "1":
+        raise ReferenceError(
+            f"entry {entry.path!r} of a version from {store.location} refers to a file on this machine"
+            f" ({entry.ref}); refused, because the server's manifests come from other machines. Set"
+            f" {LOCAL_REFERENCES_ENV}=1 if its references are meant for this machine")
 
 
 def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: str, total_bytes: int,

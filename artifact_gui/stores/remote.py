@@ -151,6 +151,10 @@ class RemoteStore(Store):
         return health
 
     @property
+    def is_remote(self) -> bool:
+        return True
+
+    @property
     def read_only(self) -> bool:
         """True when the server says this token may only read (asked once)."""
         return self.whoami().read_only

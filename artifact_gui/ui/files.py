@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from ..core.manifest import ManifestEntry
 from ..core.text import counted
-from ..core.refs import open_reference
 from ..stores.base import CancelledError, Store, VersionInfo
+from ..stores.materialise import open_entry
 from .download import download_selection, selection_download_dialog
 from .models.file_tree import ENTRY_ROLE, IS_FOLDER_ROLE, PATH_ROLE, FileTreeModel
 from .tasks import TaskContext
@@ -51,8 +51,7 @@ TEXT_SUFFIXES = (".txt", ".md", ".json", ".csv", ".tsv", ".yaml", ".yml", ".py",
 
 def read_prefix(store: Store, entry: ManifestEntry, limit: int) -> bytes:
     """Up to `limit` bytes of an entry's content (from the store, or where a reference points)."""
-    stream = open_reference(entry) if entry.ref else store.open_blob(entry.digest)
-    with stream:
+    with open_entry(store, entry) as stream:
         return stream.read(limit)
 
 

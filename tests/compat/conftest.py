@@ -17,6 +17,9 @@ def wandb_env(request, tmp_path, monkeypatch):
         server = request.getfixturevalue("server")
         monkeypatch.setenv("ARTIFACT_GUI_STORE", server.url)
         monkeypatch.setenv("ARTIFACT_GUI_API_KEY", server.write_token)
+        # W&B's file references name a shared file system every machine of the team sees;
+        # through a server, the user says so (issue 9: never by default).
+        monkeypatch.setenv("ARTIFACT_GUI_ALLOW_LOCAL_REFERENCES", "1")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

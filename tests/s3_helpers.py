@@ -34,13 +34,18 @@ class S3Server:
     secret_key: str
     bucket: str
     region: str
+    data_dir: str | None = None  # None: started by someone else (.ci/run)
 
     @classmethod
-    def from_line(cls, line: str) -> S3Server:
+    def from_line(cls, line: str, data_dir: str | None = None) -> S3Server:
         """Parse start-s3.sh's `S3_ENDPOINT=… S3_ACCESS_KEY=… …` line."""
         values = dict(word.split("=", 1) for word in shlex.split(line) if "=" in word)
         return cls(values["S3_ENDPOINT"], values["S3_ACCESS_KEY"], values["S3_SECRET_KEY"], values["S3_BUCKET"],
-                   values["S3_REGION"])
+                   values["S3_REGION"], data_dir)
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
 
     def session(self):
         """One boto3 session per server: a session caches the S3 service model, which takes
@@ -82,14 +87,19 @@ def _unavailable(what: str, reason: str):
     pytest.skip(message)
 
 
+def start_script(script: str, data_dir: str, port: int, env: dict[str, str] | None = None):
+    """Run scripts/<script> DATA_DIR PORT; the finished process (stdout, stderr, returncode)."""
+    return subprocess.run(["bash", os.path.join(SCRIPTS, script), data_dir, str(port)], capture_output=True,
+                          text=True, timeout=START_TIMEOUT_SECONDS, env={**os.environ, **(env or {})})
+
+
 def _start(script: str, data_dir: str, ports: int, env: dict[str, str]) -> str:
     """Run a start script on a free port block; its printed line, or skip with its error."""
     reason = ""
     for _ in range(PORT_ATTEMPTS):
         port = free_port_block(ports)
         try:
-            done = subprocess.run(["bash", os.path.join(SCRIPTS, script), data_dir, str(port)], capture_output=True,
-                                  text=True, timeout=START_TIMEOUT_SECONDS, env={**os.environ, **env})
+            done = start_script(script, data_dir, port, env)
         except subprocess.TimeoutExpired:
             _unavailable(script, f"no answer within {START_TIMEOUT_SECONDS} s")
         if done.returncode == 0:
@@ -118,7 +128,7 @@ def s3_server():
         # a plain folder: no loop mount to leave behind if the session dies; our keys are
         # short, so ext4's xattr limit (key + metadata > ~2 KiB) is never reached
         line = _start("start-s3.sh", data_dir, 5, {"S3_STORAGE": "dir", "S3_BUCKET": "artifact-gui-tests", "S3_COMPAT_SHIM": "0"})
-        yield S3Server.from_line(line)
+        yield S3Server.from_line(line, data_dir)
     finally:
         _stop("stop-s3.sh", data_dir)
 

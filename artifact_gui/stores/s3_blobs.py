@@ -38,6 +38,9 @@ from .objects import BlobRejectedError
 PACK_MAX_BLOB = 1 << 20
 PACK_TARGET_SIZE = 16 << 20
 UPLOAD_WORKERS = 4
+# read_many fetches neighbouring packed blobs in one ranged GET when the bytes between
+# them cost less than another request (~25 ms here is ~0.5 MiB of transfer at 20 MiB/s)
+READ_GAP_MAX = 512 << 10
 
 
 class S3BlobError(StoreError):
@@ -237,6 +240,31 @@ class S3BlobStore:
         length = min(length, packed.size - offset)
         return self._get_range(self._pack_key(packed.pack), packed.offset + offset, length)
 
+    def read_many(self, digests: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """Every blob, verified, in no particular order: packed blobs that sit near each other
+        in a pack come in one ranged GET, loose ones in parallel GETs."""
+        wanted = sorted({checked_digest(d) for d in digests})
+        packed = self.index.find(wanted)
+        by_pack: dict[str, list[PackedBlob]] = {}
+        for item in packed.values():
+            by_pack.setdefault(item.pack, []).append(item)
+        spans = [span for items in by_pack.values() for span in _coalesce(items)]
+        loose = [d for d in wanted if d not in packed]
+        with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
+            for found in pool.map(self._read_span, spans):
+                yield from found
+            yield from zip(loose, pool.map(self.read, loose))
+
+    def _read_span(self, span: list[PackedBlob]) -> list[tuple[str, bytes]]:
+        start = span[0].offset
+        data = self._get_range(self._pack_key(span[0].pack), start, span[-1].offset + span[-1].size - start)
+        found = []
+        for item in span:
+            part = data[item.offset - start:item.offset - start + item.size]
+            _verify(item.digest, part, what="read back from its pack")
+            found.append((item.digest, part))
+        return found
+
     def open(self, digest: str) -> BinaryIO:
         """A readable stream of the blob (a packed one is read whole: it is small)."""
         if self.index.find([digest]):
@@ -322,6 +350,19 @@ class S3BlobStore:
     def close(self) -> None:
         self.client.close()
         self.index.close()
+
+
+def _coalesce(items: list[PackedBlob]) -> list[list[PackedBlob]]:
+    """Blobs of one pack grouped into runs whose gaps are at most READ_GAP_MAX bytes."""
+    spans: list[list[PackedBlob]] = []
+    for item in sorted(items, key=lambda b: b.offset):
+        last = spans[-1][-1] if spans else None
+        if last is not None and item.offset - (last.offset + last.size) <= READ_GAP_MAX \
+                and item.offset + item.size - spans[-1][0].offset <= PACK_TARGET_SIZE * 2:
+            spans[-1].append(item)
+        else:
+            spans.append([item])
+    return spans
 
 
 def _verify(digest: str, data: bytes, what: str = "given") -> None:

@@ -12,7 +12,7 @@ import pytest
 from artifact_gui.stores.blobstore import BlobNotFoundError, SQLitePackIndex, checked_digest
 from artifact_gui.stores.objects import BlobRejectedError
 from artifact_gui.stores.s3_blobs import S3BlobStore, S3Location, md5_b64
-from tests.s3_helpers import s3_server  # noqa: F401  (the session fixture)
+from tests.s3_helpers import S3Server, _start, s3_server, start_script  # noqa: F401  (s3_server: the session fixture)
 
 pytest.importorskip("boto3")
 
@@ -168,3 +168,33 @@ def test_location_urls():
     assert S3Location.parse("s3://bucket").prefix == ""
     with pytest.raises(ValueError, match="s3://bucket/prefix"):
         S3Location.parse("http://bucket/prefix")
+
+
+def test_starting_again_answers_the_running_servers_line_and_refuses_another_port(s3_server):  # noqa: F811
+    if s3_server.data_dir is None:
+        pytest.skip("the server was started by .ci/run, outside this session")
+    again = start_script("start-s3.sh", s3_server.data_dir, s3_server.port)
+    assert again.returncode == 0, again.stderr
+    assert S3Server.from_line(again.stdout.strip(), s3_server.data_dir) == s3_server
+    other = start_script("start-s3.sh", s3_server.data_dir, s3_server.port + 10)
+    assert other.returncode == 1
+    assert f"not on port {s3_server.port + 10}" in other.stderr and "stop-s3.sh" in other.stderr
+
+
+def test_a_server_that_cannot_start_skips_with_the_scripts_own_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("ARTIFACT_GUI_REQUIRE_SERVERS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="S3_ACCESS_KEY must look like account:user"):
+        _start("start-s3.sh", str(tmp_path), 5, {"S3_ACCESS_KEY": "no-colon"})
+
+
+def test_read_many_fetches_neighbouring_packed_blobs_together(blobs):
+    small = [blob(f"many {i}" * 10) for i in range(40)]
+    large = [blob(os.urandom(1500)) for _ in range(2)]
+    blobs.put_many(small + large)
+    gets = []
+    blobs.client.meta.events.register("before-send.s3.GetObject", lambda request, **_: gets.append(request.url))
+    wanted = [d for d, _ in small[::3] + large]
+    found = dict(blobs.read_many(wanted + wanted[:2]))
+    assert found == dict(small[::3] + large)
+    packs = {p.pack for p in blobs.index.find(d for d, _ in small).values()}
+    assert len(gets) == len(packs) + len(large)  # one GET per pack, not per packed blob

@@ -5,7 +5,8 @@
 #
 # usage: start-postgres.sh [DATA_DIR] [PORT]
 #   DATA_DIR  cluster, socket, log and password live here (default /tmp/pgdata)
-#   PORT      TCP port on 127.0.0.1 (default 15432)
+#   PORT      TCP port on 127.0.0.1 (default 15432); "auto": the port this DATA_DIR
+#             used last, else a free one at random
 # env (all optional):
 #   PG_USER         superuser and database name (default artifact_gui)
 #   PG_PASSWORD     default: random, generated once per DATA_DIR and kept there
@@ -25,7 +26,23 @@ PORT=${2:-15432}
 PG_USER=${PG_USER:-artifact_gui}
 NO_FSYNC=${PG_NO_FSYNC:-1}
 READY_TIMEOUT=${PG_READY_TIMEOUT:-60}
-[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65535 ] || die "PORT must be 1024..65535, got '$PORT'"
+# a port is in use when something accepts a connection on it
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# first port of COUNT consecutive free ports in 20000..59999
+free_port_block() {
+  local base p
+  for _ in $(seq 1 200); do
+    base=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    for ((p = base; p < base + $1; p++)); do port_in_use "$p" && continue 2; done
+    echo "$base"; return 0
+  done
+  return 1
+}
+if [ "$PORT" = auto ]; then
+  PORT=$(sed -n 's|^PG_URL=.*@127.0.0.1:\([0-9]*\)/.*|\1|p' "$DATA_DIR/pg.env" 2>/dev/null || true)
+  [ -n "$PORT" ] || PORT=$(free_port_block 1) || die "found no free port on 127.0.0.1"
+fi
+[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65535 ] || die "PORT must be 1024..65535 or auto, got '$PORT'"
 [[ "$PG_USER" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "PG_USER must match [a-z_][a-z0-9_]*, got '$PG_USER'"
 case "$DATA_DIR" in *[[:space:]]*) die "DATA_DIR must not contain spaces";; esac
 
@@ -86,7 +103,7 @@ if as_user "${PG_CTL[@]}" status >/dev/null 2>&1; then
   cat "$URL_FILE"
   exit 0
 fi
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then die "port $PORT on 127.0.0.1 is already in use"; fi
+if port_in_use "$PORT"; then die "port $PORT on 127.0.0.1 is already in use"; fi
 
 # ---------------------------------------------------------------- 4. cluster
 if [ -n "${PG_PASSWORD:-}" ]; then PASSWORD=$PG_PASSWORD

@@ -7,6 +7,7 @@
 #   DATA_DIR  where config, rings, data, logs and pid files go (default /tmp/s3data)
 #   PORT      S3 endpoint port on 127.0.0.1 (default 8080). PORT+1..PORT+4 are
 #             used by the account, container and object servers and memcached.
+#             "auto": the port this DATA_DIR used last, else 5 free ports at random.
 # env (all optional):
 #   S3_ACCESS_KEY  "account:user" (tempauth needs the colon form; default test:tester)
 #   S3_SECRET_KEY  default: random, generated once per DATA_DIR and kept there
@@ -59,6 +60,23 @@ abort_cleanup() {
 
 DATA_DIR=${1:-/tmp/s3data}
 PORT=${2:-8080}
+# a port is in use when something accepts a connection on it
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# first port of COUNT consecutive free ports in 20000..59999
+free_port_block() {
+  local base p
+  for _ in $(seq 1 200); do
+    base=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    for ((p = base; p < base + $1; p++)); do port_in_use "$p" && continue 2; done
+    echo "$base"; return 0
+  done
+  return 1
+}
+if [ "$PORT" = auto ]; then
+  PORT=$(sed -n 's|^S3_ENDPOINT=http://127.0.0.1:\([0-9]*\) .*|\1|p' "$DATA_DIR/s3.env" 2>/dev/null || true)
+  [ -n "$PORT" ] || PORT=$(free_port_block 5) || die "found no 5 consecutive free ports on 127.0.0.1"
+fi
+[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1024 ] && [ "$PORT" -le 65530 ] || die "PORT must be 1024..65530 or auto, got '$PORT'"
 ACCESS_KEY=${S3_ACCESS_KEY:-test:tester}
 BUCKET=${S3_BUCKET-test-bucket}
 NO_FSYNC=${S3_NO_FSYNC:-1}
@@ -161,7 +179,7 @@ if [ $alive -gt 0 ]; then
 fi
 rm -f "$RUN"/*.pid
 for p in $PORT $ACC_PORT $CON_PORT $OBJ_PORT $MC_PORT; do
-  if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then die "port $p on 127.0.0.1 is already in use"; fi
+  if port_in_use "$p"; then die "port $p on 127.0.0.1 is already in use"; fi
 done
 
 # storage device d1

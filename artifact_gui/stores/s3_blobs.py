@@ -79,6 +79,8 @@ def _add_content_md5(request, **_) -> None:
 
 
 class S3BlobStore:
+    """A BlobStore in `location`; it owns `index` (closes it on close())."""
+
     def __init__(self, location: S3Location, index: PackIndex, session: boto3.session.Session | None = None,
                  pack_max_blob: int = PACK_MAX_BLOB, pack_target_size: int = PACK_TARGET_SIZE):
         self.location = location
@@ -87,13 +89,14 @@ class S3BlobStore:
         self.pack_target_size = pack_target_size
         session = session or boto3.session.Session()
         config = Config(
-            # flexible checksums (x-amz-checksum-*) are ignored by several S3 servers; we
-            # verify with Content-MD5, which every S3 implementation checks
+            # flexible checksums (x-amz-checksum-*) are ignored by several S3 servers (Swift's
+            # s3api among them); we verify with Content-MD5, which AWS, MinIO and Swift check
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             retries={"max_attempts": 5, "mode": "standard"},
             signature_version="s3v4",
-            s3={"addressing_style": "path"},
+            # self-hosted servers (Swift, MinIO, Ceph) have no per-bucket host names
+            s3={"addressing_style": "path" if location.endpoint_url else "auto"},
             max_pool_connections=UPLOAD_WORKERS * 2,
         )
         self.client = session.client("s3", endpoint_url=location.endpoint_url, region_name=location.region,

@@ -41,6 +41,9 @@ UPLOAD_WORKERS = 4
 # read_many fetches neighbouring packed blobs in one ranged GET when the bytes between
 # them cost less than another request (~25 ms here is ~0.5 MiB of transfer at 20 MiB/s)
 READ_GAP_MAX = 512 << 10
+# a table of contents costs ~90 bytes per blob: capping the blobs per pack bounds it
+PACK_MAX_BLOBS = 50_000
+TOC_MAX_BYTES = 16 << 20
 
 
 class S3BlobError(StoreError):
@@ -166,7 +169,7 @@ class S3BlobStore:
                 continue
             pack.append((digest, data))
             pack_bytes += len(data)
-            if pack_bytes >= self.pack_target_size:
+            if pack_bytes >= self.pack_target_size or len(pack) >= PACK_MAX_BLOBS:
                 self._write_pack(pack)
                 pack, pack_bytes = [], 0
         if pack:
@@ -327,6 +330,38 @@ class S3BlobStore:
                 except ValueError:
                     continue  # not ours (someone else's object under our prefix): skip it
         yield from self.index.digests()
+
+    def rebuild_index(self) -> int:
+        """Add every pack's table of contents to the index (after the index was lost, or to
+        check it); returns how many blobs were found. Tables are input: each entry is checked
+        against its pack's size before it counts."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        found = 0
+        for page in paginator.paginate(Bucket=self.location.bucket, Prefix=f"{self.location.prefix}packs/"):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(".json"):
+                    blobs = self._read_table_of_contents(item["Key"])
+                    self.index.add(blobs)
+                    found += len(blobs)
+        return found
+
+    def _read_table_of_contents(self, key: str) -> list[PackedBlob]:
+        try:
+            text = self._get(key).read(TOC_MAX_BYTES + 1)
+            if len(text) > TOC_MAX_BYTES:
+                raise ValueError(f"larger than {TOC_MAX_BYTES} bytes")
+            toc = json.loads(text)
+            pack, pack_size = checked_digest(toc["pack"]), toc["size"]
+            if not isinstance(pack_size, int) or key != self._pack_key(pack, ".json"):
+                raise ValueError("names another pack")
+            blobs = [PackedBlob(checked_digest(c["digest"]), pack, c["offset"], c["size"]) for c in toc["contents"]]
+            for blob in blobs:
+                if not (isinstance(blob.offset, int) and isinstance(blob.size, int)
+                        and 0 <= blob.offset and 0 <= blob.size and blob.offset + blob.size <= pack_size):
+                    raise ValueError(f"blob {blob.digest} lies outside the pack")
+        except (ValueError, KeyError, TypeError) as error:
+            raise CorruptBlobError(f"table of contents {key} is damaged: {error}") from error
+        return blobs
 
     # ------------------------------------------------------------------ direct transfers
     def presigned_get(self, digest: str, expires_seconds: int = 3600) -> PresignedRequest:

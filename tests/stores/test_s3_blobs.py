@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 
 import httpx
 import pytest
 
+from artifact_gui.stores.base import CorruptBlobError
 from artifact_gui.stores.blobstore import BlobNotFoundError, SQLitePackIndex, checked_digest
 from artifact_gui.stores.objects import BlobRejectedError
 from artifact_gui.stores.s3_blobs import S3BlobStore, S3Location, md5_b64
@@ -84,8 +86,6 @@ def test_a_pack_carries_its_table_of_contents(blobs):
     small = [blob(f"toc {i}") for i in range(5)]
     blobs.put_many(small)
     (toc_key,) = [key for key in objects_under(blobs, "packs/") if key.endswith(".json")]
-    import json
-
     toc = json.loads(blobs.client.get_object(Bucket=blobs.location.bucket, Key=toc_key)["Body"].read())
     assert [c["digest"] for c in toc["contents"]] == [d for d, _ in small]
 
@@ -198,3 +198,27 @@ def test_read_many_fetches_neighbouring_packed_blobs_together(blobs):
     assert found == dict(small[::3] + large)
     packs = {p.pack for p in blobs.index.find(d for d, _ in small).values()}
     assert len(gets) == len(packs) + len(large)  # one GET per pack, not per packed blob
+
+
+def test_a_lost_pack_index_is_rebuilt_from_the_tables_of_contents(blobs, tmp_path):
+    small = [blob(f"rebuilt {i}" * 20) for i in range(50)]
+    blobs.put_many(small)
+    blobs.index.close()
+    blobs.index = SQLitePackIndex(str(tmp_path / "new-index.db"))
+    assert blobs.missing(d for d, _ in small) == {d for d, _ in small}
+    assert blobs.rebuild_index() == 50
+    assert dict(blobs.read_many(d for d, _ in small)) == dict(small)
+
+
+def test_a_damaged_table_of_contents_is_named_and_not_trusted(blobs):
+    digest, data = blob(b"inside a pack")
+    blobs.put_many([(digest, data)])
+    (toc_key,) = [key for key in objects_under(blobs, "packs/") if key.endswith(".json")]
+    pack = toc_key.rsplit("/", 1)[1][:-len(".json")]
+    damaged = {"pack": pack, "size": 5, "contents": [{"digest": digest, "offset": 0, "size": len(data)}]}
+    body = json.dumps(damaged).encode()
+    blobs._put_object(toc_key, body, hashlib.md5(body).hexdigest())
+    blobs.index.remove([digest])
+    with pytest.raises(CorruptBlobError, match="lies outside the pack"):
+        blobs.rebuild_index()
+    assert not blobs.has(digest)

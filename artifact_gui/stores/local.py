@@ -147,7 +147,7 @@ CREATE TABLE versions (
     updated_at REAL,
     UNIQUE (collection_id, version_index)
 );
-CREATE INDEX versions_digest ON versions(collection_id, digest);
+CREATE INDEX versions_digest_newest ON versions(collection_id, digest, version_index);
 CREATE INDEX versions_producer ON versions(producer_run_id);
 CREATE INDEX versions_source ON versions(source_version_id) WHERE source_version_id IS NOT NULL;
 CREATE TABLE aliases (
@@ -185,6 +185,14 @@ CREATE TABLE blobs (
     created_at REAL NOT NULL
 );
 """
+
+# Indexes added to schema 3 after it shipped: made at every writable open, no version bump.
+# The duplicate check of a log (a collection's newest version with a digest) is a seek on
+# versions_digest_newest; on (collection_id, digest) alone SQLite walked the whole history.
+_LATER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS versions_digest_newest ON versions(collection_id, digest, version_index)",
+    "DROP INDEX IF EXISTS versions_digest",  # a prefix of versions_digest_newest
+)
 
 _MIGRATE_1_TO_2 = (
     "ALTER TABLE versions ADD COLUMN trashed_at REAL",
@@ -389,6 +397,8 @@ class LocalStore(CleanupAndTrash, Store):
                 rules.create_link_trigger(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
+            for statement in _LATER_INDEXES:
+                connection.execute(statement)
 
     @property
     def open_connections(self) -> int:

@@ -43,8 +43,9 @@ class CleanupAndTrash:
             connection.execute("DELETE FROM doomed")
             connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", [(i,) for i in version_ids])
             freed = connection.execute(
-                "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN"
-                " (SELECT e.digest FROM entries e JOIN doomed d ON d.version_id = e.version_id WHERE e.ref IS NULL)"
+                # CROSS JOIN keeps doomed outside: a seek into entries per doomed version.
+                "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT e.digest"
+                "  FROM doomed d CROSS JOIN entries e ON e.version_id = d.version_id WHERE e.ref IS NULL)"
                 " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
                 "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
             ).fetchone()[0]

@@ -70,6 +70,12 @@ class Ingest:
                 f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
             ) from error
 
+    def blob_file(self, digest: str) -> str | None:
+        """The file holding a stored blob, or None when it is stored inline (or absent).
+        For copying content the store verified and fsynced when it stored it."""
+        row = self._db().execute("SELECT data IS NULL FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        return self.objects.path_for(digest) if row and row[0] else None
+
     def missing_blobs(self, digests: list[str]) -> list[str]:
         """Which of these the store lacks. On a writable store this is the first step of an
         upload, so the ones it has are kept from gc until the upload's commit can come."""

@@ -85,3 +85,10 @@ def test_verification_is_the_default_and_catches_same_size_damage(local_store, t
     with pytest.raises(DigestMismatchError):
         download(local_store, entries, tmp_path / "out")
     assert not (tmp_path / "out" / "big.bin").exists()
+
+
+def test_the_sdk_download_takes_the_opt_out(local_store, tmp_path):
+    logged_entries(local_store, tmp_path)
+    artifact = ag.Api(store=local_store).artifact("proj/data:latest")
+    root = artifact.download(str(tmp_path / "out"), verify=False)
+    assert tree(root) == expected()

@@ -7,6 +7,8 @@ import fnmatch
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..core.cleanup import DAY_SECONDS, CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult
@@ -21,31 +23,16 @@ class CleanupAndTrash:
         sql, params = candidate_query(criteria, time.time())
         connection = self._db()
         connection.create_function("name_matches", 2, fnmatch.fnmatchcase, deterministic=True)
-        connection.execute("BEGIN")
-        try:
-            _reset_doomed(connection)
+        with _one_snapshot(connection):
             rows = connection.execute(sql, params).fetchall()
-            connection.executemany("INSERT INTO doomed VALUES (?)", ((row[0],) for row in rows))
-            freed = _freed_by_doomed(connection)
-            connection.execute("DELETE FROM doomed")
-        finally:
-            connection.execute("COMMIT")
+            freed = _freed_by(connection, [row[0] for row in rows])
         return CleanupPlan(criteria, tuple(CleanupCandidate(*row) for row in rows), freed)
 
     def _bytes_freed_by(self, version_ids: list[int]) -> int:
         """Bytes of content that only these versions reference."""
-        if not version_ids:
-            return 0
         connection = self._db()
-        connection.execute("BEGIN")
-        try:
-            _reset_doomed(connection)
-            connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", [(i,) for i in version_ids])
-            freed = _freed_by_doomed(connection)
-            connection.execute("DELETE FROM doomed")
-        finally:
-            connection.execute("COMMIT")
-        return freed
+        with _one_snapshot(connection):
+            return _freed_by(connection, version_ids)
 
     def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
                       trash: bool = False) -> CleanupResult:
@@ -183,17 +170,29 @@ _CANDIDATE_FROM = ("FROM live_versions v JOIN collections c ON c.id = v.collecti
 _EXPIRES_AT = "v.created_at + CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END"
 
 
-def _reset_doomed(connection: sqlite3.Connection) -> None:
+@contextmanager
+def _one_snapshot(connection: sqlite3.Connection) -> Iterator[None]:
+    """Reads in one transaction see one state of the store (and may use temp tables)."""
+    connection.execute("BEGIN")
+    try:
+        yield
+    finally:
+        connection.execute("COMMIT")
+
+
+def _freed_by(connection: sqlite3.Connection, version_ids: list[int]) -> int:
+    """Bytes of content only these versions reference, in one query over temp table `doomed`."""
+    if not version_ids:
+        return 0
     connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
     connection.execute("DELETE FROM doomed")
-
-
-def _freed_by_doomed(connection: sqlite3.Connection) -> int:
-    """Bytes of content only the versions in temp table `doomed` reference, in one query."""
-    return connection.execute(
+    connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", ((i,) for i in version_ids))
+    freed = connection.execute(
         # CROSS JOIN keeps doomed outside: a seek into entries per doomed version.
         "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT e.digest"
         "  FROM doomed d CROSS JOIN entries e ON e.version_id = d.version_id WHERE e.ref IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
         "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
     ).fetchone()[0]
+    connection.execute("DELETE FROM doomed")
+    return freed

@@ -4,7 +4,7 @@
 
 Uses benchmarks/ingest.py's datasets (small: 20,000 files of 1-16 KiB in 200 folders; large:
 8 files of 128 MiB; `--large-files N` takes the first N of them), logged once into a store.
-Each round, taking turns: `Artifact.download` verified (the default, "ours"), with
+Each round, taking turns (the round's first tool rotates; dirty pages are synced between rounds): `Artifact.download` verified (the default, "ours"), with
 `verify=False` ("ours-unverified"), and `cp -r` of the source folder (the floor). Each trial
 writes into a fresh folder; the store and the source are in the page cache for all alike.
 `dvc checkout` is compared only where dvc is installed (it is not, here). Printed: medians,
@@ -76,11 +76,13 @@ def main() -> None:
                 "cp -r": lambda n: subprocess.run(["cp", "-r", data, target("cp", n)], check=True),
             }
             samples: dict[str, list[float]] = {tool: [] for tool in tools}
-            for n in range(args.runs):  # round-robin: drift hits every tool alike
-                for tool, run in tools.items():
-                    samples[tool].append(timed(lambda: run(n)))
+            names = list(tools)
+            for n in range(args.runs):  # round-robin, each round starting with the next tool:
+                for tool in names[n % len(names):] + names[: n % len(names)]:  # drift and the
+                    samples[tool].append(timed(lambda: tools[tool](n)))  # previous round's deletes hit all alike
                 for tool in ("ours", "unverified", "cp"):
                     shutil.rmtree(target(tool, n), ignore_errors=True)
+                os.sync()
             store.close()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

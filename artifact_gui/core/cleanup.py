@@ -1,17 +1,14 @@
 """Cleanup planning shared by the GUI and the CLI.
 
 A candidate is a version with no alias at all (`latest` is an alias, so the version logged
-last never is; `vN` is a name, not an alias). The store
-supplies the candidates in a scope and the exact bytes deleting a set would free; this
-module decides which candidates the user's filters keep.
+last never is; `vN` is a name, not an alias). The store chooses the candidates the
+criteria keep (LocalStore in SQL: stores/local_trash.py) and the exact bytes deleting them
+would free.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import time
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 DAY_SECONDS = 86400
@@ -77,29 +74,3 @@ class CleanupPlan:
 class CleanupResult:
     versions_deleted: int
     bytes_freed: int
-
-
-def select_candidates(
-    unaliased: Iterable[CleanupCandidate], criteria: CleanupCriteria, now: float | None = None
-) -> list[CleanupCandidate]:
-    """Apply the filters to every unaliased version in scope."""
-    now = time.time() if now is None else now
-    by_artifact: dict[tuple[str, str], list[CleanupCandidate]] = defaultdict(list)
-    for candidate in unaliased:
-        if criteria.name_pattern and not fnmatch.fnmatchcase(candidate.name, criteria.name_pattern):
-            continue
-        by_artifact[(candidate.project, candidate.name)].append(candidate)
-    selected: list[CleanupCandidate] = []
-    for versions in by_artifact.values():
-        versions.sort(key=lambda c: c.index, reverse=True)
-        for candidate in versions[criteria.keep_newest :]:
-            age_days = (now - candidate.created_at) / DAY_SECONDS
-            if criteria.older_than_days is not None and age_days < criteria.older_than_days:
-                continue
-            if criteria.keep_used and candidate.consumer_count:
-                continue
-            if criteria.expired and not candidate.is_expired(now):
-                continue
-            selected.append(candidate)
-    selected.sort(key=lambda c: (c.project, c.name, c.index))
-    return selected

@@ -445,17 +445,21 @@ class Artifact(WandbOnlyAttributes):
     def download(self, root: str | None = None, allow_missing_references: bool = False,
                  skip_cache: bool | None = None, path_prefix: str | None = None,
                  multipart: bool | None = None, *, progress: Callable[[int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> str:
+                 cancelled: Callable[[], bool] | None = None, verify: bool = True) -> str:
         """Materialise the entries (those under `path_prefix`, if given) under `root`,
         verified. Files already there with the right content are kept as they are. With
-        `allow_missing_references`, file references whose file is gone are skipped."""
+        `allow_missing_references`, file references whose file is gone are skipped.
+
+        `verify=False` (not in W&B) skips re-hashing what a local store hashed and fsynced
+        when it stored it: its files are copied by the kernel, only their sizes checked.
+        Content from a server or a reference is verified either way."""
         version = self._logged()
         root = os.path.abspath(root or self._default_root())
         prefix = to_entry_path(path_prefix) if path_prefix else ""
         entries = [e for e in self._iter_entries() if e.path.startswith(prefix)
                    and not (allow_missing_references and _missing_file_reference(e))]
         total = version.size if not prefix else sum(e.size or 0 for e in entries)
-        materialise(self._store, ((e, e.path) for e in entries), root, total, progress, cancelled)
+        materialise(self._store, ((e, e.path) for e in entries), root, total, progress, cancelled, verify)
         record_download(root, f"{version.project}/{version.name}", {e.path: e.digest for e in entries})
         return root
 

@@ -3,70 +3,50 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import io
-import itertools
 import json
 import os
-import secrets
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 
-from ..core.concurrency import ByteCounter, bounded_map
-from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
-from ..core.manifest import ManifestEntry
 from ..core.metadata import json_object_text as _metadata_json
 from ..core.names import (
-    is_version_name,
     validate_alias,
     validate_artifact_name,
-    validate_entry_path,
     validate_project_name,
     validate_tags,
     validate_type,
 )
 from .base import (
-    LATEST,
-    CancelledError,
     CollectionInfo,
     ConflictError,
-    VERSION_SORT_KEYS,
-    CorruptBlobError,
     DamagedStoreError,
-    FolderItem,
     GcResult,
-    LogResult,
-    MissingContentError,
     NoStoreError,
     NotFoundError,
     ProgressCallback,
     ReadOnlyStoreError,
-    RunInfo,
     Store,
     StoreError,
-    StoreStats,
     VerifyReport,
-    VersionDraft,
     VersionInfo,
 )
 from .local_connections import ConnectionRegistry
-from .local_sql import VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
+from .local_sql import aliases_refusal, batches
+from .local_browse import Browsing
+from .local_ingest import Ingest, _validate_draft  # noqa: F401 (stores/remote.py imports it from here)
+from .local_runs import Runs
 from .local_trash import CleanupAndTrash
-from .local_rows import checked_entry, checked_json_object, checked_size
 from .local_maintenance import (
     PROTECTION_SCHEMA,
     RUN_TIMEOUT_SECONDS,
     collect_garbage,
     fail_abandoned_runs,
-    protect,
     recover_pending_deletions,
-    release,
     verify_store,
 )
 from .local_folder import (
@@ -81,16 +61,12 @@ from .local_folder import (
     store_error,
 )
 from . import local_rules as rules
-from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
+from .objects import ObjectFolder
 
 SCHEMA_VERSION = 3
 _BUSY_TIMEOUT_MS = 120_000
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
-_INLINE_BATCH_BYTES = 4 << 20
 _WAL_CHECKPOINT_PAGES = 64  # of 64 KiB
-INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
-_CHUNK_FILES = 64
-_CHUNK_BYTES = 1 << 20
 
 _SCHEMA = """
 CREATE TABLE projects (
@@ -147,7 +123,7 @@ CREATE TABLE versions (
     updated_at REAL,
     UNIQUE (collection_id, version_index)
 );
-CREATE INDEX versions_digest ON versions(collection_id, digest);
+CREATE INDEX versions_digest_newest ON versions(collection_id, digest, version_index);
 CREATE INDEX versions_producer ON versions(producer_run_id);
 CREATE INDEX versions_source ON versions(source_version_id) WHERE source_version_id IS NOT NULL;
 CREATE TABLE aliases (
@@ -186,28 +162,20 @@ CREATE TABLE blobs (
 );
 """
 
+# Indexes added to schema 3 after it shipped: made at every writable open, no version bump.
+# The duplicate check of a log (a collection's newest version with a digest) is a seek on
+# versions_digest_newest; on (collection_id, digest) alone SQLite walked the whole history.
+_LATER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS versions_digest_newest ON versions(collection_id, digest, version_index)",
+    "DROP INDEX IF EXISTS versions_digest",  # a prefix of versions_digest_newest
+)
+
 _MIGRATE_1_TO_2 = (
     "ALTER TABLE versions ADD COLUMN trashed_at REAL",
     "ALTER TABLE versions ADD COLUMN trashed_aliases TEXT",
     "CREATE VIEW live_versions AS SELECT * FROM versions WHERE trashed_at IS NULL",
     "CREATE INDEX versions_trashed ON versions(trashed_at) WHERE trashed_at IS NOT NULL",
 )
-
-_RUN_COLUMNS = ("r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at,"
-                " r.tags, r.group_name, r.notes")
-_RUN_FROM = "FROM runs r JOIN projects p ON p.id = r.project_id"
-
-_ADJECTIVES = ("amber", "brisk", "calm", "daring", "eager", "fancy", "gentle", "hazy", "icy",
-               "jolly", "keen", "lucky", "misty", "noble", "olive", "proud", "quiet", "rapid",
-               "sunny", "tidy", "urban", "vivid", "warm", "young", "zesty")
-_NOUNS = ("river", "forest", "meadow", "comet", "harbor", "canyon", "glacier", "island",
-          "lagoon", "mesa", "nebula", "orchard", "prairie", "reef", "summit", "tundra",
-          "valley", "willow", "breeze", "dune")
-
-
-def _new_run_id() -> str:
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 def _guarded(method: Callable) -> Callable:
@@ -235,7 +203,7 @@ def _each_call_holds_its_connection(cls: type) -> type:
 
 
 @_each_call_holds_its_connection
-class LocalStore(CleanupAndTrash, Store):
+class LocalStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
     """A store in a folder. `create=True` creates one when the folder is new or empty;
     otherwise a folder without a store is refused (NoStoreError)."""
 
@@ -389,6 +357,8 @@ class LocalStore(CleanupAndTrash, Store):
                 rules.create_link_trigger(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
+            for statement in _LATER_INDEXES:
+                connection.execute(statement)
 
     @property
     def open_connections(self) -> int:
@@ -423,454 +393,6 @@ class LocalStore(CleanupAndTrash, Store):
         if row is None:
             raise NotFoundError(f"artifact '{project}/{name}' not found in store {self.root!r}")
         return row
-
-    # --- browsing ------------------------------------------------------------------
-    def list_projects(self) -> list[str]:
-        return [row[0] for row in self._db().execute("SELECT name FROM projects ORDER BY name")]
-
-    def list_types(self, project: str) -> list[str]:
-        rows = self._db().execute(
-            "SELECT DISTINCT c.type FROM collections c JOIN projects p ON p.id = c.project_id"
-            " WHERE p.name = ? ORDER BY c.type",
-            (project,),
-        )
-        return [row[0] for row in rows]
-
-    def list_collections(self, project: str | None = None, type: str | None = None) -> list[CollectionInfo]:
-        """Artifacts with at least one live version (one whose versions are all in the
-        Trash reappears when one is restored)."""
-        clauses, params = ["EXISTS (SELECT 1 FROM live_versions lv WHERE lv.collection_id = c.id)"], []
-        if project is not None:
-            clauses.append("p.name = ?")
-            params.append(project)
-        if type is not None:
-            clauses.append("c.type = ?")
-            params.append(type)
-        return self._collections(" AND ".join(clauses), params)
-
-    def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
-        rows = self._db().execute(
-            "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
-            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id),"
-            " c.tags, c.ttl_seconds, c.is_portfolio"
-            f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
-            " ORDER BY p.name, c.type, c.name",
-            tuple(params),
-        )
-        return [
-            CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
-                           created_at=r[5], version_count=r[6], tags=tuple(json.loads(r[7])),
-                           ttl_seconds=r[8], is_portfolio=bool(r[9]))
-            for r in rows
-        ]
-
-    def get_collection(self, project: str, name: str) -> CollectionInfo:
-        collection_id, _ = self._collection_row(project, name)
-        return self._collections("c.id = ?", (collection_id,))[0]
-
-    def _versions(self, where: str, params: Iterable[Any], suffix: str = "") -> list[VersionInfo]:
-        connection = self._db()
-        rows = connection.execute(
-            f"SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE {where} {suffix}", tuple(params)
-        ).fetchall()
-        if not rows:
-            return []
-        ids = [row[0] for row in rows]
-        aliases: dict[int, list[str]] = {version_id: [] for version_id in ids}
-        for batch in batches(ids):
-            for version_id, alias in connection.execute(
-                f"SELECT version_id, alias FROM aliases WHERE version_id IN ({','.join('?' * len(batch))})"
-                " ORDER BY alias",
-                batch,
-            ):
-                aliases[version_id].append(alias)
-        return [self._version_info(row, aliases[row[0]]) for row in rows]
-
-    def _version_info(self, row: tuple, aliases: list[str]) -> VersionInfo:
-        """`latest` first, then the other aliases in name order; values read back are checked."""
-        what = f"version of {row[1]!r}/{row[2]!r}"
-        return VersionInfo(
-            id=row[0], project=row[1], name=row[2], type=row[3],
-            index=checked_size(self.root, f"index of a {what}", row[4]), digest=row[5],
-            size=checked_size(self.root, f"size of a {what}", row[6]),
-            file_count=checked_size(self.root, f"file count of a {what}", row[7]),
-            created_at=row[8], description=row[9],
-            metadata=checked_json_object(self.root, f"metadata of a {what}", row[10]),
-            producer_run_id=row[11],
-            storage_policy_config=checked_json_object(self.root, f"storage policy of a {what}", row[12]),
-            aliases=tuple(sorted(aliases, key=lambda alias: (alias != LATEST, alias))),
-            tags=tuple(json.loads(row[14])), ttl_seconds=row[15], ttl_inherited=bool(row[16]),
-            source_version_id=row[17], updated_at=row[18], source_name=row[19],
-        )
-
-    def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None,
-                      sort: str = "-index") -> list[VersionInfo]:
-        key = sort.lstrip("-")
-        if key not in VERSION_SORT_KEYS:
-            raise ValueError(f"invalid sort {sort!r}: sort by one of {', '.join(VERSION_SORT_KEYS)}")
-        column = {"index": "v.version_index",
-                  "producer": "(SELECT r.name FROM runs r WHERE r.id = v.producer_run_id)"}.get(key, f"v.{key}")
-        direction = "DESC" if sort.startswith("-") else "ASC"
-        collection_id, _ = self._collection_row(project, name)
-        return self._versions(
-            "v.collection_id = ?", (collection_id, -1 if limit is None else limit, offset),
-            f"ORDER BY {column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
-        )
-
-    def list_versions_before(self, project: str, name: str, before_index: int | None,
-                             limit: int) -> list[VersionInfo]:
-        collection_id, _ = self._collection_row(project, name)
-        below = 2**63 - 1 if before_index is None else before_index
-        return self._versions("v.collection_id = ? AND v.version_index < ?", (collection_id, below, limit),
-                              "ORDER BY v.version_index DESC LIMIT ?")
-
-    def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo:
-        collection_id, _ = self._collection_row(project, name)
-        if is_version_name(selector):
-            found = self._versions("v.collection_id = ? AND v.version_index = ?",
-                                   (collection_id, int(selector[1:])))
-        else:
-            found = self._versions(
-                "v.id = (SELECT version_id FROM aliases WHERE collection_id = ? AND alias = ?)",
-                (collection_id, selector),
-            )
-        if not found and selector == LATEST:  # someone removed it: the newest stands in
-            found = self._versions("v.collection_id = ?", (collection_id,), "ORDER BY v.version_index DESC LIMIT 1")
-        if not found:
-            raise NotFoundError(f"artifact '{project}/{name}:{selector}' not found in store {self.root!r}")
-        return found[0]
-
-    def get_version_by_id(self, version_id: int) -> VersionInfo:
-        found = self._versions("v.id = ?", (version_id,))
-        if not found:
-            raise NotFoundError(f"version id {version_id} not found in store {self.root!r}")
-        return found[0]
-
-    def list_entries(self, version_id: int, prefix: str = "", after: str = "", limit: int | None = None) -> list[ManifestEntry]:
-        clauses, params = ["version_id = ?"], [rules.content_version(self._db(), version_id)]
-        if prefix:
-            # A range scan on the primary key: every path that starts with `prefix`.
-            clauses.append("path >= ? AND path < ?")
-            params += [prefix, prefix + "\U0010ffff"]
-        if after:
-            clauses.append("path > ?")
-            params.append(after)
-        params.append(-1 if limit is None else limit)
-        rows = self._db().execute(
-            f"SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
-            f" WHERE {' AND '.join(clauses)} ORDER BY path LIMIT ?",
-            params,
-        )
-        return [self._entry(row) for row in rows]
-
-    def _entry(self, row: tuple) -> ManifestEntry:
-        return checked_entry(self.root, row)
-
-    def list_folder(self, version_id: int, folder: str = "", after: str = "",
-                    limit: int | None = None) -> list[FolderItem]:
-        """Walks the (version_id, path) index by seeks: one per child, however many files
-        lie below each sub-folder, so a million-file version lists its first level at once."""
-        version_id = rules.content_version(self._db(), version_id)
-        prefix = f"{folder}/" if folder else ""
-        connection = self._db()
-        items: list[FolderItem] = []
-        # Children come in path order (folder 'a' as 'a/...' sorts after file 'a.txt'), and
-        # '0' is the character after '/': path >= prefix+'a0' skips all of prefix+'a/'.
-        if not after:
-            cursor = prefix
-        elif after.endswith("/"):
-            cursor = prefix + after[:-1] + "0"
-        else:
-            cursor = prefix + after + "\x00"
-        while limit is None or len(items) < limit:
-            row = connection.execute(
-                "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
-                " WHERE version_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT 1",
-                (version_id, cursor, prefix + "\U0010ffff"),
-            ).fetchone()
-            if row is None:
-                break
-            entry = self._entry(row)  # checks the path before a folder name is cut from it
-            name, slash, _rest = entry.path[len(prefix):].partition("/")
-            if slash:
-                items.append(FolderItem(name, prefix + name, None))
-                cursor = prefix + name + "0"
-            else:
-                items.append(FolderItem(name, row[0], entry))
-                cursor = row[0] + "\x00"
-        return items
-
-    def get_entry(self, version_id: int, path: str) -> ManifestEntry:
-        row = self._db().execute(
-            "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
-            " WHERE version_id = ? AND path = ?",
-            (rules.content_version(self._db(), version_id), path),
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no entry {path!r} in version id {version_id}")
-        return self._entry(row)
-
-    def open_blob(self, digest: str) -> BinaryIO:
-        row = self._db().execute("SELECT data FROM blobs WHERE digest = ?", (digest,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
-        if row[0] is not None:
-            return io.BytesIO(row[0])
-        try:
-            return self.objects.open(digest)
-        except FileNotFoundError as error:
-            raise CorruptBlobError(
-                f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
-            ) from error
-
-    def missing_blobs(self, digests: list[str]) -> list[str]:
-        """Which of these the store lacks. On a writable store this is the first step of an
-        upload, so the ones it has are kept from gc until the upload's commit can come."""
-        present = self._present(digests) if self._read_only else self._present_and_protect(digests)
-        return [d for d in dict.fromkeys(digests) if d not in present]
-
-    def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
-        self._require_writable()
-        if b64_to_hex(digest) is None:
-            raise ValueError(f"invalid content digest {digest!r}: expected base64 md5")
-        if not isinstance(size, int) or size < 0:
-            raise ValueError(f"invalid size {size!r}: expected a non-negative integer")
-        blob = self.objects.receive(digest, size, chunks)
-        if blob.data is not None:
-            self._insert_inline_blobs([blob])
-        else:
-            self._insert_file_blob(blob)
-
-    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
-        self._require_writable()
-        verified = []
-        for digest, data in blobs:
-            if len(data) > INLINE_MAX:
-                self.put_blob(digest, len(data), [data])
-                continue
-            actual = hex_to_b64(hashlib.md5(data).hexdigest())
-            if actual != digest:
-                raise BlobRejectedError(f"content for {digest} refused: it hashes to {actual}")
-            verified.append(ReadBlob(None, digest, len(data), data=data))
-        self._insert_inline_blobs(verified)
-
-    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
-        unique = list(dict.fromkeys(digests))
-        found: dict[str, bytes] = {}
-        for batch in batches(unique):
-            for digest, data in self._db().execute(
-                    f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))}) AND data IS NOT NULL",
-                    batch):
-                found[digest] = data
-        for digest in unique:
-            if digest not in found:  # large, or missing: the single-blob path says which
-                with self.open_blob(digest) as stream:
-                    found[digest] = stream.read()
-        return found
-
-    def change_token(self) -> int:
-        return self._db().execute("SELECT change_seq FROM store_meta").fetchone()[0]
-
-    def stats(self) -> StoreStats:
-        connection = self._db()
-        projects, collections = connection.execute(
-            "SELECT (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM collections)"
-        ).fetchone()
-        versions, logical = connection.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM live_versions").fetchone()
-        stored = connection.execute("SELECT COALESCE(SUM(size), 0) FROM blobs").fetchone()[0]
-        return StoreStats(projects, collections, versions, logical, stored)
-
-    # --- logging -----------------------------------------------------------------------
-    def log_version(self, draft: VersionDraft, progress: ProgressCallback | None = None,
-                    cancelled: Callable[[], bool] | None = None) -> LogResult:
-        """Store the draft's content, then make the version visible in one transaction.
-
-        Fills in the digest of every staged entry it hashed."""
-        self._require_writable()
-        _validate_draft(draft)
-        self._store_contents(draft.entries, progress, cancelled)
-        for attempt in range(2):
-            try:
-                return self._commit(draft)
-            except _MissingBlobs as missing:
-                # A concurrent garbage collection took content we counted on; store it again.
-                staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
-                if attempt or len(staged) < len(missing.digests):
-                    raise MissingContentError(
-                        f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
-                        " is not in the store"
-                    ) from None
-                self._store_contents(staged, progress, cancelled, force=True)
-        raise AssertionError("unreachable")
-
-    def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
-        """The digests the store has, protected from gc, in one write transaction: a gc
-        either ran before (and what it took counts as absent) or sees the protection."""
-        wanted = list(set(digests))
-        with self._write(durable=False) as connection:
-            for batch in batches(wanted):
-                protect(connection, batch)
-            return self._present(wanted)
-
-    def _present(self, digests: Iterable[str]) -> set[str]:
-        connection = self._db()
-        present: set[str] = set()
-        for batch in batches(list(set(digests))):
-            present.update(row[0] for row in connection.execute(
-                f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
-        return present
-
-    def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
-                        cancelled: Callable[[], bool] | None, force: bool = False) -> None:
-        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
-        staged = [e for e in entries if e.local_path and not e.ref]
-        if not force:
-            staged = [e for e in staged if not (e.digest and e.digest in present)]
-        total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
-        on_bytes = ByteCounter(total, progress).add
-
-        def read(chunk: list[ManifestEntry]) -> list[ReadBlob]:
-            blobs = []
-            for entry in chunk:
-                if cancelled is not None and cancelled():
-                    raise CancelledError("cancelled by the user")
-                blob = self.objects.read_staged(entry, cancelled, on_bytes)
-                if blob.temp_path:
-                    self._insert_file_blob(blob)
-                blobs.append(blob)
-            return blobs
-
-        inline: list[ReadBlob] = []
-        inline_bytes = 0
-        chunks = _work_chunks(staged)
-        with ThreadPoolExecutor(INGEST_THREADS) as pool:
-            try:
-                for blob in itertools.chain.from_iterable(bounded_map(pool, read, chunks, ahead=2 * INGEST_THREADS)):
-                    blob.entry.digest = blob.digest
-                    blob.entry.size = blob.size
-                    if blob.data is not None:
-                        inline.append(blob)
-                        inline_bytes += blob.size
-                        if inline_bytes >= _INLINE_BATCH_BYTES:
-                            self._insert_inline_blobs(inline)
-                            inline, inline_bytes = [], 0
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
-        self._connections.close_finished_threads()  # the pool's, joined above
-        self._insert_inline_blobs(inline)
-
-    def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
-        if not blobs:
-            return
-        now = time.time()
-        with self._write(durable=False) as connection:
-            protect(connection, (b.digest for b in blobs))
-            connection.executemany(
-                "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
-                [(b.digest, b.size, b.data, now) for b in blobs],
-            )
-
-    def _insert_file_blob(self, blob: ReadBlob) -> None:
-        try:
-            with self._write() as connection:
-                protect(connection, [blob.digest])
-                if connection.execute("SELECT 1 FROM blobs WHERE digest = ?", (blob.digest,)).fetchone():
-                    return
-                self.objects.move_into_place(blob)
-                connection.execute(
-                    "INSERT INTO blobs(digest, size, data, created_at) VALUES (?, ?, NULL, ?)",
-                    (blob.digest, blob.size, time.time()),
-                )
-        finally:
-            self.objects.discard(blob)
-
-    def _commit(self, draft: VersionDraft) -> LogResult:
-        entries = draft.entries
-        digest = artifact_digest((e.path, e.digest) for e in entries)
-        with self._write() as connection:
-            project_id = self._project_id(draft.project, create=True)
-            collection_id = self._ensure_collection(project_id, draft)
-            existing = connection.execute(
-                "SELECT id FROM live_versions WHERE collection_id = ? AND digest = ?"
-                " ORDER BY version_index DESC LIMIT 1",
-                (collection_id, digest),
-            ).fetchone()
-            if existing:
-                created, version_id = False, existing[0]
-                for alias in draft.aliases:
-                    rules.move_alias(connection, collection_id, version_id, alias)
-                rules.add_tags(connection, version_id, draft.tags)
-                if not draft.ttl_inherit:
-                    rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
-            else:
-                self._check_blobs_present(connection, entries)
-                version_id = self._insert_version(connection, collection_id, draft, digest)
-                created = True
-            release(connection, (e.digest for e in entries if not e.ref))
-            # As W&B's log_artifact: `latest` marks the version just logged, new or not.
-            rules.move_alias(connection, collection_id, version_id, LATEST)
-        return LogResult(self.get_version_by_id(version_id), created)
-
-    def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
-        connection = self._db()
-        row = connection.execute(
-            "SELECT id, type, is_portfolio FROM collections WHERE project_id = ? AND name = ?", (project_id, draft.name)
-        ).fetchone()
-        if row is not None and row[2]:
-            raise ConflictError(f"'{draft.project}/{draft.name}' is a portfolio of links: link versions to it"
-                                " (artifact.link) instead of logging")
-        if row is None:
-            return connection.execute(
-                "INSERT INTO collections(project_id, name, type, created_at) VALUES (?, ?, ?, ?)",
-                (project_id, draft.name, draft.type, time.time()),
-            ).lastrowid
-        if row[1] != draft.type:
-            raise ConflictError(
-                f"artifact '{draft.project}/{draft.name}' already exists with type {row[1]!r},"
-                f" not {draft.type!r}"
-            )
-        return row[0]
-
-    @staticmethod
-    def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry]) -> None:
-        connection.execute("CREATE TEMP TABLE IF NOT EXISTS needed(digest TEXT PRIMARY KEY)")
-        connection.execute("DELETE FROM needed")
-        connection.executemany("INSERT OR IGNORE INTO needed VALUES (?)",
-                               [(e.digest,) for e in entries if not e.ref])
-        missing = {row[0] for row in connection.execute(
-            "SELECT digest FROM needed n WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = n.digest)")}
-        connection.execute("DELETE FROM needed")
-        if missing:
-            raise _MissingBlobs(missing)
-
-    def _insert_version(self, connection: sqlite3.Connection, collection_id: int,
-                        draft: VersionDraft, digest: str) -> int:
-        index = connection.execute(
-            "UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1",
-            (collection_id,),
-        ).fetchone()[0]
-        if draft.run_id and not connection.execute("SELECT 1 FROM runs WHERE id = ?", (draft.run_id,)).fetchone():
-            raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
-        version_id = connection.execute(
-            "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
-            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (collection_id, index, digest, sum(e.size or 0 for e in draft.entries), len(draft.entries),
-             time.time(), draft.description or "", json.dumps(draft.metadata or {}),
-             json.dumps(draft.storage_policy_config or {}), draft.run_id,
-             json.dumps(validate_tags(draft.tags)),
-             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit)),
-        ).lastrowid
-        connection.executemany(
-            "INSERT INTO entries(version_id, path, digest, size, ref, extra, birth_artifact_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(version_id, e.path, e.digest, e.size, e.ref, json.dumps(e.extra) if e.extra else None,
-              e.birth_artifact_id) for e in draft.entries],
-        )
-        for alias in draft.aliases:
-            rules.move_alias(connection, collection_id, version_id, alias)
-        return version_id
 
     # --- editing ------------------------------------------------------------------------
     def _collection_of_version(self, version_id: int) -> int:
@@ -991,81 +513,6 @@ class LocalStore(CleanupAndTrash, Store):
                                (rules.validate_ttl(ttl_seconds), collection_id))
         return self._collections("c.id = ?", (collection_id,))[0]
 
-    # --- runs ---------------------------------------------------------------------------
-    def create_run(self, project: str, name: str | None = None, job_type: str | None = None,
-                   config: dict[str, Any] | None = None, run_id: str | None = None) -> RunInfo:
-        run_id = run_id or _new_run_id()
-        with self._write() as connection:
-            project_id = self._project_id(project, create=True)
-            if name is None:
-                count = connection.execute("SELECT COUNT(*) FROM runs WHERE project_id = ?", (project_id,)).fetchone()[0]
-                name = f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{count + 1}"
-            try:
-                connection.execute(
-                    "INSERT INTO runs(id, project_id, name, job_type, config, state, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                    (run_id, project_id, name, job_type, _metadata_json(config or {}, "config"), time.time()),
-                )
-            except sqlite3.IntegrityError as error:
-                raise ConflictError(f"run id {run_id!r} already exists") from error
-        return self.get_run(run_id)
-
-    def finish_run(self, run_id: str, state: str = "finished") -> RunInfo:
-        with self._write() as connection:
-            if not connection.execute("UPDATE runs SET state = ?, finished_at = ? WHERE id = ?",
-                                      (state, time.time(), run_id)).rowcount:
-                raise NotFoundError(f"run {run_id!r} not found in store {self.root!r}")
-        return self.get_run(run_id)
-
-    def _runs(self, where: str, params: Iterable[Any]) -> list[RunInfo]:
-        rows = self._db().execute(f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE {where} ORDER BY r.created_at", tuple(params))
-        return [RunInfo(id=r[0], project=r[1], name=r[2], job_type=r[3], config=json.loads(r[4]),
-                        state=r[5], created_at=r[6], finished_at=r[7], tags=tuple(json.loads(r[8])),
-                        group=r[9], notes=r[10]) for r in rows]
-
-    def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
-                   group: str | None = None, notes: str | None = None) -> RunInfo:
-        changes = {"config": None if config is None else _metadata_json(config, "config"),
-                   "tags": None if tags is None else json.dumps([str(tag) for tag in tags]),
-                   "group_name": group, "notes": notes}
-        with self._write() as connection:
-            self.get_run(run_id)
-            for column, value in changes.items():
-                if value is not None:
-                    connection.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run_id))
-        return self.get_run(run_id)
-
-    def get_run(self, run_id: str) -> RunInfo:
-        found = self._runs("r.id = ?", (run_id,))
-        if not found:
-            raise NotFoundError(f"run {run_id!r} not found in store {self.root!r}")
-        return found[0]
-
-    def get_runs(self, run_ids: Iterable[str]) -> dict[str, RunInfo]:
-        wanted = list(dict.fromkeys(run_ids))
-        found: dict[str, RunInfo] = {}
-        for batch in batches(wanted):
-            found.update((run.id, run) for run in self._runs(f"r.id IN ({','.join('?' * len(batch))})", batch))
-        return found
-
-    def list_runs(self, project: str) -> list[RunInfo]:
-        return self._runs("p.name = ?", (project,))
-
-    def record_use(self, run_id: str, version_id: int) -> None:
-        with self._write() as connection:
-            self.get_run(run_id)
-            self._collection_of_version(version_id)
-            connection.execute("INSERT OR IGNORE INTO usage(run_id, version_id) VALUES (?, ?)", (run_id, version_id))
-
-    def version_consumers(self, version_id: int) -> list[RunInfo]:
-        return self._runs("r.id IN (SELECT run_id FROM usage WHERE version_id = ?)", (version_id,))
-
-    def run_inputs(self, run_id: str) -> list[VersionInfo]:
-        return self._versions("v.id IN (SELECT version_id FROM usage WHERE run_id = ?)", (run_id,), "ORDER BY v.id")
-
-    def run_outputs(self, run_id: str) -> list[VersionInfo]:
-        return self._versions("v.producer_run_id = ?", (run_id,), "ORDER BY v.id")
-
     # --- gc, verify ------------------------------------------------------------------
     def gc(self) -> GcResult:
         self._require_writable()
@@ -1091,47 +538,3 @@ def _connect_read_only(db_path: str) -> sqlite3.Connection:
         connection.close()
     return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
                            check_same_thread=False)
-
-
-def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
-    """Group files so each hand-off to a thread carries enough work to be worth its cost
-    (many small files together), while large files still spread over the threads."""
-    chunks: list[list[ManifestEntry]] = []
-    current: list[ManifestEntry] = []
-    current_bytes = 0
-    for entry in entries:
-        size = entry.local_stat.size if entry.local_stat else (entry.size or 0)
-        if current and (len(current) >= _CHUNK_FILES or current_bytes + size > _CHUNK_BYTES):
-            chunks.append(current)
-            current, current_bytes = [], 0
-        current.append(entry)
-        current_bytes += size
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-class _MissingBlobs(Exception):
-    def __init__(self, digests: set[str]):
-        super().__init__(f"{len(digests)} blobs missing")
-        self.digests = digests
-
-
-def _validate_draft(draft: VersionDraft) -> None:
-    validate_project_name(draft.project)
-    validate_artifact_name(draft.name)
-    validate_type(draft.type)
-    for alias in draft.aliases:
-        if alias != LATEST:
-            validate_alias(alias)
-    seen: set[str] = set()
-    for entry in draft.entries:
-        validate_entry_path(entry.path)
-        if entry.path in seen:
-            raise ConflictError(f"entry path {entry.path!r} appears twice in the draft")
-        seen.add(entry.path)
-        if not entry.local_path and not entry.ref and not entry.digest:
-            raise StoreError(f"entry {entry.path!r} has no digest, no local file and no reference")
-    _metadata_json(draft.metadata)
-
-

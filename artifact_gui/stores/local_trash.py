@@ -3,55 +3,36 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from ..core.cleanup import CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult, select_candidates
+from ..core.cleanup import DAY_SECONDS, CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult
 from .base import ConflictError, GcResult, ProgressCallback, TrashedVersion
 from . import local_rules as rules
-from .local_sql import VERSION_COLUMN_COUNT, VERSION_COLUMNS, VERSION_FROM, aliases_refusal, batches
+from .local_sql import VERSION_COLUMN_COUNT, VERSION_COLUMNS, aliases_refusal, batches
 
 
 class CleanupAndTrash:
     def plan_cleanup(self, criteria: CleanupCriteria) -> CleanupPlan:
-        # No alias at all: `latest` is an alias, so the version logged last is never a candidate.
-        clauses = ["NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)"]
-        params: list[Any] = []
-        for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        rows = self._db().execute(
-            "SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
-            " (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id),"
-            " v.created_at + CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END"
-            f" {VERSION_FROM} WHERE {' AND '.join(clauses)}",
-            params,
-        )
-        candidates = select_candidates((CleanupCandidate(*row) for row in rows), criteria)
-        return CleanupPlan(criteria, tuple(candidates), self._bytes_freed_by([c.version_id for c in candidates]))
+        """Chosen, ordered and summed in SQL; Python only wraps the chosen rows."""
+        sql, params = candidate_query(criteria, time.time())
+        connection = self._db()
+        connection.create_function("name_matches", 2, fnmatch.fnmatchcase, deterministic=True)
+        with _one_snapshot(connection):
+            rows = connection.execute(sql, params).fetchall()
+            freed = _freed_by(connection, [row[0] for row in rows])
+        return CleanupPlan(criteria, tuple(CleanupCandidate(*row) for row in rows), freed)
 
     def _bytes_freed_by(self, version_ids: list[int]) -> int:
         """Bytes of content that only these versions reference."""
-        if not version_ids:
-            return 0
         connection = self._db()
-        connection.execute("BEGIN")
-        try:
-            connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
-            connection.execute("DELETE FROM doomed")
-            connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", [(i,) for i in version_ids])
-            freed = connection.execute(
-                "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN"
-                " (SELECT e.digest FROM entries e JOIN doomed d ON d.version_id = e.version_id WHERE e.ref IS NULL)"
-                " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
-                "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
-            ).fetchone()[0]
-            connection.execute("DELETE FROM doomed")
-        finally:
-            connection.execute("COMMIT")
-        return freed
+        with _one_snapshot(connection):
+            return _freed_by(connection, version_ids)
 
     def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
                       trash: bool = False) -> CleanupResult:
@@ -144,3 +125,74 @@ class CleanupAndTrash:
 
     def bytes_freed_by(self, version_ids: list[int]) -> int:
         return self._bytes_freed_by(list(version_ids))
+
+
+def candidate_query(criteria: CleanupCriteria, now: float) -> tuple[str, list[Any]]:
+    """The cleanup candidates of `criteria` as CleanupCandidate rows, in (project, name,
+    index) order. No alias at all: `latest` is an alias, so the version logged last is never
+    one. `keep_newest` counts the unaliased versions of an artifact that match the name
+    pattern, newest first, before the age, use and expiry filters."""
+    scope, params = ["NOT EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id)"], []
+    for column, value in (("p.name", criteria.project), ("c.type", criteria.type), ("c.name", criteria.name)):
+        if value is not None:
+            scope.append(f"{column} = ?")
+            params.append(value)
+    if criteria.name_pattern:
+        scope.append("name_matches(c.name, ?)")
+        params.append(criteria.name_pattern)
+    in_scope = f"{_CANDIDATE_FROM} WHERE {' AND '.join(scope)}"
+    kept, kept_params, chosen, chosen_params = "", [], [], []
+    if criteria.keep_newest:
+        # Per artifact, the index of the oldest version kept; ranking only (collection, index)
+        # pairs keeps the window's sort narrow. Fewer versions than that: all are kept.
+        kept = ("WITH oldest_kept(collection_id, version_index) AS (SELECT collection_id, version_index FROM"
+                " (SELECT v.collection_id, v.version_index, ROW_NUMBER() OVER (PARTITION BY v.collection_id"
+                f" ORDER BY v.version_index DESC) AS newest_rank {in_scope}) WHERE newest_rank = ?) ")
+        kept_params = [*params, criteria.keep_newest]
+        chosen.append("v.version_index < COALESCE((SELECT k.version_index FROM oldest_kept k"
+                      " WHERE k.collection_id = v.collection_id), -1)")
+    if criteria.older_than_days is not None:
+        chosen.append("v.created_at <= ?")
+        chosen_params.append(now - criteria.older_than_days * DAY_SECONDS)
+    if criteria.keep_used:
+        chosen.append("NOT EXISTS (SELECT 1 FROM usage u WHERE u.version_id = v.id)")
+    if criteria.expired:
+        chosen.append(f"{_EXPIRES_AT} <= ?")
+        chosen_params.append(now)
+    sql = (f"{kept}SELECT v.id, p.name, c.name, c.type, v.version_index, v.size, v.created_at,"
+           f" (SELECT COUNT(*) FROM usage u WHERE u.version_id = v.id), {_EXPIRES_AT}"
+           f" {in_scope}{''.join(f' AND {clause}' for clause in chosen)} ORDER BY p.name, c.name, v.version_index")
+    return sql, kept_params + params + chosen_params
+
+
+_CANDIDATE_FROM = ("FROM live_versions v JOIN collections c ON c.id = v.collection_id"
+                   " JOIN projects p ON p.id = c.project_id")
+_EXPIRES_AT = "v.created_at + CASE WHEN v.ttl_inherit THEN c.ttl_seconds ELSE v.ttl_seconds END"
+
+
+@contextmanager
+def _one_snapshot(connection: sqlite3.Connection) -> Iterator[None]:
+    """Reads in one transaction see one state of the store (and may use temp tables)."""
+    connection.execute("BEGIN")
+    try:
+        yield
+    finally:
+        connection.execute("COMMIT")
+
+
+def _freed_by(connection: sqlite3.Connection, version_ids: list[int]) -> int:
+    """Bytes of content only these versions reference, in one query over temp table `doomed`."""
+    if not version_ids:
+        return 0
+    connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
+    connection.execute("DELETE FROM doomed")
+    connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", ((i,) for i in version_ids))
+    freed = connection.execute(
+        # CROSS JOIN keeps doomed outside: a seek into entries per doomed version.
+        "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT e.digest"
+        "  FROM doomed d CROSS JOIN entries e ON e.version_id = d.version_id WHERE e.ref IS NULL)"
+        " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
+        "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
+    ).fetchone()[0]
+    connection.execute("DELETE FROM doomed")
+    return freed

@@ -1,0 +1,223 @@
+"""Reading a LocalStore: projects, artifacts, versions, entries and folders (a mixin)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ..core.manifest import ManifestEntry
+from ..core.names import is_version_name
+from .base import (
+    LATEST,
+    CollectionInfo,
+    VERSION_SORT_KEYS,
+    FolderItem,
+    NotFoundError,
+    StoreStats,
+    VersionInfo,
+)
+from .local_sql import VERSION_COLUMNS, VERSION_FROM, batches
+from .local_rows import checked_entry, checked_json_object, checked_size
+from . import local_rules as rules
+
+
+class Browsing:
+    """LocalStore's read side. LocalStore supplies `_db`, `root` and `_collection_row`."""
+
+    def list_projects(self) -> list[str]:
+        return [row[0] for row in self._db().execute("SELECT name FROM projects ORDER BY name")]
+
+    def list_types(self, project: str) -> list[str]:
+        rows = self._db().execute(
+            "SELECT DISTINCT c.type FROM collections c JOIN projects p ON p.id = c.project_id"
+            " WHERE p.name = ? ORDER BY c.type",
+            (project,),
+        )
+        return [row[0] for row in rows]
+
+    def list_collections(self, project: str | None = None, type: str | None = None) -> list[CollectionInfo]:
+        """Artifacts with at least one live version (one whose versions are all in the
+        Trash reappears when one is restored)."""
+        clauses, params = ["EXISTS (SELECT 1 FROM live_versions lv WHERE lv.collection_id = c.id)"], []
+        if project is not None:
+            clauses.append("p.name = ?")
+            params.append(project)
+        if type is not None:
+            clauses.append("c.type = ?")
+            params.append(type)
+        return self._collections(" AND ".join(clauses), params)
+
+    def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
+        rows = self._db().execute(
+            "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
+            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id),"
+            " c.tags, c.ttl_seconds, c.is_portfolio"
+            f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
+            " ORDER BY p.name, c.type, c.name",
+            tuple(params),
+        )
+        return [
+            CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
+                           created_at=r[5], version_count=r[6], tags=tuple(json.loads(r[7])),
+                           ttl_seconds=r[8], is_portfolio=bool(r[9]))
+            for r in rows
+        ]
+
+    def get_collection(self, project: str, name: str) -> CollectionInfo:
+        collection_id, _ = self._collection_row(project, name)
+        return self._collections("c.id = ?", (collection_id,))[0]
+
+    def _versions(self, where: str, params: Iterable[Any], suffix: str = "") -> list[VersionInfo]:
+        connection = self._db()
+        rows = connection.execute(
+            f"SELECT {VERSION_COLUMNS} {VERSION_FROM} WHERE {where} {suffix}", tuple(params)
+        ).fetchall()
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        aliases: dict[int, list[str]] = {version_id: [] for version_id in ids}
+        for batch in batches(ids):
+            for version_id, alias in connection.execute(
+                f"SELECT version_id, alias FROM aliases WHERE version_id IN ({','.join('?' * len(batch))})"
+                " ORDER BY alias",
+                batch,
+            ):
+                aliases[version_id].append(alias)
+        return [self._version_info(row, aliases[row[0]]) for row in rows]
+
+    def _version_info(self, row: tuple, aliases: list[str]) -> VersionInfo:
+        """`latest` first, then the other aliases in name order; values read back are checked."""
+        what = f"version of {row[1]!r}/{row[2]!r}"
+        return VersionInfo(
+            id=row[0], project=row[1], name=row[2], type=row[3],
+            index=checked_size(self.root, f"index of a {what}", row[4]), digest=row[5],
+            size=checked_size(self.root, f"size of a {what}", row[6]),
+            file_count=checked_size(self.root, f"file count of a {what}", row[7]),
+            created_at=row[8], description=row[9],
+            metadata=checked_json_object(self.root, f"metadata of a {what}", row[10]),
+            producer_run_id=row[11],
+            storage_policy_config=checked_json_object(self.root, f"storage policy of a {what}", row[12]),
+            aliases=tuple(sorted(aliases, key=lambda alias: (alias != LATEST, alias))),
+            tags=tuple(json.loads(row[14])), ttl_seconds=row[15], ttl_inherited=bool(row[16]),
+            source_version_id=row[17], updated_at=row[18], source_name=row[19],
+        )
+
+    def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None,
+                      sort: str = "-index") -> list[VersionInfo]:
+        key = sort.lstrip("-")
+        if key not in VERSION_SORT_KEYS:
+            raise ValueError(f"invalid sort {sort!r}: sort by one of {', '.join(VERSION_SORT_KEYS)}")
+        column = {"index": "v.version_index",
+                  "producer": "(SELECT r.name FROM runs r WHERE r.id = v.producer_run_id)"}.get(key, f"v.{key}")
+        direction = "DESC" if sort.startswith("-") else "ASC"
+        collection_id, _ = self._collection_row(project, name)
+        return self._versions(
+            "v.collection_id = ?", (collection_id, -1 if limit is None else limit, offset),
+            f"ORDER BY {column} {direction}, v.version_index {direction} LIMIT ? OFFSET ?",
+        )
+
+    def list_versions_before(self, project: str, name: str, before_index: int | None,
+                             limit: int) -> list[VersionInfo]:
+        collection_id, _ = self._collection_row(project, name)
+        below = 2**63 - 1 if before_index is None else before_index
+        return self._versions("v.collection_id = ? AND v.version_index < ?", (collection_id, below, limit),
+                              "ORDER BY v.version_index DESC LIMIT ?")
+
+    def get_version(self, project: str, name: str, selector: str = LATEST) -> VersionInfo:
+        collection_id, _ = self._collection_row(project, name)
+        if is_version_name(selector):
+            found = self._versions("v.collection_id = ? AND v.version_index = ?",
+                                   (collection_id, int(selector[1:])))
+        else:
+            found = self._versions(
+                "v.id = (SELECT version_id FROM aliases WHERE collection_id = ? AND alias = ?)",
+                (collection_id, selector),
+            )
+        if not found and selector == LATEST:  # someone removed it: the newest stands in
+            found = self._versions("v.collection_id = ?", (collection_id,), "ORDER BY v.version_index DESC LIMIT 1")
+        if not found:
+            raise NotFoundError(f"artifact '{project}/{name}:{selector}' not found in store {self.root!r}")
+        return found[0]
+
+    def get_version_by_id(self, version_id: int) -> VersionInfo:
+        found = self._versions("v.id = ?", (version_id,))
+        if not found:
+            raise NotFoundError(f"version id {version_id} not found in store {self.root!r}")
+        return found[0]
+
+    def list_entries(self, version_id: int, prefix: str = "", after: str = "", limit: int | None = None) -> list[ManifestEntry]:
+        clauses, params = ["version_id = ?"], [rules.content_version(self._db(), version_id)]
+        if prefix:
+            # A range scan on the primary key: every path that starts with `prefix`.
+            clauses.append("path >= ? AND path < ?")
+            params += [prefix, prefix + "\U0010ffff"]
+        if after:
+            clauses.append("path > ?")
+            params.append(after)
+        params.append(-1 if limit is None else limit)
+        rows = self._db().execute(
+            f"SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
+            f" WHERE {' AND '.join(clauses)} ORDER BY path LIMIT ?",
+            params,
+        )
+        return [self._entry(row) for row in rows]
+
+    def _entry(self, row: tuple) -> ManifestEntry:
+        return checked_entry(self.root, row)
+
+    def list_folder(self, version_id: int, folder: str = "", after: str = "",
+                    limit: int | None = None) -> list[FolderItem]:
+        """Walks the (version_id, path) index by seeks: one per child, however many files
+        lie below each sub-folder, so a million-file version lists its first level at once."""
+        version_id = rules.content_version(self._db(), version_id)
+        prefix = f"{folder}/" if folder else ""
+        connection = self._db()
+        items: list[FolderItem] = []
+        # Children come in path order (folder 'a' as 'a/...' sorts after file 'a.txt'), and
+        # '0' is the character after '/': path >= prefix+'a0' skips all of prefix+'a/'.
+        if not after:
+            cursor = prefix
+        elif after.endswith("/"):
+            cursor = prefix + after[:-1] + "0"
+        else:
+            cursor = prefix + after + "\x00"
+        while limit is None or len(items) < limit:
+            row = connection.execute(
+                "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
+                " WHERE version_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT 1",
+                (version_id, cursor, prefix + "\U0010ffff"),
+            ).fetchone()
+            if row is None:
+                break
+            entry = self._entry(row)  # checks the path before a folder name is cut from it
+            name, slash, _rest = entry.path[len(prefix):].partition("/")
+            if slash:
+                items.append(FolderItem(name, prefix + name, None))
+                cursor = prefix + name + "0"
+            else:
+                items.append(FolderItem(name, row[0], entry))
+                cursor = row[0] + "\x00"
+        return items
+
+    def get_entry(self, version_id: int, path: str) -> ManifestEntry:
+        row = self._db().execute(
+            "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
+            " WHERE version_id = ? AND path = ?",
+            (rules.content_version(self._db(), version_id), path),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no entry {path!r} in version id {version_id}")
+        return self._entry(row)
+
+    def change_token(self) -> int:
+        return self._db().execute("SELECT change_seq FROM store_meta").fetchone()[0]
+
+    def stats(self) -> StoreStats:
+        connection = self._db()
+        projects, collections = connection.execute(
+            "SELECT (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM collections)"
+        ).fetchone()
+        versions, logical = connection.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM live_versions").fetchone()
+        stored = connection.execute("SELECT COALESCE(SUM(size), 0) FROM blobs").fetchone()[0]
+        return StoreStats(projects, collections, versions, logical, stored)

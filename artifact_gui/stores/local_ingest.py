@@ -1,0 +1,356 @@
+"""Content into a LocalStore and out of it: blobs, and logging a version (a mixin).
+
+A log stores the draft's content first (hashed on INGEST_THREADS threads, small blobs
+batched into SQLite, large ones moved into objects/), then makes the version visible in
+one transaction (`_commit`), which deduplicates against the artifact's newest version with
+the same digest."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO
+
+from ..core.concurrency import ByteCounter, bounded_map
+from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
+from ..core.draft import VersionDraft
+from ..core.manifest import ManifestEntry
+from ..core.metadata import json_object_text as _metadata_json
+from ..core.names import (
+    validate_alias,
+    validate_artifact_name,
+    validate_entry_path,
+    validate_project_name,
+    validate_tags,
+    validate_type,
+)
+from .base import (
+    LATEST,
+    CancelledError,
+    ConflictError,
+    CorruptBlobError,
+    LogResult,
+    MissingContentError,
+    NotFoundError,
+    ProgressCallback,
+    StoreError,
+)
+from .local_sql import batches
+from .local_maintenance import protect, release
+from . import local_rules as rules
+from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
+
+_INLINE_BATCH_BYTES = 4 << 20
+INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
+_CHUNK_FILES = 64
+_CHUNK_BYTES = 1 << 20
+
+
+class Ingest:
+    """LocalStore's content and logging. LocalStore supplies `_db`, `_write`, `root`, `objects`,
+    `_connections`, `_read_only`, `_require_writable`, `_project_id` and `get_version_by_id`."""
+
+    # --- content in and out ----------------------------------------------------------
+    def open_blob(self, digest: str) -> BinaryIO:
+        row = self._db().execute("SELECT data FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
+        if row[0] is not None:
+            return io.BytesIO(row[0])
+        try:
+            return self.objects.open(digest)
+        except FileNotFoundError as error:
+            raise CorruptBlobError(
+                f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
+            ) from error
+
+    def blob_file(self, digest: str) -> str | None:
+        """The file holding a stored blob, or None when it is stored inline (or absent).
+        For copying content the store verified and fsynced when it stored it."""
+        row = self._db().execute("SELECT data IS NULL FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        return self.objects.path_for(digest) if row and row[0] else None
+
+    def missing_blobs(self, digests: list[str]) -> list[str]:
+        """Which of these the store lacks. On a writable store this is the first step of an
+        upload, so the ones it has are kept from gc until the upload's commit can come."""
+        present = self._present(digests) if self._read_only else self._present_and_protect(digests)
+        return [d for d in dict.fromkeys(digests) if d not in present]
+
+    def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+        self._require_writable()
+        if b64_to_hex(digest) is None:
+            raise ValueError(f"invalid content digest {digest!r}: expected base64 md5")
+        if not isinstance(size, int) or size < 0:
+            raise ValueError(f"invalid size {size!r}: expected a non-negative integer")
+        blob = self.objects.receive(digest, size, chunks)
+        if blob.data is not None:
+            self._insert_inline_blobs([blob])
+        else:
+            self._insert_file_blob(blob)
+
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        self._require_writable()
+        verified = []
+        for digest, data in blobs:
+            if len(data) > INLINE_MAX:
+                self.put_blob(digest, len(data), [data])
+                continue
+            actual = hex_to_b64(hashlib.md5(data).hexdigest())
+            if actual != digest:
+                raise BlobRejectedError(f"content for {digest} refused: it hashes to {actual}")
+            verified.append(ReadBlob(None, digest, len(data), data=data))
+        self._insert_inline_blobs(verified)
+
+    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
+        unique = list(dict.fromkeys(digests))
+        found: dict[str, bytes] = {}
+        for batch in batches(unique):
+            for digest, data in self._db().execute(
+                    f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))}) AND data IS NOT NULL",
+                    batch):
+                found[digest] = data
+        for digest in unique:
+            if digest not in found:  # large, or missing: the single-blob path says which
+                with self.open_blob(digest) as stream:
+                    found[digest] = stream.read()
+        return found
+
+    # --- logging -----------------------------------------------------------------------
+    def log_version(self, draft: VersionDraft, progress: ProgressCallback | None = None,
+                    cancelled: Callable[[], bool] | None = None) -> LogResult:
+        """Store the draft's content, then make the version visible in one transaction.
+
+        Fills in the digest of every staged entry it hashed."""
+        self._require_writable()
+        _validate_draft(draft)
+        self._store_contents(draft.entries, progress, cancelled)
+        for attempt in range(2):
+            try:
+                return self._commit(draft)
+            except _MissingBlobs as missing:
+                # A concurrent garbage collection took content we counted on; store it again.
+                staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
+                if attempt or len(staged) < len(missing.digests):
+                    raise MissingContentError(
+                        f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
+                        " is not in the store"
+                    ) from None
+                self._store_contents(staged, progress, cancelled, force=True)
+        raise AssertionError("unreachable")
+
+    def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
+        """The digests the store has, protected from gc, in one write transaction: a gc
+        either ran before (and what it took counts as absent) or sees the protection."""
+        wanted = list(set(digests))
+        with self._write(durable=False) as connection:
+            for batch in batches(wanted):
+                protect(connection, batch)
+            return self._present(wanted)
+
+    def _present(self, digests: Iterable[str]) -> set[str]:
+        connection = self._db()
+        present: set[str] = set()
+        for batch in batches(list(set(digests))):
+            present.update(row[0] for row in connection.execute(
+                f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
+        return present
+
+    def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> None:
+        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
+        staged = [e for e in entries if e.local_path and not e.ref]
+        if not force:
+            staged = [e for e in staged if not (e.digest and e.digest in present)]
+        total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
+        on_bytes = ByteCounter(total, progress).add
+
+        def read(chunk: list[ManifestEntry]) -> list[ReadBlob]:
+            blobs = []
+            for entry in chunk:
+                if cancelled is not None and cancelled():
+                    raise CancelledError("cancelled by the user")
+                blob = self.objects.read_staged(entry, cancelled, on_bytes)
+                if blob.temp_path:
+                    self._insert_file_blob(blob)
+                blobs.append(blob)
+            return blobs
+
+        inline: list[ReadBlob] = []
+        inline_bytes = 0
+        chunks = _work_chunks(staged)
+        with ThreadPoolExecutor(INGEST_THREADS) as pool:
+            try:
+                for blob in itertools.chain.from_iterable(bounded_map(pool, read, chunks, ahead=2 * INGEST_THREADS)):
+                    blob.entry.digest = blob.digest
+                    blob.entry.size = blob.size
+                    if blob.data is not None:
+                        inline.append(blob)
+                        inline_bytes += blob.size
+                        if inline_bytes >= _INLINE_BATCH_BYTES:
+                            self._insert_inline_blobs(inline)
+                            inline, inline_bytes = [], 0
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+        self._connections.close_finished_threads()  # the pool's, joined above
+        self._insert_inline_blobs(inline)
+
+    def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
+        if not blobs:
+            return
+        now = time.time()
+        with self._write(durable=False) as connection:
+            protect(connection, (b.digest for b in blobs))
+            connection.executemany(
+                "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
+                [(b.digest, b.size, b.data, now) for b in blobs],
+            )
+
+    def _insert_file_blob(self, blob: ReadBlob) -> None:
+        try:
+            with self._write() as connection:
+                protect(connection, [blob.digest])
+                if connection.execute("SELECT 1 FROM blobs WHERE digest = ?", (blob.digest,)).fetchone():
+                    return
+                self.objects.move_into_place(blob)
+                connection.execute(
+                    "INSERT INTO blobs(digest, size, data, created_at) VALUES (?, ?, NULL, ?)",
+                    (blob.digest, blob.size, time.time()),
+                )
+        finally:
+            self.objects.discard(blob)
+
+    def _commit(self, draft: VersionDraft) -> LogResult:
+        entries = draft.entries
+        digest = artifact_digest((e.path, e.digest) for e in entries)
+        with self._write() as connection:
+            project_id = self._project_id(draft.project, create=True)
+            collection_id = self._ensure_collection(project_id, draft)
+            existing = connection.execute(
+                "SELECT id FROM live_versions WHERE collection_id = ? AND digest = ?"
+                " ORDER BY version_index DESC LIMIT 1",
+                (collection_id, digest),
+            ).fetchone()
+            if existing:
+                created, version_id = False, existing[0]
+                for alias in draft.aliases:
+                    rules.move_alias(connection, collection_id, version_id, alias)
+                rules.add_tags(connection, version_id, draft.tags)
+                if not draft.ttl_inherit:
+                    rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
+            else:
+                self._check_blobs_present(connection, entries)
+                version_id = self._insert_version(connection, collection_id, draft, digest)
+                created = True
+            release(connection, (e.digest for e in entries if not e.ref))
+            # As W&B's log_artifact: `latest` marks the version just logged, new or not.
+            rules.move_alias(connection, collection_id, version_id, LATEST)
+        return LogResult(self.get_version_by_id(version_id), created)
+
+    def _ensure_collection(self, project_id: int, draft: VersionDraft) -> int:
+        connection = self._db()
+        row = connection.execute(
+            "SELECT id, type, is_portfolio FROM collections WHERE project_id = ? AND name = ?", (project_id, draft.name)
+        ).fetchone()
+        if row is not None and row[2]:
+            raise ConflictError(f"'{draft.project}/{draft.name}' is a portfolio of links: link versions to it"
+                                " (artifact.link) instead of logging")
+        if row is None:
+            return connection.execute(
+                "INSERT INTO collections(project_id, name, type, created_at) VALUES (?, ?, ?, ?)",
+                (project_id, draft.name, draft.type, time.time()),
+            ).lastrowid
+        if row[1] != draft.type:
+            raise ConflictError(
+                f"artifact '{draft.project}/{draft.name}' already exists with type {row[1]!r},"
+                f" not {draft.type!r}"
+            )
+        return row[0]
+
+    @staticmethod
+    def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry]) -> None:
+        connection.execute("CREATE TEMP TABLE IF NOT EXISTS needed(digest TEXT PRIMARY KEY)")
+        connection.execute("DELETE FROM needed")
+        connection.executemany("INSERT OR IGNORE INTO needed VALUES (?)",
+                               [(e.digest,) for e in entries if not e.ref])
+        missing = {row[0] for row in connection.execute(
+            "SELECT digest FROM needed n WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = n.digest)")}
+        connection.execute("DELETE FROM needed")
+        if missing:
+            raise _MissingBlobs(missing)
+
+    def _insert_version(self, connection: sqlite3.Connection, collection_id: int,
+                        draft: VersionDraft, digest: str) -> int:
+        index = connection.execute(
+            "UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1",
+            (collection_id,),
+        ).fetchone()[0]
+        if draft.run_id and not connection.execute("SELECT 1 FROM runs WHERE id = ?", (draft.run_id,)).fetchone():
+            raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
+        version_id = connection.execute(
+            "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
+            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (collection_id, index, digest, sum(e.size or 0 for e in draft.entries), len(draft.entries),
+             time.time(), draft.description or "", json.dumps(draft.metadata or {}),
+             json.dumps(draft.storage_policy_config or {}), draft.run_id,
+             json.dumps(validate_tags(draft.tags)),
+             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit)),
+        ).lastrowid
+        connection.executemany(
+            "INSERT INTO entries(version_id, path, digest, size, ref, extra, birth_artifact_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(version_id, e.path, e.digest, e.size, e.ref, json.dumps(e.extra) if e.extra else None,
+              e.birth_artifact_id) for e in draft.entries],
+        )
+        for alias in draft.aliases:
+            rules.move_alias(connection, collection_id, version_id, alias)
+        return version_id
+
+
+def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
+    """Group files so each hand-off to a thread carries enough work to be worth its cost
+    (many small files together), while large files still spread over the threads."""
+    chunks: list[list[ManifestEntry]] = []
+    current: list[ManifestEntry] = []
+    current_bytes = 0
+    for entry in entries:
+        size = entry.local_stat.size if entry.local_stat else (entry.size or 0)
+        if current and (len(current) >= _CHUNK_FILES or current_bytes + size > _CHUNK_BYTES):
+            chunks.append(current)
+            current, current_bytes = [], 0
+        current.append(entry)
+        current_bytes += size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+class _MissingBlobs(Exception):
+    def __init__(self, digests: set[str]):
+        super().__init__(f"{len(digests)} blobs missing")
+        self.digests = digests
+
+
+def _validate_draft(draft: VersionDraft) -> None:
+    validate_project_name(draft.project)
+    validate_artifact_name(draft.name)
+    validate_type(draft.type)
+    for alias in draft.aliases:
+        if alias != LATEST:
+            validate_alias(alias)
+    seen: set[str] = set()
+    for entry in draft.entries:
+        validate_entry_path(entry.path)
+        if entry.path in seen:
+            raise ConflictError(f"entry path {entry.path!r} appears twice in the draft")
+        seen.add(entry.path)
+        if not entry.local_path and not entry.ref and not entry.digest:
+            raise StoreError(f"entry {entry.path!r} has no digest, no local file and no reference")
+    _metadata_json(draft.metadata)

@@ -25,6 +25,7 @@ from .sdk.run import Run
 from ._version import __version__
 from .stores import ConflictError, Store, StoreError, default_store_location, open_store
 from .stores.local_folder import has_database
+from .stores.paging import iter_entries
 
 
 class UserError(Exception):
@@ -79,7 +80,7 @@ def cmd_ls(args: argparse.Namespace) -> None:
                   f"\t{_when(v.created_at)}\t{v.digest[:12]}")
         return
     version = store.get_version(project, name, selector)
-    for entry in store.list_entries(version.id):
+    for entry in iter_entries(store, version.id):
         print(f"{entry.path}\t{_size(entry.size or 0)}\t{entry.ref or entry.digest}")
 
 

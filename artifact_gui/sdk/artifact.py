@@ -42,13 +42,13 @@ from ..core.transfer import (
 )
 from ..stores.base import Store, VersionInfo
 from ..stores.materialise import materialise
+from ..stores.paging import iter_entries
 from .artifact_extras import WandbOnlyAttributes
 from .entry import ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
     from .run import Run
 
-_ENTRY_PAGE = 5000
 ARTIFACT_DIR_ENV = "ARTIFACT_GUI_ARTIFACT_DIR"  # our $WANDB_ARTIFACT_DIR
 
 
@@ -395,14 +395,8 @@ class Artifact(WandbOnlyAttributes):
     # --- reading (logged) -----------------------------------------------------------
     def _iter_entries(self) -> Iterator[Entry]:
         version = self._logged()
-        after = ""
-        while True:
-            page = self._store.list_entries(version.id, after=after, limit=_ENTRY_PAGE)
-            for entry in page:
-                yield self._as_entry(entry)
-            if len(page) < _ENTRY_PAGE:
-                return
-            after = page[-1].path
+        for entry in iter_entries(self._store, version.id):
+            yield self._as_entry(entry)
 
     def _as_entry(self, entry: ManifestEntry) -> Entry:
         return Entry(path=entry.path, digest=entry.digest, size=entry.size, ref=entry.ref,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
+import logging
 import os
 import posixpath
 import tempfile
@@ -48,6 +49,8 @@ from .entry import ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
     from .run import Run
+
+log = logging.getLogger(__name__)
 
 ARTIFACT_DIR_ENV = "ARTIFACT_GUI_ARTIFACT_DIR"  # our $WANDB_ARTIFACT_DIR
 
@@ -449,8 +452,11 @@ class Artifact(WandbOnlyAttributes):
         entries = [e for e in self._iter_entries() if e.path.startswith(prefix)
                    and not (allow_missing_references and _missing_file_reference(e))]
         total = version.size if not prefix else sum(e.size or 0 for e in entries)
+        log.info("downloading %s/%s:v%d (%d files, %d bytes) to %s", version.project, version.name,
+                 version.index, len(entries), total, root)
         materialise(self._store, ((e, e.path) for e in entries), root, total, progress, cancelled)
         record_download(root, f"{version.project}/{version.name}", {e.path: e.digest for e in entries})
+        log.info("downloaded %s/%s:v%d to %s", version.project, version.name, version.index, root)
         return root
 
     def checkout(self, root: str | None = None) -> str:

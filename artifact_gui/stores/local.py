@@ -8,6 +8,7 @@ import inspect
 import io
 import itertools
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -82,6 +83,8 @@ from .local_folder import (
 )
 from . import local_rules as rules
 from .objects import INLINE_MAX, BlobRejectedError, ObjectFolder, ReadBlob
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 _BUSY_TIMEOUT_MS = 120_000
@@ -259,10 +262,13 @@ class LocalStore(CleanupAndTrash, Store):
                     self.objects.sweep_stale_temp_files(time.time())
         except OSError as error:
             self._connections.close()
+            log.warning("cannot open store %s: %s", self.root, error)
             raise StoreError(f"cannot open store {self.root!r}: {error.strerror}") from error
-        except BaseException:
+        except BaseException as error:
             self._connections.close()
+            log.warning("cannot open store %s: %s", self.root, error)
             raise
+        log.info("opened store %s%s%s", self.root, " (new)" if creating else "", " read-only" if self._read_only else "")
 
     # --- connections and transactions -------------------------------------------
     @property
@@ -377,6 +383,7 @@ class LocalStore(CleanupAndTrash, Store):
         with self._write():
             found = connection.execute("PRAGMA user_version").fetchone()[0]
             if 0 < found < SCHEMA_VERSION:
+                log.info("store %s: upgrading schema %d to %d", self.root, found, SCHEMA_VERSION)
                 if found == 1:
                     for statement in _MIGRATE_1_TO_2:
                         connection.execute(statement)

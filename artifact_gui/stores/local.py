@@ -402,6 +402,10 @@ class LocalStore(CleanupAndTrash, Store):
         """SQLite connections held now, by any thread (0 once closed and idle)."""
         return self._connections.open_count()
 
+    @property
+    def closed(self) -> bool:
+        return self._connections.closed
+
     def close(self) -> None:
         """Refuse new calls and close the connections, each once no call is inside it. A call
         in progress goes on; one that needs another thread's help (a log's ingest threads)

@@ -14,7 +14,7 @@ import humanize
 
 from .appcore.logsetup import DEFAULT_LEVEL as DEFAULT_LOG_LEVEL
 from .appcore.logsetup import LEVELS as LOG_LEVELS
-from .appcore.logsetup import configure_logging, log_folder
+from .appcore.logsetup import configure_logging, configure_stderr_logging, log_folder
 from .core.cleanup import CleanupCriteria, CleanupPlan
 from .core.manifest import parse_json_object
 from .core.names import InvalidNameError, parse_artifact_ref
@@ -25,6 +25,7 @@ from .sdk.run import Run
 from ._version import __version__
 from .stores import ConflictError, Store, StoreError, default_store_location, open_store
 from .stores.local_folder import has_database
+from .stores.paging import iter_entries
 
 
 class UserError(Exception):
@@ -79,7 +80,7 @@ def cmd_ls(args: argparse.Namespace) -> None:
                   f"\t{_when(v.created_at)}\t{v.digest[:12]}")
         return
     version = store.get_version(project, name, selector)
-    for entry in store.list_entries(version.id):
+    for entry in iter_entries(store, version.id):
         print(f"{entry.path}\t{_size(entry.size or 0)}\t{entry.ref or entry.digest}")
 
 
@@ -239,7 +240,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"serving {location} at {url} (connect to this URL; API docs at {url}/api/v1/docs)", flush=True)
     if warning := plain_http_warning(url):
         print(f"warning: {warning} (serve behind an https proxy)", file=sys.stderr, flush=True)
-    serve(location, args.host, args.port, args.allow_anonymous_read)
+    configure_stderr_logging(args.log_level)
+    serve(location, args.host, args.port, args.allow_anonymous_read, log_level=args.log_level)
 
 
 def cmd_token(args: argparse.Namespace) -> None:
@@ -338,8 +340,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", choices=["system", "light", "dark"], default="system",
                         help="window colours (default: system, which follows Tools > Settings)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default=DEFAULT_LOG_LEVEL, type=str.upper,
-                        help=f"what the window writes to its log file under {log_folder()} "
-                             f"(default: {DEFAULT_LOG_LEVEL})")
+                        help=f"what the window writes to its log file under {log_folder()}, or 'serve'"
+                             f" to stderr (default: {DEFAULT_LOG_LEVEL})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="artifact-gui",
                                      help="what to do with a store (default: none, which opens the window)")
 
@@ -405,6 +407,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8765, help="port to listen on, 1-65535 (default: 8765)")
     serve.add_argument("--allow-anonymous-read", action="store_true",
                        help="let requests without a token read (default: every request needs a token)")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, type=str.upper,
+                       help=f"what the server logs to stderr, one line per request at INFO (default: {DEFAULT_LOG_LEVEL})")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
     token.add_argument("action", choices=["create", "list", "revoke"], help="what to do")
     token.add_argument("--name", help="the token's name (required by create and revoke)")

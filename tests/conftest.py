@@ -18,6 +18,10 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     from artifact_gui.stores import credentials
 
     monkeypatch.setattr(credentials, "_DEFAULT", None)  # no session token outlives its test
+    yield
+    from artifact_gui.sdk.shared_stores import close_shared_stores
+
+    close_shared_stores()  # what the SDK opened for a path or URL (as at interpreter exit)
 
 
 def write_files(root, files: dict[str, bytes | str]) -> str:

@@ -13,3 +13,13 @@ def test_import_contracts_hold():
     result = subprocess.run([lint_imports], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_type_checking_imports_count_so_they_cannot_hide_a_circle():
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        linter = tomllib.load(f)["tool"]["importlinter"]
+    assert linter.get("exclude_type_checking_imports", False) is False
+    kinds = {contract["type"] for contract in linter["contracts"]}
+    assert {"forbidden", "layers", "acyclic_siblings"} <= kinds

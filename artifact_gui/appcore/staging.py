@@ -18,6 +18,7 @@ from ..core.staged import hash_staged_entries
 from ..sdk.artifact import Artifact
 from ..sdk.run import Run
 from ..stores.base import Store, VersionInfo
+from ..stores.paging import iter_entries
 
 
 class WorkContext(Protocol):
@@ -79,11 +80,7 @@ def _walk(source: Source) -> list[ManifestEntry]:
 def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
     if base is None:
         return {}
-    entries, after = {}, ""
-    while page := store.list_entries(base.id, after=after, limit=5000):
-        entries.update((e.path, e) for e in page)
-        after = page[-1].path
-    return entries
+    return {entry.path: entry for entry in iter_entries(store, base.id)}
 
 
 def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources: list[Source],

@@ -11,11 +11,12 @@ import os
 from typing import Any
 
 from ..core.names import InvalidNameError, parse_artifact_ref, validate_project_name
-from ..stores import Store, StoreError, default_store, open_store
+from ..stores import Store, StoreError
 from ..stores.base import NotFoundError
 from .artifact import Artifact
 from .collections import ArtifactCollection, Artifacts, ArtifactType
 from .run import Run
+from .shared_stores import shared_store
 
 DEFAULT_PROJECT = "uncategorized"  # W&B's default when a path names no project
 
@@ -27,10 +28,8 @@ class Api:
         as W&B's: 'project' (and 'entity', accepted). `timeout` and `api_key` are accepted
         for W&B scripts and unused (a server's token comes from the keyring or
         $ARTIFACT_GUI_API_KEY)."""
-        if store is None:
-            store = default_store()
-        elif not isinstance(store, Store):
-            store = open_store(store)
+        if not isinstance(store, Store):
+            store = shared_store(store)  # the SDK's to close (at exit), not the caller's
         self.store = store
         overrides = dict(overrides or {})
         self.settings: dict[str, Any] = {"entity": store.entity, "project": overrides.get("project"),

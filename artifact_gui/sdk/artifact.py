@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
+import logging
 import os
 import posixpath
 import tempfile
@@ -42,13 +43,15 @@ from ..core.transfer import (
 )
 from ..stores.base import Store, VersionInfo
 from ..stores.materialise import materialise
+from ..stores.paging import iter_entries
 from .artifact_extras import WandbOnlyAttributes
 from .entry import ArtifactStateError, ArtifactTTL, Entry, iso_time
 
 if TYPE_CHECKING:
     from .run import Run
 
-_ENTRY_PAGE = 5000
+log = logging.getLogger(__name__)
+
 ARTIFACT_DIR_ENV = "ARTIFACT_GUI_ARTIFACT_DIR"  # our $WANDB_ARTIFACT_DIR
 
 
@@ -395,14 +398,8 @@ class Artifact(WandbOnlyAttributes):
     # --- reading (logged) -----------------------------------------------------------
     def _iter_entries(self) -> Iterator[Entry]:
         version = self._logged()
-        after = ""
-        while True:
-            page = self._store.list_entries(version.id, after=after, limit=_ENTRY_PAGE)
-            for entry in page:
-                yield self._as_entry(entry)
-            if len(page) < _ENTRY_PAGE:
-                return
-            after = page[-1].path
+        for entry in iter_entries(self._store, version.id):
+            yield self._as_entry(entry)
 
     def _as_entry(self, entry: ManifestEntry) -> Entry:
         return Entry(path=entry.path, digest=entry.digest, size=entry.size, ref=entry.ref,
@@ -459,8 +456,11 @@ class Artifact(WandbOnlyAttributes):
         entries = [e for e in self._iter_entries() if e.path.startswith(prefix)
                    and not (allow_missing_references and _missing_file_reference(e))]
         total = version.size if not prefix else sum(e.size or 0 for e in entries)
+        log.info("downloading %s/%s:v%d (%d files, %d bytes) to %s", version.project, version.name,
+                 version.index, len(entries), total, root)
         materialise(self._store, ((e, e.path) for e in entries), root, total, progress, cancelled, verify)
         record_download(root, f"{version.project}/{version.name}", {e.path: e.digest for e in entries})
+        log.info("downloaded %s/%s:v%d to %s", version.project, version.name, version.index, root)
         return root
 
     def checkout(self, root: str | None = None) -> str:

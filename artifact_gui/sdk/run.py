@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import warnings
@@ -13,6 +14,8 @@ from ..core.hashcache import default_cache
 from ..core.names import is_version_name, parse_artifact_ref, validate_aliases, validate_tags
 from ..stores.base import RunInfo, Store
 from .artifact import Artifact
+
+log = logging.getLogger(__name__)
 
 
 # `ag.run` (W&B's `wandb.run`): the run `init` started last and not yet finished.
@@ -138,9 +141,14 @@ class Run:
         )
         unhashed = [e for e in draft.entries if e.local_path and e.local_stat and not e.digest]
 
-        def log() -> tuple:
+        def log_version() -> tuple:
+            log.info("run %s: logging %s/%s (%d entries) to %s", self.id, draft.project, draft.name,
+                     len(draft.entries), self.store.location)
             result = self.store.log_version(draft, progress, cancelled)  # hashes what the cache could not
             default_cache().store((e.local_path, e.local_stat, e.digest) for e in unhashed if e.digest)
+            version = result.version
+            log.info("run %s: %s %s/%s:v%d", self.id, "logged" if result.created else "found the same content in",
+                     version.project, version.name, version.index)
             return self.store, result
 
         if getattr(self.store, "logs_in_background", False):
@@ -148,10 +156,10 @@ class Run:
             # logged version, and finish() wait for it.
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"log-{self.id}")
-            artifact._pending = self._executor.submit(log)
+            artifact._pending = self._executor.submit(log_version)
             self._pending.append(artifact)
             return artifact
-        store, result = log()
+        store, result = log_version()
         artifact._bind(store, result.version)
         artifact.was_created = result.created
         return artifact
@@ -237,6 +245,7 @@ class Run:
             _forget(self)
             if self._info.state == "running":
                 self._info = self.store.finish_run(self.id, "failed" if exit_code else "finished")
+                log.info("run %s: %s", self.id, self._info.state)
 
     def __enter__(self) -> "Run":
         return self

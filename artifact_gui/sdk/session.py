@@ -14,8 +14,9 @@ from typing import Any
 
 from ..errors import UnsupportedError, UsageError
 from .. import stores
-from ..stores import NotFoundError, Store, default_store
+from ..stores import NotFoundError, Store
 from .run import Config, Run, active_run, set_active_run
+from .shared_stores import shared_store
 
 PROJECT_ENV = "ARTIFACT_GUI_PROJECT"  # our $WANDB_PROJECT
 DEFAULT_PROJECT = "uncategorized"
@@ -35,7 +36,8 @@ def init(project: str | None = None, job_type: str | None = None, name: str | No
          dir: str | None = None, reinit: bool | str | None = None,
          resume: bool | str | None = None, **wandb_only: Any) -> Run:
     """Start a run in `store` (a Store, a path or URL; default: the user's default store),
-    taking W&B's keywords. `entity` and `dir` are accepted and unused (a store has one
+    taking W&B's keywords. A store given as a path or URL is opened once per process and
+    closed at exit (sdk/shared_stores.py); a Store object stays the caller's to close. `entity` and `dir` are accepted and unused (a store has one
     entity and keeps no run files); `tags`, `group` and `notes` are stored with the run."""
     if mode == "disabled":
         raise UnsupportedError("mode='disabled': a run that logs nothing has no store to write; skip init instead")
@@ -47,10 +49,8 @@ def init(project: str | None = None, job_type: str | None = None, name: str | No
         return previous
     if previous is not None and reinit == "finish_previous":
         previous.finish()
-    if store is None:
-        store = default_store(create=True)
-    elif not isinstance(store, Store):
-        store = open_store(store)
+    if not isinstance(store, Store):
+        store = shared_store(store, create=True)  # the SDK's to close (at exit), not the caller's
     project = project or os.environ.get(PROJECT_ENV) or DEFAULT_PROJECT
     if isinstance(config, argparse.Namespace):
         config = vars(config)

@@ -18,6 +18,7 @@ from ..stores.base import Store
 from ..stores.wire import API_PREFIX
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .guard import Guard
+from .request_log import RequestLog
 from .routes import blobs, browse, maintenance, runs, versions
 from .tokens import TokenRegistry
 
@@ -44,6 +45,7 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     app.add_middleware(Guard, routes=[route for area in AREAS for route in area.router.routes], tokens=tokens, allow_anonymous_read=allow_anonymous_read,
                        max_json_bytes=max_json_bytes, body_timeout=body_timeout,
                        max_body_requests_per_client=max_body_requests_per_client)
+    app.add_middleware(RequestLog)  # added last, so outermost: it sees the guard's refusals too
     return app
 
 
@@ -62,7 +64,8 @@ def remove_stale_uploads(store: Store) -> None:
         store.objects.sweep_stale_temp_files(time.time())
 
 
-def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anonymous_read: bool = False) -> None:
+def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anonymous_read: bool = False,
+          log_level: str = "INFO") -> None:
     import uvicorn
 
     from ..stores import open_store
@@ -71,4 +74,5 @@ def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anon
     store = open_store(store_path)
     remove_stale_uploads(store)
     app = create_app(store, TokenRegistry(store.location), allow_anonymous_read)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # uvicorn's access log prints query strings; RequestLog logs each request without them.
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False)

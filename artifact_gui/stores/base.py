@@ -11,6 +11,7 @@ from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.draft import VersionDraft
 from ..core.manifest import ManifestEntry
 from ..errors import CommError
+from .lineage import LineageGraph, LineageNode, walk_lineage  # noqa: F401 - LineageNode is part of this interface
 
 LATEST = "latest"
 DEFAULT_ENTITY = "artifact-gui"
@@ -165,20 +166,6 @@ class FolderItem:
 class LogResult:
     version: VersionInfo
     created: bool  # False when an identical version already existed
-
-
-@dataclass(frozen=True)
-class LineageNode:
-    kind: str  # "run" or "version"
-    id: str  # run id, or str(version id)
-    label: str
-    depth: int  # negative upstream, positive downstream, 0 for the centre
-
-
-@dataclass(frozen=True)
-class LineageGraph:
-    nodes: tuple[LineageNode, ...]
-    edges: tuple[tuple[str, str], ...]  # (from node key, to node key); key = f"{kind}:{id}"
 
 
 @dataclass(frozen=True)
@@ -463,8 +450,6 @@ class Store(abc.ABC):
 
     def lineage(self, version_id: int, upstream: int = 2, downstream: int = 2) -> LineageGraph:
         """Runs and versions around a version, `upstream`/`downstream` run-hops each way."""
-        from .lineage import walk_lineage
-
         return walk_lineage(self, version_id, upstream, downstream)
 
     # --- maintenance ----------------------------------------------------------

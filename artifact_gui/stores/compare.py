@@ -5,14 +5,13 @@ versions, a page at a time, and are merged."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.manifest import ManifestEntry
 from .base import Store
+from .paging import iter_entries
 
-PAGE = 5000
 _MISSING = object()
 
 
@@ -47,16 +46,6 @@ class VersionDiff:
         return sum(c.old.size or 0 for c in self.removed)
 
 
-def _entries(store: Store, version_id: int) -> Iterator[ManifestEntry]:
-    after = ""
-    while True:
-        page = store.list_entries(version_id, after=after, limit=PAGE)
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = page[-1].path
-
-
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict) and value:
         flat: dict[str, Any] = {}
@@ -75,7 +64,7 @@ def diff_metadata(old: dict[str, Any], new: dict[str, Any]) -> list[MetadataChan
 
 def compare_versions(store: Store, old_id: int, new_id: int) -> VersionDiff:
     diff = VersionDiff()
-    old_iter, new_iter = _entries(store, old_id), _entries(store, new_id)
+    old_iter, new_iter = iter_entries(store, old_id), iter_entries(store, new_id)
     old, new = next(old_iter, None), next(new_iter, None)
     while old is not None or new is not None:
         if new is None or (old is not None and old.path < new.path):

@@ -167,7 +167,7 @@ class ApiClient:
             except httpx.TransportError as error:  # the connection dropped mid-answer
                 if attempt == attempts - 1:
                     raise StoreError(f"{what}: the connection to {self.url} dropped ({error})") from error
-                log.debug("%s: the answer broke off (%s); asking again", what, error)
+                log.info("%s: the answer broke off (%s); asking again", what, error)
                 time.sleep(_retry_delay(None, attempt))
             finally:
                 response.close()
@@ -176,6 +176,17 @@ class ApiClient:
     def open(self, method: str, endpoint: str, what: str, *, body: Callable[[], Iterable[bytes]] | None = None,
              attempts: int = RETRIES, **kwargs: Any) -> httpx.Response:
         """Send with retries; the answer, not yet read, with a 2xx status (errors raised typed)."""
+        try:
+            return self._send_with_retries(method, endpoint, what, body=body, attempts=attempts, **kwargs)
+        except ServerUnreachableError as error:
+            log.warning("%s", error)
+            raise
+        except Exception as error:  # an error answer: often expected (a lookup that finds nothing)
+            log.debug("%s %s failed: %s", method, endpoint, error)
+            raise
+
+    def _send_with_retries(self, method: str, endpoint: str, what: str, *,
+                           body: Callable[[], Iterable[bytes]] | None, attempts: int, **kwargs: Any) -> httpx.Response:
         refused = 0
         attempt = 0
         while True:
@@ -191,20 +202,20 @@ class ApiClient:
                 if refused > REFUSED_RETRIES or attempts == 1:
                     raise ServerUnreachableError(
                         f"{what}: cannot reach {self.url} ({error}); is the server running?") from error
-                log.debug("%s: %s refused the connection; trying again", what, self.url)
+                log.info("%s: %s refused the connection; trying again", what, self.url)
                 time.sleep(0.05 * refused)
                 continue
             except httpx.TransportError as error:  # timeouts, a connection dropped while sending
                 attempt += 1
                 if attempt >= attempts:
                     raise ServerUnreachableError(f"{what}: no answer from {self.url} ({error})") from error
-                log.debug("%s: %s; trying again", what, error)
+                log.info("%s: %s; trying again", what, error)
                 time.sleep(_retry_delay(None, attempt))
                 continue
             if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
                 attempt += 1
                 response.close()
-                log.debug("%s: the server answered %s; trying again", what, response.status_code)
+                log.info("%s: the server answered %s; trying again", what, response.status_code)
                 time.sleep(_retry_delay(response, attempt))
                 continue
             if response.status_code >= 400:

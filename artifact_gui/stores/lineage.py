@@ -1,13 +1,37 @@
-"""Breadth-first walk of the run/version graph, over any Store."""
+"""The run/version graph around a version, and its breadth-first walk over any store.
+
+The walk needs only the five lookups of `LineageSource`, which every Store has; naming
+them here instead of importing Store keeps base.py (whose `Store.lineage` calls the walk)
+and this module free of an import circle."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from .base import LineageGraph, LineageNode
 
-if TYPE_CHECKING:
-    from .base import Store
+@dataclass(frozen=True)
+class LineageNode:
+    kind: str  # "run" or "version"
+    id: str  # run id, or str(version id)
+    label: str
+    depth: int  # negative upstream, positive downstream, 0 for the centre
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    nodes: tuple[LineageNode, ...]
+    edges: tuple[tuple[str, str], ...]  # (from node key, to node key); key = f"{kind}:{id}"
+
+
+class LineageSource(Protocol):
+    """What the walk asks of a store (VersionInfo and RunInfo records)."""
+
+    def get_version_by_id(self, version_id: int) -> Any: ...
+    def get_run(self, run_id: str) -> Any: ...
+    def run_inputs(self, run_id: str) -> list[Any]: ...
+    def run_outputs(self, run_id: str) -> list[Any]: ...
+    def version_consumers(self, version_id: int) -> list[Any]: ...
 
 
 def _version_key(version_id: int) -> str:
@@ -18,7 +42,7 @@ def _run_key(run_id: str) -> str:
     return f"run:{run_id}"
 
 
-def walk_lineage(store: "Store", version_id: int, upstream: int, downstream: int) -> LineageGraph:
+def walk_lineage(store: LineageSource, version_id: int, upstream: int, downstream: int) -> LineageGraph:
     centre = store.get_version_by_id(version_id)
     nodes: dict[str, LineageNode] = {
         _version_key(centre.id): LineageNode("version", str(centre.id), centre.qualified_name, 0)

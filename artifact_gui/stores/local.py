@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -62,6 +63,8 @@ from .local_folder import (
 )
 from . import local_rules as rules
 from .objects import ObjectFolder
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 _BUSY_TIMEOUT_MS = 120_000
@@ -227,10 +230,13 @@ class LocalStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
                     self.objects.sweep_stale_temp_files(time.time())
         except OSError as error:
             self._connections.close()
+            log.warning("cannot open store %s: %s", self.root, error)
             raise StoreError(f"cannot open store {self.root!r}: {error.strerror}") from error
-        except BaseException:
+        except BaseException as error:
             self._connections.close()
+            log.warning("cannot open store %s: %s", self.root, error)
             raise
+        log.info("opened store %s%s%s", self.root, " (new)" if creating else "", " read-only" if self._read_only else "")
 
     # --- connections and transactions -------------------------------------------
     @property
@@ -345,6 +351,7 @@ class LocalStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
         with self._write():
             found = connection.execute("PRAGMA user_version").fetchone()[0]
             if 0 < found < SCHEMA_VERSION:
+                log.info("store %s: upgrading schema %d to %d", self.root, found, SCHEMA_VERSION)
                 if found == 1:
                     for statement in _MIGRATE_1_TO_2:
                         connection.execute(statement)
@@ -364,6 +371,10 @@ class LocalStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
     def open_connections(self) -> int:
         """SQLite connections held now, by any thread (0 once closed and idle)."""
         return self._connections.open_count()
+
+    @property
+    def closed(self) -> bool:
+        return self._connections.closed
 
     def close(self) -> None:
         """Refuse new calls and close the connections, each once no call is inside it. A call

@@ -8,10 +8,13 @@ new empty database there would hide that content and the next gc would delete it
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
 
 from .base import DamagedStoreError, NoStoreError, StoreError
+
+log = logging.getLogger(__name__)
 
 DATABASE = "store.db"
 OBJECTS = "objects"
@@ -68,6 +71,7 @@ def is_disk_full(error: Exception) -> bool:
 def store_error(root: str, error: Exception, reserve_released: bool = False) -> StoreError:
     """A StoreError that says what went wrong with the store at `root`, in words."""
     text = str(error)
+    log.warning("store %s: %s: %s", root, type(error).__name__, text)
     if is_disk_full(error):
         room = " Room kept for this was released," if reserve_released else ""
         return StoreError(f"store {root!r}: the disk is full ({text}); nothing was changed.{room}"

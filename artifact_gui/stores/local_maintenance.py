@@ -13,6 +13,7 @@ Safe while other processes log and open the store:
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -20,6 +21,8 @@ from collections.abc import Iterable
 
 from ..core.digests import b64_to_hex, md5_stream
 from .base import CorruptBlobError, DamagedStoreError, GcResult, ProgressCallback, VerifyReport
+
+log = logging.getLogger(__name__)
 
 # The functions take the LocalStore they work on as `store` (this module is below local.py).
 
@@ -56,6 +59,7 @@ def recover_pending_deletions(store) -> None:
     this holds the write lock, as a running gc does)."""
     if not any(True for _ in store.objects.pending_deletions()):
         return
+    log.info("store %s: finishing a garbage collection that was interrupted", store.root)
     with store._write(durable=False) as connection:
         for digest, path in list(store.objects.pending_deletions()):
             if connection.execute("SELECT 1 FROM blobs WHERE digest = ?", (digest,)).fetchone():
@@ -65,6 +69,7 @@ def recover_pending_deletions(store) -> None:
 
 
 def collect_garbage(store) -> GcResult:
+    log.info("store %s: collecting garbage", store.root)
     recover_pending_deletions(store)
     with store._write() as connection:
         _refuse_if_database_looks_new(store, connection)
@@ -81,6 +86,7 @@ def collect_garbage(store) -> GcResult:
             _unlink_quietly(path)
     store.objects.sweep_stale_temp_files(time.time())
     _give_space_back(store._db())
+    log.info("store %s: gc deleted %d blobs, %d bytes", store.root, deleted, freed)
     return GcResult(deleted, freed)
 
 
@@ -149,7 +155,16 @@ def verify_store(store, progress: ProgressCallback | None = None) -> VerifyRepor
         problems.append(f"{len(unrecorded)} blob files in {store.objects.md5_dir!r} have no row in"
                         " store.db (not recorded: a replaced or older database?); gc would delete them")
     corrupt, missing = _check_blobs(store, rows, progress)
-    return VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing + unstored))), tuple(problems))
+    report = VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing + unstored))), tuple(problems))
+    _log_verified(store, report)
+    return report
+
+
+def _log_verified(store, report: VerifyReport) -> None:
+    problems = len(report.corrupt) + len(report.missing) + len(report.problems)
+    log.log(logging.WARNING if problems else logging.INFO,
+            "store %s: verified %d blobs: %d corrupt, %d missing, %d other problems", store.root,
+            report.blobs_checked, len(report.corrupt), len(report.missing), len(report.problems))
 
 
 def _database_problems(store, connection: sqlite3.Connection) -> list[str]:
@@ -187,9 +202,12 @@ def fail_abandoned_runs(store, older_than_seconds: float = RUN_TIMEOUT_SECONDS) 
     `failed`: their client was killed before it could finish them. A server calls this at
     start. Returns how many runs it marked."""
     with store._write() as connection:
-        return connection.execute(
+        failed = connection.execute(
             "UPDATE runs SET state = 'failed', finished_at = ? WHERE state = 'running' AND created_at < ?",
             (time.time(), time.time() - older_than_seconds)).rowcount
+    if failed:
+        log.info("store %s: marked %d abandoned runs failed", store.root, failed)
+    return failed
 
 
 def _unlink_quietly(path: str) -> None:

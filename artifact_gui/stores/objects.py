@@ -149,33 +149,23 @@ class ObjectFolder:
     def receive(self, digest: str, size: int, chunks) -> ReadBlob:
         """Stream content from elsewhere into a verified blob: small ones in memory, large
         ones to an fsynced temp file. Refuses wrong sizes and digests, leaving nothing."""
-        hasher = hashlib.md5()
-        received = 0
+        intake = _Intake(size)
         if size <= INLINE_MAX:
-            parts = []
-            for chunk in chunks:
-                received += len(chunk)
-                if received > size:
-                    break
-                hasher.update(chunk)
-                parts.append(chunk)
-            blob = ReadBlob(None, hex_to_b64(hasher.hexdigest()), received, data=b"".join(parts))
+            data = b"".join(intake.accepted(chunks))
+            blob = ReadBlob(None, intake.digest(), intake.received, data=data)
         else:
             temp_path = os.path.join(self.tmp_dir, uuid.uuid4().hex)
             try:
                 with open(temp_path, "wb") as out:
-                    for chunk in chunks:
-                        received += len(chunk)
-                        if received > size:
-                            break
-                        hasher.update(chunk)
+                    for chunk in intake.accepted(chunks):
                         out.write(chunk)
                     out.flush()
                     os.fsync(out.fileno())
             except BaseException:
                 _unlink_quietly(temp_path)
                 raise
-            blob = ReadBlob(None, hex_to_b64(hasher.hexdigest()), received, temp_path=temp_path)
+            blob = ReadBlob(None, intake.digest(), intake.received, temp_path=temp_path)
+        received = intake.received
         if received != size or blob.digest != digest:
             self.discard(blob)
             what = f"{received}{'+' if received > size else ''} bytes" if received != size else f"digest {blob.digest}"
@@ -298,6 +288,26 @@ def _copy_range(source_fd: int, out, part: memoryview, offset: int) -> None:
     except (OSError, AttributeError):  # other file systems, or no copy_file_range here
         out.seek(offset + done)
         out.write(part[done:])
+
+
+class _Intake:
+    """Chunks from elsewhere, hashed as they pass, up to a declared size: the chunk that
+    goes past it stops the stream (and is counted, so `received` says it was too long)."""
+
+    def __init__(self, size: int):
+        self.size, self.received = size, 0
+        self._hasher = hashlib.md5()
+
+    def accepted(self, chunks) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.received += len(chunk)
+            if self.received > self.size:
+                return
+            self._hasher.update(chunk)
+            yield chunk
+
+    def digest(self) -> str:
+        return hex_to_b64(self._hasher.hexdigest())
 
 
 def _unlink_quietly(path: str) -> None:

@@ -16,9 +16,9 @@ import struct
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter, ValidationError, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter, ValidationError, create_model
 
 from ..core.cleanup import CleanupCandidate
 from ..core.draft import VersionDraft
@@ -75,20 +75,18 @@ class ErrorBody(BaseModel):
 
 
 # --- entries, folders and drafts: the forms that differ from the dataclasses ----------------------------
+EntryPath = Annotated[str, AfterValidator(validate_entry_path)]  # refused before it reaches a path
+
+
 class Entry(BaseModel):
     """A manifest entry on the wire (without the client-only local_path/local_stat)."""
     model_config = ConfigDict(extra="ignore")
-    path: str
+    path: EntryPath
     digest: str = Field(min_length=1, max_length=1024)
     size: NonNegativeInt | None = None
     ref: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
     birth_artifact_id: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _entry_path(cls, path: str) -> str:
-        return validate_entry_path(path)
 
     @classmethod
     def of(cls, entry: ManifestEntry) -> "Entry":
@@ -101,13 +99,8 @@ class Entry(BaseModel):
 
 class FolderItemJson(BaseModel):
     name: str = Field(min_length=1)
-    path: str
+    path: EntryPath
     entry: Entry | None
-
-    @field_validator("path")
-    @classmethod
-    def _entry_path(cls, path: str) -> str:
-        return validate_entry_path(path)
 
     @classmethod
     def of(cls, item: FolderItem) -> "FolderItemJson":

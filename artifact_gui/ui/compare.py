@@ -93,7 +93,7 @@ class CompareDialog(QDialog):
         layout.addWidget(buttons)
         self.store, self.runner = store, runner
         self.shown_diff: TextDiff | None = None
-        self._diff_generation = 0
+        self._text_diff_key = ("text-diff", id(self))  # a newly chosen file supersedes the running diff
         self._diffed_change: FileChange | None = None
         self.task = runner.submit(f"Comparing {old.qualified_name} with {new.version}", compare_versions,
                                   store, old.id, new.id, on_success=self._on_diff,
@@ -132,21 +132,18 @@ class CompareDialog(QDialog):
         if change is not None and change is self._diffed_change:
             return  # the same row, another column
         self._diffed_change = change
-        self._diff_generation += 1
-        generation = self._diff_generation
+        self.runner.cancel(self._text_diff_key)
         self.shown_diff = None
         self.text_diff.show_diff(None)
         if change is None or change.old is None or change.new is None:
             self.diff_note.setText("Select a changed file to see its differences.")
             return
         self.diff_note.setText(f"Comparing {change.path}…")
-        self.runner.submit(f"Diffing {change.path}", text_diff, self.store, change,
-                           on_success=lambda diff: self._on_text_diff(generation, diff),
+        self.runner.submit(f"Diffing {change.path}", text_diff, self.store, change, supersedes=self._text_diff_key,
+                           owner=self, on_success=self._on_text_diff,
                            on_error=lambda error: self.diff_note.setText(f"Cannot diff {change.path}: {error}"))
 
-    def _on_text_diff(self, generation: int, diff: TextDiff) -> None:
-        if generation != self._diff_generation:
-            return
+    def _on_text_diff(self, diff: TextDiff) -> None:
         self.shown_diff = diff
         if diff.refusal:
             self.diff_note.setText(diff.refusal)

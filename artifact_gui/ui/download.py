@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..sdk.artifact import Artifact
 from ..stores.materialise import materialise
+from ..stores.paging import iter_entries
 from ..core.manifest import ManifestEntry
 from ..core.transfer import default_download_root
 from ..stores.base import Store, VersionInfo
@@ -68,11 +69,8 @@ def iter_selection(store: Store, version_id: int, items: list[tuple[str, bool, M
         if not is_folder:
             yield entry, path[strip:]
             continue
-        after = ""
-        while page := store.list_entries(version_id, prefix=path + "/", after=after, limit=2000):
-            for child in page:
-                yield child, child.path[strip:]
-            after = page[-1].path
+        for child in iter_entries(store, version_id, prefix=path + "/"):
+            yield child, child.path[strip:]
 
 
 def download_selection(context: TaskContext | None, store: Store, version_id: int,

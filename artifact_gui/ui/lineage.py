@@ -231,7 +231,7 @@ class LineageTab(QWidget):
         self.version_id: int | None = None
         self.graph: LineageGraph | None = None
         self.expanded: set[str] = set()
-        self._generation = 0
+        self._task_key = ("lineage", id(self))  # a new load or layout supersedes the running one
         self.scene = LineageScene(self)
         self.scene.nodeClicked.connect(self._on_node_clicked)
         self.view = LineageView(self.scene, self)
@@ -266,8 +266,7 @@ class LineageTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self._generation += 1
-        generation = self._generation
+        self.runner.cancel(self._task_key)
         self.scene.clear()
         self.scene.items_by_key = {}
         if self.version_id is None:
@@ -282,14 +281,13 @@ class LineageTab(QWidget):
             graph = self.store.lineage(version_id, hops, hops)
             return graph, lay_out_lineage(graph, f"version:{version_id}", set())
 
-        self.runner.submit(f"Loading the lineage of version id {version_id}", load,
-                           on_success=lambda result: self._on_loaded(generation, *result))
+        self.runner.submit(f"Loading the lineage of version id {version_id}", load, supersedes=self._task_key,
+                           owner=self, on_success=lambda result: self._on_loaded(*result))
 
-    def _on_loaded(self, generation: int, graph: LineageGraph, laid_out: LaidOutGraph) -> None:
-        if generation == self._generation:
-            self.graph = graph
-            self._show(laid_out)
-            self.fit()
+    def _on_loaded(self, graph: LineageGraph, laid_out: LaidOutGraph) -> None:
+        self.graph = graph
+        self._show(laid_out)
+        self.fit()
 
     def _show(self, laid_out: LaidOutGraph) -> None:
         self.scene.show_graph(laid_out)
@@ -301,10 +299,8 @@ class LineageTab(QWidget):
     def expand_cluster(self, key: str) -> None:
         """Show the members of a cluster node, laid out again in the background."""
         self.expanded.add(key)
-        generation = self._generation
         self.runner.submit("Expanding the lineage", lay_out_lineage, self.graph, f"version:{self.version_id}",
-                           set(self.expanded),
-                           on_success=lambda laid_out: self._show(laid_out) if generation == self._generation else None)
+                           set(self.expanded), supersedes=self._task_key, owner=self, on_success=self._show)
 
     def fit(self) -> None:
         self.view.fit()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 
 import artifact_gui as ag
 from artifact_gui.ui import MainWindow
-from artifact_gui.ui.lineage import NodeItem, elided_label, node_style
+from artifact_gui.ui.lineage import LineageTab, NodeItem, elided_label, node_style
+from artifact_gui.ui.tasks import TaskRunner, TaskState
 from tests.ui.conftest import select_artifact
 
 
@@ -106,3 +109,44 @@ def test_without_a_version_the_lineage_says_what_to_do(qtbot, window):
     texts = [item.text() for item in lineage.scene.items() if hasattr(item, "text")]
     assert texts == ["Select a version to see the runs and versions around it."]
     assert not lineage.view.horizontalScrollBar().isVisible() and not lineage.scene.items_by_key
+
+
+class _HeldLineage:
+    """The store, except that the lineage of one version waits until the test lets it go:
+    a deterministic way to have a load still running when the user selects another version."""
+
+    def __init__(self, store, held_version_id: int):
+        self.store, self.held_version_id = store, held_version_id
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def lineage(self, version_id, *hops):
+        if version_id == self.held_version_id:
+            self.entered.set()
+            self.release.wait(30)
+        return self.store.lineage(version_id, *hops)
+
+
+def test_a_new_selection_cancels_the_lineage_load_it_replaces(qtbot, local_store):
+    _wide_pipeline(local_store, 3)
+    first, second = (int(local_store.get_version("proj", f"stage-{i}-with-a-rather-long-descriptive-name",
+                                                 "latest").id) for i in (0, 2))
+    held = _HeldLineage(local_store, first)
+    runner = TaskRunner()
+    submitted = []
+    submit = runner.submit
+    runner.submit = lambda *args, **kwargs: submitted.append(submit(*args, **kwargs)) or submitted[-1]  # a spy
+    tab = LineageTab(held, runner)
+    qtbot.addWidget(tab)
+    try:
+        tab.set_version(first)
+        assert held.entered.wait(10)
+        tab.set_version(second)
+        assert submitted[0].is_cancel_requested  # superseded, not merely ignored when it returns
+        held.release.set()
+        qtbot.waitUntil(lambda: not runner.active_tasks, timeout=10000)
+        assert submitted[0].state is TaskState.CANCELLED and submitted[1].state is TaskState.SUCCEEDED
+        assert f"version:{second}" in tab.scene.items_by_key
+    finally:
+        held.release.set()
+        runner.shutdown()
+        assert runner.join(10)

@@ -1,0 +1,90 @@
+"""The window over a real server on 127.0.0.1: drags out, stalled transfers, drops and
+the disconnected state, as a user meets them (issue 14)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtWidgets import QApplication
+
+import artifact_gui as ag
+from artifact_gui.stores.remote import RemoteStore
+from artifact_gui.ui.files import FileTreeView
+from tests.conftest import write_files
+from tests.server_helpers import RunningServer
+from tests.ui.conftest import select_artifact, wait_idle
+
+
+class GatedRemoteStore(RemoteStore):
+    """A real RemoteStore whose blob reads wait at a gate the test opens: it holds a drag
+    preparation mid-copy, deterministically, where a real user would already drag."""
+
+    gate: threading.Event | None = None
+
+    def open_blob(self, digest):
+        if self.gate is not None:
+            self.gate.wait(10)
+        return super().open_blob(digest)
+
+
+def open_remote_window(qtbot, store):
+    from artifact_gui.ui import MainWindow
+
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def close_window(window, server) -> None:
+    window.close()
+    assert window.session.wait_closed(30)
+    server.stop()
+
+
+def test_dragging_a_large_remote_file_at_once_waits_with_progress_and_delivers(qtbot, tmp_path, monkeypatch):
+    """Item 1, reproduced: press on a large remote file and drag at once gave "Still
+    preparing…" and nothing was dropped. Now the drag waits behind a progress dialog and
+    then carries the finished copy. QDrag.exec is replaced: offscreen there is no drop
+    target, so the test takes the QMimeData the tree's drag path built."""
+    server = RunningServer(str(tmp_path / "served"))
+    folder = write_files(tmp_path / "src", {"big.bin": os.urandom(6 << 20), "small.txt": "x"})
+    with ag.init("drag", store=server.store) as run:
+        artifact = ag.Artifact("files", "dataset")
+        artifact.add_dir(folder)
+        run.log_artifact(artifact)
+    store = GatedRemoteStore(server.url, token=server.write_token)
+    window = open_remote_window(qtbot, store)
+    dropped, seen_dialogs = [], []
+    monkeypatch.setattr(FileTreeView, "exec_drag", lambda self, mime: dropped.append(mime.urls()))
+    try:
+        select_artifact(qtbot, window, "drag", "dataset", "files")
+        window.tabs.setCurrentWidget(window.tabs.files)
+        files, tree = window.tabs.files, window.tabs.files.tree
+        qtbot.waitUntil(lambda: files.model.rowCount() == 2, timeout=5000)
+        store.gate = threading.Event()
+        rect = tree.visualRect(files.model.index(0, 0))
+        assert files.model.index(0, 0).data() == "big.bin"
+        qtbot.mousePress(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseRelease(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mousePress(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # the same row again
+        assert tree.preparing and not tree.prepared_urls
+
+        def open_gate_once_the_dialog_shows():
+            seen_dialogs.append(QApplication.activeModalWidget())
+            store.gate.set()
+
+        QTimer.singleShot(0, open_gate_once_the_dialog_shows)
+        tree.startDrag(Qt.DropAction.CopyAction)
+        assert seen_dialogs and seen_dialogs[0] is not None
+        assert seen_dialogs[0].objectName() == "dragPreparationProgress"
+        assert len(dropped) == 1 and [u.fileName() for u in dropped[0]] == ["big.bin"]
+        with open(dropped[0][0].toLocalFile(), "rb") as copy, open(os.path.join(folder, "big.bin"), "rb") as original:
+            assert copy.read() == original.read()
+        wait_idle(qtbot, window)
+        assert window.session.notifications.history == []
+        qtbot.mouseRelease(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    finally:
+        close_window(window, server)

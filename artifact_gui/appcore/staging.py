@@ -17,7 +17,7 @@ from ..core.names import to_entry_path
 from ..core.staged import hash_staged_entries
 from ..sdk.artifact import Artifact
 from ..sdk.run import Run
-from ..stores.base import Store, VersionInfo
+from ..stores.base import CancelledError, Store, VersionInfo
 
 
 class WorkContext(Protocol):
@@ -141,6 +141,28 @@ class LogRequest:
     total_bytes: int
 
     def run(self, context: WorkContext, store: Store) -> Artifact:
+        """Log the version in a run of its own. A failure names the step that failed (an
+        error while finishing the run never hides the error that made it fail)."""
+        artifact = self._draft(store)
+        info = _step("starting the run", store.create_run, self.project, job_type="desktop-upload")
+        run = Run(store, info)
+        sent = _SentBytes(context, self.total_bytes)
+        try:
+            logged = run.log_artifact(artifact, aliases=self.aliases, progress=sent.progress,
+                                      cancelled=context.cancelled)
+        except Exception as error:
+            try:
+                run.finish(exit_code=1)
+            except Exception as finish_error:  # noqa: BLE001 - the first failure is the one to tell
+                error.add_note(f"marking the run failed also failed: {finish_error}")
+            if isinstance(error, CancelledError):
+                raise
+            step = "uploading content" if sent.done < sent.total else "committing the version"
+            raise StepFailedError(step, error) from error
+        _step("finishing the run", run.finish, 0)
+        return logged
+
+    def _draft(self, store: Store) -> Artifact:
         if self.base is not None:
             artifact = Artifact._from_version(store, self.base).new_draft()
             artifact.description, artifact.metadata = self.description, self.metadata
@@ -149,6 +171,32 @@ class LogRequest:
         else:
             artifact = Artifact(self.name, self.type, description=self.description, metadata=self.metadata)
         artifact.add_staged(self.entries)
-        with Run(store, store.create_run(self.project, job_type="desktop-upload")) as run:
-            return run.log_artifact(artifact, aliases=self.aliases, progress=context.progress,
-                                    cancelled=context.cancelled)
+        return artifact
+
+
+class StepFailedError(Exception):
+    """A step of logging a version failed: `step` names it, the cause says why."""
+
+    def __init__(self, step: str, cause: BaseException):
+        super().__init__(f"{step} failed: {cause}")
+        self.step, self.cause = step, cause
+
+
+def _step(step: str, call, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except (CancelledError, StepFailedError):
+        raise
+    except Exception as error:
+        raise StepFailedError(step, error) from error
+
+
+class _SentBytes:
+    """Passes progress on and remembers how far the content got (which step a failure hit)."""
+
+    def __init__(self, context: WorkContext, total: int):
+        self._context, self.done, self.total = context, 0, total
+
+    def progress(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        self._context.progress(done, total)

@@ -149,7 +149,7 @@ class LogRequest:
         sent = _SentBytes(context, self.total_bytes)
         try:
             logged = run.log_artifact(artifact, aliases=self.aliases, progress=sent.progress,
-                                      cancelled=context.cancelled)
+                                      cancelled=context.cancelled).wait()  # over a server it logs in the background
         except Exception as error:
             try:
                 run.finish(exit_code=1)

@@ -9,7 +9,6 @@ Range support so clients resume. Every error is an `ErrorBody` JSON (errors.py).
 from __future__ import annotations
 
 import logging
-import time
 
 from fastapi import FastAPI
 
@@ -20,6 +19,7 @@ from .errors import ERROR_RESPONSES, install_error_handlers
 from .guard import Guard
 from .routes import blobs, browse, maintenance, runs, versions
 from .tokens import TokenRegistry
+from .upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,6 @@ def check_port(port: int) -> int:
     return port
 
 
-def remove_stale_uploads(store: Store) -> None:
-    """Partial uploads a killed server left in the store's temp folder (old enough that no
-    writer still works on them)."""
-    from ..stores.local import LocalStore
-
-    if isinstance(store, LocalStore):
-        store.objects.sweep_stale_temp_files(time.time())
-
-
 def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anonymous_read: bool = False) -> None:
     import uvicorn
 
@@ -69,6 +60,9 @@ def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anon
 
     check_port(port)
     store = open_store(store_path)
-    remove_stale_uploads(store)
+    upkeep = Upkeep(store).start()  # stale temp files and abandoned runs, at start and hourly
     app = create_app(store, TokenRegistry(store.location), allow_anonymous_read)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        upkeep.stop()

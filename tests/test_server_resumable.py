@@ -92,3 +92,44 @@ def test_a_server_killed_mid_upload_stalls_fails_named_and_resumes(qtbot, tmp_pa
         proxy.cut()
         store.close()
         server.stop()
+
+
+def test_gc_sweeps_stale_partial_uploads_but_not_one_being_resumed(tmp_path):
+    """A partial upload untouched for over an hour goes at gc (and at server start); asking
+    for its offset touches it, so a client resuming it never loses it to a sweep."""
+    import base64
+    import hashlib
+    import time
+
+    import httpx
+
+    data = os.urandom(3 << 20)
+    digest = base64.b64encode(hashlib.md5(data).digest()).decode()
+    server = RunningServer(str(tmp_path / "served"))
+    store = RemoteStore(server.url, token=server.write_token)
+    endpoint = f"{server.url}/api/v1/uploads/{'a' * 32}/{digest.replace('/', '%2F')}"
+    headers = {"Authorization": f"Bearer {server.write_token}"}
+    try:
+        first = httpx.put(endpoint, params={"size": len(data)}, content=data[:1 << 20],
+                          headers={**headers, "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"})
+        assert first.json() == {"offset": 1 << 20, "complete": False}
+        (resumed,) = partial_uploads(server)
+        abandoned = os.path.join(server.store.objects.tmp_dir, f"upload-{'0' * 32}-{'b' * 32}.part")
+        with open(abandoned, "wb") as f:
+            f.write(b"x" * 100)
+        two_hours_ago = time.time() - 7200
+        for path in (resumed, abandoned):
+            os.utime(path, (two_hours_ago, two_hours_ago))
+        assert httpx.get(endpoint, headers=headers).json()["offset"] == 1 << 20  # the client comes back
+        store.gc()
+        assert partial_uploads(server) == [resumed]
+        wrong_start = httpx.put(endpoint, params={"size": len(data)}, content=data[5:],
+                                headers={**headers, "Content-Range": f"bytes 5-{len(data) - 1}/{len(data)}"})
+        assert wrong_start.status_code == 409 and wrong_start.json()["code"] == "conflict"
+        rest = httpx.put(endpoint, params={"size": len(data)}, content=data[1 << 20:],
+                         headers={**headers, "Content-Range": f"bytes {1 << 20}-{len(data) - 1}/{len(data)}"})
+        assert rest.json() == {"offset": len(data), "complete": True}
+        assert store.missing_blobs([digest]) == [] and not partial_uploads(server)
+    finally:
+        store.close()
+        server.stop()

@@ -9,11 +9,13 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from ..core.hashcache import FileStat
 from ..core.manifest import ManifestEntry
 from ..core.names import to_entry_path
+from ..core.walk import walk_files
 from ..core.staged import hash_staged_entries
 from ..sdk.artifact import Artifact
 from ..sdk.run import Run
@@ -59,21 +61,20 @@ class StagingResult:
     entries: list[ManifestEntry] = field(default_factory=list)  # the local files, listed and stat'ed
 
 
-def _walk(source: Source) -> list[ManifestEntry]:
+LISTING_REPORT_EVERY = 256  # files listed between two progress reports while listing
+
+
+def _walk(source: Source) -> Iterator[ManifestEntry]:
+    """The entries a dropped file or folder becomes. Folders go through `walk_files`, which
+    names a file whose name is not UTF-8 and a symlink that loops back."""
     if not source.is_folder:
         stat = os.stat(source.local_path)
-        return [ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
-                              local_stat=FileStat.of(stat))]
-    entries = []
-    for folder, _dirs, files in os.walk(source.local_path, followlinks=True):
-        relative_folder = os.path.relpath(folder, source.local_path).replace(os.sep, "/")
-        for file_name in files:
-            physical = os.path.join(folder, file_name)
-            relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
-            stat = os.stat(physical)
-            entries.append(ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
-                                         "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat)))
-    return entries
+        yield ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
+                            local_stat=FileStat.of(stat))
+        return
+    for physical, relative, stat in walk_files(source.local_path):
+        yield ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
+                            "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat))
 
 
 def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
@@ -89,13 +90,16 @@ def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEn
 def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources: list[Source],
           removed: set[str]) -> StagingResult:
     """What the version would hold, and each entry's status against the base version."""
-    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
     staged: dict[str, ManifestEntry] = {}
-    for source in sources:
-        if context.cancelled():
-            return StagingResult([])
+    for source in sources:  # listed first, with progress (total -1: not yet known)
         for entry in _walk(source):
             staged[entry.path] = entry
+            if len(staged) % LISTING_REPORT_EVERY == 0:
+                if context.cancelled():
+                    return StagingResult([])
+                context.progress(len(staged), -1)
+    context.progress(len(staged), -1)
+    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
     ambiguous = [e for path, e in staged.items() if path in kept and kept[path].size == e.size]
     total = sum(e.size or 0 for e in ambiguous)
     done = 0

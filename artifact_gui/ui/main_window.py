@@ -522,10 +522,7 @@ class MainWindow(FileDropMixin, QMainWindow):
             self.staging.add_paths(paths)
             self.staging.name.setFocus()
             return
-        self.runner.submit(f"Reading the latest version of {collection.project}/{collection.name}",
-                           self.store.get_version, collection.project, collection.name,
-                           on_success=lambda latest: (self.staging.reset(collection, latest, projects),
-                                                      self.staging.add_paths(paths)))
+        self.staging.start_new_version(collection, paths, projects)  # shown at once; the base follows
 
     def _on_staging_shown(self, visible: bool) -> None:
         """Opened empty (Ctrl+Shift+N): a new artifact in the selected project."""

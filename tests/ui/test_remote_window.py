@@ -88,3 +88,74 @@ def test_dragging_a_large_remote_file_at_once_waits_with_progress_and_delivers(q
         qtbot.mouseRelease(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     finally:
         close_window(window, server)
+
+
+class SlowLatestRemoteStore(RemoteStore):
+    """A real RemoteStore whose reads of one version wait at a gate the test opens: a busy
+    server (or a read queued behind the window's first reads) held deterministically."""
+
+    gate: threading.Event | None = None
+
+    def get_version(self, *args, **kwargs):
+        if self.gate is not None:
+            self.gate.wait(10)
+        return super().get_version(*args, **kwargs)
+
+
+def drop_on_versions(window, paths: list[str]) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+    table = window.versions
+    position = QPointF(table.mapTo(window, table.rect().center()))
+    window.dropEvent(QDropEvent(position, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier))
+
+
+def test_a_drop_shows_the_staging_panel_at_once_while_the_server_is_slow(qtbot, tmp_path):
+    """Item 5, reproduced: a drop onto an artifact showed nothing until the latest version
+    was read from the server (59 s in a fresh window). Now the panel lists the drop at
+    once, with progress, and compares with the base once that read is back."""
+    server = RunningServer(str(tmp_path / "served"))
+    folder = write_files(tmp_path / "drop", {f"part{i}.bin": os.urandom(1000) for i in range(600)})
+    with ag.init("p", store=server.store) as run:
+        artifact = ag.Artifact("data", "dataset")
+        artifact.add_dir(folder, name="drop")
+        run.log_artifact(artifact)
+    store = SlowLatestRemoteStore(server.url, token=server.write_token)
+    window = open_remote_window(qtbot, store)
+    try:
+        select_artifact(qtbot, window, "p", "dataset", "data")
+        store.gate = threading.Event()
+        drop_on_versions(window, [folder])
+        panel = window.staging
+        assert window.staging_dock.isVisible() and [s.name for s in panel.sources] == ["drop"]
+        assert "reading its latest version" in panel.title.text()
+        qtbot.waitUntil(lambda: panel.result is not None and len(panel.result.rows) == 600, timeout=10000)
+        assert not panel.log_button.isEnabled()  # not before it knows what the version starts from
+        store.gate.set()
+        qtbot.waitUntil(lambda: panel.base is not None and not panel._staging, timeout=10000)
+        qtbot.waitUntil(lambda: "600 unchanged" in panel.summary.text(), timeout=10000)
+        assert "starting from v0" in panel.title.text()
+        wait_idle(qtbot, window)
+    finally:
+        store.gate = None
+        close_window(window, server)
+
+
+def test_a_dropped_folder_with_a_symlink_loop_names_the_link(qtbot, tmp_path):
+    server = RunningServer(str(tmp_path / "served"))
+    folder = write_files(tmp_path / "drop", {"inner/a.txt": "a"})
+    os.symlink(folder, os.path.join(folder, "inner", "back"))
+    store = RemoteStore(server.url, token=server.write_token)
+    window = open_remote_window(qtbot, store)
+    try:
+        with qtbot.waitSignal(window.runner.taskFailed, timeout=10000) as failed:
+            window.start_staging(None, [folder])
+        assert "symlink loop" in str(failed.args[0].error) and "back" in str(failed.args[0].error)
+        assert "Could not list the files" in window.staging.summary.text()
+        wait_idle(qtbot, window)
+    finally:
+        close_window(window, server)

@@ -159,3 +159,36 @@ def test_a_dropped_folder_with_a_symlink_loop_names_the_link(qtbot, tmp_path):
         wait_idle(qtbot, window)
     finally:
         close_window(window, server)
+
+
+def test_while_disconnected_each_pane_says_so_and_an_action_fails_at_once(qtbot, tmp_path):
+    """Item 2's leftovers: every pane says "disconnected" in words, and an action started
+    meanwhile is refused at once (without trying the network) with a clear message."""
+    from artifact_gui.ui.disconnected import DisconnectedError, PANE_NOTE
+    from tests.ui.conftest import log_versions
+
+    server = RunningServer(str(tmp_path / "served"))
+    log_versions(server.store, "data", 2)
+    port = server.port
+    store = RemoteStore(server.url, token=server.write_token)
+    window = open_remote_window(qtbot, store)
+    try:
+        select_artifact(qtbot, window, "proj", "dataset", "data")
+        version = store.get_version("proj", "data")
+        server.stop()
+        window.session.poll()
+        qtbot.waitUntil(lambda: not window.session.is_connected, timeout=30000)
+        notes = window.disconnected_notes.notes
+        assert len(notes) == 3 and all(n.isVisible() and n.text() == PANE_NOTE for n in notes)
+        with qtbot.waitSignal(window.runner.taskFailed, timeout=10000) as failed:
+            window.operations.add_alias(version, "candidate")
+        error = failed.args[0].error
+        assert isinstance(error, DisconnectedError) and "nothing was changed" in str(error)
+        assert store.url in str(error)
+        server = RunningServer(str(tmp_path / "served"), port=port, new_tokens=False)
+        window.session.poll()
+        qtbot.waitUntil(lambda: window.session.is_connected, timeout=30000)
+        assert not any(n.isVisible() for n in notes)
+        wait_idle(qtbot, window, timeout=30000)
+    finally:
+        close_window(window, server)

@@ -24,7 +24,7 @@ def refuse_while_disconnected(location: str, action: str) -> None:
 
 
 class PaneNote(QLabel):
-    """A label across the top of one pane, kept in place when the pane is resized."""
+    """A label across one pane, kept in place when the pane is resized."""
 
     def __init__(self, pane: QWidget):
         super().__init__(PANE_NOTE, pane)
@@ -42,11 +42,11 @@ class PaneNote(QLabel):
         return False
 
     def _place(self) -> None:
+        """Along the bottom of the pane, where it hides the least of the data kept on show."""
         pane = self.parentWidget()
         width = max(120, pane.width() - 16)
-        self.setFixedWidth(width)
-        self.adjustSize()
-        self.move(8, 8)
+        self.setFixedSize(width, self.heightForWidth(width))
+        self.move(8, max(0, pane.height() - self.height() - 8))
         self.raise_()
 
 

@@ -154,6 +154,7 @@ class FileTreeView(QTreeView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.prepared_urls: list[QUrl] | None = None
         self.preparing = False
+        self.preparation_error: str | None = None
         self.wait_for_copies: Callable[[], list[QUrl] | None] | None = None
 
     def startDrag(self, supported_actions) -> None:
@@ -161,13 +162,18 @@ class FileTreeView(QTreeView):
         if not urls and self.preparing and self.wait_for_copies is not None:
             urls = self.wait_for_copies()
         if not urls:
-            self.dragRefused.emit("The selection is still being prepared for dragging; the drag was cancelled."
-                                  if self.preparing else
-                                  "This selection is too large to drag; use Download Selected… instead.")
+            self.dragRefused.emit(self.refusal())
             return
         mime = QMimeData()
         mime.setUrls(urls)
         self.exec_drag(mime)
+
+    def refusal(self) -> str:
+        if self.preparation_error:
+            return f"Preparing the selection for dragging failed: {self.preparation_error}"
+        if self.preparing:
+            return "The drag was cancelled while the selection was being prepared; drag again when you like."
+        return "This selection is too large to drag; use Download Selected… instead."
 
     def exec_drag(self, mime: QMimeData) -> Qt.DropAction:
         drag = QDrag(self)
@@ -307,6 +313,7 @@ class FilesTab(QWidget):
         self._drag_selection = selection
         self.tree.prepared_urls = None
         self.tree.preparing = False
+        self.tree.preparation_error = None
         known = sum(e.size or 0 for _, folder, e in items if not folder)
         if not items or self.version is None or known > DRAG_PREPARE_LIMIT:
             self._drag_selection = None
@@ -322,8 +329,9 @@ class FilesTab(QWidget):
             topic=self._drag_key, on_success=self._on_drag_prepared)
         self._drag_task.failed.connect(self._on_drag_failed)
 
-    def _on_drag_failed(self, _error: BaseException) -> None:
+    def _on_drag_failed(self, error: BaseException) -> None:
         self.tree.preparing = False
+        self.tree.preparation_error = str(error)
         self._drag_selection = None
 
     def _on_drag_prepared(self, paths: list[str]) -> None:

@@ -67,6 +67,8 @@ def test_dragging_a_large_remote_file_at_once_waits_with_progress_and_delivers(q
         store.gate = threading.Event()
         rect = tree.visualRect(files.model.index(0, 0))
         assert files.model.index(0, 0).data() == "big.bin"
+        other = tree.visualRect(files.model.index(1, 0))
+        qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=other.center())  # a preparation to replace
         qtbot.mousePress(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseRelease(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mousePress(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # the same row again

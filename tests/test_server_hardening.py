@@ -260,3 +260,20 @@ def test_server_upkeep_removes_stale_partial_uploads_and_fails_abandoned_runs(tm
         assert store.get_run(abandoned.id).state == "failed"
     finally:
         store.close()
+
+
+def test_upkeep_fails_abandoned_upload_runs_sooner_than_training_runs(tmp_path, monkeypatch):
+    """The window's upload runs live only while one upload runs: after 1 h they were left by a
+    killed client; a training run (no heartbeat) gets the long timeout."""
+    from artifact_gui.server import upkeep
+    from artifact_gui.stores import LocalStore
+
+    store = LocalStore(tmp_path / "s", create=True)
+    try:
+        upload = store.create_run("p", job_type="desktop-upload")
+        training = store.create_run("p", job_type="train")
+        monkeypatch.setattr(upkeep, "UPLOAD_RUN_TIMEOUT_SECONDS", 0)  # as if an hour went by
+        assert upkeep.upkeep_once(store) == 1
+        assert store.get_run(upload.id).state == "failed" and store.get_run(training.id).state == "running"
+    finally:
+        store.close()

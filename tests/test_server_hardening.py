@@ -239,9 +239,9 @@ def test_a_cancelled_upload_logs_one_line_without_a_traceback(server, caplog):
     assert not [r for r in lines if r.levelno >= logging.ERROR or r.exc_info]
 
 
-# --- 14.3: partial uploads a killed server left are removed at start ----------------------------------------------
-def test_server_start_removes_stale_partial_uploads(tmp_path):
-    from artifact_gui.server.app import remove_stale_uploads
+# --- 14.3: partial uploads a killed server left are removed at start, abandoned runs marked failed ------------
+def test_server_upkeep_removes_stale_partial_uploads_and_fails_abandoned_runs(tmp_path):
+    from artifact_gui.server.upkeep import Upkeep
     from artifact_gui.stores import LocalStore
 
     store = LocalStore(tmp_path / "s", create=True)
@@ -253,7 +253,27 @@ def test_server_start_removes_stale_partial_uploads(tmp_path):
                 f.write(b"x" * 1000)
         old = time.time() - 7 * 86400
         os.utime(stale, (old, old))
-        remove_stale_uploads(store)
+        abandoned = store.create_run("p", job_type="desktop-upload")
+        upkeep = Upkeep(store, interval=3600, run_timeout=0).start()  # the round at start; the hourly ones wait
+        upkeep.stop()
         assert not os.path.exists(stale) and os.path.exists(fresh)
+        assert store.get_run(abandoned.id).state == "failed"
+    finally:
+        store.close()
+
+
+def test_upkeep_fails_abandoned_upload_runs_sooner_than_training_runs(tmp_path, monkeypatch):
+    """The window's upload runs live only while one upload runs: after 1 h they were left by a
+    killed client; a training run (no heartbeat) gets the long timeout."""
+    from artifact_gui.server import upkeep
+    from artifact_gui.stores import LocalStore
+
+    store = LocalStore(tmp_path / "s", create=True)
+    try:
+        upload = store.create_run("p", job_type="desktop-upload")
+        training = store.create_run("p", job_type="train")
+        monkeypatch.setattr(upkeep, "UPLOAD_RUN_TIMEOUT_SECONDS", 0)  # as if an hour went by
+        assert upkeep.upkeep_once(store) == 1
+        assert store.get_run(upload.id).state == "failed" and store.get_run(training.id).state == "running"
     finally:
         store.close()

@@ -9,15 +9,17 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from ..core.hashcache import FileStat
 from ..core.manifest import ManifestEntry
 from ..core.names import to_entry_path
+from ..core.walk import walk_files
 from ..core.staged import hash_staged_entries
 from ..sdk.artifact import Artifact
 from ..sdk.run import Run
-from ..stores.base import Store, VersionInfo
+from ..stores.base import CancelledError, Store, VersionInfo
 from ..stores.paging import iter_entries
 
 
@@ -60,21 +62,20 @@ class StagingResult:
     entries: list[ManifestEntry] = field(default_factory=list)  # the local files, listed and stat'ed
 
 
-def _walk(source: Source) -> list[ManifestEntry]:
+LISTING_REPORT_EVERY = 256  # files listed between two progress reports while listing
+
+
+def _walk(source: Source) -> Iterator[ManifestEntry]:
+    """The entries a dropped file or folder becomes. Folders go through `walk_files`, which
+    names a file whose name is not UTF-8 and a symlink that loops back."""
     if not source.is_folder:
         stat = os.stat(source.local_path)
-        return [ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
-                              local_stat=FileStat.of(stat))]
-    entries = []
-    for folder, _dirs, files in os.walk(source.local_path, followlinks=True):
-        relative_folder = os.path.relpath(folder, source.local_path).replace(os.sep, "/")
-        for file_name in files:
-            physical = os.path.join(folder, file_name)
-            relative = file_name if relative_folder == "." else f"{relative_folder}/{file_name}"
-            stat = os.stat(physical)
-            entries.append(ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
-                                         "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat)))
-    return entries
+        yield ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
+                            local_stat=FileStat.of(stat))
+        return
+    for physical, relative, stat in walk_files(source.local_path):
+        yield ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
+                            "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat))
 
 
 def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
@@ -86,13 +87,16 @@ def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEn
 def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources: list[Source],
           removed: set[str]) -> StagingResult:
     """What the version would hold, and each entry's status against the base version."""
-    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
     staged: dict[str, ManifestEntry] = {}
-    for source in sources:
-        if context.cancelled():
-            return StagingResult([])
+    for source in sources:  # listed first, with progress (total -1: not yet known)
         for entry in _walk(source):
             staged[entry.path] = entry
+            if len(staged) % LISTING_REPORT_EVERY == 0:
+                if context.cancelled():
+                    return StagingResult([])
+                context.progress(len(staged), -1)
+    context.progress(len(staged), -1)
+    kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
     ambiguous = [e for path, e in staged.items() if path in kept and kept[path].size == e.size]
     total = sum(e.size or 0 for e in ambiguous)
     done = 0
@@ -138,6 +142,28 @@ class LogRequest:
     total_bytes: int
 
     def run(self, context: WorkContext, store: Store) -> Artifact:
+        """Log the version in a run of its own. A failure names the step that failed (an
+        error while finishing the run never hides the error that made it fail)."""
+        artifact = self._draft(store)
+        info = _step("starting the run", store.create_run, self.project, job_type="desktop-upload")
+        run = Run(store, info)
+        sent = _SentBytes(context, self.total_bytes)
+        try:
+            logged = run.log_artifact(artifact, aliases=self.aliases, progress=sent.progress,
+                                      cancelled=context.cancelled).wait()  # over a server it logs in the background
+        except Exception as error:
+            try:
+                run.finish(exit_code=1)
+            except Exception as finish_error:  # noqa: BLE001 - the first failure is the one to tell
+                error.add_note(f"marking the run failed also failed: {finish_error}")
+            if isinstance(error, CancelledError):
+                raise
+            step = "uploading content" if sent.done < sent.total else "committing the version"
+            raise StepFailedError(step, error) from error
+        _step("finishing the run", run.finish, 0)
+        return logged
+
+    def _draft(self, store: Store) -> Artifact:
         if self.base is not None:
             artifact = Artifact._from_version(store, self.base).new_draft()
             artifact.description, artifact.metadata = self.description, self.metadata
@@ -146,6 +172,32 @@ class LogRequest:
         else:
             artifact = Artifact(self.name, self.type, description=self.description, metadata=self.metadata)
         artifact.add_staged(self.entries)
-        with Run(store, store.create_run(self.project, job_type="desktop-upload")) as run:
-            return run.log_artifact(artifact, aliases=self.aliases, progress=context.progress,
-                                    cancelled=context.cancelled)
+        return artifact
+
+
+class StepFailedError(Exception):
+    """A step of logging a version failed: `step` names it, the cause says why."""
+
+    def __init__(self, step: str, cause: BaseException):
+        super().__init__(f"{step} failed: {cause}")
+        self.step, self.cause = step, cause
+
+
+def _step(step: str, call, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return call(*args, **kwargs)
+    except (CancelledError, StepFailedError):
+        raise
+    except Exception as error:
+        raise StepFailedError(step, error) from error
+
+
+class _SentBytes:
+    """Passes progress on and remembers how far the content got (which step a failure hit)."""
+
+    def __init__(self, context: WorkContext, total: int):
+        self._context, self.done, self.total = context, 0, total
+
+    def progress(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        self._context.progress(done, total)

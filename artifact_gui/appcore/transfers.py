@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import enum
+import time
 from typing import Any
 
 from .progress import RateTracker
@@ -34,6 +35,11 @@ class TransferState(str, enum.Enum):
         return self in (TransferState.QUEUED, TransferState.RUNNING)
 
 
+# A running transfer that has moved no byte for this long is shown as stalled (a server that
+# stopped answering leaves the client blocked in a send or a read, with no error for minutes).
+STALL_SECONDS = 5.0
+
+
 class InvalidTransition(RuntimeError):
     pass
 
@@ -53,15 +59,16 @@ class TransferRecord:
     def __init__(self, name: str, direction: Direction | str, total_bytes: int, clock=None):
         self.name = name
         self.direction = Direction(direction)
-        self._clock = clock
+        self._clock = clock or time.monotonic
         self.total_bytes = total_bytes
         self.tracker = self._new_tracker()
         self.state = TransferState.QUEUED
         self.error: BaseException | None = None
         self.result: Any = None
+        self._last_moved_at = self._clock()
 
     def _new_tracker(self) -> RateTracker:
-        tracker = RateTracker(self._clock) if self._clock else RateTracker()
+        tracker = RateTracker(self._clock)
         tracker.total = self.total_bytes
         return tracker
 
@@ -80,10 +87,21 @@ class TransferRecord:
             self._move(TransferState.QUEUED)
         self.error, self.result = None, None
         self.tracker = self._new_tracker()
+        self._last_moved_at = self._clock()
 
     def progressed(self, done: int, total: int) -> None:
         self._move(TransferState.RUNNING)
+        if done != self.tracker.done or total != self.tracker.total:
+            self._last_moved_at = self._clock()
         self.tracker.update(done, total)
+
+    @property
+    def stalled_seconds(self) -> float | None:
+        """How long a running transfer has moved no byte, once that is over STALL_SECONDS."""
+        if self.state is not TransferState.RUNNING:
+            return None
+        still = self._clock() - self._last_moved_at
+        return still if still >= STALL_SECONDS else None
 
     def succeeded(self, result: Any) -> None:
         self._move(TransferState.DONE)
@@ -100,4 +118,7 @@ class TransferRecord:
     def describe_state(self) -> str:
         if self.state is TransferState.FAILED:
             return f"failed: {self.error}"
+        stalled = self.stalled_seconds
+        if stalled is not None:
+            return f"stalled: no bytes moved for {int(stalled)} s"
         return self.state.value

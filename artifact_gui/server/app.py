@@ -9,7 +9,6 @@ Range support so clients resume. Every error is an `ErrorBody` JSON (errors.py).
 from __future__ import annotations
 
 import logging
-import time
 
 from fastapi import FastAPI
 
@@ -21,6 +20,7 @@ from .guard import Guard
 from .request_log import RequestLog
 from .routes import blobs, browse, maintenance, runs, versions
 from .tokens import TokenRegistry
+from .upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +55,6 @@ def check_port(port: int) -> int:
     return port
 
 
-def remove_stale_uploads(store: Store) -> None:
-    """Partial uploads a killed server left in the store's temp folder (old enough that no
-    writer still works on them)."""
-    from ..stores.local import LocalStore
-
-    if isinstance(store, LocalStore):
-        store.objects.sweep_stale_temp_files(time.time())
-
-
 def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anonymous_read: bool = False,
           log_level: str = "INFO") -> None:
     import uvicorn
@@ -72,7 +63,10 @@ def serve(store_path: str, host: str = "127.0.0.1", port: int = 8765, allow_anon
 
     check_port(port)
     store = open_store(store_path)
-    remove_stale_uploads(store)
+    upkeep = Upkeep(store).start()  # stale temp files and abandoned runs, at start and hourly
     app = create_app(store, TokenRegistry(store.location), allow_anonymous_read)
-    # uvicorn's access log prints query strings; RequestLog logs each request without them.
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False)
+    try:
+        # uvicorn's access log prints query strings; RequestLog logs each request without them.
+        uvicorn.run(app, host=host, port=port, log_level=log_level.lower(), access_log=False)
+    finally:
+        upkeep.stop()

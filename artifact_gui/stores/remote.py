@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import hashlib
 import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
@@ -28,6 +30,7 @@ from .base import (
     LATEST,
     CancelledError,
     CollectionInfo,
+    ConflictError,
     FolderItem,
     GcResult,
     LineageGraph,
@@ -64,6 +67,8 @@ log = logging.getLogger(__name__)
 UPLOAD_CONCURRENCY = 8
 UPLOAD_CHUNK = 1 << 20
 BATCH_FILE_MAX = wire.BATCH_BLOB_MAX  # files up to this size travel in batches
+RESUMABLE_MIN = 16 << 20  # larger files go up resumably: after a dropped connection only the rest is sent
+RESUME_ATTEMPTS = 3  # sends of the rest of one file after its connection dropped (the server still answering)
 BATCH_FILES, BATCH_BYTES = 500, 8 << 20
 DIGESTS_PER_REQUEST = 20000
 
@@ -129,6 +134,7 @@ class RemoteStore(Store):
             log.warning("%s", warning)
         self._api = ApiClient(self.url, token, timeout)
         self._caller: wire.Caller | None = None
+        self._upload_session = uuid.uuid4().hex  # a retry by this client resumes its own partial uploads
 
     @property
     def location(self) -> str:
@@ -255,21 +261,48 @@ class RemoteStore(Store):
 
     def _upload_file(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
                      cancelled: Callable[[], bool] | None) -> None:
-        recorded = entry.local_stat
-
-        def body() -> Iterator[bytes]:
-            with open(entry.local_path, "rb") as source:
-                stat = os.fstat(source.fileno())
-                if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
-                    raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")
-                while chunk := source.read(UPLOAD_CHUNK):
-                    if cancelled is not None and cancelled():
-                        raise CancelledError("cancelled by the user")
-                    on_bytes(len(chunk))
-                    yield chunk
-
+        if (entry.size or 0) >= RESUMABLE_MIN:
+            return self._upload_resumable(entry, on_bytes, cancelled)
         self._call("PUT", f"blobs/{segment(entry.digest)}", f"uploading {entry.path!r}",
-                   body=body, params={"size": entry.size})
+                   body=lambda: _file_chunks(entry, 0, on_bytes, cancelled), params={"size": entry.size})
+
+    def _upload_resumable(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
+                          cancelled: Callable[[], bool] | None) -> None:
+        """Ask the server how much of this file it holds, send the rest; again after a
+        dropped connection. The upload id is this client's, so a Retry after a server
+        restart continues where the server stopped."""
+        upload_id = hashlib.sha256(f"{self._upload_session}:{entry.digest}".encode()).hexdigest()[:32]
+        endpoint = f"uploads/{upload_id}/{segment(entry.digest)}"
+        counted = 0  # bytes of this file already reported as progress
+
+        def count(offset: int) -> None:
+            nonlocal counted
+            if offset > counted:
+                on_bytes(offset - counted)
+                counted = offset
+
+        for attempt in range(RESUME_ATTEMPTS):
+            offset = self._call("GET", endpoint, f"asking how much of {entry.path!r} the server holds",
+                                into=wire.UploadStatus).offset
+            count(offset)
+            sent = [offset]
+
+            def on_sent(size: int, sent: list[int] = sent) -> None:
+                sent[0] += size
+                count(sent[0])
+
+            try:
+                status = self._call("PUT", endpoint, f"uploading {entry.path!r}", params={"size": entry.size},
+                                    content=_file_chunks(entry, offset, on_sent, cancelled), into=wire.UploadStatus,
+                                    headers={"Content-Range": f"bytes {offset}-{entry.size - 1}/{entry.size}"})
+            except (ServerUnreachableError, ConflictError) as error:
+                if attempt == RESUME_ATTEMPTS - 1:
+                    raise
+                log.info("uploading %r broke off (%s); asking the server where to continue", entry.path, error)
+                continue
+            if status.complete:
+                return
+        raise StoreError(f"uploading {entry.path!r}: the server still lacks part of it after {RESUME_ATTEMPTS} tries")
 
     def log_version(self, draft: VersionDraft, progress: ProgressCallback | None = None,
                     cancelled: Callable[[], bool] | None = None) -> LogResult:
@@ -490,3 +523,19 @@ def _each_valid(values: list[str], rule: Callable[[str], Any], what: str) -> lis
     except ValueError as error:
         raise ProtocolError(f"{what}: the server's answer was refused: {error}") from None
     return values
+
+
+def _file_chunks(entry: ManifestEntry, offset: int, on_bytes: Callable[[int], None],
+                 cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
+    """The file of a staged entry from `offset`, refused if it changed since it was added."""
+    recorded = entry.local_stat
+    with open(entry.local_path, "rb") as source:
+        stat = os.fstat(source.fileno())
+        if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
+            raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")
+        source.seek(offset)
+        while chunk := source.read(UPLOAD_CHUNK):
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled by the user")
+            on_bytes(len(chunk))
+            yield chunk

@@ -160,6 +160,12 @@ class Done(BaseModel):
     ok: bool = True
 
 
+class UploadStatus(BaseModel):
+    """How much of a resumable upload the server holds; `complete` once the blob is stored."""
+    offset: NonNegativeInt
+    complete: bool = False
+
+
 class Count(BaseModel):
     count: NonNegativeInt
 

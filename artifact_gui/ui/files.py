@@ -9,12 +9,14 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 
 import humanize
 from PySide6.QtCore import QMimeData, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDrag, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QProgressDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -136,7 +138,8 @@ class Preview(QStackedWidget):
 
 class FileTreeView(QTreeView):
     """Drags selected files and folders out as file URLs, from copies prepared in the
-    background as soon as they are selected (a drag cannot wait for a store)."""
+    background as soon as they are selected. A drag that starts before its copies are
+    ready waits for them behind a progress dialog (`wait_for_copies`), then goes ahead."""
 
     dragRefused = Signal(str)
 
@@ -150,18 +153,31 @@ class FileTreeView(QTreeView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.prepared_urls: list[QUrl] | None = None
         self.preparing = False
+        self.preparation_error: str | None = None
+        self.wait_for_copies: Callable[[], list[QUrl] | None] | None = None
 
     def startDrag(self, supported_actions) -> None:
-        if not self.prepared_urls:
-            self.dragRefused.emit("Still preparing the selection for dragging; try again in a moment."
-                                  if self.preparing else
-                                  "This selection is too large to drag; use Download Selected… instead.")
+        urls = self.prepared_urls
+        if not urls and self.preparing and self.wait_for_copies is not None:
+            urls = self.wait_for_copies()
+        if not urls:
+            self.dragRefused.emit(self.refusal())
             return
         mime = QMimeData()
-        mime.setUrls(self.prepared_urls)
+        mime.setUrls(urls)
+        self.exec_drag(mime)
+
+    def refusal(self) -> str:
+        if self.preparation_error:
+            return f"Preparing the selection for dragging failed: {self.preparation_error}"
+        if self.preparing:
+            return "The drag was cancelled while the selection was being prepared; drag again when you like."
+        return "This selection is too large to drag; use Download Selected… instead."
+
+    def exec_drag(self, mime: QMimeData) -> Qt.DropAction:
         drag = QDrag(self)
         drag.setMimeData(mime)
-        drag.exec(Qt.DropAction.CopyAction)
+        return drag.exec(Qt.DropAction.CopyAction)
 
 
 def prepare_drag_copies(context: TaskContext, store: Store, version_id: int,
@@ -197,6 +213,7 @@ class FilesTab(QWidget):
         self.tree.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
         self.tree.dragRefused.connect(self.statusMessage)
+        self.tree.wait_for_copies = self._wait_for_drag_copies
         self.preview = Preview(self)
 
         self.download_button = QPushButton("Download Selected…", self)
@@ -230,6 +247,8 @@ class FilesTab(QWidget):
         self.splitter = splitter
         self._drag_folder: str | None = None  # made on first use; one subfolder per preparation
         self._drag_key = ("drag-preparation", id(self))
+        self._drag_task = None  # the preparation of the current selection, while it runs
+        self._drag_selection: tuple | None = None  # (version id, paths) it prepares or prepared
 
     def set_version(self, version: VersionInfo | None) -> None:
         same = version is not None and self.version is not None and version.id == self.version.id
@@ -245,7 +264,8 @@ class FilesTab(QWidget):
     def selected_items(self) -> list[tuple[str, bool, ManifestEntry | None]]:
         """(path, is_folder, entry) of the selected rows, without rows inside selected folders."""
         rows = [i for i in self.tree.selectionModel().selectedRows(0)]
-        items = [(i.data(PATH_ROLE), bool(i.data(IS_FOLDER_ROLE)), i.data(ENTRY_ROLE)) for i in rows]
+        items = list({i.data(PATH_ROLE): (i.data(PATH_ROLE), bool(i.data(IS_FOLDER_ROLE)), i.data(ENTRY_ROLE))
+                      for i in rows}.values())  # one row is one item, however often the view lists it
         folders = [path for path, is_folder, _ in items if is_folder]
         return [item for item in items if not any(item[0].startswith(f + "/") for f in folders)]
 
@@ -283,21 +303,35 @@ class FilesTab(QWidget):
             self.preview.show_content(path, data[:limit], truncated=len(data) > limit)
 
     def _prepare_drag(self, items: list[tuple[str, bool, ManifestEntry | None]]) -> None:
-        """Copies for a drag out, made as soon as the selection changes. A new selection
-        cancels the running preparation and starts once it has let go of its folder."""
+        """Copies for a drag out, made as soon as the selection changes. The same selection
+        again keeps its preparation; a new one cancels the running preparation and starts
+        once that one has let go of its folder (TaskRunner's `supersedes`)."""
+        selection = (self.version.id if self.version else None, tuple(path for path, _, _ in items))
+        if selection == self._drag_selection and (self.tree.preparing or self.tree.prepared_urls):
+            return
+        self._drag_selection = selection
         self.tree.prepared_urls = None
         self.tree.preparing = False
+        self.tree.preparation_error = None
         known = sum(e.size or 0 for _, folder, e in items if not folder)
         if not items or self.version is None or known > DRAG_PREPARE_LIMIT:
+            self._drag_selection = None
+            self._drag_task = None
             self.runner.cancel(self._drag_key)
             return
         if self._drag_folder is None:
             self._drag_folder = tempfile.mkdtemp(prefix="artifact-gui-drag-")
         self.tree.preparing = True
-        self.runner.submit(f"Preparing {len(items)} selected for dragging", prepare_drag_copies, self.store,
-                           self.version.id, items, self._drag_folder, wants_context=True,
-                           supersedes=self._drag_key, owner=self, topic=self._drag_key,
-                           on_success=self._on_drag_prepared)
+        self._drag_task = self.runner.submit(
+            f"Preparing {counted(len(items), 'selected item')} for dragging", prepare_drag_copies, self.store,
+            self.version.id, items, self._drag_folder, wants_context=True, supersedes=self._drag_key, owner=self,
+            topic=self._drag_key, on_success=self._on_drag_prepared)
+        self._drag_task.failed.connect(self._on_drag_failed)
+
+    def _on_drag_failed(self, error: BaseException) -> None:
+        self.tree.preparing = False
+        self.tree.preparation_error = str(error)
+        self._drag_selection = None
 
     def _on_drag_prepared(self, paths: list[str]) -> None:
         """No other preparation runs now (a newer one would have dropped this result), so
@@ -309,6 +343,30 @@ class FilesTab(QWidget):
                 shutil.rmtree(folder, ignore_errors=True)
         self.tree.preparing = False
         self.tree.prepared_urls = [QUrl.fromLocalFile(p) for p in paths]
+
+    def _wait_for_drag_copies(self) -> list[QUrl] | None:
+        """A drag that started before its copies were ready: a progress dialog until they
+        are (then the drag goes ahead), or until the user cancels (then it does not)."""
+        task = self._drag_task
+        if task is None or not task.is_running:
+            return self.tree.prepared_urls
+        dialog = QProgressDialog(f"Copying {self._drag_selection_label()} for dragging…", "Cancel Drag", 0, 1000, self)
+        dialog.setObjectName("dragPreparationProgress")
+        dialog.setWindowTitle("Preparing the drag")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.setValue(_permille(task.done_bytes, task.total_bytes))
+        task.progressed.connect(lambda done, total: dialog.setValue(_permille(done, total)))
+        task.finished.connect(dialog.accept)
+        task.settled.connect(dialog.accept)  # also when superseded or muted
+        accepted = dialog.exec() == QProgressDialog.DialogCode.Accepted and not dialog.wasCanceled()
+        dialog.deleteLater()
+        return self.tree.prepared_urls if accepted else None
+
+    def _drag_selection_label(self) -> str:
+        paths = self._drag_selection[1] if self._drag_selection else ()
+        return paths[0].rpartition("/")[2] if len(paths) == 1 else counted(len(paths), "selected item")
 
     def download_selected(self) -> None:
         items = self.selected_items()
@@ -322,3 +380,7 @@ class FilesTab(QWidget):
         its own folder when it notices the cancel."""
         if self._drag_folder is not None:
             shutil.rmtree(self._drag_folder, ignore_errors=True)
+
+
+def _permille(done: int, total: int) -> int:
+    return min(1000, done * 1000 // total) if total else 0

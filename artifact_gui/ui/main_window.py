@@ -40,6 +40,7 @@ from .session import ConnectionState, WindowSession
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
 from .run_page import open_run_page
 from .sidebar import CollectionSidebar
+from .disconnected import DisconnectedNotes
 from .staging import LogRequest, StagingPanel
 from .status import StoreStatus
 from .tasks import Task
@@ -148,6 +149,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.main_splitter.addWidget(right)
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setSizes([280, 900])
+        self.disconnected_notes = DisconnectedNotes([self.sidebar, self.versions, self.tabs])
         self.right_splitter = right
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -265,6 +267,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         """Disconnected: the panes keep the last known data, greyed; reconnected: reload."""
         connected = state is ConnectionState.CONNECTED
         self.main_splitter.setEnabled(connected)
+        self.disconnected_notes.show_disconnected(not connected)
         self.status.show_access()
         if connected:
             self.statusBar().showMessage(f"Connected again to {self.store.location}.", 5000)
@@ -522,10 +525,7 @@ class MainWindow(FileDropMixin, QMainWindow):
             self.staging.add_paths(paths)
             self.staging.name.setFocus()
             return
-        self.runner.submit(f"Reading the latest version of {collection.project}/{collection.name}",
-                           self.store.get_version, collection.project, collection.name,
-                           on_success=lambda latest: (self.staging.reset(collection, latest, projects),
-                                                      self.staging.add_paths(paths)))
+        self.staging.start_new_version(collection, paths, projects)  # shown at once; the base follows
 
     def _on_staging_shown(self, visible: bool) -> None:
         """Opened empty (Ctrl+Shift+N): a new artifact in the selected project."""

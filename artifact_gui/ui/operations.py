@@ -22,6 +22,7 @@ from ..core.cleanup import CleanupPlan
 from ..core.text import counted
 from ..stores.base import NotFoundError, TrashedVersion, VersionInfo
 from .confirm import ConfirmDialog, DeleteDialog, ask
+from .disconnected import refuse_while_disconnected
 from .tasks import Task, TaskKind
 from .transfers import Transfer
 
@@ -73,6 +74,9 @@ class Operations(QObject):
                 on_success(result)
 
         log.info("%s", description)
+        if not self.session.is_connected:  # fail at once, not after a timeout
+            return self.session.runner.submit(description, refuse_while_disconnected, store.location, description,
+                                              kind=TaskKind.WRITE, on_error=on_error)
         return self.session.runner.submit(description, write, *args, kind=TaskKind.WRITE,
                                           wants_context=wants_context, on_success=landed, on_error=on_error)
 
@@ -182,9 +186,10 @@ class Operations(QObject):
     # --- new versions -----------------------------------------------------------------------------
     def log_staged(self, request: LogRequest) -> Transfer:
         """Logs a staged version as an upload in the transfer queue; announces it when done."""
-        store = self.store
-        transfer = self.session.transfers.add(f"{request.project}/{request.name}", Direction.UPLOAD,
-                                              lambda context: request.run(context, store), request.total_bytes)
+        store, name = self.store, f"{request.project}/{request.name}"
+        job = (lambda context: request.run(context, store)) if self.session.is_connected else \
+            (lambda context: refuse_while_disconnected(store.location, f"Logging {name}"))
+        transfer = self.session.transfers.add(name, Direction.UPLOAD, job, request.total_bytes)
         record = collection_change(Change.VERSIONS | Change.ALIASES | Change.COLLECTIONS, request.project,
                                    request.name)
         transfer.changed.connect(lambda: self.session.announce(record) if transfer.state == "done" else None)

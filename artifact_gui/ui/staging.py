@@ -110,6 +110,7 @@ class StagingPanel(QWidget):
         self.removed: set[str] = set()
         self.result: StagingResult | None = None
         self._staging = False
+        self._base_pending = False  # a new version whose latest version is still being read
         self.pending: LogRequest | None = None  # being logged: what was typed stays until it exists
 
         self.title = QLabel(self)
@@ -238,6 +239,7 @@ class StagingPanel(QWidget):
     def reset(self, collection: CollectionInfo | None, base: VersionInfo | None, projects: list[str] = ()) -> None:
         """Start a new version of `collection` from `base`, or (both None) a new artifact."""
         self.collection, self.base = collection, base
+        self._base_pending = False
         self.sources, self.removed, self.result, self.pending = [], set(), None, None
         self.project.clear()
         self.project.addItems(list(projects))
@@ -260,6 +262,38 @@ class StagingPanel(QWidget):
         self.aliases.clear()
         self._refresh_sources()
         self.restage()
+
+    def start_new_version(self, collection: CollectionInfo, paths: list[str], projects: list[str] = ()) -> None:
+        """Shows the dropped paths at once, listing them, while the latest version of
+        `collection` is read; the comparison with it follows when it is there (over a busy
+        server that read can take a while, and the panel must not wait for it)."""
+        self.reset(collection, None, projects)
+        self._base_pending = True
+        self.title.setText(f"New version of {collection.project}/{collection.name} (reading its latest version…)")
+        self.add_paths(paths)
+        self.runner.submit(f"Reading the latest version of {collection.project}/{collection.name}",
+                           self.store.get_version, collection.project, collection.name, owner=self,
+                           supersedes=("staging-base", id(self)),
+                           on_success=lambda latest: self._on_base_read(collection, latest),
+                           on_error=self._on_base_failed)
+
+    def _on_base_read(self, collection: CollectionInfo, latest: VersionInfo) -> None:
+        if self.collection is not collection:
+            return  # the panel moved on
+        self._base_pending = False
+        self.base = latest
+        self.title.setText(f"New version of {collection.project}/{collection.name} (starting from {latest.version})")
+        if not self.description.text():
+            self.description.setText(latest.description)
+        if not self.metadata.toPlainText() and latest.metadata:
+            self.metadata.setPlainText(json.dumps(latest.metadata, indent=2))
+        self.restage()
+
+    def _on_base_failed(self, error: BaseException) -> None:
+        self._base_pending = False
+        self.rule.setText(f"Could not read the latest version to start from: {error}. Drop again to retry.")
+        self.rule.show()
+        self.validate()
 
     @property
     def is_empty(self) -> bool:
@@ -336,6 +370,9 @@ class StagingPanel(QWidget):
         self.validate()
 
     def _on_stage_progress(self, done: int, total: int) -> None:
+        if total < 0:  # listing: `done` files found so far, the total not yet known
+            self.summary.setText(f"Listing files: {counted(done, 'file')} found…")
+            return
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
@@ -391,7 +428,7 @@ class StagingPanel(QWidget):
         self.rule.setText("\n".join(problems))
         self.rule.setVisible(bool(problems) and started)
         changed = self.result is not None and any(r.status is not StagedStatus.UNCHANGED for r in self.result.rows)
-        ready = not problems and not self._staging and self.pending is None and \
+        ready = not problems and not self._staging and self.pending is None and not self._base_pending and \
             (changed or (self.result is not None and self.sources))
         self.log_button.setEnabled(bool(ready))
         return bool(ready)

@@ -24,9 +24,10 @@ class Transfer(QObject):
 
     changed = Signal()
 
-    def __init__(self, name: str, direction: Direction | str, job: Callable[[TaskContext], Any], total_bytes: int):
+    def __init__(self, name: str, direction: Direction | str, job: Callable[[TaskContext], Any], total_bytes: int,
+                 clock=None):
         super().__init__()
-        self.record = TransferRecord(name, direction, total_bytes)
+        self.record = TransferRecord(name, direction, total_bytes, clock)
         self.job = job
         self.task: Task | None = None
 
@@ -37,6 +38,7 @@ class Transfer(QObject):
     result = property(lambda self: self.record.result)
     tracker = property(lambda self: self.record.tracker)
     is_running = property(lambda self: self.record.is_running)
+    is_stalled = property(lambda self: self.record.stalled_seconds is not None)
 
     def describe_state(self) -> str:
         return self.record.describe_state()
@@ -72,9 +74,10 @@ class TransferQueue(QAbstractTableModel):
 
     transferFinished = Signal(object)  # the Transfer, whatever its outcome
 
-    def __init__(self, runner: TaskRunner, parent: QObject | None = None):
+    def __init__(self, runner: TaskRunner, parent: QObject | None = None, clock=None):
         super().__init__(parent)
         self.runner = runner
+        self.clock = clock  # None: time.monotonic; tests pass their own to see a stall without waiting
         self.transfers: list[Transfer] = []
         self.timer = QTimer(self)
         self.timer.setObjectName("transferRefreshTimer")
@@ -82,7 +85,7 @@ class TransferQueue(QAbstractTableModel):
         self.timer.start(REFRESH_MS)
 
     def add(self, name: str, direction: Direction | str, job: Callable[[TaskContext], Any], total_bytes: int) -> Transfer:
-        transfer = Transfer(name, direction, job, total_bytes)
+        transfer = Transfer(name, direction, job, total_bytes, self.clock)
         self.beginInsertRows(QModelIndex(), len(self.transfers), len(self.transfers))
         self.transfers.append(transfer)
         self.endInsertRows()
@@ -141,10 +144,12 @@ class TransferQueue(QAbstractTableModel):
                         f"{humanize.naturalsize(tracker.total, binary=True)}")
             if column == 3:
                 rate = tracker.bytes_per_second
-                return f"{humanize.naturalsize(rate, binary=True)}/s" if rate and transfer.is_running else ""
+                moving = transfer.is_running and not transfer.is_stalled  # a stall shows no frozen speed
+                return f"{humanize.naturalsize(rate, binary=True)}/s" if rate and moving else ""
             if column == 4:
                 left = tracker.seconds_left
-                return humanize.naturaldelta(left) if left is not None and transfer.is_running else ""
+                moving = transfer.is_running and not transfer.is_stalled
+                return humanize.naturaldelta(left) if left is not None and moving else ""
             return transfer.describe_state()
         if role == Qt.ItemDataRole.ToolTipRole and column == 5 and transfer.error is not None:
             return str(transfer.error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 
 import anyio
@@ -16,6 +17,7 @@ from ...stores.base import Store
 from ...stores.wire import ErrorCode
 from ..deps import READ, WRITE, StoreDep, body_limit
 from ..errors import ApiError
+from ..resumable import PartialUploads, parse_content_range, upload_folder
 
 router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
 
@@ -24,6 +26,7 @@ DOWNLOAD_CHUNK = 1 << 20
 # Uploads wait on their clients inside a worker thread; they get their own threads so that
 # slow or stalled uploads never take the threads that reads run on.
 UPLOAD_THREADS = anyio.CapacityLimiter(16)
+_PARTIALS_LOCK = threading.Lock()
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _BINARY_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
@@ -40,6 +43,38 @@ def missing(request: wire.Digests, store: StoreDep) -> wire.Missing:
 @router.put("/blobs/{digest:path}", dependencies=WRITE, openapi_extra={**_BINARY_BODY, **body_limit(None)})
 async def upload(digest: str, request: Request, store: StoreDep, size: int = Query(..., ge=0)) -> wire.Done:
     """Stream content in; the store stops at `size` bytes and checks the md5 before it becomes visible."""
+    await anyio.to_thread.run_sync(store.put_blob, digest, size, _body_blocks(request), limiter=UPLOAD_THREADS)
+    return wire.Done()
+
+
+@router.get("/uploads/{upload_id}/{digest:path}", dependencies=WRITE)
+def upload_offset(upload_id: str, digest: str, request: Request) -> wire.UploadStatus:
+    """How many bytes of a resumable upload arrived: send the rest from there."""
+    return wire.UploadStatus(offset=_partials(request).offset(digest, upload_id))
+
+
+@router.put("/uploads/{upload_id}/{digest:path}", dependencies=WRITE,
+            openapi_extra={**_BINARY_BODY, **body_limit(None)})
+async def resumable_upload(upload_id: str, digest: str, request: Request, store: StoreDep,
+                           size: int = Query(..., ge=0)) -> wire.UploadStatus:
+    """Append to a resumable upload from `Content-Range: bytes START-END/SIZE` (START: the
+    offset the server gave). Once complete the blob is verified (size, md5) and stored."""
+    start = parse_content_range(request.headers.get("content-range"), size)
+    held = await anyio.to_thread.run_sync(_partials(request).receive, store, digest, upload_id, size, start,
+                                          _body_blocks(request), limiter=UPLOAD_THREADS)
+    return wire.UploadStatus(offset=held, complete=held == size)
+
+
+def _partials(request: Request) -> PartialUploads:
+    state = request.app.state
+    with _PARTIALS_LOCK:
+        if getattr(state, "partial_uploads", None) is None:
+            state.partial_uploads = PartialUploads(upload_folder(state.store))
+        return state.partial_uploads
+
+
+def _body_blocks(request: Request) -> Iterator[bytes]:
+    """The request body as blocks of UPLOAD_BLOCK bytes, for a store call on a worker thread."""
     stream = request.stream().__aiter__()
     pending = bytearray()
 
@@ -53,12 +88,8 @@ async def upload(digest: str, request: Request, store: StoreDep, size: int = Que
         block, pending = bytes(pending), bytearray()
         return block or None
 
-    def blocks() -> Iterator[bytes]:
-        while (block := anyio.from_thread.run(next_block)) is not None:
-            yield block
-
-    await anyio.to_thread.run_sync(store.put_blob, digest, size, blocks(), limiter=UPLOAD_THREADS)
-    return wire.Done()
+    while (block := anyio.from_thread.run(next_block)) is not None:
+        yield block
 
 
 @router.post("/blob-batches", dependencies=WRITE,

@@ -237,7 +237,9 @@ def test_an_unbounded_batch_body_is_stopped(tmp_path, workdir):
     finally:
         store.close()
         hostile.stop()
-    assert len(sent) <= wire.MAX_BATCH_BYTES // (1 << 20) + 8
+    # The client hung up long before the end; how far past the limit the server got depends
+    # on the kernel's socket buffers (several MiB on loopback), not on the client.
+    assert len(sent) < wire.MAX_BATCH_BYTES // (1 << 20) + 32
 
 
 def test_a_batch_with_content_not_asked_for_is_refused(tmp_path):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QWidget
 import artifact_gui as ag
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.download import DownloadDialog
+from artifact_gui.ui.models.version_table import COLUMN
 from tests.ui.conftest import log_versions, select_artifact
 
 
@@ -40,10 +41,10 @@ def test_selecting_an_artifact_shows_its_versions_and_the_latest(qtbot, window):
     assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["v2", "v1", "v0"]
     assert model.index(0, 1).data() == "latest, best"
     assert model.index(1, 1).data() == "production"
-    assert model.index(0, 3).data() == "96.0 KiB"
-    assert model.index(0, 4).data() == "2"
-    assert model.index(0, 6).data()  # the producing run's name
-    assert model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole).count(":") == 2  # exact time
+    assert model.index(0, COLUMN["Size"]).data() == "96.0 KiB"
+    assert model.index(0, COLUMN["Files"]).data() == "2"
+    assert model.index(0, COLUMN["Produced by"]).data()  # the producing run's name
+    assert model.index(0, COLUMN["Created"]).data(Qt.ItemDataRole.ToolTipRole).count(":") == 2  # exact time
     assert window.tabs.version.version == "v2"  # the newest is shown at once
     overview = window.tabs.overview.fields
     qtbot.waitUntil(lambda: "train" in overview["Produced by"].text(), timeout=5000)

@@ -11,6 +11,7 @@ view keeps selected (see keep_loaded), so a selection survives a new sort.
 from __future__ import annotations
 
 import datetime
+import math
 import time
 from typing import Any
 
@@ -55,7 +56,8 @@ def expiry_text(version: VersionInfo, now: float | None = None) -> str:
     left = version.expires_at - (time.time() if now is None else now)
     if left <= 0:
         return f"expired {humanize.naturaldelta(-left)} ago"
-    return f"in {humanize.naturaldelta(left)}"
+    # Whole minutes up: a TTL of 3 days set a moment ago still reads "in 3 days", not "in 2 days".
+    return f"in {humanize.naturaldelta(math.ceil(left / 60) * 60)}"
 
 
 def ttl_text(version: VersionInfo, now: float | None = None) -> str:

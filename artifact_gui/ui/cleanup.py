@@ -100,7 +100,8 @@ class CleanupDialog(QDialog):
         self.candidates.setHeaderLabels(["Version", "Type", "Size", "Created", "Expires", "Used by"])
         self.candidates.header().setStretchLastSection(False)
         self.candidates.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 100), (2, 80), (3, 130), (4, 130), (5, 80)):
+        expires_width = self.candidates.fontMetrics().horizontalAdvance(f"expired {_when(0)}") + 24
+        for column, width in ((1, 100), (2, 80), (3, 130), (4, expires_width), (5, 80)):
             self.candidates.header().resizeSection(column, width)
         self.summary = QLabel(self)
         self.summary.setObjectName("cleanupSummary")

@@ -72,7 +72,7 @@ class OverviewTab(QWidget):
         form = self.form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for name in ("Name", "Type", "Version", "Source", "Aliases", "Tags", "Digest", "Size", "Files", "Created",
-                     "Expires", "Produced by"):
+                     "TTL", "Produced by"):
             if name in ("Aliases", "Tags"):
                 form.addRow(f"{name}:", self.aliases if name == "Aliases" else self.tags)
                 continue
@@ -90,7 +90,7 @@ class OverviewTab(QWidget):
                 self.copy_digest.clicked.connect(self._copy_digest)
                 row.addWidget(self.copy_digest)
                 form.addRow(f"{name}:", row)
-            elif name in ("Source", "Expires"):
+            elif name in ("Source", "TTL"):
                 row = QHBoxLayout()
                 row.addWidget(label, 1)
                 button = QPushButton("Go to Source" if name == "Source" else "Change…", self)
@@ -148,7 +148,7 @@ class OverviewTab(QWidget):
     def refresh_ages(self) -> None:
         if self.version is not None:
             self.fields["Created"].setText(format_time(self.version.created_at))
-            self.fields["Expires"].setText(ttl_text(self.version))
+            self.fields["TTL"].setText(ttl_text(self.version))
 
     def set_version(self, version: VersionInfo | None, run: RunInfo | None) -> None:
         self.version = version
@@ -156,7 +156,7 @@ class OverviewTab(QWidget):
         if version is not None:
             values = {
                 "Name": f"{version.project}/{version.name}", "Type": version.type, "Version": version.version,
-                "Source": version.source_name or "", "Expires": ttl_text(version),
+                "Source": version.source_name or "", "TTL": ttl_text(version),
                 "Digest": version.digest,
                 "Size": f"{humanize.naturalsize(version.size, binary=True)} ({version.size:,} bytes)",
                 "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),

@@ -134,7 +134,7 @@ class VersionTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
-        for column, width in enumerate((60, 170, 130, 110, 80, 55, 95, 75)):
+        for column, width in enumerate((60, 150, 140, 105, 75, 50, 125, 75)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it

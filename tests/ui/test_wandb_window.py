@@ -100,7 +100,7 @@ def test_the_sidebar_filter_matches_an_artifacts_tags(qtbot, window):
 def test_the_ttl_is_shown_and_set_in_days_never_or_inherited(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
     overview = window.tabs.overview
-    assert overview.fields["Expires"].text() == "inherited from the artifact: never expires"
+    assert overview.fields["TTL"].text() == "inherited from the artifact: never"
     _click(qtbot, overview.change_ttl_button)
     dialog = _shown(qtbot, window, overview, TtlDialog)
     assert dialog.inherit.isChecked()
@@ -112,14 +112,14 @@ def test_the_ttl_is_shown_and_set_in_days_never_or_inherited(qtbot, window):
     qtbot.waitUntil(lambda: window.store.get_version("mnist-demo", "mnist-cnn", "v2").ttl_seconds == 3 * DAY,
                     timeout=5000)
     assert not window.store.get_version("mnist-demo", "mnist-cnn", "v2").ttl_inherited
-    qtbot.waitUntil(lambda: overview.fields["Expires"].text() == "expires in 3 days (TTL 3 days)", timeout=5000)
+    qtbot.waitUntil(lambda: overview.fields["TTL"].text() == "expires in 3 days (3 days after creation)", timeout=5000)
     qtbot.waitUntil(lambda: window.versions_model.index(0, COLUMN["Expires"]).data() == "in 3 days", timeout=5000)
     _click(qtbot, overview.change_ttl_button)
     dialog = _shown(qtbot, window, overview, TtlDialog)
     assert dialog.after.isChecked() and dialog.days.value() == 3
     _click_indicator(qtbot, dialog.never)
     qtbot.keyClick(dialog.never, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: overview.fields["Expires"].text() == "never expires", timeout=5000)
+    qtbot.waitUntil(lambda: overview.fields["TTL"].text() == "never", timeout=5000)
     assert window.store.get_version("mnist-demo", "mnist-cnn", "v2").ttl_seconds is None
     wait_idle(qtbot, window)
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
 from ...core.text import counted
 from ...stores.base import CollectionInfo
@@ -93,10 +92,24 @@ def _build(collections: list[CollectionInfo]) -> tuple[_Group, dict[NodeKey, _Gr
 _BADGE: list[QIcon] = []
 
 
-def _link_badge() -> QIcon:
-    """The link badge of a portfolio collection (made once: the style's own link icon)."""
+def link_badge() -> QIcon:
+    """The link badge of a portfolio collection: two chain links (drawn once)."""
     if not _BADGE:
-        _BADGE.append(QApplication.style().standardIcon(QStyle.StandardPixmap.SP_FileLinkIcon))
+        pixmap = QPixmap(32, 32)  # drawn at twice the size: sharp at 2x, smoothly scaled at 1x
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(16, 16)
+        painter.rotate(-45)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for color, width in (("white", 8), ("#1565c0", 4)):  # a white halo: it reads on a selected row too
+            painter.setPen(QPen(QColor(color), width))
+            painter.drawRoundedRect(QRectF(-15, -6, 18, 12), 6, 6)
+            painter.drawRoundedRect(QRectF(-3, -6, 18, 12), 6, 6)
+        painter.end()
+        icon = QIcon(pixmap)
+        icon.addPixmap(pixmap, QIcon.Mode.Selected)  # not tinted with the selection colour
+        _BADGE.append(icon)
     return _BADGE[0]
 
 
@@ -259,7 +272,7 @@ class CollectionTreeModel(QAbstractItemModel):
             return collection.name if collection else pointer.label
         if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and collection is not None \
                 and collection.is_portfolio:
-            return _link_badge()
+            return link_badge()
         if role == Qt.ItemDataRole.ToolTipRole:
             if collection is not None:
                 tip = (f"{collection.project}/{collection.name} ({collection.type}):"

@@ -20,6 +20,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from ...stores.base import Store, VersionInfo
 from ..tasks import TaskRunner
+from .collection_tree import link_badge
 
 PAGE_SIZE = 200
 # How far a reload looks for a version the view keeps selected (a new sort can move it
@@ -56,16 +57,23 @@ def expiry_text(version: VersionInfo, now: float | None = None) -> str:
     left = version.expires_at - (time.time() if now is None else now)
     if left <= 0:
         return f"expired {humanize.naturaldelta(-left)} ago"
-    # Whole minutes up: a TTL of 3 days set a moment ago still reads "in 3 days", not "in 2 days".
-    return f"in {humanize.naturaldelta(math.ceil(left / 60) * 60)}"
+    return f"in {humanize.naturaldelta(_rounded(left))}"
+
+
+def _rounded(seconds: float) -> float:
+    """To the nearest day or hour (humanize rounds down: 2 days 23 hours would read "2 days")."""
+    for unit in (DAY, 3600):
+        if seconds >= 2 * unit:
+            return round(seconds / unit) * unit
+    return math.ceil(seconds / 60) * 60
 
 
 def ttl_text(version: VersionInfo, now: float | None = None) -> str:
     """The Overview's TTL line: when it expires and where the TTL comes from."""
-    expiry = expiry_text(version, now)
-    expires = "never expires" if expiry == "never" else f"expires {expiry}"
-    if version.ttl_seconds is not None:
-        expires += f" (TTL {humanize.naturaldelta(version.ttl_seconds)})"
+    if version.ttl_seconds is None:
+        expires = "never"
+    else:
+        expires = f"expires {expiry_text(version, now)} ({humanize.naturaldelta(version.ttl_seconds)} after creation)"
     return f"inherited from the artifact: {expires}" if version.ttl_inherited else expires
 
 
@@ -306,6 +314,8 @@ class VersionTableModel(QAbstractTableModel):
             return self._tooltip(version, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (COLUMN["Size"], COLUMN["Files"]):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0 and version.is_link:
+            return link_badge()
         if role == VERSION_ROLE:
             return version
         if role == ALIASES_ROLE:

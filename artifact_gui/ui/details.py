@@ -12,10 +12,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -130,7 +132,15 @@ class OverviewTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(form)
         left_layout.addStretch(1)  # the fields keep their natural height; space goes below
-        layout.addWidget(left, 1)
+        # Scrolls rather than making the window taller than a small or scaled screen.
+        scroller = QScrollArea(self)
+        scroller.setObjectName("overviewFields")
+        scroller.setWidget(left)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        for surface in (scroller.viewport(), left):  # the tab's own background shows through
+            surface.setAutoFillBackground(False)
+        layout.addWidget(scroller, 1)
         layout.addWidget(self.right, 1)
 
     def _copy_digest(self) -> None:

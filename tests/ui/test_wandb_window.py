@@ -5,15 +5,17 @@ chip highlighted. Real clicks and keys on a real demo store."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QDropEvent, QImage
-from PySide6.QtWidgets import QLabel
+import time
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QDropEvent, QImage, QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel
 
 from artifact_gui.appcore.changes import Change
 from artifact_gui.ui.confirm import ConfirmDialog
 from artifact_gui.ui.editing import TtlDialog
 from artifact_gui.ui.models.collection_tree import CollectionTreeModel
-from artifact_gui.ui.models.version_table import COLUMN, TAGS_ROLE, VersionTableModel
+from artifact_gui.ui.models.version_table import ALIASES_ROLE, COLUMN, TAGS_ROLE, VersionTableModel
 from artifact_gui.ui.tasks import TaskRunner
 from artifact_gui.ui.versions import ALIAS_COLOR, TAG_COLOR, chip_rects
 from tests.ui.conftest import select_artifact, wait_idle
@@ -35,7 +37,7 @@ def _click_indicator(qtbot, button):
 
 def _chip_rect(table, row, column, text):
     index = table.model().index(row, column)
-    texts = index.data(TAGS_ROLE) if column == COLUMN["Tags"] else index.data(Qt.ItemDataRole.UserRole + 2)
+    texts = index.data(TAGS_ROLE if column == COLUMN["Tags"] else ALIASES_ROLE)
     return dict(chip_rects(table.visualRect(index), tuple(texts), table.fontMetrics()))[text]
 
 
@@ -131,7 +133,7 @@ def test_cleanup_offers_the_ttl_expired_filter_and_shows_expiry(qtbot, window):
     store.set_ttl(expired.id, 1)
     store.set_ttl(next(v for v in versions if v.version == "v1").id, 30 * DAY)
     expires_at = store.get_version_by_id(expired.id).expires_at
-    qtbot.waitUntil(lambda: __import__("time").time() > expires_at, timeout=5000)  # its TTL runs out
+    qtbot.waitUntil(lambda: time.time() > expires_at, timeout=5000)  # its TTL of 1 s runs out
     dialog = window.show_cleanup()
     qtbot.waitUntil(lambda: dialog.plan is not None and dialog.candidates.topLevelItemCount() > 1, timeout=5000)
     rows = {dialog.candidates.topLevelItem(i).text(0): dialog.candidates.topLevelItem(i)
@@ -181,9 +183,7 @@ def test_latest_is_dragged_from_the_table_to_another_row_with_undo(qtbot, window
 
     monkeypatch.setattr(table, "exec_drag", drop_on_target)
     qtbot.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=chip.center())
-    from PySide6.QtCore import QEvent
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
+    # A move with the button held (qtbot.mouseMove sends none with a button down):
     moved_to = QPointF(chip.center().x() + 30, chip.center().y() + 5)
     QApplication.sendEvent(table.viewport(), QMouseEvent(
         QEvent.Type.MouseMove, moved_to, table.viewport().mapToGlobal(moved_to), Qt.MouseButton.NoButton,

@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 import artifact_gui as ag
+from artifact_gui.stores import LocalStore
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.download import DownloadDialog
 from artifact_gui.ui.models.version_table import COLUMN
@@ -62,7 +63,10 @@ def test_selecting_an_artifact_shows_its_versions_and_the_latest(qtbot, window):
 def test_selection_is_remembered_across_restarts(qtbot, demo_store, window):
     select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
     window.close()
-    again = MainWindow(demo_store)
+    # A restart opens the store afresh: the closed window returns its lease (and closes its
+    # store) on a helper thread, so reusing that object would race with the close.
+    assert window.session.wait_closed(30)
+    again = MainWindow(LocalStore(demo_store.location))
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: again.versions_model.rowCount() == 1, timeout=10000)
     assert again.sidebar.selected_key == ("mnist-demo", "report", "eval-report")

@@ -45,10 +45,17 @@ def empty_trash_confirmation(names: list[str], bytes_freed: int) -> Confirmation
 
 
 def remove_alias_confirmation(alias: str, qualified_name: str) -> Confirmation:
+    artifact = qualified_name.rpartition(':')[0]
+    if alias == "latest":  # W&B: nothing holds it then, and the newest version stands in
+        question = (f"Remove 'latest' from {qualified_name}? No version will hold it: code that loads "
+                    f"'{artifact}:latest' gets the newest version instead, until a version is logged or "
+                    "'latest' is set again.")
+    else:
+        question = (f"Remove the alias {alias!r} from {qualified_name}? Code that loads "
+                    f"'{artifact}:{alias}' will stop finding it.")
     return Confirmation(
         title="Remove alias",
-        question=f"Remove the alias {alias!r} from {qualified_name}? Code that loads "
-                 f"'{qualified_name.rpartition(':')[0]}:{alias}' will stop finding it.",
+        question=question,
         items=(f"{alias} → {qualified_name}",), bytes_freed=None, action="Remove Alias")
 
 

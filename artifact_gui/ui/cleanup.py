@@ -7,6 +7,7 @@ retention setting). Sizes shown are what deleting really frees, after deduplicat
 from __future__ import annotations
 
 import datetime
+import time
 
 import humanize
 from PySide6.QtCore import Qt, Signal
@@ -89,14 +90,18 @@ class CleanupDialog(QDialog):
         self.pattern.setPlaceholderText("all artifacts (or a pattern like ckpt-*)")
         self.keep_used = QCheckBox("Keep versions that runs used as input (their lineage would lose a node)", self)
         self.keep_used.setObjectName("cleanupKeepUsed")
+        self.expired = QCheckBox("Only versions whose TTL has expired", self)
+        self.expired.setObjectName("cleanupExpired")
+        self.expired.setAccessibleName("TTL expired")
         self.candidates = QTreeWidget(self)
         self.candidates.setObjectName("cleanupCandidates")
         self.candidates.setAccessibleName("Versions that would be deleted")
         self.candidates.setRootIsDecorated(False)
-        self.candidates.setHeaderLabels(["Version", "Type", "Size", "Created", "Used by"])
+        self.candidates.setHeaderLabels(["Version", "Type", "Size", "Created", "Expires", "Used by"])
         self.candidates.header().setStretchLastSection(False)
         self.candidates.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 110), (2, 90), (3, 140), (4, 90)):
+        expires_width = self.candidates.fontMetrics().horizontalAdvance(f"expired {_when(0)}") + 24
+        for column, width in ((1, 100), (2, 80), (3, 130), (4, expires_width), (5, 80)):
             self.candidates.header().resizeSection(column, width)
         self.summary = QLabel(self)
         self.summary.setObjectName("cleanupSummary")
@@ -113,13 +118,14 @@ class CleanupDialog(QDialog):
         self.apply_button.clicked.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
         for signal in (self.scope.currentIndexChanged, self.older.valueChanged, self.keep.valueChanged,
-                       self.pattern.textChanged, self.keep_used.toggled):
+                       self.pattern.textChanged, self.keep_used.toggled, self.expired.toggled):
             signal.connect(self.replan)
         form = QFormLayout()
         form.addRow("Scope:", self.scope)
         form.addRow("Older than:", self.older)
         form.addRow("Keep newest per artifact:", self.keep)
         form.addRow("Artifact names:", self.pattern)
+        form.addRow("TTL expired:", self.expired)
         form.addRow("", self.keep_used)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -134,7 +140,7 @@ class CleanupDialog(QDialog):
         return CleanupCriteria(project=scope.project, type=scope.type, name=scope.name,
                                older_than_days=self.older.value() or None, keep_newest=self.keep.value(),
                                name_pattern=self.pattern.text().strip() or None,
-                               keep_used=self.keep_used.isChecked())
+                               keep_used=self.keep_used.isChecked(), expired=self.expired.isChecked())
 
     def _on_store_changed(self, record: ChangeRecord) -> None:
         if record.affects(Change.VERSIONS | Change.ALIASES | Change.COLLECTIONS):
@@ -150,19 +156,26 @@ class CleanupDialog(QDialog):
     def _on_plan(self, plan: CleanupPlan) -> None:
         self.plan = plan
         self.candidates.clear()
+        now = time.time()
         for candidate in plan.candidates:
             count = candidate.consumer_count
             used = counted(count, "run") if count else ""
+            expires = "never" if candidate.expires_at is None else _when(candidate.expires_at)
             item = QTreeWidgetItem(self.candidates, [candidate.qualified_name, candidate.type, _size(candidate.size),
-                                                     _when(candidate.created_at), used])
-            if used:
+                                                     _when(candidate.created_at), expires, used])
+            item.setToolTip(0, candidate.qualified_name)
+            if candidate.is_expired(now):
+                item.setText(4, f"expired {_when(candidate.expires_at)}")
                 item.setForeground(4, QBrush(WARNING))
-                item.setToolTip(4, "Runs used this version as input: their lineage would lose this node")
+            if used:
+                item.setForeground(5, QBrush(WARNING))
+                item.setToolTip(5, "Runs used this version as input: their lineage would lose this node")
         used = len(plan.used_candidates)
         warning = (f" {used} of them {'was' if used == 1 else 'were'} used as input by runs (marked)."
                    if used else "")
         self.summary.setText(
-            f"Dry run: {counted(len(plan.candidates), 'version')} without aliases, {_size(plan.logical_bytes)} in all. "
+            f"Dry run: {counted(len(plan.candidates), 'version')} without aliases"
+            f"{' whose TTL expired' if plan.criteria.expired else ''}, {_size(plan.logical_bytes)} in all. "
             f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "
             f"emptied; the rest is shared with versions that stay.{warning}")
         reason = self.session.operations.read_only_reason

@@ -12,10 +12,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -24,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..stores.base import RunInfo, VersionInfo
-from .editing import AliasEditor, DetailsEditor
+from .editing import AliasEditor, DetailsEditor, TagEditor, TtlDialog, edit_ttl
+from .models.version_table import ttl_text
 from .files import FilesTab
 from .lineage import LineageTab
 
@@ -58,16 +61,22 @@ def fill_json_tree(tree: QTreeWidget, value: Any) -> None:
 
 
 class OverviewTab(QWidget):
+    sourceActivated = Signal(int)  # "Go to source" of a link: the version it shows
+
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("overviewTab")
+        self.operations = session.operations
+        self.version: VersionInfo | None = None
         self.fields: dict[str, QLabel] = {}
         self.aliases = AliasEditor(session, self)
-        form = QFormLayout()
+        self.tags = TagEditor(session, self)
+        form = self.form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        for name in ("Name", "Type", "Version", "Aliases", "Digest", "Size", "Files", "Created", "Produced by"):
-            if name == "Aliases":
-                form.addRow("Aliases:", self.aliases)
+        for name in ("Name", "Type", "Version", "Source", "Aliases", "Tags", "Digest", "Size", "Files", "Created",
+                     "TTL", "Produced by"):
+            if name in ("Aliases", "Tags"):
+                form.addRow(f"{name}:", self.aliases if name == "Aliases" else self.tags)
                 continue
             label = QLabel(self)
             label.setObjectName(f"overview{name.replace(' ', '')}")
@@ -82,6 +91,19 @@ class OverviewTab(QWidget):
                 self.copy_digest.setAccessibleName("Copy digest")
                 self.copy_digest.clicked.connect(self._copy_digest)
                 row.addWidget(self.copy_digest)
+                form.addRow(f"{name}:", row)
+            elif name in ("Source", "TTL"):
+                row = QHBoxLayout()
+                row.addWidget(label, 1)
+                button = QPushButton("Go to Source" if name == "Source" else "Change…", self)
+                button.setObjectName("goToSource" if name == "Source" else "changeTtl")
+                button.setAccessibleName("Go to the version this link shows" if name == "Source"
+                                         else "Change the TTL")
+                button.clicked.connect(self._go_to_source if name == "Source" else self.change_ttl)
+                setattr(self, "go_to_source" if name == "Source" else "change_ttl_button", button)
+                row.addWidget(button)
+                if name == "Source":
+                    self._source_row = form.rowCount()
                 form.addRow(f"{name}:", row)
             else:
                 form.addRow(f"{name}:", label)
@@ -110,17 +132,41 @@ class OverviewTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(form)
         left_layout.addStretch(1)  # the fields keep their natural height; space goes below
-        layout.addWidget(left, 1)
+        # Scrolls rather than making the window taller than a small or scaled screen.
+        scroller = QScrollArea(self)
+        scroller.setObjectName("overviewFields")
+        scroller.setWidget(left)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        for surface in (scroller.viewport(), left):  # the tab's own background shows through
+            surface.setAutoFillBackground(False)
+        layout.addWidget(scroller, 1)
         layout.addWidget(self.right, 1)
 
     def _copy_digest(self) -> None:
         QGuiApplication.clipboard().setText(self.fields["Digest"].text())
 
+    def _go_to_source(self) -> None:
+        if self.version is not None and self.version.source_version_id is not None:
+            self.sourceActivated.emit(self.version.source_version_id)
+
+    def change_ttl(self) -> TtlDialog | None:
+        if self.version is None or self.operations.read_only_reason:
+            return None
+        return edit_ttl(self, self.operations, self.version)
+
+    def refresh_ages(self) -> None:
+        if self.version is not None:
+            self.fields["Created"].setText(format_time(self.version.created_at))
+            self.fields["TTL"].setText(ttl_text(self.version))
+
     def set_version(self, version: VersionInfo | None, run: RunInfo | None) -> None:
+        self.version = version
         values = {}
         if version is not None:
             values = {
                 "Name": f"{version.project}/{version.name}", "Type": version.type, "Version": version.version,
+                "Source": version.source_name or "", "TTL": ttl_text(version),
                 "Digest": version.digest,
                 "Size": f"{humanize.naturalsize(version.size, binary=True)} ({version.size:,} bytes)",
                 "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),
@@ -129,7 +175,11 @@ class OverviewTab(QWidget):
         for name, label in self.fields.items():
             label.setText(values.get(name, ""))
         self.copy_digest.setEnabled(version is not None)
+        self.form.setRowVisible(self._source_row, version is not None and version.is_link)
+        self.change_ttl_button.setEnabled(version is not None and self.operations.read_only_reason is None)
+        self.change_ttl_button.setToolTip(self.operations.read_only_reason or "")
         self.aliases.set_version(version)
+        self.tags.set_version(version)
         if not self.editor.is_dirty() or version is None or self.editor.version is None \
                 or version.id != self.editor.version.id:
             self.editor.set_version(version)
@@ -196,6 +246,7 @@ class VersionTabs(QTabWidget):
         self.files.setObjectName("filesTab")
         self.lineage.setObjectName("lineageTab")
         self.lineage.versionActivated.connect(self.versionActivated)
+        self.overview.sourceActivated.connect(self.versionActivated)
         self.usage.runActivated.connect(self.runActivated)
         self.files.statusMessage.connect(self.statusMessage)
         self.currentChanged.connect(lambda _index: self._load_current_tab())
@@ -211,8 +262,7 @@ class VersionTabs(QTabWidget):
         self._load_current_tab()
 
     def refresh_ages(self) -> None:
-        if self.version is not None:
-            self.overview.fields["Created"].setText(format_time(self.version.created_at))
+        self.overview.refresh_ages()
 
     def _runs_of(self, version: VersionInfo) -> tuple[RunInfo | None, list[RunInfo]]:
         producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None

@@ -9,9 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QAction, QColor, QDrag, QKeySequence
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,16 +23,20 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QStyle,
     QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.manifest import parse_json_object
-from ..core.names import InvalidNameError, validate_alias
+from ..core.names import InvalidNameError, validate_alias, validate_tag
 from ..stores.base import LATEST, VersionInfo
 from .confirm import ConfirmDialog
-from .versions import ALIAS_MIME, ALIAS_COLOR, LATEST_COLOR
+from .models.version_table import DAY
+from .versions import ALIAS_MIME, CHIP_PADDING, chip_color, paint_chip
 
 
 class AliasList(QListWidget):
@@ -37,7 +44,7 @@ class AliasList(QListWidget):
 
     def startDrag(self, supported_actions) -> None:
         item = self.currentItem()
-        if item is None or item.text() == LATEST:
+        if item is None:
             return
         mime = QMimeData()
         mime.setData(ALIAS_MIME, item.text().encode())
@@ -46,10 +53,29 @@ class AliasList(QListWidget):
         drag.exec(Qt.DropAction.MoveAction)
 
 
-class AliasRenameDelegate(QStyledItemDelegate):
-    """The F2 editor of a chip: wide enough to read and framed so it is seen to be editing."""
+class ChipListDelegate(QStyledItemDelegate):
+    """Draws each item of a chip list as a chip, the selected one brighter and ringed; its
+    F2 editor is wide enough to read and framed so it is seen to be editing."""
 
     MIN_WIDTH = 160
+
+    def __init__(self, parent: QListWidget, tags: bool = False):
+        super().__init__(parent)
+        self.tags = tags
+
+    def paint(self, painter, option, index) -> None:
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        ring = option.palette.color(QPalette.ColorRole.Text)
+        paint_chip(painter, option.rect.adjusted(1, 1, -1, -1), text, chip_color(text, self.tags), self.tags,
+                   selected=selected, ring=ring)
+
+    def sizeHint(self, option, index) -> QSize:
+        metrics = option.fontMetrics
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        bold = QFont(option.font)
+        bold.setBold(True)  # room for the selected chip's bold text
+        return QSize(QFontMetrics(bold).horizontalAdvance(text) + 2 * CHIP_PADDING + 4, metrics.height() + 6)
 
     def createEditor(self, parent, option, index):
         editor = QLineEdit(parent)
@@ -83,7 +109,7 @@ class AliasEditor(QWidget):
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
-        self.list.setItemDelegate(AliasRenameDelegate(self.list))
+        self.list.setItemDelegate(ChipListDelegate(self.list))
         self.list.itemChanged.connect(self._on_renamed)
         self.input = QLineEdit(self)
         self.input.setObjectName("aliasInput")
@@ -128,13 +154,11 @@ class AliasEditor(QWidget):
         self.list.clear()
         for alias in version.aliases if version else ():
             item = QListWidgetItem(alias, self.list)
-            color = LATEST_COLOR if alias == LATEST else ALIAS_COLOR
-            item.setForeground(QColor("white"))
-            item.setBackground(color)
             item.setData(Qt.ItemDataRole.UserRole, alias)
-            if alias == LATEST:
-                item.setToolTip("latest always marks the newest version; it is not editable")
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            if alias == LATEST:  # movable and removable (W&B), but a rename would only remove it
+                item.setToolTip("Each newly logged version takes 'latest'. Drag onto another version to move it"
+                                " there, Delete to remove it (then the newest version stands in for it)")
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
             else:
                 item.setToolTip("F2 to rename, Delete to remove, drag onto another version to move it there")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
@@ -149,8 +173,6 @@ class AliasEditor(QWidget):
 
     def _check(self, alias: str) -> str | None:
         try:
-            if alias == LATEST:
-                raise InvalidNameError("alias 'latest' is managed by the store: it always marks the newest version")
             validate_alias(alias)
         except InvalidNameError as error:
             return str(error)
@@ -179,7 +201,7 @@ class AliasEditor(QWidget):
         """Asks first: nothing remembers where a removed alias pointed."""
         item = self.list.currentItem() if self.list.currentItem() in self.list.selectedItems() else None
         alias = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        if alias is None or alias == LATEST or self.version is None or self.operations.read_only_reason:
+        if alias is None or self.version is None or self.operations.read_only_reason:
             return None
         return self.operations.remove_alias(self, self.version, alias)
 
@@ -203,10 +225,165 @@ class AliasEditor(QWidget):
         self.operations.rename_alias(self.version, old, new)
 
     def move_alias(self, alias: str, target: VersionInfo) -> None:
-        """An alias chip dropped on another version: move it there."""
-        if alias != LATEST and target.id != (self.version.id if self.version else None) \
-                and self.operations.read_only_reason is None:
+        """An alias chip dropped on a version that does not have it: move it there."""
+        if alias not in target.aliases and self.operations.read_only_reason is None:
             self.operations.move_alias(alias, target)
+
+
+class TagEditor(QWidget):
+    """A version's tags as chips: type one and press Enter to add it, Delete removes the
+    selected one. Each change is one `set_tags` operation (a tag is easily added back, so
+    removing one does not ask)."""
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("tagEditor")
+        self.setAccessibleName("Tags")
+        self.operations = session.operations
+        self.version: VersionInfo | None = None
+        self.list = QListWidget(self)
+        self.list.setObjectName("tagList")
+        self.list.setAccessibleName("Tags of this version")
+        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list.setWrapping(True)
+        self.list.setSpacing(2)
+        self.list.setFixedHeight(self.list.fontMetrics().height() + 14)  # one row of chips, then it scrolls
+        self.list.setItemDelegate(ChipListDelegate(self.list, tags=True))
+        self.input = QLineEdit(self)
+        self.input.setObjectName("tagInput")
+        self.input.setAccessibleName("New tag")
+        self.input.setPlaceholderText("Add a tag")
+        self.input.textChanged.connect(self._on_input_changed)
+        self.input.returnPressed.connect(self.add_from_input)
+        self.add_button = QPushButton("Add", self)
+        self.add_button.setObjectName("tagAdd")
+        self.add_button.clicked.connect(self.add_from_input)
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setObjectName("tagRemove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.rule = QLabel(self)
+        self.rule.setObjectName("tagRule")
+        self.rule.setStyleSheet("color: #c62828;")
+        self.rule.setWordWrap(True)
+        self.rule.hide()
+        remove = QAction("Remove Tag", self.list)
+        remove.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+        remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.triggered.connect(self.remove_selected)
+        self.list.addAction(remove)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        row = QHBoxLayout()
+        row.addWidget(self.input, 1)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addLayout(row)
+        layout.addWidget(self.rule)
+        self.set_version(None)
+
+    def set_version(self, version: VersionInfo | None) -> None:
+        self.version = version
+        self.list.clear()
+        for tag in version.tags if version else ():
+            QListWidgetItem(tag, self.list).setToolTip("Delete to remove this tag")
+        reason = self.operations.read_only_reason
+        editable = version is not None and reason is None and not version.is_link
+        for widget in (self.input, self.add_button, self.remove_button):
+            widget.setEnabled(editable)
+            widget.setToolTip(reason or ("A link shows its source's tags: edit them there"
+                                         if version is not None and version.is_link else ""))
+        self._on_input_changed(self.input.text())
+
+    @staticmethod
+    def _check(tag: str) -> str | None:
+        try:
+            validate_tag(tag)
+        except InvalidNameError as error:
+            return str(error)
+        return None
+
+    def _on_input_changed(self, text: str) -> None:
+        problem = self._check(text.strip()) if text.strip() else None
+        self.rule.setText(problem or "")
+        self.rule.setVisible(problem is not None)
+        self.add_button.setEnabled(self.input.isEnabled() and bool(text.strip()) and problem is None)
+
+    def add_from_input(self) -> None:
+        tag = self.input.text().strip()
+        if self.version is None or not self.add_button.isEnabled() or self._check(tag):
+            return
+        if tag not in self.version.tags:
+            self.operations.set_tags(self.version, [*self.version.tags, tag],
+                                     on_success=lambda _version: self._clear_input_if(tag))
+        else:
+            self.input.clear()
+
+    def _clear_input_if(self, tag: str) -> None:
+        if self.input.text().strip() == tag:
+            self.input.clear()
+
+    def remove_selected(self) -> None:
+        item = self.list.currentItem() if self.list.currentItem() in self.list.selectedItems() else None
+        if item is None or self.version is None or not self.remove_button.isEnabled():
+            return
+        self.operations.set_tags(self.version, [t for t in self.version.tags if t != item.text()])
+
+
+class TtlDialog(QDialog):
+    """How long a version lives: its artifact's TTL (inherit), never, or a number of days."""
+
+    def __init__(self, version: VersionInfo, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("ttlDialog")
+        self.setWindowTitle(f"TTL of {version.qualified_name}")
+        self.inherit = QRadioButton("Inherit the artifact's TTL", self)
+        self.inherit.setObjectName("ttlInherit")
+        self.never = QRadioButton("Never expires", self)
+        self.never.setObjectName("ttlNever")
+        self.after = QRadioButton("Expires after", self)
+        self.after.setObjectName("ttlDays")
+        self.days = QSpinBox(self)
+        self.days.setObjectName("ttlDaysValue")
+        self.days.setAccessibleName("Days until it expires, counted from its creation")
+        self.days.setRange(1, 36500)
+        self.days.setSuffix(" days")
+        self.days.valueChanged.connect(lambda _value: self.after.setChecked(True))
+        own = version.ttl_seconds if not version.ttl_inherited else None
+        self.days.setValue(max(1, round(own / DAY)) if own else 30)
+        (self.inherit if version.ttl_inherited else self.after if own else self.never).setChecked(True)
+        note = QLabel("Counted from when the version was created. An expired version with no alias is"
+                      " what Clean Up removes first.", self)
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        days_row = QHBoxLayout()
+        days_row.addWidget(self.after)
+        days_row.addWidget(self.days)
+        days_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.inherit)
+        layout.addWidget(self.never)
+        layout.addLayout(days_row)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def choice(self) -> tuple[int | None, bool]:
+        """(ttl_seconds, inherit) as `Store.set_ttl` takes them."""
+        if self.inherit.isChecked():
+            return None, True
+        return (self.days.value() * DAY if self.after.isChecked() else None), False
+
+
+def edit_ttl(parent: QWidget, operations, version: VersionInfo) -> TtlDialog:
+    """Opens the TTL dialog; OK sets the TTL through the operations layer."""
+    dialog = TtlDialog(version, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: operations.set_ttl(version, *dialog.choice()))
+    dialog.open()
+    return dialog
 
 
 class DetailsEditor(QWidget):

@@ -98,7 +98,8 @@ class Operations(QObject):
             except NotFoundError:
                 previous = None
             store.add_alias(version_id, alias)
-            return previous if previous is not None and previous.id != version_id else None
+            moved = previous is not None and previous.id != version_id and alias in previous.aliases
+            return previous if moved else None  # (an unheld `latest` resolves to the newest: not a move)
 
         def landed(previous: VersionInfo | None) -> None:
             if previous is not None:
@@ -125,6 +126,17 @@ class Operations(QObject):
         return ask(parent, remove_alias_confirmation(alias, version.qualified_name), lambda: self._write(
             f"Removing alias {alias!r} from {version.qualified_name}", self.store.remove_alias, version.id, alias,
             record=collection_change(Change.ALIASES, version.project, version.name)))
+
+    # --- tags and TTL ---------------------------------------------------------------------------
+    def set_tags(self, version: VersionInfo, tags: list[str], on_success: Callback = None) -> Task:
+        return self._write(f"Setting the tags of {version.qualified_name}", self.store.set_tags, version.id,
+                           list(tags), record=version_change(Change.DETAILS, [version]), on_success=on_success)
+
+    def set_ttl(self, version: VersionInfo, ttl_seconds: int | None, inherit: bool,
+                on_success: Callback = None) -> Task:
+        return self._write(f"Setting the TTL of {version.qualified_name}", self.store.set_ttl, version.id,
+                           ttl_seconds, inherit, record=version_change(Change.DETAILS, [version]),
+                           on_success=on_success)
 
     # --- details ------------------------------------------------------------------------------
     def edit_details(self, version: VersionInfo, description: str, metadata: dict[str, Any],

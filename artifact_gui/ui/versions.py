@@ -1,31 +1,77 @@
-"""The versions table, with aliases drawn as chips."""
+"""The versions table, with aliases and tags drawn as chips; an alias chip can be dragged
+onto another row to move the alias there."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDrag, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QApplication,
     QTableView,
+    QToolTip,
     QWidget,
 )
 
 from ..stores.base import LATEST, VersionInfo
-from .models.version_table import ALIASES_COLUMN, ALIASES_ROLE, VersionTableModel
+from .models.version_table import ALIASES_COLUMN, ALIASES_ROLE, TAGS_COLUMN, TAGS_ROLE, VersionTableModel
 
 CHIP_PADDING = 6
 CHIP_SPACING = 4
 # Distinct hues that read on light and dark palettes alike.
 LATEST_COLOR = QColor("#2e7d32")
 ALIAS_COLOR = QColor("#1565c0")
+TAG_COLOR = QColor("#6a3fa0")  # tags: another hue and square corners, so they never pass for aliases
+ALIAS_MIME = "application/x-artifact-gui-alias"
 
 
-class AliasChipDelegate(QStyledItemDelegate):
-    """Paints each alias as a rounded chip; `latest` in its own colour."""
+def chip_color(text: str, tag: bool = False) -> QColor:
+    return TAG_COLOR if tag else LATEST_COLOR if text == LATEST else ALIAS_COLOR
+
+
+def chip_rects(rect: QRect, texts, metrics: QFontMetrics) -> list[tuple[str, QRect]]:
+    """Where each chip of a cell goes (the ones that fit), left to right."""
+    height = metrics.height() + 2
+    x, y = rect.x() + CHIP_SPACING, rect.y() + (rect.height() - height) // 2
+    placed = []
+    for text in texts:
+        width = metrics.horizontalAdvance(text) + 2 * CHIP_PADDING
+        if x + width > rect.right():
+            break
+        placed.append((text, QRect(x, y, width, height)))
+        x += width + CHIP_SPACING
+    return placed
+
+
+def paint_chip(painter: QPainter, chip: QRect, text: str, color: QColor, tag: bool = False,
+               selected: bool = False, ring: QColor | None = None) -> None:
+    """One chip: rounded for an alias, square-cornered for a tag. A selected chip is drawn
+    brighter, with a ring, so it stands out more than the others, never less."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    radius = 3 if tag else chip.height() / 2
+    painter.setBrush(color.lighter(125) if selected else color)
+    painter.setPen(QPen(ring or QColor("white"), 2) if selected else Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(chip.adjusted(1, 1, -1, -1) if selected else chip, radius, radius)
+    painter.setPen(QColor("white"))
+    if selected:
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+    painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
+
+
+class ChipDelegate(QStyledItemDelegate):
+    """Paints a cell's aliases (or tags, with `tags=True`) as chips; `latest` in its own colour."""
+
+    def __init__(self, role: int, tags: bool = False, parent=None):
+        super().__init__(parent)
+        self.role, self.tags = role, tags
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         self.initStyleOption(option, index)
@@ -33,37 +79,30 @@ class AliasChipDelegate(QStyledItemDelegate):
         style = option.widget.style() if option.widget else None
         if style:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
-        aliases = index.data(ALIASES_ROLE) or ()
+        texts = tuple(index.data(self.role) or ())
         metrics = QFontMetrics(option.font)
-        height = metrics.height() + 2
-        x = option.rect.x() + CHIP_SPACING
-        y = option.rect.y() + (option.rect.height() - height) // 2
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for alias in aliases:
-            width = metrics.horizontalAdvance(alias) + 2 * CHIP_PADDING
-            if x + width > option.rect.right():
-                painter.setPen(option.palette.color(QPalette.ColorRole.Text))
-                painter.drawText(QRect(x, y, 20, height), Qt.AlignmentFlag.AlignVCenter, "…")
-                break
-            color = LATEST_COLOR if alias == LATEST else ALIAS_COLOR
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            chip = QRect(x, y, width, height)
-            painter.drawRoundedRect(chip, height / 2, height / 2)
-            painter.setPen(QColor("white"))
-            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, alias)
-            x += width + CHIP_SPACING
-        painter.restore()
+        placed = chip_rects(option.rect, texts, metrics)
+        for text, chip in placed:
+            paint_chip(painter, chip, text, chip_color(text, self.tags), self.tags)
+        if len(placed) < len(texts):
+            x = placed[-1][1].right() + CHIP_SPACING if placed else option.rect.x() + CHIP_SPACING
+            painter.save()
+            painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+            painter.drawText(QRect(x, option.rect.y(), 20, option.rect.height()), Qt.AlignmentFlag.AlignVCenter, "…")
+            painter.restore()
+
+    def helpEvent(self, event, view, option, index) -> bool:
+        texts = tuple(index.data(self.role) or ())
+        if event.type() == QEvent.Type.ToolTip and texts:
+            QToolTip.showText(event.globalPos(), ", ".join(texts), view)
+            return True
+        return super().helpEvent(event, view, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         metrics = QFontMetrics(option.font)
-        aliases = index.data(ALIASES_ROLE) or ()
-        width = sum(metrics.horizontalAdvance(a) + 2 * CHIP_PADDING + CHIP_SPACING for a in aliases) + CHIP_SPACING
+        texts = index.data(self.role) or ()
+        width = sum(metrics.horizontalAdvance(t) + 2 * CHIP_PADDING + CHIP_SPACING for t in texts) + CHIP_SPACING
         return QSize(max(width, 60), metrics.height() + 8)
-
-
-ALIAS_MIME = "application/x-artifact-gui-alias"
 
 
 class VersionTableView(QTableView):
@@ -80,7 +119,8 @@ class VersionTableView(QTableView):
         self.setObjectName("versionTable")
         self.setAccessibleName("Versions")
         self.setModel(model)
-        self.setItemDelegateForColumn(ALIASES_COLUMN, AliasChipDelegate(self))
+        self.setItemDelegateForColumn(ALIASES_COLUMN, ChipDelegate(ALIASES_ROLE, parent=self))
+        self.setItemDelegateForColumn(TAGS_COLUMN, ChipDelegate(TAGS_ROLE, tags=True, parent=self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSortingEnabled(True)
@@ -94,9 +134,10 @@ class VersionTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
-        for column, width in enumerate((70, 220, 130, 90, 70, 90)):
+        for column, width in enumerate((60, 150, 140, 105, 75, 50, 125, 75)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         # Selection follows the version, not the row: remembered by id, restored after the
@@ -108,6 +149,48 @@ class VersionTableView(QTableView):
         model.modelReset.connect(self._restore_selection)
         model.pageLoaded.connect(self._announce_selection)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+    # --- dragging an alias chip out of a row ------------------------------------------------
+    def alias_chip_at(self, point: QPoint) -> str | None:
+        """The alias whose chip is drawn at `point` (viewport coordinates), if any."""
+        index = self.indexAt(point)
+        if not index.isValid() or index.column() != ALIASES_COLUMN:
+            return None
+        chips = chip_rects(self.visualRect(index), tuple(index.data(ALIASES_ROLE) or ()), QFontMetrics(self.font()))
+        return next((alias for alias, rect in chips if rect.contains(point)), None)
+
+    def mousePressEvent(self, event) -> None:
+        self._chip_press = None
+        if event.button() == Qt.MouseButton.LeftButton and self.model().version_at(
+                self.indexAt(event.position().toPoint()).row()) is not None:
+            alias = self.alias_chip_at(event.position().toPoint())
+            self._chip_press = (alias, event.position().toPoint()) if alias else None
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        press = self._chip_press
+        if press and event.buttons() & Qt.MouseButton.LeftButton:
+            if (event.position().toPoint() - press[1]).manhattanLength() >= QApplication.startDragDistance():
+                self._chip_press = None
+                self.start_alias_drag(press[0])
+            return  # a chip was pressed: moving drags it, it does not extend the selection
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._chip_press = None
+        super().mouseReleaseEvent(event)
+
+    def start_alias_drag(self, alias: str) -> None:
+        mime = QMimeData()
+        mime.setData(ALIAS_MIME, alias.encode())
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        self.exec_drag(drag)
+
+    def exec_drag(self, drag: QDrag) -> None:
+        """The system's drag loop (a method of its own so that a headless test can stand in
+        for the mouse the loop follows)."""
+        drag.exec(Qt.DropAction.MoveAction)
 
     def dragEnterEvent(self, event) -> None:
         mime = event.mimeData()

@@ -12,6 +12,7 @@ import artifact_gui as ag
 from artifact_gui.stores import LocalStore
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.download import DownloadDialog
+from artifact_gui.ui.models.version_table import COLUMN
 from tests.ui.conftest import log_versions, select_artifact
 
 
@@ -41,10 +42,10 @@ def test_selecting_an_artifact_shows_its_versions_and_the_latest(qtbot, window):
     assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["v2", "v1", "v0"]
     assert model.index(0, 1).data() == "latest, best"
     assert model.index(1, 1).data() == "production"
-    assert model.index(0, 3).data() == "96.0 KiB"
-    assert model.index(0, 4).data() == "2"
-    assert model.index(0, 6).data()  # the producing run's name
-    assert model.index(0, 2).data(Qt.ItemDataRole.ToolTipRole).count(":") == 2  # exact time
+    assert model.index(0, COLUMN["Size"]).data() == "96.0 KiB"
+    assert model.index(0, COLUMN["Files"]).data() == "2"
+    assert model.index(0, COLUMN["Produced by"]).data()  # the producing run's name
+    assert model.index(0, COLUMN["Created"]).data(Qt.ItemDataRole.ToolTipRole).count(":") == 2  # exact time
     assert window.tabs.version.version == "v2"  # the newest is shown at once
     overview = window.tabs.overview.fields
     qtbot.waitUntil(lambda: "train" in overview["Produced by"].text(), timeout=5000)
@@ -61,8 +62,11 @@ def test_selecting_an_artifact_shows_its_versions_and_the_latest(qtbot, window):
 
 def test_selection_is_remembered_across_restarts(qtbot, demo_store, window):
     select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
-    window.close()  # its session closes the store, as quitting does
-    again = MainWindow(LocalStore(demo_store.location))  # a restart opens the store anew
+    window.close()
+    # A restart opens the store afresh: the closed window returns its lease (and closes its
+    # store) on a helper thread, so reusing that object would race with the close.
+    assert window.session.wait_closed(30)
+    again = MainWindow(LocalStore(demo_store.location))
     qtbot.addWidget(again)
     qtbot.waitUntil(lambda: again.versions_model.rowCount() == 1, timeout=10000)
     assert again.sidebar.selected_key == ("mnist-demo", "report", "eval-report")

@@ -16,7 +16,7 @@ from artifact_gui.core.draft import VersionDraft
 from artifact_gui.core.manifest import ManifestEntry
 from artifact_gui.stores import LocalStore
 from artifact_gui.ui import MainWindow
-from artifact_gui.ui.models.version_table import COLUMNS, NOT_LOADED, PAGE_SIZE, VersionTableModel
+from artifact_gui.ui.models.version_table import COLUMN, COLUMNS, NOT_LOADED, PAGE_SIZE, VersionTableModel
 from artifact_gui.ui.tasks import TaskRunner
 from tests.ui.conftest import log_versions, select_artifact, wait_idle
 
@@ -96,7 +96,7 @@ def test_a_page_looks_up_its_producing_runs_in_one_call(qtbot, tmp_path):
     store.calls = {"get_run": 0, "get_runs": 0}
     model.set_collection("proj", "made")
     qtbot.waitUntil(lambda: model.rowCount() == 5 and not model.is_loading, timeout=10000)
-    assert [model.index(r, 6).data() for r in range(5)] == [f"run-{i}" for i in (4, 3, 2, 1, 0)]
+    assert [model.index(r, COLUMN["Produced by"]).data() for r in range(5)] == [f"run-{i}" for i in (4, 3, 2, 1, 0)]
     assert store.calls == {"get_run": 0, "get_runs": 1}
     runner.shutdown()
     store.close()

@@ -4,7 +4,7 @@ The whole collection list is one cheap store query (10,000 artifacts load in mil
 so the model is rebuilt from it; versions, the large part, load lazily elsewhere. A refresh
 that finds the same tree changes nothing, so the view keeps its selection and expansion.
 
-The model filters itself (a case-insensitive substring of the project, type or name): the
+The model filters itself (a case-insensitive substring of the project, type, name or a tag): the
 collections are put in natural order once, and a filter is a pass over them, or over the
 previous filter's matches when the text only grew. A QSortFilterProxyModel with recursive
 filtering calls back into Python for every row and took over a second at 10,000 artifacts.
@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
 from ...core.text import counted
 from ...stores.base import CollectionInfo
@@ -59,8 +60,9 @@ def natural_key(text: str) -> tuple:
 
 
 def _searchable(collection: CollectionInfo) -> str:
-    # One string to search; NUL never occurs in names, so a match cannot span two fields.
-    return f"{collection.project}\0{collection.type}\0{collection.name}".casefold()
+    # One string to search, built once per refresh; NUL never occurs in names or tags, so a
+    # match cannot span two fields.
+    return "\0".join((collection.project, collection.type, collection.name, *collection.tags)).casefold()
 
 
 def _build(collections: list[CollectionInfo]) -> tuple[_Group, dict[NodeKey, _Group]]:
@@ -85,6 +87,30 @@ def _build(collections: list[CollectionInfo]) -> tuple[_Group, dict[NodeKey, _Gr
         project.version_count = sum(t.version_count for t in project.children)
         project.artifact_count = sum(t.artifact_count for t in project.children)
     return root, groups
+
+
+_BADGE: list[QIcon] = []
+
+
+def link_badge() -> QIcon:
+    """The link badge of a portfolio collection: two chain links (drawn once)."""
+    if not _BADGE:
+        pixmap = QPixmap(32, 32)  # drawn at twice the size: sharp at 2x, smoothly scaled at 1x
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(16, 16)
+        painter.rotate(-45)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for color, width in (("white", 8), ("#1565c0", 4)):  # a white halo: it reads on a selected row too
+            painter.setPen(QPen(QColor(color), width))
+            painter.drawRoundedRect(QRectF(-15, -6, 18, 12), 6, 6)
+            painter.drawRoundedRect(QRectF(-3, -6, 18, 12), 6, 6)
+        painter.end()
+        icon = QIcon(pixmap)
+        icon.addPixmap(pixmap, QIcon.Mode.Selected)  # not tinted with the selection colour
+        _BADGE.append(icon)
+    return _BADGE[0]
 
 
 class CollectionTreeModel(QAbstractItemModel):
@@ -115,7 +141,8 @@ class CollectionTreeModel(QAbstractItemModel):
         self.endResetModel()
 
     def set_filter(self, text: str) -> None:
-        """Show only artifacts whose project, type or name contains `text` (any case)."""
+        """Show only artifacts whose project, type, name or one of its tags contains `text`
+        (any case)."""
         text = text.strip().casefold()
         if text == self._filter:
             return
@@ -243,10 +270,17 @@ class CollectionTreeModel(QAbstractItemModel):
             if index.column() == 1:
                 return str(collection.version_count if collection else pointer.version_count)
             return collection.name if collection else pointer.label
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and collection is not None \
+                and collection.is_portfolio:
+            return link_badge()
         if role == Qt.ItemDataRole.ToolTipRole:
             if collection is not None:
                 tip = (f"{collection.project}/{collection.name} ({collection.type}):"
-                       f" {counted(collection.version_count, 'version')}")
+                       f" {counted(collection.version_count, 'link' if collection.is_portfolio else 'version')}")
+                if collection.is_portfolio:
+                    tip += "\nA portfolio (registry): its versions are links to versions of other artifacts"
+                if collection.tags:
+                    tip += f"\nTags: {', '.join(collection.tags)}"
                 return tip + (f"\n{collection.description}" if collection.description else "")
             return (f"{pointer.label}: {counted(pointer.artifact_count, 'artifact')},"
                     f" {counted(pointer.version_count, 'version')}")

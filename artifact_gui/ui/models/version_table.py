@@ -11,6 +11,8 @@ view keeps selected (see keep_loaded), so a selection survives a new sort.
 from __future__ import annotations
 
 import datetime
+import math
+import time
 from typing import Any
 
 import humanize
@@ -18,6 +20,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from ...stores.base import Store, VersionInfo
 from ..tasks import TaskRunner
+from .collection_tree import link_badge
 
 PAGE_SIZE = 200
 # How far a reload looks for a version the view keeps selected (a new sort can move it
@@ -25,21 +28,53 @@ PAGE_SIZE = 200
 MAX_SEARCH_PAGES = 50
 VERSION_ROLE = Qt.ItemDataRole.UserRole + 1
 ALIASES_ROLE = Qt.ItemDataRole.UserRole + 2
+TAGS_ROLE = Qt.ItemDataRole.UserRole + 3
 NOT_LOADED = "…"
 
 # column title, store sort key
 COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("Version", "index"),
     ("Aliases", None),
+    ("Tags", None),
     ("Created", "created_at"),
     ("Size", "size"),
     ("Files", "file_count"),
+    ("Expires", None),
     ("Digest", None),
     ("Produced by", "producer"),
 )
-ALIASES_COLUMN = 1
+COLUMN = {title: number for number, (title, _key) in enumerate(COLUMNS)}
+ALIASES_COLUMN, TAGS_COLUMN = COLUMN["Aliases"], COLUMN["Tags"]
 
 Pages = dict[int, list[VersionInfo]]
+DAY = 86400
+
+
+def expiry_text(version: VersionInfo, now: float | None = None) -> str:
+    """When the version's TTL runs out: 'in 3 days', 'expired 2 hours ago' or 'never'."""
+    if version.expires_at is None:
+        return "never"
+    left = version.expires_at - (time.time() if now is None else now)
+    if left <= 0:
+        return f"expired {humanize.naturaldelta(-left)} ago"
+    return f"in {humanize.naturaldelta(_rounded(left))}"
+
+
+def _rounded(seconds: float) -> float:
+    """To the nearest day or hour (humanize rounds down: 2 days 23 hours would read "2 days")."""
+    for unit in (DAY, 3600):
+        if seconds >= 2 * unit:
+            return round(seconds / unit) * unit
+    return math.ceil(seconds / 60) * 60
+
+
+def ttl_text(version: VersionInfo, now: float | None = None) -> str:
+    """The Overview's TTL line: when it expires and where the TTL comes from."""
+    if version.ttl_seconds is None:
+        expires = "never"
+    else:
+        expires = f"expires {expiry_text(version, now)} ({humanize.naturaldelta(version.ttl_seconds)} after creation)"
+    return f"inherited from the artifact: {expires}" if version.ttl_inherited else expires
 
 
 def load_pages(store: Store, project: str, name: str, sort: str, pages: list[int],
@@ -85,9 +120,9 @@ class VersionTableModel(QAbstractTableModel):
         self._run_names: dict[str, str] = {}
         self._total = 0
         self._sort = "-index"
-        self._generation = 0  # results of superseded requests are dropped
         self._reloading = False
         self._in_flight: set[int] = set()  # pages asked for and not yet here
+        self._page_requests: set[tuple[int, ...]] = set()  # the page tuples of those requests
         self._wanted: set[int] = set()  # pages the view asked for since the last request
         self._keep: frozenset[int] = frozenset()
         self._want_timer = QTimer(self)
@@ -106,9 +141,9 @@ class VersionTableModel(QAbstractTableModel):
             return
         self._collection = key
         self._keep = frozenset()
-        self._generation += 1
+        self._drop_requests()
         self.beginResetModel()
-        self._pages, self._total, self._in_flight, self._wanted = {}, 0, set(), set()
+        self._pages, self._total = {}, 0
         self.endResetModel()
         if key:
             self._reload([0])
@@ -150,21 +185,31 @@ class VersionTableModel(QAbstractTableModel):
         if self.is_loading != before:
             self.loadingChanged.emit(self.is_loading)
 
+    def _request_key(self, pages: tuple[int, ...] | None = None) -> tuple:
+        """The TaskRunner key of a reload (None) or of a request for these pages: a newer
+        request of the same key supersedes it (cancelled, its result never delivered)."""
+        return ("version-table", id(self)) if pages is None else ("version-table-pages", id(self), pages)
+
+    def _drop_requests(self, reloading_next: bool = False) -> None:
+        """The rows are about to be replaced: no request made for the old ones may land."""
+        self.runner.cancel(self._request_key())
+        for pages in self._page_requests:
+            self.runner.cancel(self._request_key(pages))
+        self._page_requests, self._wanted = set(), set()
+        self._set_loading(reloading=reloading_next, pages_done=set(self._in_flight))
+
     def _reload(self, pages: list[int]) -> None:
-        """Replace every row: after a new sort, a refresh or another artifact."""
-        self._generation += 1
-        generation = self._generation
+        """Replace every row: after a new sort, a refresh or another artifact. Supersedes the
+        reload and the page requests still running."""
         project, name = self._collection
-        self._in_flight, self._wanted = set(), set()
-        self._set_loading(reloading=True)
+        self._drop_requests(reloading_next=True)
         task = self.runner.submit(
             f"Loading versions of {project}/{name}", load_pages, self.store, project, name, self._sort,
-            pages, self._keep, on_success=lambda result: self._on_reloaded(generation, *result))
-        task.failed.connect(lambda _error: self._set_loading(reloading=False) if generation == self._generation else None)
+            pages, self._keep, supersedes=self._request_key(), owner=self,
+            on_success=lambda result: self._on_reloaded(*result))
+        task.failed.connect(lambda _error: self._set_loading(reloading=False))  # the window reports it
 
-    def _on_reloaded(self, generation: int, total: int, pages: Pages, run_names: dict[str, str]) -> None:
-        if generation != self._generation:
-            return
+    def _on_reloaded(self, total: int, pages: Pages, run_names: dict[str, str]) -> None:
         self._run_names.update(run_names)
         unchanged = total == self._total and pages.keys() == self._pages.keys() and all(
             [v.id for v in pages[p]] == [v.id for v in self._pages[p]] for p in pages)
@@ -188,19 +233,23 @@ class VersionTableModel(QAbstractTableModel):
         pages, self._wanted = sorted(self._wanted - self._pages.keys() - self._in_flight), set()
         if not pages or self._collection is None or self._reloading:
             return
-        generation = self._generation
         project, name = self._collection
+        key = tuple(pages)
         self._in_flight |= set(pages)
+        self._page_requests.add(key)
         self._set_loading()
         task = self.runner.submit(
             f"Loading versions of {project}/{name}", load_pages, self.store, project, name, self._sort, pages,
-            on_success=lambda result: self._on_pages(generation, set(pages), *result))
-        task.failed.connect(lambda _error: self._set_loading(pages_done=set(pages))
-                            if generation == self._generation else None)
+            supersedes=self._request_key(key), owner=self, on_success=lambda result: self._on_pages(key, *result))
+        task.failed.connect(lambda _error: self._on_pages_failed(key))
 
-    def _on_pages(self, generation: int, asked: set[int], total: int, pages: Pages, run_names: dict[str, str]) -> None:
-        if generation != self._generation:
-            return
+    def _on_pages_failed(self, key: tuple[int, ...]) -> None:
+        self._page_requests.discard(key)
+        self._set_loading(pages_done=set(key))
+
+    def _on_pages(self, key: tuple[int, ...], total: int, pages: Pages, run_names: dict[str, str]) -> None:
+        asked = set(key)
+        self._page_requests.discard(key)
         if total != self._total:  # versions came or went meanwhile: the rows moved
             self._set_loading(pages_done=asked)
             self.refresh()
@@ -263,36 +312,47 @@ class VersionTableModel(QAbstractTableModel):
             return self._display(version, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(version, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (COLUMN["Size"], COLUMN["Files"]):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0 and version.is_link:
+            return link_badge()
         if role == VERSION_ROLE:
             return version
         if role == ALIASES_ROLE:
             return version.aliases
+        if role == TAGS_ROLE:
+            return version.tags
         return None
 
     def _display(self, version: VersionInfo, column: int) -> str:
-        if column == 0:
+        title = COLUMNS[column][0]
+        if title == "Version":
             return version.version
-        if column == 1:
-            return ", ".join(version.aliases)
-        if column == 2:
+        if title in ("Aliases", "Tags"):
+            return ", ".join(version.aliases if title == "Aliases" else version.tags)
+        if title == "Created":
             return humanize.naturaltime(datetime.datetime.fromtimestamp(version.created_at))
-        if column == 3:
+        if title == "Size":
             return humanize.naturalsize(version.size, binary=True)
-        if column == 4:
+        if title == "Files":
             return f"{version.file_count:,}"
-        if column == 5:
+        if title == "Expires":
+            return expiry_text(version)
+        if title == "Digest":
             return version.digest[:8]
         return self._run_names.get(version.producer_run_id or "", "") if version.producer_run_id else "—"
 
     def _tooltip(self, version: VersionInfo, column: int) -> str | None:
-        if column == 2:
-            return datetime.datetime.fromtimestamp(version.created_at).strftime("%Y-%m-%d %H:%M:%S")
-        if column == 3:
+        title = COLUMNS[column][0]
+        if title == "Version" and version.is_link:
+            return f"A link to {version.source_name}"
+        if title in ("Created", "Expires"):
+            when = version.created_at if title == "Created" else version.expires_at
+            return None if when is None else datetime.datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M:%S")
+        if title == "Size":
             return f"{version.size:,} bytes"
-        if column == 5:
+        if title == "Digest":
             return version.digest
-        if column == 6 and version.producer_run_id:
+        if title == "Produced by" and version.producer_run_id:
             return f"run {version.producer_run_id}"
         return None

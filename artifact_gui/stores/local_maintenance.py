@@ -20,7 +20,8 @@ import time
 from collections.abc import Iterable
 
 from ..core.digests import b64_to_hex, md5_stream
-from .base import CorruptBlobError, DamagedStoreError, GcResult, ProgressCallback, VerifyReport
+from .base import CorruptBlobError, DamagedStoreError, GcResult, NotFoundError, ProgressCallback, VerifyReport
+from .local_sql import batches
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +152,27 @@ def verify_store(store, progress: ProgressCallback | None = None) -> VerifyRepor
             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
     except sqlite3.DatabaseError as error:
         return VerifyReport(0, (), (), tuple(problems) + (f"the database cannot be read: {error}",))
+    corrupt, missing = _check_blobs(store, rows, progress)
+    # Other processes go on logging and collecting while this runs: a blob collected since the
+    # rows were read is not missing, and a file recorded since the listing is not unrecorded.
+    recorded_now = _recorded(connection, missing + [digest for digest, _path in unrecorded])
+    missing = [digest for digest in missing if digest in recorded_now]
+    unrecorded = [(digest, path) for digest, path in unrecorded
+                  if digest not in recorded_now and os.path.exists(path)]
     if unrecorded:
         problems.append(f"{len(unrecorded)} blob files in {store.objects.md5_dir!r} have no row in"
                         " store.db (not recorded: a replaced or older database?); gc would delete them")
-    corrupt, missing = _check_blobs(store, rows, progress)
     report = VerifyReport(len(rows), tuple(corrupt), tuple(sorted(set(missing + unstored))), tuple(problems))
     _log_verified(store, report)
     return report
+
+
+def _recorded(connection: sqlite3.Connection, digests: list[str]) -> set[str]:
+    found: set[str] = set()
+    for batch in batches(digests):
+        found.update(row[0] for row in connection.execute(
+            f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
+    return found
 
 
 def _log_verified(store, report: VerifyReport) -> None:
@@ -189,7 +204,7 @@ def _check_blobs(store, rows: list[tuple], progress: ProgressCallback | None
                 actual, actual_size = md5_stream(stream)
             if actual != b64_to_hex(digest) or actual_size != size:
                 corrupt.append(digest)
-        except CorruptBlobError:
+        except (CorruptBlobError, NotFoundError):  # file or row gone (checked again afterwards)
             missing.append(digest)
         done += size
         if progress:

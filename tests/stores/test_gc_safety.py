@@ -106,3 +106,31 @@ def test_runs_left_running_by_a_killed_client_are_marked_failed(tmp_path):
         assert store.get_run(current.id).state == "running"
     finally:
         store.close()
+
+
+def test_verify_while_gc_collects_reports_nothing_missing(local_store, tmp_path, monkeypatch):
+    """verify reads the blob rows, then checks each file; a gc in between (another process, or
+    the window emptying the Trash) collected a blob: that is not a missing blob."""
+    from artifact_gui.core.digests import b64_md5
+    from tests.conftest import write_files
+    import artifact_gui as ag
+
+    doomed_content, kept_content = b"d" * 200_000, b"k" * 200_000  # files, not inline blobs
+    for name, content in (("doomed", doomed_content), ("kept", kept_content)):
+        artifact = ag.Artifact(name, "dataset")
+        artifact.add_file(write_files(tmp_path / name, {"f.bin": content}) + "/f.bin")
+        with ag.init("proj", store=local_store) as run:
+            run.log_artifact(artifact)
+    local_store.delete_collection("proj", "doomed", delete_aliases=True)
+    doomed = b64_md5(doomed_content)
+    real_open_blob = local_store.open_blob
+
+    def collected_meanwhile(digest):
+        if digest == doomed:
+            local_store.gc()
+        return real_open_blob(digest)
+
+    monkeypatch.setattr(local_store, "open_blob", collected_meanwhile)
+    report = local_store.verify()
+    assert report.ok, report
+    assert report.blobs_checked == 2

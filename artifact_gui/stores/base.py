@@ -70,9 +70,11 @@ class CollectionInfo:
     tags: tuple[str, ...] = ()
     ttl_seconds: int | None = None  # the TTL its versions inherit (W&B's ArtifactTTL.INHERIT); None: none
     is_portfolio: bool = False  # a W&B Registry-style collection: its versions are links to others
+    version_tags: tuple[str, ...] = ()  # every tag any of its live versions carries, for search
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(self.tags))
+        object.__setattr__(self, "version_tags", tuple(self.version_tags))
 
 
 @dataclass(frozen=True)

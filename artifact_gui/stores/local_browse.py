@@ -52,7 +52,9 @@ class Browsing:
         rows = self._db().execute(
             "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
             " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id),"
-            " c.tags, c.ttl_seconds, c.is_portfolio"
+            " c.tags, c.ttl_seconds, c.is_portfolio,"
+            " (SELECT json_group_array(DISTINCT t.value) FROM live_versions v, json_each(v.tags) t"
+            "  WHERE v.collection_id = c.id)"
             f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
             " ORDER BY p.name, c.type, c.name",
             tuple(params),
@@ -60,7 +62,8 @@ class Browsing:
         return [
             CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
                            created_at=r[5], version_count=r[6], tags=tuple(json.loads(r[7])),
-                           ttl_seconds=r[8], is_portfolio=bool(r[9]))
+                           ttl_seconds=r[8], is_portfolio=bool(r[9]),
+                           version_tags=tuple(t for t in json.loads(r[10]) if isinstance(t, str)))
             for r in rows
         ]
 

@@ -482,6 +482,7 @@ def test_tags_are_stored_per_version_and_added_on_deduplication(store):
     assert store.set_tags(version.id, ["x", "x", "y"]).tags == ("x", "y")
     with pytest.raises(InvalidNameError, match="tag"):
         store.set_tags(version.id, ["no/slash"])
+    assert sorted(store.get_collection("proj", "data").version_tags) == ["x", "y"]  # what search matches
 
 
 def test_ttl_per_version_or_inherited_from_the_collection(store):

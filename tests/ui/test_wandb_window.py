@@ -99,6 +99,19 @@ def test_the_sidebar_filter_matches_an_artifacts_tags(qtbot, window):
     wait_idle(qtbot, window)
 
 
+def test_the_sidebar_filter_matches_the_tags_of_an_artifacts_versions(qtbot, window):
+    checkpoint = window.store.list_versions("mnist-demo", "mnist-cnn-checkpoint")[-1]
+    window.store.set_tags(checkpoint.id, ["nightly-run"])
+    window.refresh()
+    qtbot.waitUntil(lambda: "nightly-run" in window.sidebar.model.collection_for_key(
+        ("mnist-demo", "checkpoint", "mnist-cnn-checkpoint")).version_tags, timeout=5000)
+    _click(qtbot, window.sidebar.filter)
+    with qtbot.waitSignal(window.sidebar.filterApplied, timeout=5000):
+        qtbot.keyClicks(window.sidebar.filter, "nightly")
+    assert window.sidebar.model.shown_artifact_count == 1
+    wait_idle(qtbot, window)
+
+
 def test_the_ttl_is_shown_and_set_in_days_never_or_inherited(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
     overview = window.tabs.overview

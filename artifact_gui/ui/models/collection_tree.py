@@ -62,7 +62,8 @@ def natural_key(text: str) -> tuple:
 def _searchable(collection: CollectionInfo) -> str:
     # One string to search, built once per refresh; NUL never occurs in names or tags, so a
     # match cannot span two fields.
-    return "\0".join((collection.project, collection.type, collection.name, *collection.tags)).casefold()
+    return "\0".join((collection.project, collection.type, collection.name, *collection.tags,
+                      *collection.version_tags)).casefold()
 
 
 def _build(collections: list[CollectionInfo]) -> tuple[_Group, dict[NodeKey, _Group]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -29,6 +28,7 @@ from .compare import CompareDialog
 from .confirm import DeleteDialog
 from .connect import ConnectDialog
 from .details import VersionTabs
+from .docks import add_dock, arrange_docks
 from .editing import ask_about_unsaved_edits
 from .download import version_download_dialog
 from .drops import FileDropMixin
@@ -105,11 +105,13 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.staging = StagingPanel(store, self.runner, self)
         self.staging.logRequested.connect(self.log_staged)
         self.staging.discarded.connect(lambda: self.staging_dock.hide())
-        self.staging_dock = self._dock("New Version", "uploadDock", self.staging, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.staging_dock = add_dock(self, "New Version", "uploadDock", self.staging,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
         self.staging_dock.visibilityChanged.connect(self._on_staging_shown)
         self.transfer_panel = TransferPanel(self.transfers, self)
-        self.transfer_dock = self._dock("Transfers", "transferDock", self.transfer_panel,
-                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.transfer_dock = add_dock(self, "Transfers", "transferDock", self.transfer_panel,
+                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        arrange_docks(self, self.staging_dock, self.transfer_dock)
         self._accept_file_drops()
 
         self._build_status_bar()
@@ -147,7 +149,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.main_splitter.addWidget(self.sidebar)
         self.main_splitter.addWidget(right)
         self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([280, 900])
+        self.main_splitter.setSizes([250, 1000])
         self.right_splitter = right
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -159,14 +161,6 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.content.addWidget(self.empty_state)
         layout.addWidget(self.content, 1)
         self.setCentralWidget(central)
-
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        dock.hide()
-        return dock
 
     def _build_status_bar(self) -> None:
         self.status = StoreStatus(self.statusBar(), self.session)

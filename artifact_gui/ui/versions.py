@@ -94,7 +94,7 @@ class VersionTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
-        for column, width in enumerate((70, 220, 130, 90, 70, 90)):
+        for column, width in enumerate((70, 180, 120, 85, 60, 90)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setAcceptDrops(True)

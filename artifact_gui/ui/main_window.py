@@ -26,7 +26,7 @@ from ..stores.base import CollectionInfo, NotFoundError, Store, StoreStats, Vers
 from .cleanup import CleanupDialog, TrashDialog
 from .compare import CompareDialog
 from .confirm import DeleteDialog
-from .connect import ConnectDialog
+from .connect import ConnectDialog, TokenDialog
 from .details import VersionTabs
 from .docks import add_dock, arrange_docks
 from .editing import ask_about_unsaved_edits
@@ -92,7 +92,8 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.versions.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.transfers.transferFinished.connect(self._on_transfer_finished)
         self.tabs = VersionTabs(self.session, self)
-        self.errors = NotificationBanner(self.session.notifications, self)
+        self.errors = NotificationBanner(self.session.notifications, self, store.location)
+        self.errors.tokenRequested.connect(self.ask_for_token)
         self.session.notified.connect(self.errors.update_view)
         self.versions_header = QLabel("Select an artifact.", self)
         self.versions_header.setObjectName("versionsHeader")
@@ -375,6 +376,14 @@ class MainWindow(FileDropMixin, QMainWindow):
         dialog = ConnectDialog(self.runner, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.connectRequested.connect(self.storeOpenRequested)
+        dialog.open()
+        return dialog
+
+    def ask_for_token(self) -> TokenDialog:
+        """The server refused the token: ask for one, keep it (see Credentials), reopen with it."""
+        dialog = TokenDialog(self.store.location, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.storeOpenRequested.emit(self.store.location))
         dialog.open()
         return dialog
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 import artifact_gui as ag
 from artifact_gui.ui import MainWindow
+from artifact_gui.stores import LocalStore
 from artifact_gui.ui.download import DownloadDialog
 from tests.ui.conftest import log_versions, select_artifact
 
@@ -61,11 +62,18 @@ def test_selecting_an_artifact_shows_its_versions_and_the_latest(qtbot, window):
 def test_selection_is_remembered_across_restarts(qtbot, demo_store, window):
     select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
     window.close()
-    again = MainWindow(demo_store)
+    # A restart opens the store anew: the closed window's session closes its store once its
+    # last task returns, which may be before or after a second window would take it over.
+    assert window.session.wait_closed(30)
+    reopened = LocalStore(demo_store.location)
+    again = MainWindow(reopened)
     qtbot.addWidget(again)
-    qtbot.waitUntil(lambda: again.versions_model.rowCount() == 1, timeout=10000)
-    assert again.sidebar.selected_key == ("mnist-demo", "report", "eval-report")
-    again.close()
+    try:
+        qtbot.waitUntil(lambda: again.versions_model.rowCount() == 1, timeout=10000)
+        assert again.sidebar.selected_key == ("mnist-demo", "report", "eval-report")
+    finally:
+        again.close()
+        assert again.session.wait_closed(30)
 
 
 def test_files_tab_lazy_tree_and_previews(qtbot, window):

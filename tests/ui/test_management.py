@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 import artifact_gui as ag
+from artifact_gui.appcore.changes import Change
 from artifact_gui.ui.settings import TRANSFERS_KEY, TRASH_RETENTION_KEY
 from artifact_gui.ui.versions import ALIAS_MIME
 from tests.conftest import write_files
@@ -269,8 +270,12 @@ def test_cleanup_dialog_numbers_match_an_independent_computation(qtbot, window):
     qtbot.waitUntil(lambda: trash.listing.topLevelItemCount() == len(plan.candidates), timeout=5000)
     qtbot.mouseClick(trash.empty_button, Qt.MouseButton.LeftButton)
     confirm = trash.findChild(QDialog, "confirmDialog")
-    qtbot.mouseClick(confirm.destroy_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.store.list_trash() == [], timeout=5000)
+    # Wait for the write's change record (announced when it has landed), not for the Trash to
+    # look empty: its rows go before the blobs are deleted, in the same call.
+    with qtbot.waitSignal(window.session.changed, timeout=10000,
+                          check_params_cb=lambda record: record.affects(Change.TRASH)):
+        qtbot.mouseClick(confirm.destroy_button, Qt.MouseButton.LeftButton)
+    assert window.store.list_trash() == []
     wait_idle(qtbot, window)
     assert window.store.stats().stored_bytes == before - expected
     assert window.store.verify().ok

@@ -213,6 +213,7 @@ window.close()
 """
 
 
+@pytest.mark.slow  # real processes, each starting Python (and Qt)
 def test_a_restart_reopens_the_last_store_and_selection(tmp_path, demo_store, monkeypatch):
     # Real processes sharing one settings file: an INI file reads a one-item list back as a
     # string in the next process, which an in-process test never sees.

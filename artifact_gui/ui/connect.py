@@ -70,15 +70,16 @@ def test_connection(url: str, token: str) -> str:
     return f"{summary}\nWarning: {warning}." if warning else summary
 
 
-def remember_widgets(parent: QWidget, credentials: Credentials, prefix: str) -> tuple[QCheckBox, QLabel]:
+def remember_widgets(parent: QWidget, credentials: Credentials, prefix: str,
+                     also: str = "") -> tuple[QCheckBox, QLabel]:
     """"Remember this server", and a note, shown only when no OS keyring can keep the token,
     that says so and where the token goes instead (before anyone relies on it being kept)."""
     problem = credentials.keyring_problem()
     remember = QCheckBox("Remember this server" + (" (token in the OS keyring)" if problem is None else ""), parent)
     remember.setObjectName(f"{prefix}Remember")
     remember.setChecked(True)
-    note = QLabel(f"The token cannot be kept: {problem}. It is used for this session only; the server's "
-                  "address is still remembered." if problem else "", parent)
+    note = QLabel(f"The token cannot be kept: {problem}. It is used for this session only{also}."
+                  if problem else "", parent)
     note.setObjectName(f"{prefix}KeyringNote")
     note.setWordWrap(True)
     note.setVisible(problem is not None)
@@ -157,7 +158,8 @@ class ConnectDialog(QDialog):
         self.token.setAccessibleName("Token")
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("from 'artifact-gui token create' on the server")
-        self.remember, self.keyring_note = remember_widgets(self, self.credentials, "connect")
+        self.remember, self.keyring_note = remember_widgets(self, self.credentials, "connect",
+                                                            also="; the server's address is still remembered")
         self.status = QLabel(self)
         self.status.setObjectName("connectStatus")
         self.status.setWordWrap(True)

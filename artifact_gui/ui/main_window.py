@@ -150,7 +150,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.main_splitter.addWidget(self.sidebar)
         self.main_splitter.addWidget(right)
         self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([250, 1000])
+        self.main_splitter.setSizes([270, 1000])
         self.right_splitter = right
         central = QWidget(self)
         layout = QVBoxLayout(central)

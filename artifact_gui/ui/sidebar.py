@@ -18,7 +18,7 @@ from .models.collection_tree import KEY_ROLE, CollectionTreeModel, NodeKey
 FILTER_DEBOUNCE_MS = 120
 
 
-COUNT_TITLE_ROOM_CHARS = 48  # below this the count column gives its title's width to the names
+NAME_ROOM_CHARS = 30  # the count column shows its title only when the names keep this much room
 
 class CollectionSidebar(QWidget):
     collectionSelected = Signal(object)  # CollectionInfo, or None when a project/type is selected
@@ -126,7 +126,7 @@ class CollectionSidebar(QWidget):
         padding = 2 * metrics.averageCharWidth()
         width = metrics.horizontalAdvance(f"{self.model.largest_count}") + padding
         title_width = metrics.horizontalAdvance(self.model.HEADERS[1]) + padding
-        if self.tree.viewport().width() >= COUNT_TITLE_ROOM_CHARS * metrics.averageCharWidth():
+        if self.tree.viewport().width() - title_width >= NAME_ROOM_CHARS * metrics.averageCharWidth():
             width = max(width, title_width)
         self.tree.header().resizeSection(1, width)
 

@@ -94,7 +94,7 @@ class VersionTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
-        for column, width in enumerate((70, 180, 120, 85, 60, 90)):
+        for column, width in enumerate((60, 180, 120, 85, 60, 80)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.setAcceptDrops(True)

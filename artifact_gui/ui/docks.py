@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 
@@ -19,8 +19,8 @@ class DockSize:
 
 # The New Version form needs about 40 characters to show a path and its status; the
 # Transfers list shows a few rows and scrolls.
-NEW_VERSION_WIDTH = DockSize(minimum=34, default=44, maximum_share=0.34)
-TRANSFERS_HEIGHT = DockSize(minimum=5, default=7, maximum_share=0.25)
+NEW_VERSION_WIDTH = DockSize(minimum=34, default=56, maximum_share=0.34)
+TRANSFERS_HEIGHT = DockSize(minimum=5, default=8, maximum_share=0.25)
 
 
 def add_dock(window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -39,9 +39,11 @@ def arrange_docks(window: QMainWindow, side: QDockWidget, bottom: QDockWidget) -
     bottom.setMinimumHeight(_height(bottom, TRANSFERS_HEIGHT.minimum))
     for dock, size, orientation in ((side, NEW_VERSION_WIDTH, Qt.Orientation.Horizontal),
                                     (bottom, TRANSFERS_HEIGHT, Qt.Orientation.Vertical)):
+        # Queued: when visibilityChanged comes, the main window has not yet made room for the
+        # dock, and a resize asked for then is undone by that layout.
         dock.visibilityChanged.connect(
             lambda visible, dock=dock, size=size, orientation=orientation:
-            visible and _size_once(window, dock, size, orientation))
+            visible and QTimer.singleShot(0, dock, lambda: _size_once(window, dock, size, orientation)))
 
 
 def _size_once(window: QMainWindow, dock: QDockWidget, size: DockSize, orientation: Qt.Orientation) -> None:

@@ -19,7 +19,7 @@ class DockSize:
 
 # The New Version form needs about 40 characters to show a path and its status; the
 # Transfers list shows a few rows and scrolls.
-NEW_VERSION_WIDTH = DockSize(minimum=34, default=56, maximum_share=0.34)
+NEW_VERSION_WIDTH = DockSize(minimum=34, default=56, maximum_share=0.22)
 TRANSFERS_HEIGHT = DockSize(minimum=5, default=8, maximum_share=0.25)
 
 

@@ -13,10 +13,11 @@ from artifact_gui.ui.theme import FOCUS_RING_WIDTH, apply_theme, focus_ring_colo
 
 @pytest.fixture
 def themed(qapp):
-    original_style, original_palette = qapp.style().name(), qapp.palette()
+    """Applies a theme; the palette comes back afterwards (the focus-ring style stays, as it
+    does in the application)."""
+    original_palette = qapp.palette()
     yield lambda theme: apply_theme(qapp, theme)
     qapp.setPalette(original_palette)
-    del original_style  # the focus-ring style stays: it is the application's from now on
 
 
 def _render(widget, option, element, focused: bool) -> QImage:

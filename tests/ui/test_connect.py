@@ -239,7 +239,7 @@ def test_without_a_keyring_the_dialog_says_before_connecting_that_the_token_cann
         runner.shutdown()
 
 
-def test_with_a_keyring_there_is_no_such_note(qtbot, dialog, memory_keyring):
+def test_with_a_keyring_there_is_no_such_note(qtbot, memory_keyring, dialog):  # the keyring first
     dialog.show()
     assert not dialog.keyring_note.isVisible()
     assert "OS keyring" in dialog.remember.text()

@@ -12,7 +12,7 @@ import artifact_gui as ag
 from artifact_gui.ui import MainWindow
 from artifact_gui.stores import LocalStore
 from artifact_gui.ui.download import DownloadDialog
-from tests.ui.conftest import log_versions, select_artifact
+from tests.ui.conftest import log_versions, select_artifact, select_row
 
 
 def test_sidebar_lists_projects_types_artifacts_and_filters(qtbot, window):
@@ -183,7 +183,7 @@ def test_lineage_clusters_many_siblings_until_clicked(qtbot, local_store):
 
 def test_compare_two_versions(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
-    window.versions.selectRow(0)
+    select_row(window.versions, 0)
     window.versions.selectionModel().select(
         window.versions_model.index(2, 0),
         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)

@@ -15,7 +15,7 @@ from artifact_gui.appcore.changes import Change
 from artifact_gui.ui.settings import TRANSFERS_KEY, TRASH_RETENTION_KEY
 from artifact_gui.ui.versions import ALIAS_MIME
 from tests.conftest import write_files
-from tests.ui.conftest import select_artifact, wait_idle
+from tests.ui.conftest import select_artifact, wait_idle, select_row
 
 
 def drop(qtbot, target, position: QPoint, paths: list[str]) -> None:
@@ -194,7 +194,7 @@ def test_description_and_metadata_edits_persist(qtbot, window):
 
 def test_delete_needs_consent_for_aliases_and_goes_to_the_trash(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
-    window.versions.selectRow(1)  # v1, "production"
+    select_row(window.versions, 1)  # v1, "production"
     dialog = window.delete_selected_versions()
     qtbot.waitUntil(lambda: dialog.freed is not None, timeout=5000)
     assert dialog.freed == window.store.bytes_freed_by([window.store.get_version("mnist-demo", "mnist-cnn", "v1").id])

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from .connection import is_connection_error
+from .connection import is_connection_error, is_token_refused
 
 HISTORY = 200
 log = logging.getLogger("artifact_gui.notifications")
@@ -40,6 +40,7 @@ class Notification:
     details: str = ""  # the traceback, for "Details…"
     topic: Hashable | None = None
     connection_lost: bool = False  # resolved when the store answers again
+    token_refused: bool = False  # the server wants a (different) token: the window offers to enter one
     created_at: float = field(default_factory=time.time)
     id: int = 0
     resolved: bool = False
@@ -85,7 +86,8 @@ class NotificationCentre:
             return repeated
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__)) if error else ""
         notification = Notification(Severity(severity), message, details, topic,
-                                    error is not None and is_connection_error(error), id=next(_ids))
+                                    error is not None and is_connection_error(error),
+                                    token_refused=is_token_refused(error), id=next(_ids))
         with self._lock:
             self._records.append(notification)
         log.log(notification.severity, "%s", message, exc_info=(type(error), error, error.__traceback__)

@@ -92,7 +92,7 @@ def fit_to_available_screen(window) -> None:
 
 def last_store_location() -> str | None:
     """The store open when the app last closed, if it is still there (a URL always is)."""
-    from .main_window import recent_stores
+    from .recent import recent_stores
 
     recent = recent_stores()
     if not recent:
@@ -119,7 +119,8 @@ class WindowManager:
         folder a new store. A missing store (a deleted recent one) is reported, not re-created."""
         from PySide6.QtWidgets import QMessageBox
 
-        from .main_window import MainWindow, remember_recent_store
+        from .main_window import MainWindow
+        from .recent import remember_recent_store
 
         try:
             store = open_store(location, create=create)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..appcore.confirmation import Confirmation, counted
 from ..stores.base import VersionInfo
+from .sizing import fit_height, fit_width, tree_content_width
 
 
 def destructive_button(box: QDialogButtonBox, text: str) -> QPushButton:
@@ -40,6 +41,12 @@ def destructive_button(box: QDialogButtonBox, text: str) -> QPushButton:
 def _size(n: int) -> str:
     return humanize.naturalsize(n, binary=True)
 
+
+ALIASES_SHOWN_CHARS = 60  # a check box does not wrap: longer alias lists end in "…" (all in the tooltip)
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= ALIASES_SHOWN_CHARS else text[:ALIASES_SHOWN_CHARS - 1].rstrip(", ") + "…"
 
 
 class ConfirmDialog(QDialog):
@@ -62,6 +69,7 @@ class ConfirmDialog(QDialog):
         self.listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         space = QLabel(confirmation.space_text, self)
         space.setObjectName("confirmSpace")
+        space.setWordWrap(True)
         space.setVisible(bool(confirmation.space_text))
         buttons = QDialogButtonBox(self)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
@@ -79,6 +87,9 @@ class ConfirmDialog(QDialog):
         layout.addWidget(space)
         layout.addWidget(buttons)
         self.cancel_button.setFocus()
+        fit_width(self, self.listing.sizeHintForColumn(0) + 2 * self.listing.frameWidth()
+                  + self.listing.verticalScrollBar().sizeHint().width())
+        fit_height(self)
 
 
 def ask(parent: QWidget | None, confirmation: Confirmation, on_yes: Callable[[], None]) -> ConfirmDialog:
@@ -112,14 +123,17 @@ class DeleteDialog(QDialog):
             item.setToolTip(0, version.qualified_name)
         if len(versions) > 500:
             QTreeWidgetItem(self.listing, [f"… and {len(versions) - 500:,} more"])
+        self.listing.header().setStretchLastSection(False)
         self.listing.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.space = QLabel("Working out the space this frees…", self)
         self.space.setObjectName("deleteSpace")
+        self.space.setWordWrap(True)
         aliased = [v for v in versions if v.aliases]
-        self.drop_aliases = QCheckBox(
-            f"Also remove the aliases of {counted(len(aliased), 'version')} "
-            f"({', '.join(sorted({a for v in aliased for a in v.aliases}))})", self)
+        alias_names = ", ".join(sorted({a for v in aliased for a in v.aliases}))
+        self.drop_aliases = QCheckBox(f"Also remove the aliases of {counted(len(aliased), 'version')} "
+                                      f"({_shortened(alias_names)})", self)
+        self.drop_aliases.setToolTip(alias_names)
         self.drop_aliases.setObjectName("deleteDropAliases")
         self.has_aliases = bool(aliased)
         self.drop_aliases.setVisible(self.has_aliases)
@@ -133,12 +147,18 @@ class DeleteDialog(QDialog):
         self.drop_aliases.toggled.connect(self._update)
         layout = QVBoxLayout(self)
         going = f"{'These' if len(versions) > 1 else 'This'} {counted(len(versions), 'version')}"
-        layout.addWidget(QLabel(f"{going} will go to the Trash:", self))
+        heading = QLabel(f"{going} will go to the Trash:", self)
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
         layout.addWidget(self.listing, 1)
         layout.addWidget(self.space)
         layout.addWidget(self.drop_aliases)
         layout.addWidget(self.buttons)
         self._update()
+        for column in (1, 2):
+            self.listing.resizeColumnToContents(column)
+        fit_width(self, tree_content_width(self.listing))
+        fit_height(self)
         session.runner.submit("Working out the space freed", session.store.bytes_freed_by,
                               [v.id for v in versions], owner=self, on_success=self._on_freed)
 
@@ -146,6 +166,7 @@ class DeleteDialog(QDialog):
         self.freed = freed
         self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({freed:,} bytes); "
                            "until then they can be restored.")
+        fit_height(self)
 
     def _update(self) -> None:
         needs_consent = self.has_aliases and not self.drop_aliases.isChecked()

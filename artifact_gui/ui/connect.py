@@ -70,6 +70,64 @@ def test_connection(url: str, token: str) -> str:
     return f"{summary}\nWarning: {warning}." if warning else summary
 
 
+def remember_widgets(parent: QWidget, credentials: Credentials, prefix: str,
+                     also: str = "") -> tuple[QCheckBox, QLabel]:
+    """"Remember this server", and a note, shown only when no OS keyring can keep the token,
+    that says so and where the token goes instead (before anyone relies on it being kept)."""
+    problem = credentials.keyring_problem()
+    remember = QCheckBox("Remember this server" + (" (token in the OS keyring)" if problem is None else ""), parent)
+    remember.setObjectName(f"{prefix}Remember")
+    remember.setChecked(True)
+    note = QLabel(f"The token cannot be kept: {problem}. It is used for this session only{also}."
+                  if problem else "", parent)
+    note.setObjectName(f"{prefix}KeyringNote")
+    note.setWordWrap(True)
+    note.setVisible(problem is not None)
+    return remember, note
+
+
+class TokenDialog(QDialog):
+    """Asked when a server refuses the window's token (or wants one): the token, kept where
+    `Credentials` can keep it, and the window reconnects with it."""
+
+    def __init__(self, url: str, parent: QWidget | None = None, credentials: Credentials | None = None):
+        super().__init__(parent)
+        self.url, self.credentials = url, credentials or default_credentials()
+        self.setObjectName("tokenDialog")
+        self.setWindowTitle("Token for the server")
+        self.setMinimumWidth(480)
+        intro = QLabel(f"The server at {url} did not accept this window's token, or needs one. Enter a token "
+                       "from 'artifact-gui token create' on the server (ask whoever runs it).", self)
+        intro.setWordWrap(True)
+        self.token = QLineEdit(self)
+        self.token.setObjectName("tokenValue")
+        self.token.setAccessibleName("Token")
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember, self.keyring_note = remember_widgets(self, self.credentials, "token")
+        self.where = ""
+        buttons = QDialogButtonBox(self)
+        self.ok_button = buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button.setObjectName("tokenConnect")
+        self.ok_button.setEnabled(False)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.token.textChanged.connect(lambda text: self.ok_button.setEnabled(bool(text.strip())))
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.token)
+        layout.addWidget(self.remember)
+        layout.addWidget(self.keyring_note)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        token = self.token.text().strip()
+        if not token:
+            return
+        self.where = self.credentials.set(self.url, token, self.remember.isChecked())
+        super().accept()
+
+
 class ConnectDialog(QDialog):
     connectRequested = Signal(str)  # the server URL, its token now findable by RemoteStore
 
@@ -100,9 +158,8 @@ class ConnectDialog(QDialog):
         self.token.setAccessibleName("Token")
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("from 'artifact-gui token create' on the server")
-        self.remember = QCheckBox("Remember this server (token in the OS keyring)", self)
-        self.remember.setObjectName("connectRemember")
-        self.remember.setChecked(True)
+        self.remember, self.keyring_note = remember_widgets(self, self.credentials, "connect",
+                                                            also="; the server's address is still remembered")
         self.status = QLabel(self)
         self.status.setObjectName("connectStatus")
         self.status.setWordWrap(True)
@@ -123,6 +180,7 @@ class ConnectDialog(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Token:", self.token)
         form.addRow("", self.remember)
+        form.addRow("", self.keyring_note)
         layout = QVBoxLayout(self)
         if self.saved.count():
             layout.addWidget(QLabel("Saved servers:", self))

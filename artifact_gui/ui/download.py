@@ -28,6 +28,7 @@ from ..core.transfer import default_download_root
 from ..stores.base import Store, VersionInfo
 from ..appcore.progress import RateTracker
 from .settings import DOWNLOAD_FOLDER_KEY, setting
+from .sizing import fit_height, fit_width, line_edit_text_width
 from .tasks import Task, TaskContext
 from .transfers import TransferQueue
 
@@ -134,6 +135,14 @@ class DownloadDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
+        fit_width(self, line_edit_text_width(self.target) + browse.sizeHint().width() + layout.spacing())
+        self.status.setToolTip(self.status.text())
+
+    def _say(self, text: str) -> None:
+        """The status line, whole: wrapped, the dialog grown to show it, and in the tooltip."""
+        self.status.setText(text)
+        self.status.setToolTip(text)
+        fit_height(self)
 
     def _on_browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Download to", os.path.dirname(self.target.text()))
@@ -145,7 +154,7 @@ class DownloadDialog(QDialog):
         self.target.setText(root)
         self.target.setEnabled(False)
         self.start_button.setEnabled(False)
-        self.status.setText("Starting…")
+        self._say("Starting…")
         transfer = self.queue.add(self._name, "download", lambda context: self._job(context, root),
                                   self.tracker.total)
         self.task = transfer.task
@@ -157,24 +166,24 @@ class DownloadDialog(QDialog):
     def _on_progress(self, done: int, total: int) -> None:
         self.tracker.update(done, total)
         self.progress.setValue(int(1000 * done / total) if total else 1000)
-        self.status.setText(self.tracker.describe())
+        self._say(self.tracker.describe())
 
     def _on_succeeded(self, root: str) -> None:
         self.progress.setValue(1000)
         self.tracker.update(self.tracker.total, self.tracker.total)
-        self.status.setText(f"Downloaded and verified {self.tracker.describe().split(',')[0]} into {root}.")
+        self._say(f"Downloaded and verified {self.tracker.describe().split(',')[0]} into {root}.")
         self._finish()
         self.open_button.setVisible(True)
         self.downloadFinished.emit(root)
 
     def _on_failed(self, error: BaseException) -> None:
-        self.status.setText(f"Download failed: {error}\nNothing was left half-written; "
+        self._say(f"Download failed: {error}\nNothing was left half-written; "
                             "files already complete were kept. Fix the cause and download again.")
         self.status.setProperty("error", True)
         self._finish()
 
     def _on_cancelled(self) -> None:
-        self.status.setText("Cancelled. Files already complete were kept; no partial file was left.")
+        self._say("Cancelled. Files already complete were kept; no partial file was left.")
         self._finish()
 
     def _finish(self) -> None:
@@ -186,7 +195,7 @@ class DownloadDialog(QDialog):
     def _on_cancel(self) -> None:
         if self.task is not None and self.task.is_running:
             self.task.cancel()
-            self.status.setText("Cancelling…")
+            self._say("Cancelling…")
         else:
             self.reject()
 

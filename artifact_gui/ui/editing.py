@@ -39,6 +39,8 @@ from .models.version_table import DAY
 from .versions import ALIAS_MIME, CHIP_PADDING, chip_color, paint_chip
 
 
+ALIAS_INPUT_TIP = "Add an alias; if another version has it, it moves here"
+
 class AliasList(QListWidget):
     """Alias chips in a row; drag one onto a row of the versions table to move it there."""
 
@@ -114,7 +116,8 @@ class AliasEditor(QWidget):
         self.input = QLineEdit(self)
         self.input.setObjectName("aliasInput")
         self.input.setAccessibleName("New alias")
-        self.input.setPlaceholderText("Add an alias (moves it here if another version has it)")
+        self.input.setPlaceholderText("New alias")  # short: a longer one was always cut
+        self.input.setToolTip(ALIAS_INPUT_TIP)
         self.input.textChanged.connect(self._on_input_changed)
         self.input.returnPressed.connect(self.add_from_input)
         self.add_button = QPushButton("Add", self)
@@ -166,7 +169,7 @@ class AliasEditor(QWidget):
         reason = self.operations.read_only_reason
         for widget in (self.input, self.add_button, self.remove_button):
             widget.setEnabled(version is not None and reason is None)
-            widget.setToolTip(reason or "")
+            widget.setToolTip(reason or (ALIAS_INPUT_TIP if widget is self.input else ""))
         if reason:
             self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.list.setDragEnabled(False)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -27,8 +26,9 @@ from ..stores.base import CollectionInfo, NotFoundError, Store, StoreStats, Vers
 from .cleanup import CleanupDialog, TrashDialog
 from .compare import CompareDialog
 from .confirm import DeleteDialog
-from .connect import ConnectDialog
+from .connect import ConnectDialog, TokenDialog
 from .details import VersionTabs
+from .docks import add_dock, arrange_docks
 from .editing import ask_about_unsaved_edits
 from .download import version_download_dialog
 from .drops import FileDropMixin
@@ -46,27 +46,10 @@ from .status import StoreStatus
 from .tasks import Task
 from .transfers import Transfer, TransferPanel
 from .versions import VersionTableView
+from .recent import recent_stores, settings_list
 from .window_actions import WRITE_ACTIONS, ShortcutsDialog, build_actions, shortcut_rows
 
-RECENT_STORES_KEY = "stores/recent"
 AGES_REFRESH_MS = 60_000  # "5 minutes ago" must not stay "5 minutes ago" for an hour
-MAX_RECENT = 10
-
-
-def settings_list(settings: QSettings, key: str) -> list[str]:
-    """A list of strings from the settings. `type=list`: an INI file gives a one-item list back,
-    in the next process, as a plain string (which would be iterated letter by letter)."""
-    return [item for item in settings.value(key, [], type=list) if isinstance(item, str)]
-
-
-def recent_stores() -> list[str]:
-    return settings_list(QSettings(), RECENT_STORES_KEY)
-
-
-def remember_recent_store(location: str) -> list[str]:
-    recent = [location] + [s for s in recent_stores() if s != location]
-    QSettings().setValue(RECENT_STORES_KEY, recent[:MAX_RECENT])
-    return recent[:MAX_RECENT]
 
 
 class MainWindow(FileDropMixin, QMainWindow):
@@ -93,7 +76,8 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.versions.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.transfers.transferFinished.connect(self._on_transfer_finished)
         self.tabs = VersionTabs(self.session, self)
-        self.errors = NotificationBanner(self.session.notifications, self)
+        self.errors = NotificationBanner(self.session.notifications, self, store.location)
+        self.errors.tokenRequested.connect(self.ask_for_token)
         self.session.notified.connect(self.errors.update_view)
         self.versions_header = QLabel("Select an artifact.", self)
         self.versions_header.setObjectName("versionsHeader")
@@ -106,11 +90,13 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.staging = StagingPanel(store, self.runner, self)
         self.staging.logRequested.connect(self.log_staged)
         self.staging.discarded.connect(lambda: self.staging_dock.hide())
-        self.staging_dock = self._dock("New Version", "uploadDock", self.staging, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.staging_dock = add_dock(self, "New Version", "uploadDock", self.staging,
+                                     Qt.DockWidgetArea.RightDockWidgetArea)
         self.staging_dock.visibilityChanged.connect(self._on_staging_shown)
         self.transfer_panel = TransferPanel(self.transfers, self)
-        self.transfer_dock = self._dock("Transfers", "transferDock", self.transfer_panel,
-                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.transfer_dock = add_dock(self, "Transfers", "transferDock", self.transfer_panel,
+                                      Qt.DockWidgetArea.BottomDockWidgetArea)
+        arrange_docks(self, self.staging_dock, self.transfer_dock)
         self._accept_file_drops()
 
         self._build_status_bar()
@@ -148,7 +134,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.main_splitter.addWidget(self.sidebar)
         self.main_splitter.addWidget(right)
         self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([280, 900])
+        self.main_splitter.setSizes([270, 1000])
         self.disconnected_notes = DisconnectedNotes([self.sidebar, self.versions, self.tabs])
         self.right_splitter = right
         central = QWidget(self)
@@ -161,14 +147,6 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.content.addWidget(self.empty_state)
         layout.addWidget(self.content, 1)
         self.setCentralWidget(central)
-
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        dock.hide()
-        return dock
 
     def _build_status_bar(self) -> None:
         self.status = StoreStatus(self.statusBar(), self.session)
@@ -384,6 +362,14 @@ class MainWindow(FileDropMixin, QMainWindow):
         dialog = ConnectDialog(self.runner, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.connectRequested.connect(self.storeOpenRequested)
+        dialog.open()
+        return dialog
+
+    def ask_for_token(self) -> TokenDialog:
+        """The server refused the token: ask for one, keep it (see Credentials), reopen with it."""
+        dialog = TokenDialog(self.store.location, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.storeOpenRequested.emit(self.store.location))
         dialog.open()
         return dialog
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,11 +28,18 @@ from ..appcore.notifications import Notification, NotificationCentre, Severity
 COLORS = {Severity.ERROR: "#b71c1c", Severity.WARNING: "#e65100", Severity.INFO: "#1565c0"}
 
 
-class NotificationBanner(QFrame):
-    """A dismissable line at the top of the window that says what failed and why."""
+TOKEN_REFUSED_TEXT = "The server at {location} did not accept this window's token (or needs one)."
 
-    def __init__(self, centre: NotificationCentre, parent: QWidget | None = None):
+
+class NotificationBanner(QFrame):
+    """A dismissable line at the top of the window that says what failed and why; when a
+    server refused the token, it says so in plain words and offers to enter one."""
+
+    tokenRequested = Signal()
+
+    def __init__(self, centre: NotificationCentre, parent: QWidget | None = None, location: str = ""):
         super().__init__(parent)
+        self.location = location
         self.setObjectName("errorBanner")
         self.setAccessibleName("Error message")
         self.centre = centre
@@ -45,6 +52,11 @@ class NotificationBanner(QFrame):
         self.details_button.setObjectName("errorDetails")
         self.details_button.setFlat(True)
         self.details_button.clicked.connect(self.show_details)
+        self.token_button = QPushButton("Enter Token…", self)
+        self.token_button.setObjectName("errorEnterToken")
+        self.token_button.setFlat(True)
+        self.token_button.clicked.connect(self.tokenRequested)
+        self.token_button.hide()
         close = QPushButton("Dismiss", self)
         close.setObjectName("errorDismiss")
         close.setFlat(True)
@@ -52,6 +64,7 @@ class NotificationBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.token_button)
         layout.addWidget(self.details_button)
         layout.addWidget(close)
         self.hide()
@@ -64,7 +77,10 @@ class NotificationBanner(QFrame):
             return
         self.shown = active[-1]
         others = len(active) - 1
-        self.label.setText(self.shown.message + (f"  (+{others} more)" if others else ""))
+        message = TOKEN_REFUSED_TEXT.format(location=self.location or "this address") \
+            if self.shown.token_refused else self.shown.message  # the server's own words are in Details
+        self.label.setText(message + (f"  (+{others} more)" if others else ""))
+        self.token_button.setVisible(self.shown.token_refused)
         self.setStyleSheet(f"#errorBanner {{ background: {COLORS[self.shown.severity]}; border-radius: 4px; }}"
                            "#errorBanner QLabel, #errorBanner QPushButton { color: white; }")
         self.show()

@@ -19,7 +19,8 @@ from ..appcore import ownership
 from ..appcore.changes import ChangeRecord
 from ..appcore.connection import backoff_seconds, is_connection_error
 from ..appcore.notifications import NotificationCentre, Notification
-from ..stores.base import Store
+from ..stores.base import Store, StoreError
+from ..stores.http import AuthenticationError
 from .operations import Operations
 from .tasks import Task, TaskRunner
 from .transfers import TransferQueue
@@ -49,6 +50,7 @@ class WindowSession(QObject):
         self.connection = ConnectionState.CONNECTED
         self.change_token: int | None = None
         self._reconnect_attempt = 0
+        self._read_only: bool | None = None
         self._closed = threading.Event()
         self.runner.taskFailed.connect(self._on_task_failed)
         self.runner.taskSucceeded.connect(self._on_task_succeeded)
@@ -60,7 +62,17 @@ class WindowSession(QObject):
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.store, "read_only", False))
+        """A store that cannot tell (a server that refuses the token, or does not answer)
+        counts as read-only; the overview read then reports why, and offers a token. A
+        refused token stays refused in this window (entering one opens a new window)."""
+        if self._read_only is None:
+            try:
+                self._read_only = bool(getattr(self.store, "read_only", False))
+            except AuthenticationError:
+                self._read_only = True
+            except StoreError:
+                return True
+        return self._read_only
 
     @property
     def is_connected(self) -> bool:

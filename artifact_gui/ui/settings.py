@@ -28,6 +28,7 @@ from ..appcore.settings import (  # noqa: F401 - the keys are part of this modul
     TRASH_RETENTION_KEY,
     Setting,
 )
+from .sizing import fit_width, line_edit_text_width
 
 
 def setting(key: str) -> Any:
@@ -48,6 +49,8 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
         self.editors: dict[str, QWidget] = {}
+        self._rows: list[QWidget | QHBoxLayout] = []
+        self._browse_width = 0
         form = QFormLayout(self)
         for declared in SETTINGS:
             editor, row = self._editor(declared)
@@ -55,6 +58,7 @@ class SettingsDialog(QDialog):
             editor.setToolTip(declared.description)
             self.editors[declared.key] = editor
             form.addRow(f"{declared.label}:", row)
+            self._rows.append(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -63,6 +67,11 @@ class SettingsDialog(QDialog):
         self.retention = self.editors[TRASH_RETENTION_KEY]
         self.theme = self.editors[THEME_KEY]
         self.transfers = self.editors[TRANSFERS_KEY]
+        self.download_folder.setToolTip(f"{self.download_folder.text()}\n{self.download_folder.toolTip()}")
+        self.download_folder.setCursorPosition(0)  # where a path is cut, its start shows
+        label_width = max(form.labelForField(row).sizeHint().width() for row in self._rows)
+        fit_width(self, label_width + form.horizontalSpacing() + line_edit_text_width(self.download_folder)
+                  + self._browse_width)
 
     def _editor(self, declared: Setting) -> tuple[QWidget, QWidget | QHBoxLayout]:
         value = setting(declared.key)
@@ -84,6 +93,7 @@ class SettingsDialog(QDialog):
             return editor, editor
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(lambda: self._browse(editor, declared.label))
+        self._browse_width = max(self._browse_width, browse.sizeHint().width() + 6)
         row = QHBoxLayout()
         row.addWidget(editor, 1)
         row.addWidget(browse)

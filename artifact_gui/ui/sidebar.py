@@ -18,6 +18,8 @@ from .models.collection_tree import KEY_ROLE, CollectionTreeModel, NodeKey
 FILTER_DEBOUNCE_MS = 120
 
 
+NAME_ROOM_CHARS = 30  # the count column shows its title only when the names keep this much room
+
 class CollectionSidebar(QWidget):
     collectionSelected = Signal(object)  # CollectionInfo, or None when a project/type is selected
     filterApplied = Signal(str)  # the filter text now shown
@@ -118,10 +120,19 @@ class CollectionSidebar(QWidget):
         self.tree.setVisible(not nothing_shown)
 
     def _size_count_column(self) -> None:
+        """As wide as the largest count; as wide as its title only when the names keep their
+        room (a narrow sidebar elides the title, never the artifact names)."""
         metrics = self.tree.fontMetrics()
-        text_width = metrics.horizontalAdvance(f"{self.model.largest_count}")
-        title_width = metrics.horizontalAdvance(self.model.HEADERS[1])
-        self.tree.header().resizeSection(1, max(text_width, title_width) + 2 * metrics.averageCharWidth())
+        padding = 2 * metrics.averageCharWidth()
+        width = metrics.horizontalAdvance(f"{self.model.largest_count}") + padding
+        title_width = metrics.horizontalAdvance(self.model.HEADERS[1]) + padding
+        if self.tree.viewport().width() - title_width >= NAME_ROOM_CHARS * metrics.averageCharWidth():
+            width = max(width, title_width)
+        self.tree.header().resizeSection(1, width)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._size_count_column()
 
     def _expanded_keys(self) -> list[NodeKey]:
         return [key for key in self.model.group_keys()

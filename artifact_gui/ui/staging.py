@@ -115,6 +115,7 @@ class StagingPanel(QWidget):
 
         self.title = QLabel(self)
         self.title.setObjectName("stagingTitle")
+        self.title.setWordWrap(True)  # a long artifact name must not widen the panel
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)

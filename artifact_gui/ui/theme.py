@@ -1,11 +1,53 @@
-"""Light, dark or the system's palette, on Qt's Fusion style."""
+"""Light, dark or the system's palette, on Qt's Fusion style, with a focus ring one can see."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 from ..appcore.settings import THEMES  # noqa: F401 - declared with the theme setting
+
+FOCUS_RING_WIDTH = 2  # Fusion's own focus hint is a 1 px tint that is hard to see (issue 10, item 12)
+# Framed widgets whose keyboard focus Fusion shows only by a faint tint of their frame.
+_FRAMED_PRIMITIVES = (QStyle.PrimitiveElement.PE_FrameLineEdit, QStyle.PrimitiveElement.PE_PanelButtonCommand)
+_FRAMED_CONTROLS = (QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox)
+
+
+def focus_ring_color(palette: QPalette) -> QColor:
+    """The palette's highlight, pushed away from the window colour so it stands out in both themes."""
+    color = QColor(palette.color(QPalette.ColorRole.Highlight))
+    window_is_dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
+    return color.lighter(125) if window_is_dark else color.darker(125)
+
+
+class FocusRingStyle(QProxyStyle):
+    """Fusion, with a solid ring around whatever has the keyboard focus: text fields, buttons,
+    combo and spin boxes, and the current item of a list or table."""
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        if element == QStyle.PrimitiveElement.PE_FrameFocusRect:
+            self._ring(option, painter, inset=0)
+            return
+        super().drawPrimitive(element, option, painter, widget)
+        if element in _FRAMED_PRIMITIVES and option.state & QStyle.StateFlag.State_HasFocus:
+            self._ring(option, painter, inset=1)
+
+    def drawComplexControl(self, control, option, painter, widget=None) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        if control in _FRAMED_CONTROLS and option.state & QStyle.StateFlag.State_HasFocus:
+            self._ring(option, painter, inset=1)
+
+    @staticmethod
+    def _ring(option, painter, inset: int) -> None:
+        half = FOCUS_RING_WIDTH / 2
+        rect = QRectF(option.rect).adjusted(inset + half, inset + half, -inset - half, -inset - half)
+        painter.save()
+        painter.setRenderHint(painter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(focus_ring_color(option.palette), FOCUS_RING_WIDTH))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
 
 
 def dark_palette() -> QPalette:
@@ -27,7 +69,8 @@ def dark_palette() -> QPalette:
 def apply_theme(app: QApplication, theme: str = "system") -> None:
     if theme not in THEMES:
         raise ValueError(f"invalid theme {theme!r}: choose one of {', '.join(THEMES)}")
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), FocusRingStyle):
+        app.setStyle(FocusRingStyle(QStyleFactory.create("Fusion")))
     if theme == "dark":
         app.setPalette(dark_palette())
     elif theme == "light":

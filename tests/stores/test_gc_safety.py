@@ -3,6 +3,8 @@ and abandoned runs (issue 14 item 3)."""
 
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 import os
 import subprocess
@@ -54,6 +56,7 @@ def test_content_uploaded_for_a_commit_still_to_come_survives_gc_in_another_proc
         store.close()
 
 
+@pytest.mark.slow  # real processes, each starting Python
 def test_gc_opening_and_logging_in_separate_processes_at_once(tmp_path):
     store_path = str(tmp_path / "store")
     LocalStore(store_path, create=True).close()

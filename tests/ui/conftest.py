@@ -94,6 +94,16 @@ def select_artifact(qtbot, window, project, type_, name):
     wait_idle(qtbot, window)
 
 
+def select_row(view, row: int) -> None:
+    """Select `row` alone, as a plain click does. Not view.selectRow(): that reads the
+    keyboard's modifiers, and a Ctrl or Shift another test's key events left in Qt's state
+    would toggle or extend the selection instead."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    flags = QItemSelectionModel.SelectionFlag
+    view.selectionModel().setCurrentIndex(view.model().index(row, 0), flags.ClearAndSelect | flags.Rows)
+
+
 def log_versions(store, name, count, project="proj", type_="dataset", aliases_for=None):
     with ag.init(project, store=store) as run:
         for i in range(count):

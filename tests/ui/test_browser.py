@@ -13,7 +13,7 @@ from artifact_gui.stores import LocalStore
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.download import DownloadDialog
 from artifact_gui.ui.models.version_table import COLUMN
-from tests.ui.conftest import log_versions, select_artifact
+from tests.ui.conftest import log_versions, select_artifact, select_row
 
 
 def test_sidebar_lists_projects_types_artifacts_and_filters(qtbot, window):
@@ -63,15 +63,18 @@ def test_selecting_an_artifact_shows_its_versions_and_the_latest(qtbot, window):
 def test_selection_is_remembered_across_restarts(qtbot, demo_store, window):
     select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
     window.close()
-    # A restart opens the store afresh: the closed window returns its lease (and closes its
-    # store) on a helper thread, so reusing that object would race with the close.
+    # A restart opens the store anew: the closed window's session closes its store once its
+    # last task returns, which may be before or after a second window would take it over.
     assert window.session.wait_closed(30)
-    again = MainWindow(LocalStore(demo_store.location))
+    reopened = LocalStore(demo_store.location)
+    again = MainWindow(reopened)
     qtbot.addWidget(again)
-    qtbot.waitUntil(lambda: again.versions_model.rowCount() == 1, timeout=10000)
-    assert again.sidebar.selected_key == ("mnist-demo", "report", "eval-report")
-    again.close()
-    again.session.wait_closed(30)
+    try:
+        qtbot.waitUntil(lambda: again.versions_model.rowCount() == 1, timeout=10000)
+        assert again.sidebar.selected_key == ("mnist-demo", "report", "eval-report")
+    finally:
+        again.close()
+        assert again.session.wait_closed(30)
 
 
 def test_files_tab_lazy_tree_and_previews(qtbot, window):
@@ -181,7 +184,7 @@ def test_lineage_clusters_many_siblings_until_clicked(qtbot, local_store):
 
 def test_compare_two_versions(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
-    window.versions.selectRow(0)
+    select_row(window.versions, 0)
     window.versions.selectionModel().select(
         window.versions_model.index(2, 0),
         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from tests.ui.conftest import select_artifact
+from tests.ui.conftest import select_artifact, select_row
 
 
 def _compare_raw_v0_and_v2(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
-    window.versions.selectRow(0)
+    select_row(window.versions, 0)
     window.versions.selectionModel().select(
         window.versions_model.index(2, 0),
         QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)

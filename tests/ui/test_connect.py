@@ -214,3 +214,70 @@ def test_uploads_to_a_server_show_real_byte_progress_in_the_transfer_queue(qtbot
     assert server.store.get_version("uncategorized", "remote-drop").file_count == 4
     window.close()
     store.close()
+
+
+@pytest.fixture
+def no_keyring():
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_without_a_keyring_the_dialog_says_before_connecting_that_the_token_cannot_be_kept(qtbot, no_keyring):
+    runner = TaskRunner()
+    dialog = ConnectDialog(runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    try:
+        assert dialog.keyring_note.isVisible()
+        assert "cannot be kept" in dialog.keyring_note.text() and "session only" in dialog.keyring_note.text()
+        assert "no OS keyring is available here" in dialog.keyring_note.text()
+        assert "keyring" not in dialog.remember.text()  # it does not promise the keyring
+    finally:
+        dialog.close()
+        runner.shutdown()
+
+
+def test_with_a_keyring_there_is_no_such_note(qtbot, memory_keyring, dialog):  # the keyring first
+    dialog.show()
+    assert not dialog.keyring_note.isVisible()
+    assert "OS keyring" in dialog.remember.text()
+    dialog.close()
+
+
+def test_a_server_that_refuses_the_token_offers_a_token_prompt_in_plain_words(qtbot, server, no_keyring):
+    from artifact_gui.ui.app import WindowManager
+    from artifact_gui.ui.connect import TokenDialog
+
+    credentials = default_credentials()
+    credentials.forget(server.url)
+    manager = WindowManager()
+    assert manager.open(server.url)  # no token anywhere: the server refuses every read
+    first = manager.window
+    qtbot.addWidget(first)
+    banner = first.errors
+    qtbot.waitUntil(lambda: banner.isVisible() and banner.token_button.isVisible(), timeout=15000)
+    for jargon in ("401", "Bearer", "Authorization", "HTTP"):
+        assert jargon not in banner.label.text()
+    assert server.url in banner.label.text()
+    banner.token_button.click()
+    dialog = first.findChild(TokenDialog, "tokenDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.keyring_note.isVisible() and "session only" in dialog.keyring_note.text()
+    assert not dialog.ok_button.isEnabled()
+    dialog.token.setText(server.read_token)
+    try:
+        dialog.ok_button.click()
+        qtbot.waitUntil(lambda: manager.window is not first, timeout=15000)
+        second = manager.window
+        qtbot.addWidget(second)
+        qtbot.waitUntil(lambda: second.sidebar.model.rowCount() > 0 or second.content.currentWidget()
+                        is second.empty_state and second.stats is not None, timeout=15000)
+        assert not second.errors.token_button.isVisible()
+        assert credentials.get(server.url).source == "this session"
+        second.close()
+        assert second.session.wait_closed(30)
+    finally:
+        credentials.forget(server.url)
+    assert first.session.wait_closed(30)

@@ -85,7 +85,7 @@ def test_start_opens_the_last_store_unless_one_is_asked_for(tmp_path, monkeypatc
     last = LocalStore(tmp_path / "last", create=True)
     last.close()
     monkeypatch.delenv("ARTIFACT_GUI_STORE")
-    from artifact_gui.ui.main_window import remember_recent_store
+    from artifact_gui.ui.recent import remember_recent_store
 
     remember_recent_store(str(tmp_path / "gone"))
     assert startup_store_location(None).endswith(os.path.join("artifact-gui", "store"))  # gone: the default
@@ -213,6 +213,7 @@ window.close()
 """
 
 
+@pytest.mark.slow  # real processes, each starting Python (and Qt)
 def test_a_restart_reopens_the_last_store_and_selection(tmp_path, demo_store, monkeypatch):
     # Real processes sharing one settings file: an INI file reads a one-item list back as a
     # string in the next process, which an in-process test never sees.

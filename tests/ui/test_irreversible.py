@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QPushButton
 
 from artifact_gui.core.cleanup import CleanupCriteria
-from tests.ui.conftest import select_artifact, wait_idle
+from tests.ui.conftest import select_artifact, wait_idle, select_row
 
 
 def press(qtbot, widget, key, modifiers=Qt.KeyboardModifier.NoModifier):
@@ -103,7 +103,7 @@ def test_cleanup_has_no_default_destructive_button_and_opens_once(qtbot, window)
 def test_delete_dialog_enter_does_not_trash(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "checkpoint", "mnist-cnn-checkpoint")
     window.versions.setFocus()
-    window.versions.selectRow(0)
+    select_row(window.versions, 0)
     press(qtbot, window.versions, Qt.Key.Key_Delete)
     dialog = QApplication.activeModalWidget() or window.last_dialog
     qtbot.waitUntil(lambda: dialog.freed is not None, timeout=5000)

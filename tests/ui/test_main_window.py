@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.app import WindowManager
-from artifact_gui.ui.main_window import RECENT_STORES_KEY
+from artifact_gui.ui.recent import RECENT_STORES_KEY
 from artifact_gui.ui.theme import apply_theme, dark_palette
 
 

@@ -11,10 +11,11 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 import artifact_gui as ag
+from artifact_gui.appcore.changes import Change
 from artifact_gui.ui.settings import TRANSFERS_KEY, TRASH_RETENTION_KEY
 from artifact_gui.ui.versions import ALIAS_MIME
 from tests.conftest import write_files
-from tests.ui.conftest import select_artifact, wait_idle
+from tests.ui.conftest import select_artifact, wait_idle, select_row
 
 
 def drop(qtbot, target, position: QPoint, paths: list[str]) -> None:
@@ -193,7 +194,7 @@ def test_description_and_metadata_edits_persist(qtbot, window):
 
 def test_delete_needs_consent_for_aliases_and_goes_to_the_trash(qtbot, window):
     select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
-    window.versions.selectRow(1)  # v1, "production"
+    select_row(window.versions, 1)  # v1, "production"
     dialog = window.delete_selected_versions()
     qtbot.waitUntil(lambda: dialog.freed is not None, timeout=5000)
     assert dialog.freed == window.store.bytes_freed_by([window.store.get_version("mnist-demo", "mnist-cnn", "v1").id])
@@ -269,8 +270,12 @@ def test_cleanup_dialog_numbers_match_an_independent_computation(qtbot, window):
     qtbot.waitUntil(lambda: trash.listing.topLevelItemCount() == len(plan.candidates), timeout=5000)
     qtbot.mouseClick(trash.empty_button, Qt.MouseButton.LeftButton)
     confirm = trash.findChild(QDialog, "confirmDialog")
-    qtbot.mouseClick(confirm.destroy_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.store.list_trash() == [], timeout=5000)
+    # Wait for the write's change record (announced when it has landed), not for the Trash to
+    # look empty: its rows go before the blobs are deleted, in the same call.
+    with qtbot.waitSignal(window.session.changed, timeout=10000,
+                          check_params_cb=lambda record: record.affects(Change.TRASH)):
+        qtbot.mouseClick(confirm.destroy_button, Qt.MouseButton.LeftButton)
+    assert window.store.list_trash() == []
     wait_idle(qtbot, window)
     assert window.store.stats().stored_bytes == before - expected
     assert window.store.verify().ok

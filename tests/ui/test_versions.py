@@ -18,7 +18,7 @@ from artifact_gui.stores import LocalStore
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.models.version_table import COLUMN, COLUMNS, NOT_LOADED, PAGE_SIZE, VersionTableModel
 from artifact_gui.ui.tasks import TaskRunner
-from tests.ui.conftest import log_versions, select_artifact, wait_idle
+from tests.ui.conftest import log_versions, select_artifact, wait_idle, select_row
 
 
 class CountingStore(LocalStore):
@@ -170,7 +170,7 @@ def test_a_selected_row_whose_page_arrives_later_opens_its_version(qtbot, local_
     model = window.versions_model
     row = PAGE_SIZE * 4 + 3
     assert model.version_at(row) is None
-    window.versions.selectRow(row)  # as a click on a row still showing "…"
+    select_row(window.versions, row)  # as a click on a row still showing "…"
     qtbot.waitUntil(lambda: window.tabs.version is not None
                     and window.tabs.version.version == f"v{PAGE_SIZE * 6 - 1 - row}", timeout=10000)
     window.close()

@@ -1,0 +1,79 @@
+"""A focus ring one can see in both themes (issue 10, item 12): the widget with the keyboard
+focus gets a solid ring in a colour that stands out from the window, not Fusion's faint tint."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QStyle, QStyleOptionButton, QStyleOptionFrame
+
+from artifact_gui.ui.theme import FOCUS_RING_WIDTH, apply_theme, focus_ring_color
+
+
+@pytest.fixture
+def themed(qapp):
+    """Applies a theme; the palette comes back afterwards (the focus-ring style stays, as it
+    does in the application)."""
+    original_palette = qapp.palette()
+    yield lambda theme: apply_theme(qapp, theme)
+    qapp.setPalette(original_palette)
+
+
+def _render(widget, option, element, focused: bool) -> QImage:
+    option.initFrom(widget)
+    option.rect = QRect(0, 0, 120, 30)
+    if focused:
+        option.state |= QStyle.StateFlag.State_HasFocus
+    else:
+        option.state &= ~QStyle.StateFlag.State_HasFocus
+    image = QImage(120, 30, QImage.Format.Format_ARGB32)
+    image.fill(widget.palette().color(QPalette.ColorRole.Window))
+    painter = QPainter(image)
+    QApplication.style().drawPrimitive(element, option, painter, widget)
+    painter.end()
+    return image
+
+
+def _ring_pixels(image: QImage, color: QColor) -> int:
+    """Pixels within a small distance of the ring colour (antialiasing blends the edges)."""
+    count = 0
+    for y in range(image.height()):
+        for x in range(image.width()):
+            pixel = image.pixelColor(x, y)
+            if abs(pixel.red() - color.red()) + abs(pixel.green() - color.green()) + \
+                    abs(pixel.blue() - color.blue()) < 40:
+                count += 1
+    return count
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("kind", ["line edit", "button"])
+def test_focused_widgets_get_a_solid_ring_that_stands_out(qtbot, themed, theme, kind):
+    themed(theme)
+    if kind == "line edit":
+        widget, option, element = QLineEdit(), QStyleOptionFrame(), QStyle.PrimitiveElement.PE_FrameLineEdit
+        option.lineWidth = 1
+    else:
+        widget, option, element = QPushButton("OK"), QStyleOptionButton(), QStyle.PrimitiveElement.PE_PanelButtonCommand
+    qtbot.addWidget(widget)
+    ring = focus_ring_color(widget.palette())
+    focused = _ring_pixels(_render(widget, option, element, True), ring)
+    unfocused = _ring_pixels(_render(widget, option, element, False), ring)
+    # Around a 120x30 frame, a ring FOCUS_RING_WIDTH px wide covers most of its perimeter.
+    assert focused - unfocused >= FOCUS_RING_WIDTH * (120 + 30), (focused, unfocused)
+    window = widget.palette().color(QPalette.ColorRole.Window)
+    assert abs(ring.lightness() - window.lightness()) >= 60, (ring.name(), window.name())
+
+
+def test_the_ring_is_drawn_on_a_focused_widget_in_a_window(qtbot, themed):
+    themed("light")
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    edit.show()
+    qtbot.waitExposed(edit)
+    edit.activateWindow()
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    ring = focus_ring_color(edit.palette())
+    assert _ring_pixels(edit.grab().toImage(), ring) >= FOCUS_RING_WIDTH * (edit.width() + edit.height())

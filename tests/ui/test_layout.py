@@ -1,0 +1,70 @@
+"""The window's layout at 1280x800: side panels never squeeze the main view out of its
+columns, and the sidebar gives its room to the names (issue 10, item 13)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex
+
+from .conftest import select_artifact, wait_idle
+
+
+def _elided_sidebar_names(sidebar) -> list[str]:
+    tree, metrics = sidebar.tree, sidebar.tree.fontMetrics()
+    model, elided = tree.model(), []
+
+    def walk(parent: QModelIndex) -> None:
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            name = model.data(index)
+            # visualRect is the cell without the branch indentation; the text needs its
+            # advance plus the delegate's small margins.
+            if tree.visualRect(index).width() < metrics.horizontalAdvance(name) + 8:
+                elided.append(name)
+            walk(index)
+
+    walk(QModelIndex())
+    return elided
+
+
+def _versions_table_fits(window) -> bool:
+    table = window.versions
+    header = table.horizontalHeader()
+    return header.length() <= table.viewport().width() and table.horizontalScrollBar().maximum() == 0
+
+
+def test_new_version_and_transfers_panels_leave_the_versions_columns_whole(qtbot, window, tmp_path):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "checkpoint", "mnist-cnn-checkpoint")
+    staged = tmp_path / "weights.bin"
+    staged.write_bytes(b"w" * 100)
+    window.start_staging(window.sidebar.selected_collection, [str(staged)])
+    qtbot.waitUntil(lambda: window.staging.collection is not None, timeout=10000)
+    window.transfer_dock.show()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.staging_dock.isVisible() and window.transfer_dock.isVisible())
+    qtbot.waitUntil(lambda: _versions_table_fits(window), timeout=5000)
+    assert _elided_sidebar_names(window.sidebar) == []
+    # The panels keep readable minimums, and never take most of the window.
+    assert window.staging_dock.width() >= window.staging_dock.minimumWidth() > 0
+    assert window.staging_dock.width() <= 0.4 * window.width()
+    assert window.transfer_dock.height() <= 0.3 * window.height()
+
+
+def test_a_long_artifact_name_wraps_in_the_new_version_panel_instead_of_widening_it(qtbot, window, tmp_path):
+    window.resize(1280, 800)
+    staged = tmp_path / "data.csv"
+    staged.write_text("a,b\n")
+    window.start_staging(None, [str(staged)])
+    window.staging.title.setText("New version of a-project-with-a-long-name/"
+                                  "the-checkpoints-of-a-rather-large-language-model-trained-for-a-week (starting from v12)")
+    qtbot.waitUntil(lambda: window.staging_dock.isVisible())
+    assert window.staging.minimumSizeHint().width() < 0.4 * window.width()
+
+
+def test_a_narrow_sidebar_shrinks_the_count_column_not_the_names(qtbot, window):
+    metrics = window.sidebar.tree.fontMetrics()
+    title_width = metrics.horizontalAdvance("Versions")
+    window.main_splitter.setSizes([230, 1000])
+    qtbot.waitUntil(lambda: window.sidebar.tree.header().sectionSize(1) < title_width)
+    window.main_splitter.setSizes([600, 600])
+    qtbot.waitUntil(lambda: window.sidebar.tree.header().sectionSize(1) >= title_width)

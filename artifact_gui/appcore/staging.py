@@ -93,7 +93,7 @@ def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources:
             staged[entry.path] = entry
             if len(staged) % LISTING_REPORT_EVERY == 0:
                 if context.cancelled():
-                    return StagingResult([])
+                    raise CancelledError("staging cancelled")
                 context.progress(len(staged), -1)
     context.progress(len(staged), -1)
     kept = {path: e for path, e in base_entries(store, base).items() if path not in removed}
@@ -106,7 +106,7 @@ def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources:
         done += sum(e.size or 0 for e in batch)
         context.progress(done, total)
         if context.cancelled():
-            return StagingResult([])
+            raise CancelledError("staging cancelled")
     rows = []
     for path in sorted(kept.keys() | staged.keys()):
         entry = staged.get(path)

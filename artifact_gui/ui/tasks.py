@@ -129,8 +129,11 @@ class Task(QObject):
                 cancelled = self._cancel.is_set()
                 self._outcome_from_worker.emit(TaskState.CANCELLED if cancelled else TaskState.FAILED, error)
                 return
-            self._outcome_from_worker.emit(TaskState.CANCELLED if self._cancel.is_set() else TaskState.SUCCEEDED,
-                                           result)
+            # Work that returned is done, even if a cancel came too late to stop it (a version
+            # committed just before Cancel was pressed exists: saying "cancelled" would lie).
+            # Only a superseded task's result, which nobody will see, counts as cancelled.
+            discarded = self._cancel.is_set() and self.muted
+            self._outcome_from_worker.emit(TaskState.CANCELLED if discarded else TaskState.SUCCEEDED, result)
         finally:
             self._returned.set()
 

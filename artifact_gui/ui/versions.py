@@ -134,7 +134,9 @@ class VersionTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
-        for column, width in enumerate((60, 150, 140, 105, 75, 50, 125, 75)):
+        # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
+        # Together they fit beside the sidebar and the New Version panel at 1280 px.
+        for column, width in enumerate((55, 115, 80, 85, 70, 45, 65, 70)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it

@@ -4,6 +4,7 @@ the Trash, transfers and settings. Real stores, real files, real Qt events."""
 from __future__ import annotations
 
 import os
+import threading
 import sqlite3
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
@@ -283,17 +284,31 @@ def test_cleanup_dialog_numbers_match_an_independent_computation(qtbot, window):
     dialog.close()
 
 
-def test_cancelling_a_running_upload_leaves_the_store_consistent(qtbot, window, tmp_path):
+def test_cancelling_a_running_upload_leaves_the_store_consistent(qtbot, window, tmp_path, monkeypatch):
     folder = write_files(tmp_path / "big", {f"shard{i}.bin": os.urandom(6 << 20) for i in range(8)})
     window.start_staging(None, [folder])
     wait_staged(qtbot, window)
     window.staging.name.setText("big-upload")
     versions_before = window.store.stats().versions
+    # Cancel lands mid-upload, however fast the machine: the upload holds after its first
+    # bytes until the test has pressed Cancel (a busy machine once let it commit first).
+    cancelled_by_test, real_log = threading.Event(), window.store.log_version
+
+    def held_log(draft, progress=None, cancelled=None):
+        def progress_then_hold(done, total):
+            if progress:
+                progress(done, total)
+            cancelled_by_test.wait(10)
+        return real_log(draft, progress_then_hold, cancelled)
+
+    monkeypatch.setattr(window.store, "log_version", held_log)
     window.staging.request_log()
     transfer = window.transfers.transfers[-1]
     assert window.transfer_panel.objectName() == "transferPanel"
     qtbot.waitUntil(lambda: transfer.tracker.done > 0 or not transfer.is_running, timeout=10000)
     transfer.cancel()
+    cancelled_by_test.set()
+    monkeypatch.setattr(window.store, "log_version", real_log)  # the retry below runs unheld
     qtbot.waitUntil(lambda: not transfer.is_running, timeout=20000)
     assert transfer.state == "cancelled"
     assert window.store.stats().versions == versions_before

@@ -44,3 +44,24 @@ def test_kinds_are_typed_and_unhandled_failures_are_reported(qtbot):
     assert task.kind is TaskKind.WRITE and task.state is TaskState.FAILED
     runner.shutdown()
     assert runner.join(10)
+
+
+def test_work_that_finished_although_cancel_came_too_late_reports_its_result(qtbot):
+    """A log that committed its version just as the user pressed Cancel did happen: the
+    transfer must say done (with the version), not 'cancelled' over a version that exists."""
+    runner = TaskRunner()
+    release, delivered = threading.Event(), []
+
+    def commit(context):
+        release.wait(10)  # past the last point where it could stop
+        return "v0"
+
+    task = runner.submit("commit", commit, wants_context=True, on_success=delivered.append)
+    qtbot.waitUntil(lambda: task.state is TaskState.RUNNING, timeout=5000)
+    task.cancel()
+    release.set()
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    assert task.state is TaskState.SUCCEEDED and delivered == ["v0"]
+    runner.shutdown()
+    assert runner.join(10)

@@ -297,6 +297,11 @@ class StagingPanel(QWidget):
         self.validate()
 
     @property
+    def is_settled(self) -> bool:
+        """Staged against its base: nothing is being listed, hashed or read any more."""
+        return self.result is not None and not self._staging and not self._base_pending
+
+    @property
     def is_empty(self) -> bool:
         return not self.sources and self.collection is None and not self.name.text() and self.pending is None
 

@@ -64,7 +64,7 @@ def test_a_failed_log_keeps_everything_typed(qtbot, window, tmp_path):
     folder = write_files(tmp_path / "fresh", {"data.csv": "1,2\n", "gone.bin": os.urandom(1000)})
     drop(qtbot, window, window.versions_header.mapTo(window, QPoint(5, 5)), [folder])
     staging = window.staging
-    qtbot.waitUntil(lambda: staging.result is not None and not staging._staging, timeout=10000)
+    qtbot.waitUntil(lambda: staging.is_settled, timeout=10000)
     staging.name.clear()
     qtbot.keyClicks(staging.name, "kept-name")
     qtbot.keyClicks(staging.description, "typed with care")

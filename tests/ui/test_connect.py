@@ -203,7 +203,7 @@ def test_uploads_to_a_server_show_real_byte_progress_in_the_transfer_queue(qtbot
     qtbot.addWidget(window)
     folder = write_files(tmp_path / "remote-drop", {f"big{i}.bin": os.urandom(3 << 20) for i in range(4)})
     window.start_staging(None, [folder])
-    qtbot.waitUntil(lambda: window.staging.result is not None and not window.staging._staging, timeout=15000)
+    qtbot.waitUntil(lambda: window.staging.is_settled, timeout=15000)
     seen = []
     window.staging.request_log()
     transfer = window.transfers.transfers[-1]

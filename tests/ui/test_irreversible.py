@@ -144,7 +144,7 @@ def test_discarding_a_staged_version_asks_when_work_would_be_lost(qtbot, window,
     folder = write_files(tmp_path / "work", {"a.txt": "a"})
     drop(qtbot, window, window.versions_header.mapTo(window, QPoint(5, 5)), [folder])
     staging = window.staging
-    qtbot.waitUntil(lambda: staging.result is not None and not staging._staging, timeout=10000)
+    qtbot.waitUntil(lambda: staging.is_settled, timeout=10000)
     qtbot.keyClicks(staging.description, "an hour of notes")
     discard = staging.findChild(QPushButton, "stagingDiscard")
     qtbot.mouseClick(discard, Qt.MouseButton.LeftButton)

@@ -38,7 +38,7 @@ def sidebar_point(window, key) -> QPoint:
 
 
 def wait_staged(qtbot, window):
-    qtbot.waitUntil(lambda: window.staging.result is not None and not window.staging._staging, timeout=10000)
+    qtbot.waitUntil(lambda: window.staging.is_settled, timeout=10000)  # also compared with its base
 
 
 def log_and_wait(qtbot, window):

@@ -113,23 +113,8 @@ class AliasEditor(QWidget):
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
         self.list.setItemDelegate(ChipListDelegate(self.list))
         self.list.itemChanged.connect(self._on_renamed)
-        self.input = QLineEdit(self)
-        self.input.setObjectName("aliasInput")
-        self.input.setAccessibleName("New alias")
-        self.input.setPlaceholderText("New alias")  # short: a longer one was always cut
+        _add_input_row(self, "alias", "New alias")  # short placeholder: a longer one was always cut
         self.input.setToolTip(ALIAS_INPUT_TIP)
-        self.input.textChanged.connect(self._on_input_changed)
-        self.input.returnPressed.connect(self.add_from_input)
-        self.add_button = QPushButton("Add", self)
-        self.add_button.setObjectName("aliasAdd")
-        self.add_button.clicked.connect(self.add_from_input)
-        self.remove_button = QPushButton("Remove", self)
-        self.remove_button.setObjectName("aliasRemove")
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.rule = QLabel(self)
-        self.rule.setObjectName("aliasRule")
-        self.rule.setStyleSheet("color: #c62828;")
-        self.rule.hide()
         self.rename_action = QAction("Rename Alias (F2)", self)  # F2 itself is the window's action
         self.rename_action.setObjectName("renameAliasAction")
         self.rename_action.triggered.connect(self.rename_selected)
@@ -140,15 +125,7 @@ class AliasEditor(QWidget):
         self.list.addAction(self.rename_action)
         self.list.addAction(self.remove_action)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        row = QHBoxLayout()
-        row.addWidget(self.input, 1)
-        row.addWidget(self.add_button)
-        row.addWidget(self.remove_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list)
-        layout.addLayout(row)
-        layout.addWidget(self.rule)
+        _lay_out_chip_editor(self)
         self.set_version(None)
 
     def set_version(self, version: VersionInfo | None) -> None:
@@ -252,38 +229,15 @@ class TagEditor(QWidget):
         self.list.setSpacing(2)
         self.list.setFixedHeight(self.list.fontMetrics().height() + 14)  # one row of chips, then it scrolls
         self.list.setItemDelegate(ChipListDelegate(self.list, tags=True))
-        self.input = QLineEdit(self)
-        self.input.setObjectName("tagInput")
-        self.input.setAccessibleName("New tag")
-        self.input.setPlaceholderText("Add a tag")
-        self.input.textChanged.connect(self._on_input_changed)
-        self.input.returnPressed.connect(self.add_from_input)
-        self.add_button = QPushButton("Add", self)
-        self.add_button.setObjectName("tagAdd")
-        self.add_button.clicked.connect(self.add_from_input)
-        self.remove_button = QPushButton("Remove", self)
-        self.remove_button.setObjectName("tagRemove")
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.rule = QLabel(self)
-        self.rule.setObjectName("tagRule")
-        self.rule.setStyleSheet("color: #c62828;")
+        _add_input_row(self, "tag", "Add a tag", accessible="New tag")
         self.rule.setWordWrap(True)
-        self.rule.hide()
         remove = QAction("Remove Tag", self.list)
         remove.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         remove.triggered.connect(self.remove_selected)
         self.list.addAction(remove)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        row = QHBoxLayout()
-        row.addWidget(self.input, 1)
-        row.addWidget(self.add_button)
-        row.addWidget(self.remove_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list)
-        layout.addLayout(row)
-        layout.addWidget(self.rule)
+        _lay_out_chip_editor(self)
         self.set_version(None)
 
     def set_version(self, version: VersionInfo | None) -> None:
@@ -332,6 +286,41 @@ class TagEditor(QWidget):
         if item is None or self.version is None or not self.remove_button.isEnabled():
             return
         self.operations.set_tags(self.version, [t for t in self.version.tags if t != item.text()])
+
+
+def _add_input_row(editor: QWidget, kind: str, placeholder: str, accessible: str | None = None) -> None:
+    """The input, Add and Remove buttons and rule line of a chip editor (aliases, tags), named
+    `<kind>Input`, `<kind>Add`, ...; the editor supplies `add_from_input`, `remove_selected`
+    and `_on_input_changed`."""
+    editor.input = QLineEdit(editor)
+    editor.input.setObjectName(f"{kind}Input")
+    editor.input.setAccessibleName(accessible or placeholder)
+    editor.input.setPlaceholderText(placeholder)
+    editor.input.textChanged.connect(editor._on_input_changed)
+    editor.input.returnPressed.connect(editor.add_from_input)
+    editor.add_button = QPushButton("Add", editor)
+    editor.add_button.setObjectName(f"{kind}Add")
+    editor.add_button.clicked.connect(editor.add_from_input)
+    editor.remove_button = QPushButton("Remove", editor)
+    editor.remove_button.setObjectName(f"{kind}Remove")
+    editor.remove_button.clicked.connect(editor.remove_selected)
+    editor.rule = QLabel(editor)
+    editor.rule.setObjectName(f"{kind}Rule")
+    editor.rule.setStyleSheet("color: #c62828;")
+    editor.rule.hide()
+
+
+def _lay_out_chip_editor(editor: QWidget) -> None:
+    """The chips, then the input row, then the rule line."""
+    row = QHBoxLayout()
+    row.addWidget(editor.input, 1)
+    row.addWidget(editor.add_button)
+    row.addWidget(editor.remove_button)
+    layout = QVBoxLayout(editor)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(editor.list)
+    layout.addLayout(row)
+    layout.addWidget(editor.rule)
 
 
 class TtlDialog(QDialog):

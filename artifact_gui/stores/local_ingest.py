@@ -129,10 +129,10 @@ class Ingest:
         Fills in the digest of every staged entry it hashed."""
         self._require_writable()
         _validate_draft(draft)
-        self._store_contents(draft.entries, progress, cancelled)
+        protected = self._store_contents(draft.entries, progress, cancelled)
         for attempt in range(2):
             try:
-                return self._commit(draft)
+                return self._commit(draft, protected)
             except _MissingBlobs as missing:
                 # A concurrent garbage collection took content we counted on; store it again.
                 staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
@@ -141,7 +141,7 @@ class Ingest:
                         f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
                         " is not in the store"
                     ) from None
-                self._store_contents(staged, progress, cancelled, force=True)
+                protected |= self._store_contents(staged, progress, cancelled, force=True)
         raise AssertionError("unreachable")
 
     def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
@@ -162,10 +162,21 @@ class Ingest:
         return present
 
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
-                        cancelled: Callable[[], bool] | None, force: bool = False) -> None:
-        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> set[str]:
+        """Store what the store lacks of the entries' content; returns the digests it
+        protected from gc until the commit.
+
+        Content only a digest names (nothing to store it from again) is protected. Content a
+        staged file can supply is only looked up, so a re-ingest of a large folder writes
+        nothing for its unchanged files: the commit checks in its transaction that all content
+        is there, and what a concurrent gc took meanwhile is stored again (`log_version`)."""
+        digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
+        protected = set(digest_only)
+        if digest_only:
+            self._present_and_protect(digest_only)
         staged = [e for e in entries if e.local_path and not e.ref]
         if not force:
+            present = self._present(e.digest for e in staged if e.digest)
             staged = [e for e in staged if not (e.digest and e.digest in present)]
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
@@ -189,6 +200,7 @@ class Ingest:
                 for blob in itertools.chain.from_iterable(bounded_map(pool, read, chunks, ahead=2 * INGEST_THREADS)):
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
+                    protected.add(blob.digest)
                     if blob.data is not None:
                         inline.append(blob)
                         inline_bytes += blob.size
@@ -200,6 +212,7 @@ class Ingest:
                 raise
         self._connections.close_finished_threads()  # the pool's, joined above
         self._insert_inline_blobs(inline)
+        return protected
 
     def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
         if not blobs:
@@ -226,7 +239,7 @@ class Ingest:
         finally:
             self.objects.discard(blob)
 
-    def _commit(self, draft: VersionDraft) -> LogResult:
+    def _commit(self, draft: VersionDraft, protected: set[str]) -> LogResult:
         entries = draft.entries
         digest = artifact_digest((e.path, e.digest) for e in entries)
         with self._write() as connection:
@@ -248,7 +261,7 @@ class Ingest:
                 self._check_blobs_present(connection, entries)
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
-            release(connection, (e.digest for e in entries if not e.ref))
+            release(connection, protected)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
             rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)

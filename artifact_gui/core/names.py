@@ -146,8 +146,18 @@ def validate_entry_path(path: str) -> str:
     return path
 
 
+def _is_valid_entry_path(path: object) -> bool:
+    try:
+        validate_entry_path(path)
+    except InvalidPathError:
+        return False
+    return True
+
+
 def to_entry_path(name: str) -> str:
     """Normalise a user-given entry name ('./a//b' -> 'a/b', OS separators -> '/') then validate it."""
+    if _is_valid_entry_path(name):
+        return name  # already normal: a folder's 100,000 paths skip normpath
     candidate = name.replace("\\", "/") if isinstance(name, str) else name
     if isinstance(candidate, str) and candidate and not candidate.startswith("/"):
         collapsed = normpath(candidate)

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 
 def walk_files(root: str) -> Iterator[tuple[str, str, os.stat_result]]:
-    """(physical path, relative POSIX path, stat) of every file under `root`, following
+    """(absolute physical path, relative POSIX path, stat) of every file under `root`, following
     symlinks. Refuses a name that is not UTF-8 (entry paths are UTF-8 text) and a symlink
     that leads back to a folder it is inside (a loop), naming the file or the link.
 
     One `os.scandir` per folder and one stat per file (the stat a re-ingest is bound by):
     the kind of an entry comes from the directory listing without a system call."""
+    root = os.path.abspath(root)
     pending = [(root, "", frozenset({_identity(root)}))]
     while pending:
         folder, relative_folder, ancestors = pending.pop()

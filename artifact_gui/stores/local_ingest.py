@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..core.concurrency import ByteCounter, bounded_map
@@ -129,19 +130,21 @@ class Ingest:
         Fills in the digest of every staged entry it hashed."""
         self._require_writable()
         _validate_draft(draft)
-        protected = self._store_contents(draft.entries, progress, cancelled)
-        for attempt in range(2):
+        secured = self._store_contents(draft.entries, progress, cancelled)
+        for attempt in range(3):
             try:
-                return self._commit(draft, protected)
+                return self._commit(draft, secured)
             except _MissingBlobs as missing:
-                # A concurrent garbage collection took content we counted on; store it again.
-                staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
-                if attempt or len(staged) < len(missing.digests):
+                # Content whose digest was known but the store lacks: a hash-cache hit for
+                # content never stored here, or content a concurrent gc took. Store it from
+                # the staged files (after a gc race, once more at most).
+                restorable = {e.digest: e for e in draft.entries if e.local_path and e.digest in missing.digests}
+                if attempt == 2 or missing.digests - restorable.keys():
                     raise MissingContentError(
                         f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
                         " is not in the store"
                     ) from None
-                protected |= self._store_contents(staged, progress, cancelled, force=True)
+                secured.update(self._store_contents(list(restorable.values()), progress, cancelled, force=True))
         raise AssertionError("unreachable")
 
     def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
@@ -162,22 +165,20 @@ class Ingest:
         return present
 
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
-                        cancelled: Callable[[], bool] | None, force: bool = False) -> set[str]:
-        """Store what the store lacks of the entries' content; returns the digests it
-        protected from gc until the commit.
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> "_Secured":
+        """Store the content of staged entries whose digest is not known yet (all staged
+        entries with `force`), and protect it from gc until the commit.
 
-        Content only a digest names (nothing to store it from again) is protected. Content a
-        staged file can supply is only looked up, so a re-ingest of a large folder writes
-        nothing for its unchanged files: the commit checks in its transaction that all content
-        is there, and what a concurrent gc took meanwhile is stored again (`log_version`)."""
+        A staged entry with a digest (from the hash cache) is taken to be stored already, so
+        re-adding a large folder reads and writes only what changed: the commit checks in
+        its transaction that the content is there, and `log_version` stores what is not.
+        Content only a digest names (nothing to store it from) is protected up front."""
+        secured = _Secured()
         digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
-        protected = set(digest_only)
         if digest_only:
             self._present_and_protect(digest_only)
-        staged = [e for e in entries if e.local_path and not e.ref]
-        if not force:
-            present = self._present(e.digest for e in staged if e.digest)
-            staged = [e for e in staged if not (e.digest and e.digest in present)]
+            secured.protected.update(digest_only)
+        staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
 
@@ -200,7 +201,7 @@ class Ingest:
                 for blob in itertools.chain.from_iterable(bounded_map(pool, read, chunks, ahead=2 * INGEST_THREADS)):
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
-                    protected.add(blob.digest)
+                    secured.stored.add(blob.digest)  # protected where it is inserted
                     if blob.data is not None:
                         inline.append(blob)
                         inline_bytes += blob.size
@@ -212,7 +213,8 @@ class Ingest:
                 raise
         self._connections.close_finished_threads()  # the pool's, joined above
         self._insert_inline_blobs(inline)
-        return protected
+        secured.protected |= secured.stored
+        return secured
 
     def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
         if not blobs:
@@ -239,7 +241,7 @@ class Ingest:
         finally:
             self.objects.discard(blob)
 
-    def _commit(self, draft: VersionDraft, protected: set[str]) -> LogResult:
+    def _commit(self, draft: VersionDraft, secured: "_Secured") -> LogResult:
         entries = draft.entries
         digest = artifact_digest((e.path, e.digest) for e in entries)
         with self._write() as connection:
@@ -258,10 +260,10 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                self._check_blobs_present(connection, entries)
+                self._check_blobs_present(connection, entries, secured.stored)
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
-            release(connection, protected)
+            release(connection, secured.protected)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
             rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)
@@ -287,11 +289,13 @@ class Ingest:
         return row[0]
 
     @staticmethod
-    def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry]) -> None:
+    def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry], stored: set[str]) -> None:
+        """Raise _MissingBlobs for content the entries need that the store lacks. What this
+        log stored itself is there: it was protected from gc in the same transaction."""
         connection.execute("CREATE TEMP TABLE IF NOT EXISTS needed(digest TEXT PRIMARY KEY)")
         connection.execute("DELETE FROM needed")
-        connection.executemany("INSERT OR IGNORE INTO needed VALUES (?)",
-                               [(e.digest,) for e in entries if not e.ref])
+        connection.executemany("INSERT INTO needed VALUES (?) ON CONFLICT DO NOTHING",
+                               [(e.digest,) for e in entries if not e.ref and e.digest not in stored])
         missing = {row[0] for row in connection.execute(
             "SELECT digest FROM needed n WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = n.digest)")}
         connection.execute("DELETE FROM needed")
@@ -343,6 +347,19 @@ def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
     if current:
         chunks.append(current)
     return chunks
+
+
+@dataclass
+class _Secured:
+    """What a log made sure of before its commit: the digests it protected from gc (released
+    at the commit), and those of them it stored itself (so known to be present)."""
+
+    protected: set[str] = field(default_factory=set)
+    stored: set[str] = field(default_factory=set)
+
+    def update(self, other: "_Secured") -> None:
+        self.protected |= other.protected
+        self.stored |= other.stored
 
 
 class _MissingBlobs(Exception):

@@ -85,12 +85,15 @@ class HashCache:
         try:
             for start in range(0, len(paths), _LOOKUP_BATCH):
                 batch = paths[start : start + _LOOKUP_BATCH]
+                # The racy-clean rule (see the module doc) in SQL: the file had stopped
+                # changing well before the entry was written, and its ctime is known.
                 rows = connection.execute(
-                    "SELECT path, inode, size, mtime_ns, ctime_ns, digest, written_ns FROM file_digests_v2"
-                    " WHERE path BETWEEN ? AND ?", (batch[0], batch[-1]))
-                for path, inode, size, mtime_ns, ctime_ns, digest, written_ns in rows:
-                    stat = wanted.get(path)
-                    if stat == (inode, size, mtime_ns, ctime_ns) and _settled(stat, written_ns):
+                    "SELECT path, inode, size, mtime_ns, ctime_ns, digest FROM file_digests_v2"
+                    " WHERE path BETWEEN ? AND ? AND ctime_ns > 0"
+                    " AND MAX(mtime_ns, ctime_ns) < written_ns - ?",
+                    (batch[0], batch[-1], RACY_SECONDS * 1_000_000_000))
+                for path, inode, size, mtime_ns, ctime_ns, digest in rows:
+                    if wanted.get(path) == (inode, size, mtime_ns, ctime_ns):
                         found[path] = digest
         except sqlite3.Error:
             return found
@@ -109,12 +112,6 @@ class HashCache:
                 )
         except sqlite3.Error:
             pass  # advisory cache: losing an update only costs a re-hash later
-
-
-def _settled(stat: FileStat, written_ns: int) -> bool:
-    """The file had stopped changing well before the entry was written (see the module doc)."""
-    last_change = max(stat.mtime_ns, stat.ctime_ns)
-    return stat.ctime_ns > 0 and last_change < written_ns - RACY_SECONDS * 1_000_000_000
 
 
 def default_cache_path() -> str:

@@ -291,14 +291,17 @@ class Ingest:
     @staticmethod
     def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry], stored: set[str]) -> None:
         """Raise _MissingBlobs for content the entries need that the store lacks. What this
-        log stored itself is there: it was protected from gc in the same transaction."""
-        connection.execute("CREATE TEMP TABLE IF NOT EXISTS needed(digest TEXT PRIMARY KEY)")
-        connection.execute("DELETE FROM needed")
-        connection.executemany("INSERT INTO needed VALUES (?) ON CONFLICT DO NOTHING",
-                               [(e.digest,) for e in entries if not e.ref and e.digest not in stored])
-        missing = {row[0] for row in connection.execute(
-            "SELECT digest FROM needed n WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = n.digest)")}
-        connection.execute("DELETE FROM needed")
+        log stored itself is there: it was protected from gc in the same transaction.
+        A count per batch answers the usual case (all there) without returning rows."""
+        needed = list({e.digest for e in entries if not e.ref} - stored)
+        missing: set[str] = set()
+        for batch in batches(needed):
+            marks = ",".join("?" * len(batch))
+            present = connection.execute(f"SELECT COUNT(*) FROM blobs WHERE digest IN ({marks})", batch).fetchone()[0]
+            if present == len(batch):
+                continue
+            found = {row[0] for row in connection.execute(f"SELECT digest FROM blobs WHERE digest IN ({marks})", batch)}
+            missing.update(digest for digest in batch if digest not in found)
         if missing:
             raise _MissingBlobs(missing)
 

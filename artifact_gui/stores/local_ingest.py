@@ -43,7 +43,7 @@ from .base import (
     StoreError,
 )
 from .local_sql import batches
-from .local_maintenance import protect, release
+from .local_maintenance import GC_GRACE_SECONDS, protect, release
 from . import local_rules as rules
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
@@ -260,7 +260,7 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                self._check_blobs_present(connection, entries, secured.stored)
+                self._check_blobs_present(connection, entries, secured.known_present())
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
             release(connection, secured.protected)
@@ -291,7 +291,7 @@ class Ingest:
     @staticmethod
     def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry], stored: set[str]) -> None:
         """Raise _MissingBlobs for content the entries need that the store lacks. What this
-        log stored itself is there: it was protected from gc in the same transaction.
+        log stored itself (`stored`) is there: it was protected in the same transaction.
         A count per batch answers the usual case (all there) without returning rows."""
         needed = list({e.digest for e in entries if not e.ref} - stored)
         missing: set[str] = set()
@@ -355,14 +355,20 @@ def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
 @dataclass
 class _Secured:
     """What a log made sure of before its commit: the digests it protected from gc (released
-    at the commit), and those of them it stored itself (so known to be present)."""
+    at the commit), and those of them it stored itself, known to be present while their
+    protection lasts (a log running for hours checks them all again)."""
 
     protected: set[str] = field(default_factory=set)
     stored: set[str] = field(default_factory=set)
+    trusted_until: float = field(default_factory=lambda: time.time() + GC_GRACE_SECONDS / 2)
+
+    def known_present(self) -> set[str]:
+        return self.stored if time.time() < self.trusted_until else set()
 
     def update(self, other: "_Secured") -> None:
         self.protected |= other.protected
         self.stored |= other.stored
+        self.trusted_until = min(self.trusted_until, other.trusted_until)
 
 
 class _MissingBlobs(Exception):

@@ -140,3 +140,24 @@ def test_a_draft_of_digests_only_still_refuses_content_the_store_lacks(local_sto
     draft = VersionDraft("proj", "data", "dataset", [ManifestEntry("a.txt", b64_md5(b"never stored"), 12)])
     with pytest.raises(MissingContentError, match="not in the store"):
         local_store.log_version(draft)
+
+
+def test_content_stored_hours_before_the_commit_is_checked_again(local_store, tmp_path):
+    """Protection from gc lasts GC_GRACE_SECONDS: a log whose store phase began longer ago
+    than half of that no longer takes what it stored to be there."""
+    from artifact_gui.stores.local_ingest import _MissingBlobs
+
+    folder = write_files(tmp_path / "d", {"a.txt": "alpha"})
+    path = os.path.join(folder, "a.txt")
+    draft = VersionDraft("proj", "data", "dataset", [local_entry("a.txt", path, os.stat(path))])
+    with local_store._connections.in_use():
+        secured = local_store._store_contents(draft.entries, None, None)
+        assert secured.stored == {b64_md5(b"alpha")}
+        secured.trusted_until = 0  # as if the store phase had begun hours ago (time cannot pass here)
+        with local_store._write() as connection:
+            connection.execute("UPDATE blob_protection SET until = 0")  # its protection ran out
+    assert local_store.gc().blobs_deleted == 1
+    with local_store._connections.in_use():
+        with pytest.raises(_MissingBlobs):
+            local_store._commit(draft, secured)
+    assert local_store.list_collections() == []

@@ -1,7 +1,7 @@
 """Issue 12 items 2 and 3: re-ingest after a 1% change, and small-file ingest on tmpfs.
 
     /work/peers-venv/bin/python benchmarks/reingest.py [--rounds 3] [--parts reingest,tmpfs]
-        [--work /tmp/artifact-gui-bench] [--tmpfs /dev/shm/artifact-gui-bench]
+        [--work /tmp/artifact-gui-bench] [--tmpfs /dev/shm/artifact-gui-bench] [--baseline DIR]
 
 reingest: 100,000 files of 1-16 KiB on the disk (`--work`). Each round, in fresh child
 processes against a fresh store and hash cache: a first ingest (add_dir + log_artifact), then
@@ -14,7 +14,8 @@ store on tmpfs: ours, wandb's add_dir, `dvc add` and `cp -r`, taking turns round
 Printed: medians, per-round ratios to ours (medians), peak RSS of each trial's process.
 
 Run with a python that has wandb and dvc (the peers venv); without them those columns are
-left out. The machine is shared: the load average is printed with every part.
+left out. `--baseline DIR` runs another source tree's ingest alongside (as "before"), round
+by round, e.g. `git archive main | tar -x -C DIR`. The load average is printed with each part.
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ def walk_child(data: str) -> dict:
     return {"seconds": time.perf_counter() - start, "peak_rss_mb": ingest.peak_rss_mb(), "files": files}
 
 
-def run_python_child(tool: str, data: str, scratch: str) -> dict:
-    script = __file__ if tool == "walk" else ingest.__file__
+def run_python_child(tool: str, data: str, scratch: str, checkout: str | None = None) -> dict:
+    """A trial in a fresh process; `checkout`: another artifact-gui source tree to run "ours" from."""
+    script = __file__ if tool == "walk" else os.path.join(checkout or os.path.dirname(HERE), "benchmarks", "ingest.py")
     output = subprocess.run([sys.executable, script, "--child", tool, "--data", data, "--scratch", scratch],
                             capture_output=True, text=True, check=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -100,34 +102,38 @@ def reingest_part(args) -> None:
     time.sleep(RACY_WAIT_SECONDS)
     rounds = []
     for number in range(args.rounds):
-        scratch = tempfile.mkdtemp(prefix="reingest-", dir=args.work)
-        try:
-            first = run_python_child("ours", data, scratch)
-            change_one_percent(data, number)
-            again = run_python_child("ours", data, scratch)
-            walk = run_python_child("walk", data, scratch)
-            find = find_walk(data)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        rounds.append({"first": first, "re": again, "walk": walk, "find": find})
-        print(f"  round {number + 1}: first {first['seconds']:.2f} s, re-ingest {again['seconds']:.2f} s,"
-              f" stat walk {walk['seconds']:.2f} s, find {find['seconds']:.2f} s   load {load()}", flush=True)
+        found = {}
+        for label, checkout in [("", None)] + ([("before ", args.baseline)] if args.baseline else []):
+            scratch = tempfile.mkdtemp(prefix="reingest-", dir=args.work)
+            try:
+                found[label + "first"] = run_python_child("ours", data, scratch, checkout)
+                change_one_percent(data, number * 2 + bool(label))
+                found[label + "re"] = run_python_child("ours", data, scratch, checkout)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        found["walk"] = run_python_child("walk", data, args.work)
+        found["find"] = find_walk(data)
+        rounds.append(found)
+        print(f"  round {number + 1}: " + ", ".join(f"{name} {r['seconds']:.2f} s" for name, r in found.items())
+              + f"   load {load()}", flush=True)
     print(f"== re-ingest after a {CHANGED_FRACTION:.0%} change, {REINGEST['files']:,} files on {args.work}")
-    for name in ("first", "re", "walk", "find"):
+    for name in rounds[0]:
         print(f"  {name:10} {statistics.median(r[name]['seconds'] for r in rounds):7.2f} s"
               f"  peak RSS {max(r[name]['peak_rss_mb'] for r in rounds):6.0f} MB")
-    share = statistics.median(r["re"]["seconds"] / r["first"]["seconds"] for r in rounds)
-    floor = statistics.median(r["re"]["seconds"] / r["walk"]["seconds"] for r in rounds)
-    c_floor = statistics.median(r["re"]["seconds"] / r["find"]["seconds"] for r in rounds)
-    print(f"  re-ingest / first ingest: {share:.1%} (target <= 10%)")
-    print(f"  re-ingest / stat walk: {floor:.1f}x; / find: {c_floor:.1f}x   (medians of per-round ratios)\n")
+    for label in [""] + (["before "] if args.baseline else []):
+        share = statistics.median(r[label + "re"]["seconds"] / r[label + "first"]["seconds"] for r in rounds)
+        floor = statistics.median(r[label + "re"]["seconds"] / r["walk"]["seconds"] for r in rounds)
+        c_floor = statistics.median(r[label + "re"]["seconds"] / r["find"]["seconds"] for r in rounds)
+        print(f"  {label or 'this tree: '}re-ingest / first ingest: {share:.1%} (target <= 10%);"
+              f" / stat walk: {floor:.1f}x; / find: {c_floor:.1f}x   (medians of per-round ratios)")
+    print()
 
 
 def tmpfs_part(args) -> None:
     os.makedirs(args.tmpfs, exist_ok=True)
     data = ingest.ensure_dataset(args.tmpfs, "small")
     files, size = ingest.tree_bytes(data)
-    tools = ["ours"] + ingest.available_peers() + ["cp -r"]
+    tools = ["ours"] + (["ours before"] if args.baseline else []) + ingest.available_peers() + ["cp -r"]
     samples: dict[str, list[dict]] = {tool: [] for tool in tools}
     for _ in range(args.rounds):
         for tool in tools:
@@ -137,6 +143,8 @@ def tmpfs_part(args) -> None:
                     samples[tool].append(ingest.run_dvc(data, scratch))
                 elif tool == "cp -r":
                     samples[tool].append(ingest.run_command(["cp", "-r", data, os.path.join(scratch, "copy")]))
+                elif tool == "ours before":
+                    samples[tool].append(run_python_child("ours", data, scratch, args.baseline))
                 else:
                     samples[tool].append(run_python_child(tool, data, scratch))
             finally:
@@ -162,6 +170,7 @@ def main() -> None:
     parser.add_argument("--parts", default="reingest,tmpfs")
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "artifact-gui-bench"))
     parser.add_argument("--tmpfs", default="/dev/shm/artifact-gui-bench")
+    parser.add_argument("--baseline", help="another artifact-gui source tree (say, main) measured alongside")
     parser.add_argument("--child")
     parser.add_argument("--data")
     parser.add_argument("--scratch")

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
 from ..core.draft import VersionDraft
+from ..core.gcpause import gc_paused
 from ..core.manifest import ManifestEntry
 from ..core.metadata import json_object_text as _metadata_json
 from ..core.names import (
@@ -129,6 +130,11 @@ class Ingest:
 
         Fills in the digest of every staged entry it hashed."""
         self._require_writable()
+        with gc_paused():  # a version of many files makes many objects
+            return self._log_version(draft, progress, cancelled)
+
+    def _log_version(self, draft: VersionDraft, progress: ProgressCallback | None,
+                     cancelled: Callable[[], bool] | None) -> LogResult:
         _validate_draft(draft)
         secured = self._store_contents(draft.entries, progress, cancelled)
         for attempt in range(3):

@@ -161,3 +161,17 @@ def test_content_stored_hours_before_the_commit_is_checked_again(local_store, tm
         with pytest.raises(_MissingBlobs):
             local_store._commit(draft, secured)
     assert local_store.list_collections() == []
+
+
+def test_the_cyclic_gc_runs_again_after_a_log_and_after_a_failed_one(local_store, tmp_path):
+    import gc
+
+    folder = write_files(tmp_path / "d", {"a.txt": "alpha"})
+    log_folder(local_store, folder)
+    assert gc.isenabled()
+    from artifact_gui.core.manifest import ManifestEntry
+    from artifact_gui.stores.base import MissingContentError
+
+    with pytest.raises(MissingContentError):
+        local_store.log_version(VersionDraft("proj", "data", "dataset", [ManifestEntry("b", b64_md5(b"absent"), 6)]))
+    assert gc.isenabled()

@@ -88,7 +88,9 @@ def run_python_child(tool: str, data: str, scratch: str, checkout: str | None = 
     """A trial in a fresh process; `checkout`: another artifact-gui source tree to run "ours" from."""
     script = __file__ if tool == "walk" else os.path.join(checkout or os.path.dirname(HERE), "benchmarks", "ingest.py")
     output = subprocess.run([sys.executable, script, "--child", tool, "--data", data, "--scratch", scratch],
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True)
+    if output.returncode:
+        raise SystemExit(f"{tool} from {script} failed:\n{output.stderr}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

@@ -157,7 +157,7 @@ def tmpfs_part(args) -> None:
         ratio = statistics.median(s["seconds"] / o["seconds"] for s, o in zip(samples[tool], samples["ours"]))
         peak = max(s["peak_rss_mb"] for s in samples[tool])
         runs = ", ".join(f"{s['seconds']:.2f}" for s in samples[tool])
-        print(f"  {tool:6} {seconds:6.2f} s  {files / seconds:8.0f} files/s  {ratio:5.2f}x ours"
+        print(f"  {tool:11} {seconds:6.2f} s  {files / seconds:8.0f} files/s  {ratio:5.2f}x ours"
               f"  peak RSS {peak:5.0f} MB   runs: {runs}")
     print("  targets: wandb and dvc >= 5x ours; ours <= 3x cp -r (cp -r column <= 0.33x)\n")
 

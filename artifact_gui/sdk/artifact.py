@@ -328,10 +328,8 @@ class Artifact(WandbOnlyAttributes):
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) if name else ""
         with gc_paused():  # one folder can make a million objects
-            staged = []
-            for physical, relative, stat in walk_files(local_path):
-                path = posixpath.join(prefix, relative) if prefix else relative
-                staged.append(local_entry(to_entry_path(path), physical, stat))
+            staged = [local_entry(to_entry_path(posixpath.join(prefix, relative) if prefix else relative), physical, stat)
+                      for physical, relative, stat in walk_files(local_path)]
             cached = default_cache().lookup((e.local_path, e.local_stat) for e in staged)
             for entry in staged:
                 entry.digest = cached.get(entry.local_path, "")

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..appcore.confirmation import Confirmation, counted
+from ..appcore.confirmation import Confirmation
+from ..core.text import counted
 from ..stores.base import VersionInfo
 from .sizing import fit_height, fit_width, tree_content_width
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QCoreApplication, QMimeData, Qt
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPalette
 from PySide6.QtWidgets import (
@@ -404,7 +404,7 @@ class DetailsEditor(QWidget):
         self.revert_button = QPushButton("Revert", self)
         self.revert_button.setObjectName("detailsRevert")
         self.save_button.clicked.connect(self.save)
-        self.revert_button.clicked.connect(lambda: self.set_version(self.version))
+        self.revert_button.clicked.connect(self.discard)
         self.description.textChanged.connect(self._on_edited)
         self.metadata.textChanged.connect(self._on_edited)
         buttons = QHBoxLayout()
@@ -458,11 +458,15 @@ class DetailsEditor(QWidget):
         self.save_button.setToolTip(reason or "")
         self.revert_button.setEnabled(dirty)
 
-    def save(self) -> None:
+    def save(self):
+        """Saves in the background (the task, or None when there is nothing to save)."""
         if self.version is None or not self.save_button.isEnabled():
-            return
-        self.operations.edit_details(self.version, self.description.toPlainText(), self.metadata_value(),
-                                     on_success=self._on_saved)
+            return None
+        return self.operations.edit_details(self.version, self.description.toPlainText(), self.metadata_value(),
+                                            on_success=self._on_saved)
+
+    def discard(self) -> None:
+        self.set_version(self.version)
 
     def _on_saved(self, version: VersionInfo) -> None:
         """The saved version becomes the base; anything typed since stays as typed."""
@@ -474,19 +478,26 @@ class DetailsEditor(QWidget):
                 self.set_version(version)
 
 
-def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: VersionInfo,
-                            proceed: Callable[[], None], stay: Callable[[], None]) -> QMessageBox:
-    """Another version was chosen while `editor` holds unsaved edits of `edited`: Save (then
-    `proceed`), Discard (`proceed`) or Cancel (`stay`, the edits kept as typed)."""
+def _unsaved_edits_question(parent: QWidget, editor: DetailsEditor, edited: VersionInfo, leaving: str) -> QMessageBox:
     buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
     if editor.save_button.isEnabled():
         buttons |= QMessageBox.StandardButton.Save
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
                       f"The description or metadata of {edited.qualified_name} has unsaved edits.", buttons, parent)
     box.setObjectName("unsavedEditsQuestion")
-    box.setInformativeText("Save them before showing another version?")
+    box.setInformativeText(f"Save them before {leaving}?")
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box
+
+
+def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: VersionInfo,
+                            proceed: Callable[[], None], stay: Callable[[], None],
+                            leaving: str = "showing another version") -> QMessageBox:
+    """Another version or artifact was chosen while `editor` holds unsaved edits of `edited`:
+    Save (then `proceed`), Discard (the edits, then `proceed`) or Cancel (`stay`, the edits
+    kept as typed)."""
+    box = _unsaved_edits_question(parent, editor, edited, leaving)
 
     def answered(button) -> None:
         choice = box.standardButton(button)
@@ -495,8 +506,31 @@ def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: Vers
             return
         if choice == QMessageBox.StandardButton.Save:
             editor.save()
+        else:
+            editor.discard()
         proceed()
 
     box.buttonClicked.connect(answered)  # Escape clicks Cancel
     box.open()
     return box
+
+
+SAVE_ON_CLOSE_TIMEOUT_S = 30  # a save is one small write; a stalled server must not hold the window forever
+
+
+def settle_unsaved_edits(parent: QWidget, editor: DetailsEditor) -> bool:
+    """The window is closing: True once unsaved edits are saved or discarded, False to stay
+    (Cancel, or a save that failed or did not finish: its error is shown, the edits kept).
+    Asks and waits here, so that whoever closes the window learns whether it closed."""
+    if not editor.is_dirty():
+        return True
+    box = _unsaved_edits_question(parent, editor, editor.version, "closing the window")
+    choice = box.exec()
+    if choice == QMessageBox.StandardButton.Discard:
+        editor.discard()
+    elif choice == QMessageBox.StandardButton.Save:
+        task = editor.save()
+        if task is None or not task.wait_returned(SAVE_ON_CLOSE_TIMEOUT_S):
+            return False
+        QCoreApplication.processEvents()  # delivers the outcome: the editor takes the saved version
+    return not editor.is_dirty()

@@ -29,7 +29,7 @@ from .confirm import DeleteDialog
 from .connect import ConnectDialog, TokenDialog
 from .details import VersionTabs
 from .docks import add_dock, arrange_docks
-from .editing import ask_about_unsaved_edits
+from .editing import ask_about_unsaved_edits, settle_unsaved_edits
 from .download import version_download_dialog
 from .drops import FileDropMixin
 from .empty_state import EmptyStatePage
@@ -252,6 +252,17 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     # --- selection ------------------------------------------------------------------------------
     def _on_collection_selected(self, collection: CollectionInfo | None) -> None:
+        editor = self.tabs.overview.editor
+        leaving = collection is None or (collection.project, collection.name) != self.versions_model.collection
+        if leaving and editor.is_dirty():
+            edited = editor.version
+            ask_about_unsaved_edits(self, editor, edited, proceed=lambda: self._open_collection(collection),
+                                    stay=lambda: self.sidebar.select_key((edited.project, edited.type, edited.name)),
+                                    leaving="showing another artifact")
+            return
+        self._open_collection(collection)
+
+    def _open_collection(self, collection: CollectionInfo | None) -> None:
         if collection is None:
             self.versions_model.set_collection(None, None)
             self.versions_header.setText("Select an artifact.")
@@ -588,6 +599,9 @@ class MainWindow(FileDropMixin, QMainWindow):
         settings.setValue("browser/selection", list(self.sidebar.selected_key))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not settle_unsaved_edits(self, self.tabs.overview.editor):
+            event.ignore()
+            return
         running = self.transfers.running()
         if running and not self.confirm_close_with_transfers(len(running)):
             event.ignore()

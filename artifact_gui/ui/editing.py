@@ -147,6 +147,8 @@ class AliasEditor(QWidget):
         for widget in (self.input, self.add_button, self.remove_button):
             widget.setEnabled(version is not None and reason is None)
             widget.setToolTip(reason or (ALIAS_INPUT_TIP if widget is self.input else ""))
+        self._on_input_changed(self.input.text())
+        _enable_remove(self)
         if reason:
             self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.list.setDragEnabled(False)
@@ -252,6 +254,7 @@ class TagEditor(QWidget):
             widget.setToolTip(reason or ("A link shows its source's tags: edit them there"
                                          if version is not None and version.is_link else ""))
         self._on_input_changed(self.input.text())
+        _enable_remove(self)
 
     @staticmethod
     def _check(tag: str) -> str | None:
@@ -310,8 +313,14 @@ def _add_input_row(editor: QWidget, kind: str, placeholder: str, accessible: str
     editor.rule.hide()
 
 
+def _enable_remove(editor: QWidget) -> None:
+    """Remove acts on the chosen chip: with none chosen it could only do nothing."""
+    editor.remove_button.setEnabled(editor.input.isEnabled() and bool(editor.list.selectedItems()))
+
+
 def _lay_out_chip_editor(editor: QWidget) -> None:
     """The chips, then the input row, then the rule line."""
+    editor.list.itemSelectionChanged.connect(lambda: _enable_remove(editor))
     row = QHBoxLayout()
     row.addWidget(editor.input, 1)
     row.addWidget(editor.add_button)

@@ -199,3 +199,16 @@ def test_closing_the_window_asks_about_unsaved_details(qtbot, window):
         assert reopened.get_version("mnist-demo", "mnist-cnn", "v2").description.endswith(" (draft)")
     finally:
         reopened.close()
+
+
+def test_chip_buttons_are_enabled_only_when_they_can_act(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    aliases, tags = window.tabs.overview.aliases, window.tabs.overview.tags
+    qtbot.waitUntil(lambda: aliases.list.count() == 2, timeout=5000)
+    assert not aliases.remove_button.isEnabled() and not tags.remove_button.isEnabled()  # no chip chosen
+    assert not aliases.add_button.isEnabled()  # nothing typed
+    qtbot.keyClicks(aliases.input, "candidate")
+    assert aliases.add_button.isEnabled()
+    best = aliases.list.item(1)
+    qtbot.mouseClick(aliases.list.viewport(), Qt.MouseButton.LeftButton, pos=aliases.list.visualItemRect(best).center())
+    assert aliases.remove_button.isEnabled()

@@ -142,8 +142,11 @@ class OverviewTab(QWidget):
         scroller.setFrameShape(QFrame.Shape.NoFrame)
         for surface in (scroller.viewport(), left):  # the tab's own background shows through
             surface.setAutoFillBackground(False)
-        layout.addWidget(scroller, 1)
-        layout.addWidget(self.right, 1)
+        # The fields (chip editors with their buttons, the digest) need more room than the
+        # description and metadata, which wrap and scroll: 3:2 keeps them whole beside the
+        # New Version panel at 1280 px.
+        layout.addWidget(scroller, 3)
+        layout.addWidget(self.right, 2)
 
     def _copy_digest(self) -> None:
         QGuiApplication.clipboard().setText(self.fields["Digest"].text())

@@ -91,3 +91,22 @@ def test_no_files_column_is_cut_at_1280_px(qtbot, window):
     tree = files.tree
     assert tree.header().length() <= tree.viewport().width()
     assert tree.horizontalScrollBar().maximum() == 0
+
+
+def test_the_new_version_panel_leaves_the_overview_fields_whole(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QScrollArea
+
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
+    staged = tmp_path / "more.csv"
+    staged.write_text("a,b\n")
+    window.start_staging(window.sidebar.selected_collection, [str(staged)])
+    qtbot.waitUntil(lambda: window.staging_dock.isVisible() and window.staging.is_settled, timeout=10000)
+    wait_idle(qtbot, window)
+    overview = window.tabs.overview
+    fields = overview.findChild(QScrollArea, "overviewFields")
+    # No sideways scrolling: the Remove buttons and the digest's Copy button stay in sight.
+    qtbot.waitUntil(lambda: fields.widget().width() >= fields.widget().minimumSizeHint().width(), timeout=5000)
+    assert fields.horizontalScrollBar().maximum() == 0
+    assert overview.aliases.remove_button.visibleRegion().boundingRect().width() == \
+        overview.aliases.remove_button.width()

@@ -113,3 +113,17 @@ def test_a_type_with_many_artifacts_shows_them_all_as_the_user_scrolls(qtbot):
 
     qtbot.waitUntil(scrolled_to_the_end, timeout=5000)
     assert sidebar.select_key(("p", "t", f"a{count - 1}"))
+
+
+def test_escape_in_the_filter_box_clears_it(qtbot):
+    sidebar = CollectionSidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.set_collections(_collections(["alpha", "beta"]))
+    sidebar.show()
+    _type_in(qtbot, sidebar, "alp")
+    assert _shown_names(sidebar) == ["alpha"]
+    sidebar.filter.setFocus()
+    qtbot.waitUntil(sidebar.filter.hasFocus)
+    with qtbot.waitSignal(sidebar.filterApplied, timeout=5000):
+        qtbot.keyClick(sidebar.filter, Qt.Key.Key_Escape)
+    assert sidebar.filter.text() == "" and _shown_names(sidebar) == ["alpha", "beta"]

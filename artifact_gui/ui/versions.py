@@ -163,6 +163,12 @@ class VersionTableView(QTableView):
 
     def mousePressEvent(self, event) -> None:
         self._chip_press = None
+        if not self.indexAt(event.position().toPoint()).isValid():
+            # Below the last row: Qt would clear the selection, and the details pane would go
+            # blank; a click there only takes the focus.
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+            event.accept()
+            return
         if event.button() == Qt.MouseButton.LeftButton and self.model().version_at(
                 self.indexAt(event.position().toPoint()).row()) is not None:
             alias = self.alias_chip_at(event.position().toPoint())

@@ -205,3 +205,17 @@ def test_reversing_the_order_keeps_a_selection_far_down_a_long_history(qtbot, lo
     assert view.currentIndex().row() == count - 1
     assert window.tabs.version.version == f"v{count - 1}"
     window.close()
+
+
+def test_a_click_below_the_last_version_keeps_the_selection(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    qtbot.waitUntil(lambda: window.tabs.version is not None, timeout=5000)
+    shown = window.tabs.version
+    viewport = window.versions.viewport()
+    empty = QPoint(viewport.width() // 2, viewport.height() - 5)
+    assert not window.versions.indexAt(empty).isValid()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=empty)
+    assert [v.id for v in window.versions.selected_versions()] == [shown.id]
+    assert window.tabs.version == shown  # not a pane of blank labels
+    wait_idle(qtbot, window)

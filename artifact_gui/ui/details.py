@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from typing import Any
 
 import humanize
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core.text import age_text
 from ..stores.base import RunInfo, VersionInfo
+from .age_clock import ages_now
 from .editing import AliasEditor, DetailsEditor, TagEditor, TtlDialog, edit_ttl
 from .models.version_table import ttl_text
 from .files import FilesTab
@@ -38,7 +38,7 @@ def format_time(timestamp: float | None) -> str:
     if timestamp is None:
         return "—"
     when = datetime.datetime.fromtimestamp(timestamp)
-    return f"{age_text(time.time() - timestamp)} ({when:%Y-%m-%d %H:%M:%S})"
+    return f"{age_text(ages_now() - timestamp)} ({when:%Y-%m-%d %H:%M:%S})"
 
 
 def fill_json_tree(tree: QTreeWidget, value: Any) -> None:
@@ -198,6 +198,7 @@ class UsageTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("usageTab")
+        self._runs: tuple[RunInfo | None, list[RunInfo]] = (None, [])
         self.table = QTreeWidget(self)
         self.table.setObjectName("usageTable")
         self.table.setAccessibleName("Runs that produced and used this version")
@@ -211,6 +212,7 @@ class UsageTab(QWidget):
         layout.addWidget(self.table)
 
     def set_runs(self, producer: RunInfo | None, consumers: list[RunInfo]) -> None:
+        self._runs = (producer, consumers)
         self.table.clear()
         rows = ([("Produced by", producer)] if producer else []) + [("Used by", run) for run in consumers]
         for role, run in rows:
@@ -220,6 +222,14 @@ class UsageTab(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, run.id)
         if not rows:
             QTreeWidgetItem(self.table, ["", "No run produced or used this version."])
+
+    def refresh_ages(self) -> None:
+        selected = self.table.currentItem()
+        run_id = selected.data(0, Qt.ItemDataRole.UserRole) if selected else None
+        self.set_runs(*self._runs)
+        for row in range(self.table.topLevelItemCount()):
+            if run_id and self.table.topLevelItem(row).data(0, Qt.ItemDataRole.UserRole) == run_id:
+                self.table.setCurrentItem(self.table.topLevelItem(row))
 
     def _on_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         run_id = item.data(0, Qt.ItemDataRole.UserRole)
@@ -268,6 +278,7 @@ class VersionTabs(QTabWidget):
 
     def refresh_ages(self) -> None:
         self.overview.refresh_ages()
+        self.usage.refresh_ages()
 
     def _runs_of(self, version: VersionInfo) -> tuple[RunInfo | None, list[RunInfo]]:
         producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None

@@ -29,6 +29,7 @@ from .confirm import DeleteDialog
 from .connect import ConnectDialog, TokenDialog
 from .details import VersionTabs
 from .docks import add_dock, arrange_docks
+from . import age_clock
 from .editing import ask_about_unsaved_edits, settle_unsaved_edits
 from .download import version_download_dialog
 from .drops import FileDropMixin
@@ -234,6 +235,7 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def refresh_ages(self) -> None:
         """Relative times ("3 minutes ago") are worked out again, in every pane at once."""
+        age_clock.tick()
         rows = self.versions_model.rowCount()
         if rows:
             self.versions_model.dataChanged.emit(self.versions_model.index(0, 0),

@@ -212,3 +212,23 @@ def test_chip_buttons_are_enabled_only_when_they_can_act(qtbot, window):
     best = aliases.list.item(1)
     qtbot.mouseClick(aliases.list.viewport(), Qt.MouseButton.LeftButton, pos=aliases.list.visualItemRect(best).center())
     assert aliases.remove_button.isEnabled()
+
+
+def test_every_pane_tells_the_same_age_and_usage_ages_are_worked_out_again(qtbot, window, monkeypatch):
+    import time as time_module
+
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-processed")
+    usage = window.tabs.usage.table
+    qtbot.waitUntil(lambda: usage.topLevelItemCount() > 0 and usage.topLevelItem(0).text(4) != "", timeout=5000)
+    version = window.tabs.version
+    real_time = time_module.time
+    # The clock is moved, not waited for: 10 min 30 s after the version was made.
+    monkeypatch.setattr(time_module, "time", lambda: version.created_at + 630)
+    window.ages_timer.timeout.emit()
+    monkeypatch.setattr(time_module, "time", lambda: version.created_at + 665)  # the table paints later
+    row = window.versions_model.index(window.versions.currentIndex().row(), 0)
+    table_age = window.versions_model.data(window.versions_model.index(row.row(), 3))
+    overview_age = window.tabs.overview.fields["Created"].text().split(" (")[0]
+    usage_age = usage.topLevelItem(0).text(4).split(" (")[0]
+    monkeypatch.setattr(time_module, "time", real_time)
+    assert table_age == overview_age == usage_age == "10 min ago"

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 from typing import Any
 
 import humanize
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
 from ...core.text import age_text
+from ..age_clock import ages_now
 from ...stores.base import Store, VersionInfo
 from ..tasks import TaskRunner
 from .collection_tree import link_badge
@@ -55,7 +55,7 @@ def expiry_text(version: VersionInfo, now: float | None = None) -> str:
     """When the version's TTL runs out: 'in 3 days', 'expired 2 hours ago' or 'never'."""
     if version.expires_at is None:
         return "never"
-    left = version.expires_at - (time.time() if now is None else now)
+    left = version.expires_at - (ages_now() if now is None else now)
     if left <= 0:
         return f"expired {humanize.naturaldelta(-left)} ago"
     return f"in {humanize.naturaldelta(_rounded(left))}"
@@ -332,7 +332,7 @@ class VersionTableModel(QAbstractTableModel):
         if title in ("Aliases", "Tags"):
             return ", ".join(version.aliases if title == "Aliases" else version.tags)
         if title == "Created":
-            return age_text(time.time() - version.created_at)
+            return age_text(ages_now() - version.created_at)
         if title == "Size":
             return humanize.naturalsize(version.size, binary=True)
         if title == "Files":

@@ -3,7 +3,7 @@ onto another row to move the alias there."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QMimeData, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -151,6 +151,24 @@ class VersionTableView(QTableView):
         model.modelReset.connect(self._restore_selection)
         model.pageLoaded.connect(self._announce_selection)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+    # --- keys -------------------------------------------------------------------------------
+    def moveCursor(self, action, modifiers) -> QModelIndex:
+        """Home and End go to the newest and the oldest version, as in a list (a table's own
+        End goes to the last column of the row, and Ctrl+End only moves the focus)."""
+        actions = QAbstractItemView.CursorAction
+        if action in (actions.MoveHome, actions.MoveEnd) and self.model().rowCount():
+            row = 0 if action == actions.MoveHome else self.model().rowCount() - 1
+            return self.model().index(row, max(self.currentIndex().column(), 0))
+        return super().moveCursor(action, modifiers)
+
+    def selectionCommand(self, index: QModelIndex, event: QEvent | None = None):
+        if (event is not None and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Home, Qt.Key.Key_End)
+                and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            flags = QItemSelectionModel.SelectionFlag
+            return flags.ClearAndSelect | flags.Rows  # with or without Ctrl: that version is shown
+        return super().selectionCommand(index, event)
 
     # --- dragging an alias chip out of a row ------------------------------------------------
     def alias_chip_at(self, point: QPoint) -> str | None:

@@ -31,7 +31,7 @@ class Confirmation:
         if self.bytes_freed is None:
             return ""
         return (f"This frees {humanize.naturalsize(self.bytes_freed, binary=True)} "
-                f"({self.bytes_freed:,} bytes).")
+                f"({counted(self.bytes_freed, 'byte')}).")
 
 
 def empty_trash_confirmation(names: list[str], bytes_freed: int) -> Confirmation:

@@ -165,7 +165,7 @@ class DeleteDialog(QDialog):
 
     def _on_freed(self, freed: int) -> None:
         self.freed = freed
-        self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({freed:,} bytes); "
+        self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({counted(freed, 'byte')}); "
                            "until then they can be restored.")
         fit_height(self)
 

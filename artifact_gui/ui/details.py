@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.text import age_text
+from ..core.text import age_text, counted
 from ..stores.base import RunInfo, VersionInfo
 from .age_clock import ages_now
 from .editing import AliasEditor, DetailsEditor, TagEditor, TtlDialog, edit_ttl
@@ -173,7 +173,7 @@ class OverviewTab(QWidget):
                 "Name": f"{version.project}/{version.name}", "Type": version.type, "Version": version.version,
                 "Source": version.source_name or "", "TTL": ttl_text(version),
                 "Digest": version.digest,
-                "Size": f"{humanize.naturalsize(version.size, binary=True)} ({version.size:,} bytes)",
+                "Size": f"{humanize.naturalsize(version.size, binary=True)} ({counted(version.size, 'byte')})",
                 "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),
                 "Produced by": f"{run.name} ({run.job_type or 'run'}, {run.state})" if run else "—",
             }

@@ -61,6 +61,7 @@ class CollectionSidebar(QWidget):
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names often differ only at their end
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -130,7 +131,7 @@ class CollectionSidebar(QWidget):
         room (a narrow sidebar elides the title, never the artifact names)."""
         metrics = self.tree.fontMetrics()
         padding = 2 * metrics.averageCharWidth()
-        width = metrics.horizontalAdvance(f"{self.model.largest_count}") + padding
+        width = metrics.horizontalAdvance(f"{self.model.largest_count:,}") + padding
         title_width = metrics.horizontalAdvance(self.model.HEADERS[1]) + padding
         if self.tree.viewport().width() - title_width >= NAME_ROOM_CHARS * metrics.averageCharWidth():
             width = max(width, title_width)

@@ -8,9 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QMimeData, Qt
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPalette
+from PySide6.QtCore import QCoreApplication, QMimeData, QRectF, QSize, Qt
+from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -36,6 +35,7 @@ from ..core.names import InvalidNameError, validate_alias, validate_tag
 from ..stores.base import LATEST, VersionInfo
 from .confirm import ConfirmDialog
 from .models.version_table import DAY
+from .theme import FOCUS_RING_WIDTH, focus_ring_color
 from .versions import ALIAS_MIME, CHIP_PADDING, chip_color, paint_chip
 
 
@@ -71,6 +71,14 @@ class ChipListDelegate(QStyledItemDelegate):
         ring = option.palette.color(QPalette.ColorRole.Text)
         paint_chip(painter, option.rect.adjusted(1, 1, -1, -1), text, chip_color(text, self.tags), self.tags,
                    selected=selected, ring=ring)
+        if option.state & QStyle.StateFlag.State_HasFocus:  # the chip the keyboard is on
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(focus_ring_color(option.palette), FOCUS_RING_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            radius = 3 if self.tags else option.rect.height() / 2
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(1, 1, -1, -1), radius, radius)
+            painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
         metrics = option.fontMetrics
@@ -143,6 +151,7 @@ class AliasEditor(QWidget):
                 item.setToolTip("F2 to rename, Delete to remove, drag onto another version to move it there")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
         self.list.blockSignals(False)
+        _take_focus_only_with_chips(self.list)
         reason = self.operations.read_only_reason
         for widget in (self.input, self.add_button, self.remove_button):
             widget.setEnabled(version is not None and reason is None)
@@ -247,6 +256,7 @@ class TagEditor(QWidget):
         self.list.clear()
         for tag in version.tags if version else ():
             QListWidgetItem(tag, self.list).setToolTip("Delete to remove this tag")
+        _take_focus_only_with_chips(self.list)
         reason = self.operations.read_only_reason
         editable = version is not None and reason is None and not version.is_link
         for widget in (self.input, self.add_button, self.remove_button):
@@ -311,6 +321,11 @@ def _add_input_row(editor: QWidget, kind: str, placeholder: str, accessible: str
     editor.rule.setObjectName(f"{kind}Rule")
     editor.rule.setStyleSheet("color: #c62828;")
     editor.rule.hide()
+
+
+def _take_focus_only_with_chips(chips: QListWidget) -> None:
+    """An empty chip list is no Tab stop: focused, it would show nothing at all."""
+    chips.setFocusPolicy(Qt.FocusPolicy.StrongFocus if chips.count() else Qt.FocusPolicy.NoFocus)
 
 
 def _enable_remove(editor: QWidget) -> None:

@@ -136,8 +136,9 @@ class VersionTableView(QTableView):
         header.setStretchLastSection(True)
         # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
         # Together they fit beside the sidebar and the New Version panel at 1280 px.
-        for column, width in enumerate((55, 115, 80, 85, 70, 45, 65, 70)):
-            header.resizeSection(column, width)
+        # Never narrower than the title with its sort arrow (the arrow covered "Version"'s n).
+        for column, width in enumerate((55, 110, 65, 85, 70, 45, 65, 70)):
+            header.resizeSection(column, max(width, header.sectionSizeFromContents(column).width()))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it
         self.setAcceptDrops(True)

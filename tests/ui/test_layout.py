@@ -110,3 +110,11 @@ def test_the_new_version_panel_leaves_the_overview_fields_whole(qtbot, window, t
     assert fields.horizontalScrollBar().maximum() == 0
     assert overview.aliases.remove_button.visibleRegion().boundingRect().width() == \
         overview.aliases.remove_button.width()
+
+
+def test_column_titles_keep_room_for_the_sort_arrow(qtbot, window):
+    header = window.versions.horizontalHeader()
+    for column in range(header.count() - 1):  # the last one stretches
+        needed = header.sectionSizeFromContents(column).width()  # the title, its margins and the arrow
+        assert header.sectionSize(column) >= needed, (header.model().headerData(column, header.orientation()),
+                                                       header.sectionSize(column), needed)

@@ -143,8 +143,9 @@ class OverviewTab(QWidget):
         for surface in (scroller.viewport(), left):  # the tab's own background shows through
             surface.setAutoFillBackground(False)
         # The fields (chip editors with their buttons, the digest) need more room than the
-        # description and metadata, which wrap and scroll: 3:2 keeps them whole beside the
-        # New Version panel at 1280 px.
+        # description and metadata, which wrap and scroll: 3:2, and never less than the
+        # fields need (see _keep_fields_whole), so they do not scroll sideways.
+        self._fields, self._fields_scroller = left, scroller
         layout.addWidget(scroller, 3)
         layout.addWidget(self.right, 2)
 
@@ -190,6 +191,14 @@ class OverviewTab(QWidget):
             self.editor.set_version(version)
         self.description.setText(version.description if version and version.description else "No description.")
         fill_json_tree(self.metadata, version.metadata if version else {})
+        self._keep_fields_whole()
+
+    def _keep_fields_whole(self) -> None:
+        """A digest does not wrap: the fields take the width they need from the description
+        and metadata beside them, rather than scrolling sideways with their buttons cut."""
+        scroller = self._fields_scroller
+        scroller.setMinimumWidth(self._fields.minimumSizeHint().width()
+                                 + scroller.verticalScrollBar().sizeHint().width())
 
 
 class UsageTab(QWidget):

@@ -136,9 +136,10 @@ class VersionTableView(QTableView):
         header.setStretchLastSection(True)
         # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
         # Together they fit beside the sidebar and the New Version panel at 1280 px.
-        # Never narrower than the title with its sort arrow (the arrow covered "Version"'s n).
-        for column, width in enumerate((55, 110, 65, 85, 70, 45, 65, 70)):
-            header.resizeSection(column, max(width, header.sectionSizeFromContents(column).width()))
+        for column, width in enumerate((55, 110, 60, 85, 70, 45, 65, 70)):
+            header.resizeSection(column, width)
+        # The column sorted by default always shows its arrow: room for it, or it covers "Version"'s n.
+        header.resizeSection(0, max(header.sectionSize(0), header.sectionSizeFromContents(0).width()))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it
         self.setAcceptDrops(True)

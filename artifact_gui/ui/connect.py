@@ -186,6 +186,8 @@ class ConnectDialog(QDialog):
         if self.saved.count():
             layout.addWidget(QLabel("Saved servers:", self))
             layout.addWidget(self.saved)
+        else:
+            self.saved.hide()  # out of the layout it sat in the dialog's corner and took the focus
         layout.addLayout(form)
         layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.status)

@@ -232,3 +232,16 @@ def test_every_pane_tells_the_same_age_and_usage_ages_are_worked_out_again(qtbot
     usage_age = usage.topLevelItem(0).text(4).split(" (")[0]
     monkeypatch.setattr(time_module, "time", real_time)
     assert table_age == overview_age == usage_age == "10 min ago"
+
+
+def test_the_shortcuts_list_has_a_close_button_and_lists_escape_in_the_filter(qtbot, window):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    dialog = window.show_shortcuts()
+    qtbot.waitExposed(dialog)
+    table = dialog.findChild(QTreeWidget, "shortcutsList")
+    rows = {(table.topLevelItem(i).text(0), table.topLevelItem(i).text(1)) for i in range(table.topLevelItemCount())}
+    assert ("Esc", "Clear the Filter") in rows
+    close = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())

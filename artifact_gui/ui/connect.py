@@ -26,6 +26,7 @@ from ..stores.base import StoreError
 from ..stores.credentials import Credentials, default_credentials, plain_http_warning
 from ..stores.remote import AuthenticationError, RemoteStore, ServerUnreachableError
 from .tasks import TaskRunner
+from .theme import error_css
 
 BOOKMARKS_KEY = "servers/bookmarks"
 
@@ -211,7 +212,7 @@ class ConnectDialog(QDialog):
     def _show(self, text: str, ok: bool) -> None:
         self.last_test = text
         self.status.setText(text)
-        self.status.setStyleSheet("" if ok else "color: #c62828;")
+        self.status.setStyleSheet("" if ok else error_css())
 
     def test(self, then_connect: bool = False) -> None:
         values = self._values()

@@ -35,7 +35,7 @@ from ..core.names import InvalidNameError, validate_alias, validate_tag
 from ..stores.base import LATEST, VersionInfo
 from .confirm import ConfirmDialog
 from .models.version_table import DAY
-from .theme import FOCUS_RING_WIDTH, focus_ring_color
+from .theme import FOCUS_RING_WIDTH, error_css, focus_ring_color
 from .versions import ALIAS_MIME, CHIP_PADDING, chip_color, paint_chip
 
 
@@ -319,7 +319,7 @@ def _add_input_row(editor: QWidget, kind: str, placeholder: str, accessible: str
     editor.remove_button.clicked.connect(editor.remove_selected)
     editor.rule = QLabel(editor)
     editor.rule.setObjectName(f"{kind}Rule")
-    editor.rule.setStyleSheet("color: #c62828;")
+    editor.rule.setStyleSheet(error_css())
     editor.rule.hide()
 
 
@@ -420,7 +420,7 @@ class DetailsEditor(QWidget):
         self.metadata.setAccessibleName("Metadata as JSON")
         self.rule = QLabel(self)
         self.rule.setObjectName("metadataRule")
-        self.rule.setStyleSheet("color: #c62828;")
+        self.rule.setStyleSheet(error_css())
         self.rule.setWordWrap(True)
         self.save_button = QPushButton("Save", self)
         self.save_button.setObjectName("detailsSave")

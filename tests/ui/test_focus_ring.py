@@ -105,3 +105,23 @@ def test_chip_lists_are_a_tab_stop_only_with_chips_and_show_the_focused_chip(qtb
     ring = focus_ring_color(chips.palette())
     assert _ring_pixels(image, ring) > 20, "the focused chip shows no focus ring"
     wait_idle(qtbot, window)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_error_lines_are_readable_in_both_themes(qtbot, themed, theme):
+    from artifact_gui.ui.connect import ConnectDialog
+    from artifact_gui.ui.tasks import TaskRunner
+
+    from .test_lineage import _contrast
+
+    themed(theme)
+    runner = TaskRunner()
+    dialog = ConnectDialog(runner)
+    qtbot.addWidget(dialog)
+    dialog.url.setText("not a url")
+    dialog.test()
+    css = dialog.status.styleSheet()
+    assert css.startswith("color: ")
+    color = QColor(css.removeprefix("color: ").rstrip(";"))
+    assert _contrast(color, dialog.palette().color(QPalette.ColorRole.Window)) >= 4.5, (theme, css)
+    runner.shutdown()

@@ -136,7 +136,7 @@ class VersionTableView(QTableView):
         header.setStretchLastSection(True)
         # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
         # Together they fit beside the sidebar and the New Version panel at 1280 px.
-        for column, width in enumerate((55, 110, 60, 85, 70, 45, 65, 70)):
+        for column, width in enumerate((55, 100, 80, 80, 70, 45, 60, 70)):
             header.resizeSection(column, width)
         # The column sorted by default always shows its arrow: room for it, or it covers "Version"'s n.
         header.resizeSection(0, max(header.sectionSize(0), header.sectionSizeFromContents(0).width()))

@@ -253,7 +253,8 @@ class RemoteStore(Store):
             asked = unique[start:start + DIGESTS_PER_REQUEST]
             answer = self._call("POST", "blobs/missing", "asking which content the server lacks",
                                 json=wire.Digests(digests=asked), into=wire.Missing)
-            missing += [d for d in answer.missing if d in set(asked)]
+            asked_set = set(asked)  # the server names only what was asked for; anything else is ignored
+            missing += [d for d in answer.missing if d in asked_set]
         return missing
 
     def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:

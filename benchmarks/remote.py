@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -77,7 +78,7 @@ def process_peak_rss_mb(pid: int) -> float:
 
 
 # --- the client, in its own process (its peak RSS is its own) ------------------------------------
-def client(store_location: str, token: str | None, data: str, out: str) -> dict:
+def client(store_location: str, token: str | None, data: str, out: str, server_pid: int | None) -> dict:
     import artifact_gui as ag
     from artifact_gui.stores.remote import RemoteStore
 
@@ -90,16 +91,37 @@ def client(store_location: str, token: str | None, data: str, out: str) -> dict:
             run.log_artifact(artifact)
             artifact.wait()
 
-    seconds = {"upload": timed(log), "re-log": timed(log),
-               "download": timed(lambda: ag.Api(store).artifact("bench/data:latest").download(out))}
+    steps = {"upload": log, "re-log": log,
+             "download": lambda: ag.Api(store).artifact("bench/data:latest").download(out)}
+    seconds, cpu = {}, {}
+    for step, work in steps.items():
+        cpu_before = own_cpu_seconds(), process_cpu_seconds(server_pid)
+        seconds[step] = timed(work)
+        cpu[step] = {"client": own_cpu_seconds() - cpu_before[0],
+                     "server": process_cpu_seconds(server_pid) - cpu_before[1]}
     store.close()
-    return {"seconds": seconds, "client_rss_mb": peak_rss_mb()}
+    return {"seconds": seconds, "cpu": cpu, "client_rss_mb": peak_rss_mb()}
 
 
-def run_client(store_location: str, token: str | None, data: str, scratch: str) -> dict:
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """User and system time of another process (all its threads), from /proc."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_client(store_location: str, token: str | None, data: str, scratch: str, server_pid: int | None = None) -> dict:
     environment = {**os.environ, "ARTIFACT_GUI_CACHE_DIR": os.path.join(scratch, "cache")}
     output = subprocess.run([sys.executable, __file__, "--client", store_location, "--token", token or "",
-                             "--data", data, "--out", os.path.join(scratch, "out")],
+                             "--data", data, "--out", os.path.join(scratch, "out"),
+                             "--server-pid", str(server_pid or "")],
                             capture_output=True, text=True, env=environment)
     if output.returncode:
         raise SystemExit(f"the client failed:\n{output.stderr}")
@@ -119,7 +141,7 @@ def trial(kind: str, data: str, work: str) -> dict:
     try:
         if kind == "remote":
             server, url, token = start_server(os.path.join(scratch, "served"))
-            result = run_client(url, token, data, scratch)
+            result = run_client(url, token, data, scratch, server.pid)
             result["server_rss_mb"] = process_peak_rss_mb(server.pid)
         else:
             store_path = os.path.join(scratch, "local")
@@ -147,6 +169,11 @@ def report(name: str, files: int, size: int, rounds: list[dict], with_local: boo
             line += (f"   local {statistics.median(local):6.2f} s"
                      f"   remote/local {statistics.median(t / u for t, u in zip(remote, local)):5.2f}x")
         print(line)
+        cpu = [r["remote"]["cpu"][step] for r in rounds]
+        print(f"  {'':9} CPU: client {statistics.median(c['client'] for c in cpu):5.2f} s,"
+              f" server {statistics.median(c['server'] for c in cpu):5.2f} s;"
+              f" both {statistics.median((c['client'] + c['server']) * r['md5_mb_s'] * 1e6 / size for c, r in zip(cpu, rounds)):5.2f}x"
+              " md5 floor (an idle 2-core machine needs at least half of it)")
     print(f"  md5 floor (the bytes once on one core): {statistics.median(size / r['md5_mb_s'] / 1e6 for r in rounds):.2f} s"
           f" at {statistics.median(r['md5_mb_s'] for r in rounds):.0f} MB/s")
     first = statistics.median(r["remote"]["seconds"]["upload"] for r in rounds)
@@ -168,9 +195,11 @@ def main() -> None:
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        print(json.dumps(client(args.client, args.token, args.data, args.out)))
+        print(json.dumps(client(args.client, args.token, args.data, args.out,
+                                int(args.server_pid) if args.server_pid else None)))
         return
     os.makedirs(args.work, exist_ok=True)
     print(f"{os.cpu_count()} cores; load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")

@@ -26,7 +26,7 @@ def hash_staged_entries(entries: list[ManifestEntry]) -> None:
 
 
 def hashed_in_groups(entries: list[ManifestEntry], group_files: int = 1000,
-                     group_bytes: int = 16 << 20) -> Iterator[list[ManifestEntry]]:
+                     group_bytes: int = 4 << 20) -> Iterator[list[ManifestEntry]]:
     """The staged files with their digests filled in, a group at a time, so that a caller
     can send what is hashed while the rest is hashed: first those the hash cache knows,
     then the others as they are hashed (in order), a group once it reaches `group_files`

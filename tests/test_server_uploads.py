@@ -1,0 +1,184 @@
+"""Uploads to a server, fast and safe (issue 12 item 5): the client sends what is hashed
+while it hashes the rest, progress counts only bytes sent, and a resumable upload hashes its
+bytes once as they arrive, keeping what came when the body breaks off and storing nothing
+unverified."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from starlette.requests import ClientDisconnect
+
+import artifact_gui as ag
+from artifact_gui.core import staged
+from artifact_gui.core.digests import b64_md5
+from artifact_gui.server.errors import ApiError
+from artifact_gui.server.resumable import PartialUploads, parse_content_range, upload_folder
+from artifact_gui.stores import LocalStore
+from artifact_gui.stores.objects import BlobRejectedError
+from artifact_gui.stores.remote import RemoteStore
+from tests.conftest import write_files
+
+MIB = 1 << 20
+UPLOAD_ID = "c" * 32
+
+
+@pytest.fixture
+def receiving(tmp_path):
+    store = LocalStore(str(tmp_path / "served"), create=True)
+    yield store, PartialUploads(upload_folder(store))
+    store.close()
+
+
+def pieces(data: bytes, size: int = MIB):
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def partial_files(store: LocalStore) -> list[str]:
+    return [name for name in os.listdir(store.objects.tmp_dir) if name.startswith("upload-")]
+
+
+def to_the_end(start: int, size: int):
+    return parse_content_range(f"bytes {start}-{size - 1}/{size}", size)
+
+
+def test_a_resumable_body_that_breaks_off_keeps_what_came_and_the_rest_completes_it(receiving):
+    store, partials = receiving
+    data = os.urandom(5 * MIB + 123)
+    digest = b64_md5(data)
+
+    def broken_off():
+        yield from pieces(data[:3 * MIB])
+        raise ClientDisconnect()
+
+    with pytest.raises(ClientDisconnect):
+        partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(0, len(data)), broken_off())
+    assert store.missing_blobs([digest]) == [digest]  # nothing half-stored
+    assert partials.offset(digest, UPLOAD_ID) == 3 * MIB  # what came waits for the resume
+
+    held = partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(3 * MIB, len(data)),
+                            pieces(data[3 * MIB:]))
+    assert held == len(data)
+    with store.open_blob(digest) as blob:
+        assert blob.read() == data
+    assert partial_files(store) == []
+
+
+def test_a_resumable_body_that_ends_short_says_how_much_the_server_holds(receiving):
+    store, partials = receiving
+    data = os.urandom(4 * MIB)
+    digest = b64_md5(data)
+    held = partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(0, len(data)), pieces(data[:MIB]))
+    assert held == MIB and store.missing_blobs([digest]) == [digest]
+
+
+def test_a_range_that_ends_early_only_appends_until_the_last_piece_completes_it(receiving):
+    store, partials = receiving
+    data = os.urandom(3 * MIB)
+    digest = b64_md5(data)
+    first = parse_content_range(f"bytes 0-{MIB - 1}/{len(data)}", len(data))
+    assert not first.to_the_end
+    assert partials.receive(store, digest, UPLOAD_ID, len(data), first, [data[:MIB]]) == MIB
+    assert store.missing_blobs([digest]) == [digest]
+    assert partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(MIB, len(data)),
+                            [data[MIB:]]) == len(data)
+    assert store.missing_blobs([digest]) == []
+
+
+def test_complete_content_that_does_not_hash_to_its_digest_is_refused_and_forgotten(receiving):
+    store, partials = receiving
+    data = os.urandom(2 * MIB)
+    wrong = b64_md5(b"something else")
+    with pytest.raises(BlobRejectedError):
+        partials.receive(store, wrong, UPLOAD_ID, len(data), to_the_end(0, len(data)), pieces(data))
+    assert store.missing_blobs([wrong]) == [wrong]
+    assert partial_files(store) == []  # refused as a whole: a resume would send the same bytes again
+
+
+def test_more_bytes_than_announced_are_refused_and_the_part_before_them_kept(receiving):
+    store, partials = receiving
+    data = os.urandom(2 * MIB + 5)  # the last piece goes past the announced size
+    with pytest.raises(ApiError) as refused:
+        partials.receive(store, b64_md5(data), UPLOAD_ID, len(data), to_the_end(0, len(data)),
+                         pieces(data + b"extra"))
+    assert refused.value.status_code == 400 and "more than the announced" in refused.value.detail
+    assert partials.offset(b64_md5(data), UPLOAD_ID) == 2 * MIB
+    assert store.missing_blobs([b64_md5(data)]) == [b64_md5(data)]
+
+
+@pytest.mark.parametrize("header", ["bytes 5-3/10", "bytes 0-10/10", "bytes 0-4/11", "bytes 11-*/10", "0-9/10"])
+def test_content_ranges_that_do_not_fit_are_refused(header):
+    with pytest.raises(ApiError) as refused:
+        parse_content_range(header, 10)
+    assert refused.value.status_code == 400 and repr(header) in refused.value.detail
+
+
+def test_sending_starts_while_later_files_are_still_being_hashed(server, tmp_path, monkeypatch):
+    """The file hashed last waits until the server stored the first one: with hashing
+    before sending (as before), that never happens."""
+    files = {f"f{i}.bin": os.urandom(5 * MIB) for i in range(3)}  # one group each
+    folder = write_files(tmp_path / "d", files)
+    first_stored = threading.Event()
+    overlapped = []
+    put_blob = server.store.put_blob
+
+    def storing(digest, size, chunks):
+        put_blob(digest, size, chunks)
+        first_stored.set()
+
+    def hashing(path):
+        if path.endswith("f2.bin"):
+            overlapped.append(first_stored.wait(30))
+        return b64_md5(open(path, "rb").read())
+
+    monkeypatch.setattr(server.store, "put_blob", storing)
+    monkeypatch.setattr(staged, "md5_file_b64", hashing)
+    monkeypatch.setattr(staged, "_HASH_THREADS", 1)
+    store = RemoteStore(server.url, token=server.write_token)
+    try:
+        with ag.init("proj", store=store) as run:
+            artifact = ag.Artifact("data", "dataset")
+            artifact.add_dir(folder)
+            run.log_artifact(artifact)
+        assert overlapped == [True]
+        assert artifact.wait().size == 15 * MIB
+    finally:
+        store.close()
+
+
+def test_progress_counts_bytes_sent_and_its_total_shrinks_to_them(server, tmp_path):
+    """Content the server already has is taken off the total, never counted as sent."""
+    have = {f"old{i}.bin": os.urandom(MIB + i) for i in range(3)}
+    new = {f"new{i}.bin": os.urandom(MIB + 100 + i) for i in range(4)}
+    small = {f"small{i}.txt": os.urandom(1000 + i) for i in range(5)}
+    store = RemoteStore(server.url, token=server.write_token)
+    try:
+        with ag.init("proj", store=store) as run:
+            artifact = ag.Artifact("before", "dataset")
+            artifact.add_dir(write_files(tmp_path / "before", have))
+            run.log_artifact(artifact).wait()
+        reports = []
+        with ag.init("proj", store=store) as run:
+            artifact = ag.Artifact("after", "dataset")
+            artifact.add_dir(write_files(tmp_path / "after", {**have, **new, **small}))
+            run.log_artifact(artifact, progress=lambda done, total: reports.append((done, total))).wait()
+        sent = sum(map(len, new.values())) + sum(map(len, small.values()))
+        assert reports[-1] == (sent, sent)
+        assert all(done <= total for done, total in reports)
+        assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    finally:
+        store.close()
+
+
+def test_hashing_stops_where_the_caller_stops(tmp_path):
+    """A send that failed ends the log: the files not yet hashed are not hashed."""
+    folder = write_files(tmp_path / "d", {f"f{i:03}.bin": os.urandom(100) for i in range(300)})
+    entries = [staged.local_entry(name, os.path.join(folder, name), os.stat(os.path.join(folder, name)))
+               for name in sorted(os.listdir(folder))]
+    groups = staged.hashed_in_groups(entries, group_files=10)
+    assert len(next(groups)) == 10
+    groups.close()
+    hashed = sum(1 for e in entries if e.digest)
+    assert 10 <= hashed < 100

@@ -20,7 +20,6 @@ import httpx
 
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.concurrency import ByteCounter
-from ..core.digests import CHUNK_SIZE
 from ..core.manifest import ManifestEntry
 from ..core.names import validate_alias, validate_project_name, validate_type
 from ..core.staged import hashed_in_groups
@@ -97,7 +96,7 @@ class _ResumingDownload(ChunkReader):
         resumes = 0
         while True:
             try:
-                for chunk in self._response.iter_raw(CHUNK_SIZE):
+                for chunk in self._response.iter_raw():  # as they arrive: ChunkReader joins them
                     self._offset += len(chunk)
                     yield chunk
                 return

@@ -182,3 +182,23 @@ def test_hashing_stops_where_the_caller_stops(tmp_path):
     groups.close()
     hashed = sum(1 for e in entries if e.digest)
     assert 10 <= hashed < 100
+
+
+def test_an_upload_refused_before_its_body_is_read_is_answered_at_once(tmp_path):
+    """The store refuses the digest before reading a byte: the answer comes while the client
+    is still sending, not when the server's body timeout ends the stalled body."""
+    import socket
+
+    from tests.server_helpers import RunningServer
+
+    server = RunningServer(str(tmp_path / "served"), body_timeout=600)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+            connection.sendall(
+                f"PUT /api/v1/blobs/not-a-digest?size={10 * MIB} HTTP/1.1\r\nHost: test\r\n"
+                f"Authorization: Bearer {server.write_token}\r\nContent-Length: {10 * MIB}\r\n\r\n".encode()
+                + b"x" * (100 << 10))
+            answer = connection.recv(65536)  # the rest of the body never comes
+        assert answer.startswith(b"HTTP/1.1 400") and b"invalid content digest" in answer
+    finally:
+        server.stop()

@@ -113,7 +113,8 @@ async def _with_body(request: Request, receiver: Callable[..., T], *args: Any) -
         except Exception as error:  # raised outside the task group, which would wrap it in a group
             failure = error
         finally:
-            from_pump.close()  # a pump still reading stops at once
+            from_pump.close()
+            tasks.cancel_scope.cancel()  # a pump still waiting for the body stops: the answer need not wait
     if failure is not None:
         raise failure
     return result

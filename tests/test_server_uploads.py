@@ -1,7 +1,7 @@
 """Uploads to a server, fast and safe (issue 12 item 5): the client sends what is hashed
-while it hashes the rest, progress counts only bytes sent, and a resumable upload hashes its
-bytes once as they arrive, keeping what came when the body breaks off and storing nothing
-unverified."""
+while it hashes the rest, progress counts only bytes sent, and a resumable upload writes its
+bytes once (the store verifies the received file and moves it into place), keeping what
+came when the body breaks off and storing nothing unverified."""
 
 from __future__ import annotations
 
@@ -40,10 +40,6 @@ def partial_files(store: LocalStore) -> list[str]:
     return [name for name in os.listdir(store.objects.tmp_dir) if name.startswith("upload-")]
 
 
-def to_the_end(start: int, size: int):
-    return parse_content_range(f"bytes {start}-{size - 1}/{size}", size)
-
-
 def test_a_resumable_body_that_breaks_off_keeps_what_came_and_the_rest_completes_it(receiving):
     store, partials = receiving
     data = os.urandom(5 * MIB + 123)
@@ -54,11 +50,11 @@ def test_a_resumable_body_that_breaks_off_keeps_what_came_and_the_rest_completes
         raise ClientDisconnect()
 
     with pytest.raises(ClientDisconnect):
-        partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(0, len(data)), broken_off())
+        partials.receive(store, digest, UPLOAD_ID, len(data), 0, broken_off())
     assert store.missing_blobs([digest]) == [digest]  # nothing half-stored
     assert partials.offset(digest, UPLOAD_ID) == 3 * MIB  # what came waits for the resume
 
-    held = partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(3 * MIB, len(data)),
+    held = partials.receive(store, digest, UPLOAD_ID, len(data), 3 * MIB,
                             pieces(data[3 * MIB:]))
     assert held == len(data)
     with store.open_blob(digest) as blob:
@@ -70,29 +66,39 @@ def test_a_resumable_body_that_ends_short_says_how_much_the_server_holds(receivi
     store, partials = receiving
     data = os.urandom(4 * MIB)
     digest = b64_md5(data)
-    held = partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(0, len(data)), pieces(data[:MIB]))
+    held = partials.receive(store, digest, UPLOAD_ID, len(data), 0, pieces(data[:MIB]))
     assert held == MIB and store.missing_blobs([digest]) == [digest]
 
 
-def test_a_range_that_ends_early_only_appends_until_the_last_piece_completes_it(receiving):
+def test_a_received_file_is_moved_into_the_store_not_copied(receiving):
     store, partials = receiving
     data = os.urandom(3 * MIB)
     digest = b64_md5(data)
-    first = parse_content_range(f"bytes 0-{MIB - 1}/{len(data)}", len(data))
-    assert not first.to_the_end
-    assert partials.receive(store, digest, UPLOAD_ID, len(data), first, [data[:MIB]]) == MIB
-    assert store.missing_blobs([digest]) == [digest]
-    assert partials.receive(store, digest, UPLOAD_ID, len(data), to_the_end(MIB, len(data)),
-                            [data[MIB:]]) == len(data)
-    assert store.missing_blobs([digest]) == []
+    assert partials.receive(store, digest, UPLOAD_ID, len(data), 0, [data[:MIB]]) == MIB
+    inode = os.stat(partials.path(digest, UPLOAD_ID)).st_ino
+    assert partials.receive(store, digest, UPLOAD_ID, len(data), MIB, [data[MIB:]]) == len(data)
+    assert os.stat(store.objects.path_for(digest)).st_ino == inode
+    assert partial_files(store) == []
 
 
-def test_complete_content_that_does_not_hash_to_its_digest_is_refused_and_forgotten(receiving):
+def test_only_files_in_the_stores_temp_folder_are_adopted(receiving, tmp_path):
+    store, _ = receiving
+    outside = tmp_path / "elsewhere.bin"
+    outside.write_bytes(os.urandom(MIB))
+    with pytest.raises(ValueError, match="not in the store's temp folder"):
+        store.put_blob_file(b64_md5(outside.read_bytes()), MIB, str(outside))
+    assert outside.exists()
+
+
+@pytest.mark.parametrize("resumed", [False, True], ids=["hashed as it arrived", "hashed by the store"])
+def test_complete_content_that_does_not_hash_to_its_digest_is_refused_and_forgotten(receiving, resumed):
     store, partials = receiving
     data = os.urandom(2 * MIB)
     wrong = b64_md5(b"something else")
-    with pytest.raises(BlobRejectedError):
-        partials.receive(store, wrong, UPLOAD_ID, len(data), to_the_end(0, len(data)), pieces(data))
+    if resumed:
+        assert partials.receive(store, wrong, UPLOAD_ID, len(data), 0, [data[:MIB]]) == MIB
+    with pytest.raises(BlobRejectedError, match="refused: it hashes to"):
+        partials.receive(store, wrong, UPLOAD_ID, len(data), MIB if resumed else 0, pieces(data[MIB if resumed else 0:]))
     assert store.missing_blobs([wrong]) == [wrong]
     assert partial_files(store) == []  # refused as a whole: a resume would send the same bytes again
 
@@ -101,7 +107,7 @@ def test_more_bytes_than_announced_are_refused_and_the_part_before_them_kept(rec
     store, partials = receiving
     data = os.urandom(2 * MIB + 5)  # the last piece goes past the announced size
     with pytest.raises(ApiError) as refused:
-        partials.receive(store, b64_md5(data), UPLOAD_ID, len(data), to_the_end(0, len(data)),
+        partials.receive(store, b64_md5(data), UPLOAD_ID, len(data), 0,
                          pieces(data + b"extra"))
     assert refused.value.status_code == 400 and "more than the announced" in refused.value.detail
     assert partials.offset(b64_md5(data), UPLOAD_ID) == 2 * MIB

@@ -64,8 +64,8 @@ async def resumable_upload(upload_id: str, digest: str, request: Request, store:
                            size: int = Query(..., ge=0)) -> wire.UploadStatus:
     """Append to a resumable upload from `Content-Range: bytes START-END/SIZE` (START: the
     offset the server gave). Once complete the blob is verified (size, md5) and stored."""
-    content_range = parse_content_range(request.headers.get("content-range"), size)
-    held = await _with_body(request, _partials(request).receive, store, digest, upload_id, size, content_range)
+    start = parse_content_range(request.headers.get("content-range"), size)
+    held = await _with_body(request, _partials(request).receive, store, digest, upload_id, size, start)
     return wire.UploadStatus(offset=held, complete=held == size)
 
 

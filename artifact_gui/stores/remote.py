@@ -1,12 +1,14 @@
 """RemoteStore: the Store interface over a server's HTTP API.
 
-Logging hashes locally (with the hash cache), asks which blobs the server lacks, streams
-only those up, several at a time, then commits the manifest in one request. Every request
+Logging hashes locally (with the hash cache) a group of files at a time, asks which of
+their blobs the server lacks and streams only those up, several at a time, while the next
+group is hashed; then it commits the manifest in one request. Every request
 goes through `http.ApiClient` (retries, timeouts, size bounds, typed errors) and every answer
 is parsed into the store's records by `wire.parse`; downloads resume with Range."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import hashlib
@@ -335,9 +337,10 @@ class RemoteStore(Store):
         counter = ByteCounter(sum(e.size or 0 for e in local), progress)
         planned: set[str] = set()
         sending: list[Future] = []
-        with ThreadPoolExecutor(self.upload_concurrency, thread_name_prefix="upload") as senders:
+        with ThreadPoolExecutor(self.upload_concurrency, thread_name_prefix="upload") as senders, \
+                contextlib.closing(hashed_in_groups(entries)) as groups:  # on an error, hashing stops too
             try:
-                for group in hashed_in_groups(entries):
+                for group in groups:
                     _check_cancelled(cancelled)
                     sending = _still_sending(sending)
                     uploads = self._plan_uploads([e for e in group if e.local_path and not e.ref], planned, counter)

@@ -96,6 +96,16 @@ class Ingest:
         else:
             self._insert_file_blob(blob)
 
+    def put_blob_file(self, digest: str, size: int, path: str, received_digest: str | None = None) -> None:
+        """A file received into this store's temp folder, verified (size, md5) and moved into
+        place: its bytes are not written a second time."""
+        self._require_writable()
+        blob = self.objects.adopt(path, digest, size, received_digest)
+        if blob.data is not None:
+            self._insert_inline_blobs([blob])
+        else:
+            self._insert_file_blob(blob)
+
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
         self._require_writable()
         verified = []

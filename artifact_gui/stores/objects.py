@@ -175,6 +175,27 @@ class ObjectFolder:
             raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes with that digest, got {what}")
         return blob
 
+    def adopt(self, path: str, digest: str, size: int, received_digest: str | None = None) -> ReadBlob:
+        """A file of content received into the temp folder, checked like `receive` checks a
+        stream (its size and md5, hashed through a memory map, or `received_digest`: what the
+        receiver hashed as it wrote the file) and fsynced, as a blob to move into place; small
+        content is read into memory instead. Refused content is left where it is."""
+        if os.path.dirname(os.path.realpath(path)) != os.path.realpath(self.tmp_dir):
+            raise ValueError(f"{path!r} is not in the store's temp folder {self.tmp_dir!r}; only files there are adopted")
+        with open(path, "rb") as source:
+            received = os.fstat(source.fileno()).st_size
+            if received != size:
+                raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes, got {received}")
+            if size <= INLINE_MAX:
+                data = source.read()
+                blob = ReadBlob(None, hex_to_b64(hashlib.md5(data).hexdigest()), size, data=data)
+            else:
+                blob = ReadBlob(None, received_digest or _md5_mapped(source.fileno(), size), size, temp_path=path)
+                os.fsync(source.fileno())
+        if blob.digest != digest:
+            raise BlobRejectedError(f"content for {digest} refused: it hashes to {blob.digest}")
+        return blob
+
     def move_into_place(self, blob: ReadBlob) -> None:
         """Rename a verified temp file to its final path. Call while holding the write lock."""
         assert blob.temp_path is not None
@@ -290,6 +311,16 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     for 1 GiB here, the disk writing while the next window is hashed)."""
     if _sync_file_range is not None:
         _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
+def _md5_mapped(fd: int, size: int) -> str:
+    """The base64 md5 of a file's first `size` bytes, read through memory maps a window at a time."""
+    hasher = hashlib.md5()
+    for window_start in range(0, size, MAP_WINDOW):
+        with mmap.mmap(fd, min(MAP_WINDOW, size - window_start), access=mmap.ACCESS_READ,
+                       offset=window_start) as mapped:
+            hasher.update(mapped)
+    return hex_to_b64(hasher.hexdigest())
 
 
 def _copy_range(source_fd: int, out, part: memoryview, offset: int) -> None:

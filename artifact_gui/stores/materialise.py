@@ -34,6 +34,7 @@ _SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
 _SMALL_BATCH = 256
 _SMALL_BATCH_BYTES = 16 << 20  # bounds the memory of a batch read at once
 _COPY_CHUNK = 1 << 20  # a chunk copied, then read back and hashed while still in the CPU's cache
+_UNHASHED_CHUNK = 32 << 20  # copied by the kernel at once when nothing is hashed (progress, cancel)
 
 
 class SizeBoundReader:
@@ -264,10 +265,11 @@ class _ChunkCopier:
         self.offset = 0
 
     def next_chunk(self, remaining: int) -> int:
-        wanted = min(len(self._buffer), remaining)
+        unhashed_kernel_copy = self._in_kernel and self._hasher is None
+        wanted = min(_UNHASHED_CHUNK if unhashed_kernel_copy else len(self._buffer), remaining)
         done = self._kernel_copy(wanted) if self._in_kernel else None
         if done is None:
-            done = self._user_space_copy(wanted)
+            done = self._user_space_copy(min(wanted, len(self._buffer)))
         elif self._hasher is not None:
             self._hash_written(done)
         if done == 0:

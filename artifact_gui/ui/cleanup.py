@@ -99,6 +99,7 @@ class CleanupDialog(QDialog):
         self.candidates.verticalHeader().setDefaultSectionSize(self.candidates.fontMetrics().height() + 6)
         header = self.candidates.horizontalHeader()
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         expires_width = self.candidates.fontMetrics().horizontalAdvance(f"expired {short_time(0)}") + 24

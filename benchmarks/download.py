@@ -17,7 +17,11 @@ for all alike):
   md5 2 cores      large set only: hashing as many bytes in memory on two threads, the floor
                    for any verified copy on this machine, measured in the same round
 Printed per tool: the median seconds and MB/s, and the medians of the per-round ratios to
-`cp -r`, to `dvc checkout` and (large set) to the md5 floor; the load; the peak RSS of this
+`cp -r`, to `dvc checkout` and (large set) to the md5 floor; then the same for CPU seconds
+(user + system of this process, or of the child for cp and dvc), which a shared machine
+disturbs far less than wall time: on a busy machine the CPU ratios are the ones to trust.
+For the large set also our verified download's CPU against the sum of the two floors it
+cannot avoid (md5 of every byte + the write `cp -r` does); the load; the peak RSS of this
 process, which runs only our downloads (cp and dvc are child processes).
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -41,6 +46,7 @@ sys.path.insert(0, HERE)
 from ingest import ensure_dataset, peak_rss_mb, tree_bytes  # noqa: E402
 
 MD5_BUFFER = 16 << 20
+CHILD_TOOLS = ("cp -r", "dvc checkout")
 
 
 def log_dataset(store_path: str, data: str):
@@ -61,6 +67,8 @@ def dvc_repository(dvc: str, data: str, repo: str) -> str:
     shutil.copytree(data, workspace)
     subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=repo, check=True)
     subprocess.run([dvc, "config", "cache.type", "copy"], cwd=repo, check=True)
+    for quiet in ("core.analytics", "core.check_update"):  # no background process disturbing the next tool
+        subprocess.run([dvc, "config", quiet, "false"], cwd=repo, check=True)
     subprocess.run([dvc, "add", "-q", "data"], cwd=repo, check=True)
     return workspace
 
@@ -80,16 +88,32 @@ def md5_on_two_cores(total: int, buffer: bytes) -> None:
         thread.join()
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(fn, in_child: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of fn(): of this process, or of the child process fn waited for."""
+    who = resource.RUSAGE_CHILDREN if in_child else resource.RUSAGE_SELF
+    cpu, start = cpu_seconds(who), time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds(who) - cpu
 
 
 def ratio(samples: dict[str, list[float]], tool: str, base: str) -> str:
     if base not in samples:
         return "     -"
     return f"x{statistics.median(v / b for v, b in zip(samples[tool], samples[base])):5.2f}"
+
+
+def print_table(title: str, samples: dict[str, list[float]], size: int) -> None:
+    print(f"  {title:16} {'median':>9} {'MB/s':>7}  {'/ cp -r':>6} {'/ dvc':>6} {'/ md5':>6}   runs")
+    for tool, values in samples.items():
+        median = statistics.median(values)
+        print(f"  {tool:16} {median:7.2f} s {size / median / 1e6:7.0f}  {ratio(samples, tool, 'cp -r')}"
+              f" {ratio(samples, tool, 'dvc checkout')} {ratio(samples, tool, 'md5 2 cores')}"
+              f"   {', '.join(f'{v:.2f}' for v in values)}")
 
 
 def measure(name: str, args, dvc: str | None, buffer: bytes) -> None:
@@ -118,10 +142,13 @@ def measure(name: str, args, dvc: str | None, buffer: bytes) -> None:
         if name == "large":
             tools["md5 2 cores"] = lambda n: md5_on_two_cores(size, buffer)
         samples: dict[str, list[float]] = {tool: [] for tool in tools}
+        cpu: dict[str, list[float]] = {tool: [] for tool in tools}
         names = list(tools)
         for n in range(args.runs):  # round-robin, each round starting with the next tool:
             for tool in names[n % len(names):] + names[: n % len(names)]:  # drift and the
-                samples[tool].append(timed(lambda: tools[tool](n)))  # previous round's deletes hit all alike
+                wall, used = timed(lambda: tools[tool](n), tool in CHILD_TOOLS)  # previous round's deletes hit all alike
+                samples[tool].append(wall)
+                cpu[tool].append(used)
             for tool in ("ours", "unverified", "cp"):
                 shutil.rmtree(target(tool, n), ignore_errors=True)
             if dvc:
@@ -132,12 +159,11 @@ def measure(name: str, args, dvc: str | None, buffer: bytes) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
     load = os.getloadavg()
     print(f"== {name}: {files} files, {size / 1e6:.0f} MB; load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"  {'tool':16} {'median':>9} {'MB/s':>7}  {'/ cp -r':>6} {'/ dvc':>6} {'/ md5':>6}   runs")
-    for tool, values in samples.items():
-        median = statistics.median(values)
-        print(f"  {tool:16} {median:7.2f} s {size / median / 1e6:7.0f}  {ratio(samples, tool, 'cp -r')}"
-              f" {ratio(samples, tool, 'dvc checkout')} {ratio(samples, tool, 'md5 2 cores')}"
-              f"   {', '.join(f'{v:.2f}' for v in values)}")
+    print_table("wall time", samples, size)
+    print_table("CPU time", cpu, size)
+    if name == "large":
+        floors = [m + c for m, c in zip(cpu["md5 2 cores"], cpu["cp -r"])]
+        print(f"  verified download CPU / (md5 + cp -r CPU): x{statistics.median(o / f for o, f in zip(cpu['ours'], floors)):.2f}")
 
 
 def main() -> None:

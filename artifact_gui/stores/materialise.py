@@ -202,7 +202,8 @@ class _Writer:
             raise CorruptBlobError(f"the content of {entry.path!r} has {len(data)} bytes, its entry declares"
                                    f" {entry.size}")
         if verify and (digest := hex_to_b64(hashlib.md5(data).hexdigest())) != entry.digest:
-            raise DigestMismatchError(f"content for {destination!r} has digest {digest}, expected {entry.digest}")
+            raise DigestMismatchError(f"the content of {entry.path!r} (for {destination!r}) has digest {digest},"
+                                      f" expected {entry.digest}")
         with self._temp_beside(destination) as out:
             view = memoryview(data)
             while view:

@@ -213,7 +213,12 @@ class _Writer:
                   on_bytes: Callable[[int], None], check_cancelled: Callable[[], None]) -> None:
         """Copy a stored file a chunk at a time; with `verify`, hash each chunk as read back
         from the new file, so the digest covers exactly what was written."""
-        with open(source_path, "rb", buffering=0) as source, self._temp_beside(destination) as out:
+        try:
+            source = open(source_path, "rb", buffering=0)
+        except FileNotFoundError:
+            raise CorruptBlobError(f"the stored content of {entry.path!r} ({entry.digest}) is missing from"
+                                   f" {os.path.dirname(source_path)!r}; run 'artifact-gui verify'") from None
+        with source, self._temp_beside(destination) as out:
             size = os.fstat(source.fileno()).st_size
             if entry.size is not None and size != entry.size:
                 _refuse_stored_size(entry, size, verify)

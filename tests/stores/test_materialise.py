@@ -176,3 +176,12 @@ def test_many_small_files_in_batches_land_whole(local_store, tmp_path):
         entries = local_store.list_entries(run.log_artifact(artifact).id)
     download(local_store, entries, tmp_path / "out")
     assert tree(tmp_path / "out") == files
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_stored_file_gone_missing_is_named(local_store, tmp_path, verify):
+    entries = logged_entries(local_store, tmp_path)
+    os.unlink(local_store.blob_file(next(e.digest for e in entries if e.path == "big.bin")))
+    with pytest.raises(CorruptBlobError, match="'big.bin'.*is missing.*artifact-gui verify"):
+        download(local_store, entries, tmp_path / "out", verify=verify)
+    assert not (tmp_path / "out" / "big.bin").exists() and partial_files(tmp_path / "out") == []

@@ -244,6 +244,10 @@ class LocalStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
         return self.root
 
     @property
+    def backend(self) -> str:
+        return "SQLite + folder"
+
+    @property
     def read_only(self) -> bool:
         return self._read_only
 

@@ -331,8 +331,8 @@ def _regular_file_sizes(folder: str) -> dict[str, int]:
         with os.scandir(folder) as listing:
             return {item.name: item.stat(follow_symlinks=False).st_size for item in listing
                     if item.is_file(follow_symlinks=False)}
-    except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
+    except (FileNotFoundError, NotADirectoryError):
+        os.makedirs(folder, exist_ok=True)  # a file in the way fails here, as FileExistsError naming it
         return {}
 
 

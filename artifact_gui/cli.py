@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import re
 import sys
@@ -345,9 +346,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="artifact-gui",
                                      help="what to do with a store (default: none, which opens the window)")
 
-    def command(name: str, handler, help: str) -> argparse.ArgumentParser:
+    def command(name: str, handler, help: str, takes_store: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--store", default=argparse.SUPPRESS, metavar="PATH_OR_URL", help=STORE_HELP)
+        if takes_store:
+            sub.add_argument("--store", default=argparse.SUPPRESS, metavar="PATH_OR_URL", help=STORE_HELP)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -414,12 +416,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="the token's name (required by create and revoke)")
     token.add_argument("--read-only", action="store_true",
                        help="with create: a token that can only read (default: read-write)")
-    login = command("login", cmd_login, "check a server's token and keep it in the OS keyring")
-    login.add_argument("url")
-    login.add_argument("--token", help="(default: asked for without echo)")
+    # login and logout name their server: a --store beside it would only confuse
+    login = command("login", cmd_login, "check a server's token and keep it in the OS keyring", takes_store=False)
+    login.add_argument("url", help="the server's URL, like http://host:8765")
+    login.add_argument("--token", help="the server's API token, from 'artifact-gui token create' on the server"
+                                       " (default: asked for without echo)")
     login.add_argument("--allow-plaintext-keyring", action="store_true",
-                       help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)")
-    logout = command("logout", cmd_logout, "forget the token kept for a server")
+                       help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)"
+                            " (default: refuse it)")
+    logout = command("logout", cmd_logout, "forget the token kept for a server", takes_store=False)
     logout.add_argument("url", help="the server's URL, as given to login")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")
@@ -504,6 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_level)
         return run_app(store_location=path or args.store, demo=args.demo or args.reset_demo,
                        reset_demo=args.reset_demo, theme=args.theme)
+    # Each command says what failed once, in plain words; the stores' own log records (which
+    # quote raw OSErrors) would otherwise reach stderr too, through Python's last-resort handler.
+    logging.getLogger("artifact_gui").addHandler(logging.NullHandler())
     try:
         return args.handler(args) or 0
     except (UserError, StoreError, InvalidNameError, ValueError, KeyError, OSError) as error:

@@ -226,7 +226,8 @@ def test_every_option_says_what_it_does_and_its_default():
 
     parser = _parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    commands = {name: sub for name, sub in subparsers.choices.items() if name != "login"}  # login: helper "wire"
+    commands = subparsers.choices
+    assert "--store" not in commands["login"].format_help()  # the URL is the store
     for name, sub in [("artifact-gui", parser), *commands.items()]:
         for action in sub._actions:
             if action.dest in ("help", "version"):
@@ -267,3 +268,16 @@ def test_error_lines_carry_no_errno_numbers():
     wrapped = StoreError("cannot write '/s/store.db': [Errno 13] Permission denied: '/s/store.db'")
     assert describe_error(wrapped) == "cannot write '/s/store.db': Permission denied: '/s/store.db'"
     assert describe_error(KeyError("no entry 'x'")) == "no entry 'x'"
+
+
+def test_a_refused_connection_is_one_plain_error_line():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    refused = cli("ls", "--store", f"http://127.0.0.1:{port}/", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"artifact-gui ls: error: listing artifacts: cannot reach http://127.0.0.1:{port} (Connection refused);"
+        " is the server running?"], refused.stderr

@@ -13,8 +13,9 @@ _HASH_THREADS = 2
 
 
 def local_entry(path: str, local_path: str, stat: os.stat_result) -> ManifestEntry:
-    return ManifestEntry(path=path, digest="", size=stat.st_size,
-                         local_path=os.path.abspath(local_path), local_stat=FileStat.of(stat))
+    if not os.path.isabs(local_path):  # a walk's paths are absolute already
+        local_path = os.path.abspath(local_path)
+    return ManifestEntry(path=path, digest="", size=stat.st_size, local_path=local_path, local_stat=FileStat.of(stat))
 
 
 def hash_staged_entries(entries: list[ManifestEntry]) -> None:

@@ -11,6 +11,11 @@ formatting every row as text, as the CLI prints them ("plan+all-rows"), and the 
 replaced ("before", the named peer: selection in Python, ids sent back for the bytes freed;
 kept here to compare against). Printed: medians and per-round ratios
 to "plan" (medians), the machine's load, and peak RSS.
+
+Then the GUI, offscreen, in the same rounds: Tools → Clean Up opened on that store (whole
+store, so every candidate is listed) until its plan is shown and painted ("dialog open"), the
+UI-thread part of that (showing the plan: model reset and summary, "dialog show plan"), and
+the way the dialog showed a plan before (a QTreeWidgetItem per candidate, "dialog before").
 """
 
 from __future__ import annotations
@@ -97,6 +102,79 @@ def row_text(candidate) -> str:
     return f"{candidate.qualified_name}\t{candidate.type}\t{candidate.size}\t{candidate.created_at}\t{candidate.consumer_count}"
 
 
+def gui_tools(store_path: str):
+    """The dialog timings, as tools for the rounds; and a function that closes what they opened."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem
+
+    import humanize
+
+    from artifact_gui.core.cleanup import CleanupCriteria
+    from artifact_gui.stores import LocalStore
+    from artifact_gui.ui import MainWindow
+    from artifact_gui.ui.models.cleanup_candidates import short_time
+
+    app = QApplication.instance() or QApplication([])
+    QCoreApplication.setOrganizationName("artifact-gui-bench")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
+    store = LocalStore(store_path)
+    window = MainWindow(store)
+    window.show()
+    wait(app, lambda: window.sidebar.model.rowCount() > 0)
+    plan = store.plan_cleanup(CleanupCriteria())
+
+    def open_dialog():
+        dialog = window.show_cleanup()
+        wait(app, lambda: dialog.plan is not None and dialog.candidates.model().rowCount() == len(plan.candidates))
+        dialog.repaint()
+        dialog.close()
+        dialog.deleteLater()
+        app.processEvents()
+
+    def show_plan():
+        dialog = window.show_cleanup()
+        wait(app, lambda: dialog.plan is not None)
+        started = time.perf_counter()
+        dialog._on_plan(plan)
+        dialog.repaint()
+        elapsed = time.perf_counter() - started
+        dialog.close()
+        dialog.deleteLater()
+        app.processEvents()
+        return elapsed
+
+    def before():
+        tree = QTreeWidget()
+        tree.setHeaderLabels(["Version", "Type", "Size", "Created", "Expires", "Used by"])
+        tree.show()
+        for c in plan.candidates:  # as the dialog's _on_plan did
+            item = QTreeWidgetItem(tree, [c.qualified_name, c.type, humanize.naturalsize(c.size, binary=True),
+                                          short_time(c.created_at), "never", ""])
+            item.setToolTip(0, c.qualified_name)
+        tree.repaint()
+        tree.close()
+        tree.deleteLater()
+        app.processEvents()
+
+    def close():
+        window.close()
+        window.session.wait_closed(30)
+        store.close()
+
+    return {"dialog open": open_dialog, "dialog show plan": show_plan, "dialog before": before}, close
+
+
+def wait(app, condition, timeout: float = 60) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        app.processEvents()
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the Clean Up dialog did not show its plan")
+        time.sleep(0.0005)
+
+
 def peak_rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -130,12 +208,16 @@ def main() -> None:
         }
         assert plan_as_before(store, plain).candidates == store.plan_cleanup(plain).candidates
         found = len(store.plan_cleanup(plain).candidates)
+        dialog_tools, close_window = gui_tools(os.path.join(work, "store"))
+        tools.update(dialog_tools)
         samples: dict[str, list[float]] = {tool: [] for tool in tools}
         for _ in range(args.rounds):  # round-robin: drift hits every tool alike
             for tool, run in tools.items():
                 start = time.perf_counter()
-                run()
-                samples[tool].append(time.perf_counter() - start)
+                result = run()
+                self_timed = tool == "dialog show plan"  # it times only its UI-thread part
+                samples[tool].append(result if self_timed else time.perf_counter() - start)
+        close_window()
         store.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import os
-import shutil
-import tempfile
+import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +24,7 @@ from ..core.refs import (
     open_reference,
     reference_is_checksummed,
 )
-from ..core.transfer import Cancelled, current_umask, write_verified
+from ..core.transfer import Cancelled, write_verified
 from .base import CorruptBlobError, Store
 from .local import LocalStore
 
@@ -32,6 +32,9 @@ LOCAL_REFERENCES_ENV = "ARTIFACT_GUI_ALLOW_LOCAL_REFERENCES"
 _DOWNLOAD_THREADS = 4
 _SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
 _SMALL_BATCH = 256
+_SMALL_BATCH_BYTES = 16 << 20  # bounds the memory of a batch read at once
+_COPY_CHUNK = 1 << 20  # a chunk copied, then read back and hashed while still in the CPU's cache
+_UNHASHED_CHUNK = 32 << 20  # copied by the kernel at once when nothing is hashed (progress, cancel)
 
 
 class SizeBoundReader:
@@ -99,14 +102,17 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     """Write each (entry, relative POSIX destination) under `root`, in parallel, keeping
     files that already hold the right content. Progress counts bytes.
 
-    Each file is hashed while it is copied (one pass) and checked against its digest.
-    `verify=False` skips that check for content a LocalStore holds: it hashed and fsynced
-    it when storing it, so its files are copied by the kernel (`copy_file_range`, a reflink
-    where the file system shares extents) and only their sizes are checked. Content from a
-    server or a reference is always verified."""
-    on_bytes = ByteCounter(total_bytes, progress).add
+    A LocalStore's files are copied by the kernel (`copy_file_range`: a reflink where the file
+    system shares extents) a chunk at a time, and each chunk is read back from the new file
+    while it is still cached and hashed, so the check covers the bytes written, in one pass.
+    Small content is read many blobs per store call, hashed and written with no per-file
+    stat, mode change or random temp name. `verify=False` skips the hashing for content a
+    LocalStore holds (it hashed and fsynced it when storing it; sizes are still checked).
+    Content from a server or a reference is always verified."""
+    counter = ByteCounter(total_bytes, progress)
     writer = _Writer(root)
-    local_files = verify is False and isinstance(store, LocalStore)
+    local = isinstance(store, LocalStore)
+    trusted = verify is False and local
 
     def check_cancelled() -> None:
         if cancelled is not None and cancelled():
@@ -116,36 +122,37 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
         entry, relative = item
         check_cancelled()
         destination = writer.destination(relative)
-        if _already_there(entry, destination):
-            on_bytes(entry.size or 0)
-        elif local_files and not entry.ref and (source := store.blob_file(entry.digest)) is not None:
-            writer.copy_file(source, entry, destination)
-            on_bytes(entry.size or 0)
+        if writer.already_there(entry, destination):
+            counter.add(entry.size or 0)
+        elif local and not entry.ref and (source := store.blob_file(entry.digest)) is not None:
+            writer.copy_file(source, entry, destination, not trusted, counter.add, check_cancelled)
         else:
-            fetch_entry(store, entry, destination, on_bytes, cancelled)
+            fetch_entry(store, entry, destination, counter.add, cancelled)
 
     def fetch_small(batch: list[tuple[ManifestEntry, str]]) -> None:
         """Many small stored files read in one store call, then written one by one."""
+        check_cancelled()
         todo = [(e, writer.destination(rel)) for e, rel in batch]
-        todo = [(e, destination) for e, destination in todo if not _already_there(e, destination)]
-        on_bytes(sum(e.size or 0 for e, _ in batch) - sum(e.size or 0 for e, _ in todo))
+        todo = [(e, destination) for e, destination in todo if not writer.already_there(e, destination)]
+        counter.add(sum(e.size or 0 for e, _ in batch) - sum(e.size or 0 for e, _ in todo))
         contents = store.read_blobs([e.digest for e, _ in todo]) if todo else {}
         for entry, destination in todo:
             check_cancelled()
-            writer.write_bytes(contents[entry.digest], entry, destination, verify=verify or not local_files)
-            on_bytes(entry.size or 0)
+            writer.write_bytes(contents[entry.digest], entry, destination, verify=not trusted)
+            counter.add(entry.size or 0)
 
     def jobs():
-        batch = []
+        batch, batch_bytes = [], 0
         for item in items:
             entry = item[0]
             if entry.ref or (entry.size or 0) > _SMALL_FILE:
                 yield lambda item=item: fetch(item)
                 continue
             batch.append(item)
-            if len(batch) >= _SMALL_BATCH:
+            batch_bytes += entry.size or 0
+            if len(batch) >= _SMALL_BATCH or batch_bytes >= _SMALL_BATCH_BYTES:
                 yield lambda b=batch: fetch_small(b)
-                batch = []
+                batch, batch_bytes = [], 0
         if batch:
             yield lambda b=batch: fetch_small(b)
 
@@ -156,48 +163,97 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
 
 class _Writer:
     """Writes files under one root with the per-file work done once per download: each
-    folder is made once, the umask read once. Every file goes to a temp name beside its
-    destination and is renamed into place only when whole."""
+    folder is made (or listed, when it was there before) once, so no file needs a stat of
+    its own. Every file goes to a temp name beside its destination, created with the mode
+    `cp` would give it, and is renamed into place only when whole and checked."""
 
     def __init__(self, root: str):
         self._root = root
-        self._mode = 0o666 & ~current_umask()  # as `cp` would create them, not mkstemp's 0600
-        self._folders: set[str] = set()
+        self._existing: dict[str, dict[str, int]] = {}  # folder -> sizes of its regular files before we wrote
         self._lock = threading.Lock()
+        self._temp_prefix = f".partial-{secrets.token_hex(4)}-"
+        self._temp_numbers = itertools.count()
+        self._buffers = threading.local()
 
     def destination(self, relative: str) -> str:
         path = _destination(self._root, relative)
         folder = os.path.dirname(path)
-        if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
+        if folder not in self._existing:
             with self._lock:
-                self._folders.add(folder)
+                if folder not in self._existing:
+                    self._existing[folder] = _regular_file_sizes(folder)
         return path
+
+    def already_there(self, entry: ManifestEntry, destination: str) -> bool:
+        """Whether a file of this entry's size was there before the download and holds its content."""
+        if entry.ref and not reference_is_checksummed(entry):
+            return False
+        folder, name = os.path.split(destination)
+        size = self._existing[folder].get(name)
+        if size is None or (entry.size is not None and size != entry.size):
+            return False
+        try:
+            return md5_file_b64(destination) == entry.digest
+        except OSError:
+            return False
 
     def write_bytes(self, data: bytes, entry: ManifestEntry, destination: str, verify: bool) -> None:
         if entry.size is not None and len(data) != entry.size:
             raise CorruptBlobError(f"the content of {entry.path!r} has {len(data)} bytes, its entry declares"
                                    f" {entry.size}")
         if verify and (digest := hex_to_b64(hashlib.md5(data).hexdigest())) != entry.digest:
-            raise DigestMismatchError(f"content for {destination!r} has digest {digest}, expected {entry.digest}")
-        with self._into_place(destination) as out:
-            out.write(data)
+            raise DigestMismatchError(f"the content of {entry.path!r} (for {destination!r}) has digest {digest},"
+                                      f" expected {entry.digest}")
+        with self._temp_beside(destination) as out:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(out, view):]
 
-    def copy_file(self, source_path: str, entry: ManifestEntry, destination: str) -> None:
-        with open(source_path, "rb") as source, self._into_place(destination) as out:
+    def copy_file(self, source_path: str, entry: ManifestEntry, destination: str, verify: bool,
+                  on_bytes: Callable[[int], None], check_cancelled: Callable[[], None]) -> None:
+        """Copy a stored file a chunk at a time; with `verify`, hash each chunk as read back
+        from the new file, so the digest covers exactly what was written."""
+        try:
+            source = open(source_path, "rb", buffering=0)
+        except FileNotFoundError:
+            raise CorruptBlobError(f"the stored content of {entry.path!r} ({entry.digest}) is missing from"
+                                   f" {os.path.dirname(source_path)!r}; run 'artifact-gui verify'") from None
+        with source, self._temp_beside(destination) as out:
             size = os.fstat(source.fileno()).st_size
             if entry.size is not None and size != entry.size:
-                raise CorruptBlobError(f"the stored content of {entry.path!r} has {size} bytes, its entry"
-                                       f" declares {entry.size}; run 'artifact-gui verify'")
-            _copy_range(source.fileno(), out.fileno(), size)
+                _refuse_stored_size(entry, size, verify)
+            hasher = hashlib.md5() if verify else None
+            copy = _ChunkCopier(source.fileno(), out, self._buffer(), hasher)
+            while copy.offset < size:
+                check_cancelled()
+                on_bytes(copy.next_chunk(size - copy.offset))
+            if hasher is not None and (digest := hex_to_b64(hasher.hexdigest())) != entry.digest:
+                raise DigestMismatchError(f"the stored content of {entry.path!r} (written to {destination!r}) has"
+                                          f" digest {digest}, expected {entry.digest}; run 'artifact-gui verify'")
+
+    def _buffer(self) -> memoryview:
+        buffer = getattr(self._buffers, "view", None)
+        if buffer is None:
+            buffer = self._buffers.view = memoryview(bytearray(_COPY_CHUNK))
+        return buffer
 
     @contextmanager
-    def _into_place(self, destination: str) -> Iterator[BinaryIO]:
-        handle, temp_path = tempfile.mkstemp(dir=os.path.dirname(destination), prefix=".partial-")
+    def _temp_beside(self, destination: str) -> Iterator[int]:
+        """A new file descriptor (read-write) on a temp file beside `destination`, renamed
+        into place when the block ends without an error, deleted when it raises."""
+        folder = os.path.dirname(destination)
+        while True:
+            temp_path = os.path.join(folder, f"{self._temp_prefix}{next(self._temp_numbers)}")
+            try:  # the mode is filtered by the umask, as `cp` creates files
+                handle = os.open(temp_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+                break
+            except FileExistsError:
+                continue
         try:
-            with os.fdopen(handle, "wb") as out:
-                yield out
-            os.chmod(temp_path, self._mode)
+            try:
+                yield handle
+            finally:
+                os.close(handle)
             os.replace(temp_path, destination)
         except BaseException:
             with suppress(FileNotFoundError):
@@ -205,39 +261,82 @@ class _Writer:
             raise
 
 
-def _copy_range(source: int, target: int, size: int) -> None:
-    """Copy `size` bytes in the kernel; where it cannot (another file system type on an old
-    kernel), through user space."""
-    copied = 0
+class _ChunkCopier:
+    """Copies a file to another a chunk at a time, in the kernel where it can, and feeds
+    each chunk to `hasher` as read back from the target (the bytes really written)."""
+
+    def __init__(self, source: int, target: int, buffer: memoryview, hasher):
+        self._source, self._target, self._buffer, self._hasher = source, target, buffer, hasher
+        self._in_kernel = True
+        self.offset = 0
+
+    def next_chunk(self, remaining: int) -> int:
+        unhashed_kernel_copy = self._in_kernel and self._hasher is None
+        wanted = min(_UNHASHED_CHUNK if unhashed_kernel_copy else len(self._buffer), remaining)
+        done = self._kernel_copy(wanted) if self._in_kernel else None
+        if done is None:
+            done = self._user_space_copy(min(wanted, len(self._buffer)))
+        elif self._hasher is not None:
+            self._hash_written(done)
+        if done == 0:
+            raise CorruptBlobError(f"stored content ended after {self.offset} bytes, expected more;"
+                                   " run 'artifact-gui verify'")
+        self.offset += done
+        return done
+
+    def _kernel_copy(self, wanted: int) -> int | None:
+        try:
+            return os.copy_file_range(self._source, self._target, wanted, self.offset, self.offset)
+        except OSError as error:
+            if error.errno not in _NO_KERNEL_COPY or self.offset:
+                raise
+            self._in_kernel = False  # another file system type on an old kernel: through user space
+            return None
+
+    def _user_space_copy(self, wanted: int) -> int:
+        part = self._buffer[:wanted]
+        done = os.preadv(self._source, [part], self.offset)
+        if self._hasher is not None:
+            self._hasher.update(part[:done])
+        written = 0
+        while written < done:
+            written += os.pwrite(self._target, part[written:done], self.offset + written)
+        return done
+
+    def _hash_written(self, done: int) -> None:
+        part = self._buffer[:done]
+        read = 0
+        while read < done:
+            got = os.preadv(self._target, [part[read:]], self.offset + read)
+            if got == 0:
+                raise CorruptBlobError(f"the file being written ended after {self.offset + read} bytes")
+            read += got
+        self._hasher.update(part)
+
+
+_NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
+
+
+def _refuse_stored_size(entry: ManifestEntry, size: int, verify: bool) -> None:
+    message = (f"the stored content of {entry.path!r} has {size} bytes, its entry declares {entry.size};"
+               " run 'artifact-gui verify'")
+    # Verified, too little content is content that does not match its digest.
+    raise DigestMismatchError(message) if verify and size < entry.size else CorruptBlobError(message)
+
+
+def _regular_file_sizes(folder: str) -> dict[str, int]:
+    """Sizes of the regular files (not links) in `folder`, made if missing: read once, so
+    checking whether an entry is already there costs no stat when it is not."""
     try:
-        while copied < size:
-            done = os.copy_file_range(source, target, size - copied)
-            if done == 0:
-                break
-            copied += done
-    except OSError as error:
-        if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP) or copied:
-            raise
-        with os.fdopen(os.dup(source), "rb") as reader, os.fdopen(os.dup(target), "wb") as writer:
-            shutil.copyfileobj(reader, writer)
-        return
-    if copied != size:
-        raise CorruptBlobError(f"stored content ended after {copied} of {size} bytes; run 'artifact-gui verify'")
+        with os.scandir(folder) as listing:
+            return {item.name: item.stat(follow_symlinks=False).st_size for item in listing
+                    if item.is_file(follow_symlinks=False)}
+    except (FileNotFoundError, NotADirectoryError):
+        os.makedirs(folder, exist_ok=True)  # a file in the way fails here, as FileExistsError naming it
+        return {}
 
 
 def _destination(root: str, relative: str) -> str:
     """Where an entry goes under `root`: its path is checked again here, whatever the store
     said, so no entry can be written outside the root."""
     return os.path.join(root, *validate_entry_path(relative).split("/"))
-
-
-def _already_there(entry: ManifestEntry, destination: str) -> bool:
-    if entry.ref and not reference_is_checksummed(entry):
-        return False
-    try:
-        stat = os.stat(destination)
-    except OSError:
-        return False
-    if entry.size is not None and stat.st_size != entry.size:
-        return False
-    return md5_file_b64(destination) == entry.digest

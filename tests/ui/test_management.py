@@ -249,7 +249,7 @@ def test_cleanup_dialog_numbers_match_an_independent_computation(qtbot, window):
     assert names == {"mnist-demo/mnist-cnn:v0", "mnist-demo/mnist-raw:v0", "mnist-demo/mnist-processed:v0",
                      *{f"mnist-demo/mnist-cnn-checkpoint:v{i}" for i in range(5)}}
     assert plan.bytes_freed == independent_bytes_freed(window.store.location, [c.version_id for c in plan.candidates])
-    assert dialog.candidates.topLevelItemCount() == len(names)
+    assert dialog.candidates.model().rowCount() == len(names)
     assert "used as input" in dialog.summary.text()
     dialog.keep_used.setChecked(True)
     qtbot.waitUntil(lambda: "mnist-demo/mnist-processed:v0" not in

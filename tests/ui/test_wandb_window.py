@@ -148,16 +148,16 @@ def test_cleanup_offers_the_ttl_expired_filter_and_shows_expiry(qtbot, window):
     expires_at = store.get_version_by_id(expired.id).expires_at
     qtbot.waitUntil(lambda: time.time() > expires_at, timeout=5000)  # its TTL of 1 s runs out
     dialog = window.show_cleanup()
-    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.candidates.topLevelItemCount() > 1, timeout=5000)
-    rows = {dialog.candidates.topLevelItem(i).text(0): dialog.candidates.topLevelItem(i)
-            for i in range(dialog.candidates.topLevelItemCount())}
-    assert rows["mnist-demo/mnist-cnn-checkpoint:v0"].text(4).startswith("expired ")
-    assert rows["mnist-demo/mnist-cnn-checkpoint:v2"].text(4) == "never"
-    assert rows["mnist-demo/mnist-cnn-checkpoint:v1"].text(4)[:4].isdigit()  # a date to come
+    model = dialog.candidates.model()
+    qtbot.waitUntil(lambda: dialog.plan is not None and model.rowCount() > 1, timeout=5000)
+    rows = {model.index(row, 0).data(): row for row in range(model.rowCount())}
+    expires = lambda name: model.index(rows[name], 4).data()  # noqa: E731
+    assert expires("mnist-demo/mnist-cnn-checkpoint:v0").startswith("expired ")
+    assert expires("mnist-demo/mnist-cnn-checkpoint:v2") == "never"
+    assert expires("mnist-demo/mnist-cnn-checkpoint:v1")[:4].isdigit()  # a date to come
     _click_indicator(qtbot, dialog.expired)
-    qtbot.waitUntil(lambda: dialog.plan.criteria.expired and dialog.candidates.topLevelItemCount() == 1,
-                    timeout=5000)
-    assert dialog.candidates.topLevelItem(0).text(0) == "mnist-demo/mnist-cnn-checkpoint:v0"
+    qtbot.waitUntil(lambda: dialog.plan.criteria.expired and model.rowCount() == 1, timeout=5000)
+    assert model.index(0, 0).data() == "mnist-demo/mnist-cnn-checkpoint:v0"
     assert "whose TTL expired" in dialog.summary.text()
     dialog.close()
     dialog.deleteLater()

@@ -41,6 +41,21 @@ def _size(n: int) -> str:
     return humanize.naturalsize(n, binary=True)
 
 
+def plan_summary(plan: CleanupPlan) -> str:
+    """The dry run in one paragraph: how many versions, their size, and what deleting them frees."""
+    if not plan.candidates:
+        return "Nothing to clean up: no version without aliases matches these filters."
+    used = sum(1 for candidate in plan.candidates if candidate.consumer_count)
+    warning = (f" {used} of them {'was' if used == 1 else 'were'} used as input by runs (marked)."
+               if used else "")
+    shared = (f"; the other {_size(plan.logical_bytes - plan.bytes_freed)} is content stored once for several "
+              "versions, or still held by versions that stay" if plan.bytes_freed < plan.logical_bytes else "")
+    return (f"Dry run: {counted(len(plan.candidates), 'version')} without aliases"
+            f"{' whose TTL expired' if plan.criteria.expired else ''}, {_size(plan.logical_bytes)} in all. "
+            f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "
+            f"emptied{shared}.{warning}")
+
+
 class CleanupDialog(QDialog):
     """Tools → Clean Up: versions with no alias, filtered, with the space really freed."""
 
@@ -158,14 +173,7 @@ class CleanupDialog(QDialog):
     def _on_plan(self, plan: CleanupPlan) -> None:
         self.plan = plan
         self.candidate_model.show_plan(plan)
-        used = sum(1 for candidate in plan.candidates if candidate.consumer_count)
-        warning = (f" {used} of them {'was' if used == 1 else 'were'} used as input by runs (marked)."
-                   if used else "")
-        self.summary.setText(
-            f"Dry run: {counted(len(plan.candidates), 'version')} without aliases"
-            f"{' whose TTL expired' if plan.criteria.expired else ''}, {_size(plan.logical_bytes)} in all. "
-            f"Deleting them frees {_size(plan.bytes_freed)} ({plan.bytes_freed:,} bytes) once the Trash is "
-            f"emptied; the rest is shared with versions that stay.{warning}")
+        self.summary.setText(plan_summary(plan))
         reason = self.session.operations.read_only_reason
         self.apply_button.setEnabled(bool(plan.candidates) and reason is None)
         self.apply_button.setToolTip(reason or "")
@@ -261,8 +269,9 @@ class TrashDialog(QDialog):
             item = QTreeWidgetItem(self.listing, [t.version.qualified_name, _size(t.version.size),
                                                   short_time(t.trashed_at), short_time(expires), ", ".join(t.aliases_before)])
             item.setToolTip(0, t.version.qualified_name)
-        self.summary.setText(f"{counted(len(trashed), 'version')} in the Trash; emptying it frees {_size(freed)}. "
-                             f"Versions are deleted for good after {self.retention_days} days.")
+        contents = (f"{counted(len(trashed), 'version')} in the Trash; emptying it frees {_size(freed)}."
+                    if trashed else "The Trash is empty.")
+        self.summary.setText(f"{contents} Versions are deleted for good after {self.retention_days} days in it.")
         reason = self.session.operations.read_only_reason
         for button in (self.empty_button, self.restore_button):
             button.setEnabled(bool(trashed) and reason is None)

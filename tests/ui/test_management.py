@@ -403,3 +403,21 @@ def test_dragging_over_the_window_says_where_the_drop_will_go(qtbot, window, tmp
                               Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, refused)
     assert not refused.isAccepted()
+
+
+def test_cleanup_and_trash_summaries_say_nothing_they_do_not_know(qtbot, window):
+    dialog = window.show_cleanup()
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=5000)
+    plan = dialog.plan
+    assert plan.logical_bytes - plan.bytes_freed == 54  # one small file the demo's versions share
+    assert ("once the Trash is emptied; the other 54 Bytes is content stored once for several versions, "
+            "or still held by versions that stay.") in dialog.summary.text()
+    dialog.pattern.setText("no-such-artifact-*")
+    qtbot.waitUntil(lambda: not dialog.plan.candidates, timeout=5000)
+    assert dialog.summary.text() == "Nothing to clean up: no version without aliases matches these filters."
+    assert not dialog.apply_button.isEnabled()
+    dialog.close()
+    trash = window.show_trash()
+    qtbot.waitUntil(lambda: trash.summary.text() != "", timeout=5000)
+    assert trash.summary.text().startswith("The Trash is empty.")
+    trash.close()

@@ -14,7 +14,7 @@ from artifact_gui.stores.base import CorruptBlobError
 from artifact_gui.stores.blobstore import BlobNotFoundError, SQLitePackIndex, checked_digest
 from artifact_gui.stores.objects import BlobRejectedError
 from artifact_gui.stores.s3_blobs import S3BlobStore, S3Location, md5_b64
-from tests.s3_helpers import S3Server, _start, s3_server, start_script  # noqa: F401  (s3_server: the session fixture)
+from tests.s3_helpers import S3Server, _start, start_script  # the s3_server fixture comes from conftest.py
 
 pytest.importorskip("boto3")
 

@@ -1,0 +1,169 @@
+"""Content of a TeamStore: bytes in an S3 bucket, their record in PostgreSQL (a mixin).
+
+The `blobs` table (the schema LocalStore has) records every blob known to be in the bucket,
+with `data` always NULL; a row is written only after the bucket accepted the bytes (their
+Content-MD5 checked by the object store). Small blobs travel packed (S3BlobStore.put_many).
+A version commits only when every blob it needs has a row *and* the bucket still holds it
+(pack index, or HEAD whose ETag is the md5): a blob missing from the bucket refuses the
+commit, naming it. Digests are base64 md5 here (the manifests'), hex md5 in the bucket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from ..core.concurrency import ByteCounter
+from ..core.digests import b64_to_hex, hex_to_b64, md5_stream
+from ..core.manifest import ManifestEntry
+from .base import CancelledError, CorruptBlobError, NotFoundError, ProgressCallback
+from .blobstore import BlobNotFoundError
+from .local_ingest import _MissingBlobs
+from .local_maintenance import protect
+from .local_sql import batches
+from .objects import BlobRejectedError
+
+_PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
+_SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
+
+
+def content_hex(digest: str) -> str:
+    hex_digest = b64_to_hex(digest)
+    if hex_digest is None:
+        raise ValueError(f"invalid content digest {digest!r}: expected base64 md5")
+    return hex_digest
+
+
+class TeamContent:
+    """TeamStore's content. TeamStore supplies `blobs` (an S3BlobStore), `_db`, `_write`,
+    `root`, `_require_writable` and `_present_and_protect` (from Ingest)."""
+
+    # --- content in and out ----------------------------------------------------------
+    def open_blob(self, digest: str) -> BinaryIO:
+        if not self._present([digest]):
+            raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
+        try:
+            return self.blobs.open(content_hex(digest))
+        except BlobNotFoundError as error:
+            raise CorruptBlobError(f"content {digest!r} is missing from the bucket of {self.root!r};"
+                                   " run 'artifact-gui verify'") from error
+
+    def blob_file(self, digest: str) -> str | None:
+        return None  # no content of a team store is a local file
+
+    def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+        self._require_writable()
+        hex_digest = content_hex(digest)
+        if not isinstance(size, int) or size < 0:
+            raise ValueError(f"invalid size {size!r}: expected a non-negative integer")
+        with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
+            hasher, received = hashlib.md5(), 0
+            for chunk in chunks:
+                received += len(chunk)
+                if received > size:
+                    break
+                hasher.update(chunk)
+                spool.write(chunk)
+            if received != size or hasher.hexdigest() != hex_digest:
+                got = f"{received}{'+' if received > size else ''} bytes" if received != size else \
+                    f"digest {hex_to_b64(hasher.hexdigest())}"
+                raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes with that digest, got {got}")
+            if size <= self.blobs.pack_max_blob:
+                spool.seek(0)
+                self.blobs.put_many([(hex_digest, spool.read())])
+            else:
+                self._put_spooled(hex_digest, spool)
+        self._record_blobs([(digest, size)])
+
+    def _put_spooled(self, hex_digest: str, spool: tempfile.SpooledTemporaryFile) -> None:
+        spool.flush()
+        if getattr(spool, "_rolled", False):
+            self.blobs.put_file(hex_digest, spool.name)
+        else:
+            spool.seek(0)
+            self.blobs.put(hex_digest, spool.read())
+
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        self._require_writable()
+        self.blobs.put_many([(content_hex(digest), data) for digest, data in blobs])
+        self._record_blobs([(digest, len(data)) for digest, data in blobs])
+
+    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
+        unique = list(dict.fromkeys(digests))
+        absent = set(unique) - self._present(unique)
+        if absent:
+            raise NotFoundError(f"content {sorted(absent)[0]!r} is not in store {self.root!r}")
+        by_hex = {content_hex(d): d for d in unique}
+        try:
+            return {by_hex[hex_digest]: data for hex_digest, data in self.blobs.read_many(by_hex)}
+        except BlobNotFoundError as error:
+            raise CorruptBlobError(f"{error}; run 'artifact-gui verify'") from error
+
+    # --- logging -----------------------------------------------------------------------
+    def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> None:
+        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
+        staged = [e for e in entries if e.local_path and not e.ref and (force or not (e.digest and e.digest in present))]
+        counter = ByteCounter(sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged), progress)
+        small: list[tuple[ManifestEntry, bytes]] = []
+        small_bytes = 0
+        for entry in staged:
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled by the user")
+            size = os.path.getsize(entry.local_path)
+            if size <= self.blobs.pack_max_blob:
+                with open(entry.local_path, "rb") as f:
+                    data = f.read(size + 1)
+                small.append((entry, data))
+                small_bytes += len(data)
+                if small_bytes >= _PACK_BATCH_BYTES:
+                    self._put_small_files(small, counter)
+                    small, small_bytes = [], 0
+            else:
+                self._put_large_file(entry, counter)
+        self._put_small_files(small, counter)
+
+    def _put_small_files(self, files: list[tuple[ManifestEntry, bytes]], counter: ByteCounter) -> None:
+        if not files:
+            return
+        for entry, data in files:
+            entry.digest, entry.size = hex_to_b64(hashlib.md5(data).hexdigest()), len(data)
+        self.blobs.put_many([(content_hex(entry.digest), data) for entry, data in files])
+        self._record_blobs([(entry.digest, entry.size) for entry, _ in files])
+        counter.add(sum(len(data) for _, data in files))
+
+    def _put_large_file(self, entry: ManifestEntry, counter: ByteCounter) -> None:
+        """Hash, then upload with that md5 as Content-MD5: a file changed in between is
+        refused by the object store (BadDigest), never stored under the wrong digest."""
+        with open(entry.local_path, "rb") as f:
+            hex_digest, size = md5_stream(f)
+        self.blobs.put_file(hex_digest, entry.local_path)
+        entry.digest, entry.size = hex_to_b64(hex_digest), size
+        self._record_blobs([(entry.digest, size)])
+        counter.add(size)
+
+    def _record_blobs(self, blobs: list[tuple[str, int]]) -> None:
+        """The bucket holds these now: record them, protected from gc until a commit uses them."""
+        now = time.time()
+        with self._write(durable=False) as connection:
+            protect(connection, (digest for digest, _ in blobs))
+            connection.executemany("INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, NULL, ?)",
+                                   [(digest, size, now) for digest, size in dict(blobs).items()])
+
+    def _check_blobs_present(self, connection, entries: list[ManifestEntry]) -> None:
+        """Recorded, and still in the bucket: the pack index for packed blobs, a HEAD for the others."""
+        needed = list({e.digest for e in entries if not e.ref})
+        recorded: set[str] = set()
+        for batch in batches(needed):
+            recorded.update(row[0] for row in connection.execute(
+                f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
+        missing = set(needed) - recorded
+        in_bucket = [d for d in needed if d in recorded]
+        missing |= {hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in in_bucket)}
+        if missing:
+            raise _MissingBlobs(missing)
+

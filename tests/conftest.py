@@ -46,7 +46,7 @@ def local_store(tmp_path):
     store.close()
 
 
-STORE_KINDS = ["local", "remote", "team"]
+STORE_KINDS = ["local", "remote", "team", "team-remote"]
 
 
 @pytest.fixture
@@ -73,7 +73,13 @@ def store(request, tmp_path):
     if request.param == "team":  # PostgreSQL + S3, real servers (tests/s3_helpers.py)
         yield request.getfixturevalue("team_store")
         return
-    server = request.getfixturevalue("server")
+    if request.param == "team-remote":  # a server (in this process) over PostgreSQL + S3
+        from tests.server_helpers import RunningServer
+
+        server = RunningServer(None, store=request.getfixturevalue("team_store"))
+        request.addfinalizer(server.stop)
+    else:
+        server = request.getfixturevalue("server")
     instance = RemoteStore(server.url, token=server.write_token)
     yield instance
     instance.close()

@@ -19,7 +19,7 @@ run one query path and one schema definition (docs/scale-out.md: why not SQLAlch
   does that with a trigger).
   PRAGMA, create_function        -> nothing (name_matches is a function in the schema)
 
-`lastrowid` comes from `RETURNING id`, `total_changes` counts the rows statements changed, and
+A whole `numeric` (what SUM of integers gives) reads as an int; `lastrowid` comes from `RETURNING id`, `total_changes` counts the rows statements changed, and
 psycopg's IntegrityError is raised as `IntegrityError`, a sqlite3.IntegrityError, so the
 shared code's `except sqlite3.IntegrityError` holds on both.
 """
@@ -34,6 +34,7 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.types.numeric import NumericLoader
 
 _TABLES_WITH_ID = ("projects", "collections", "versions")
 
@@ -97,6 +98,14 @@ def _param(value: Any) -> Any:
     return value
 
 
+class _WholeNumberLoader(NumericLoader):
+    """SUM() of integers is `numeric` in PostgreSQL (a Decimal); SQLite answers an int."""
+
+    def load(self, data) -> Any:
+        value = super().load(data)
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
 class _Result:
     """What sqlite3's `execute` returns, as far as the stores use it."""
 
@@ -121,6 +130,7 @@ class PostgresConnection:
 
     def __init__(self, conninfo: str, **options: Any):
         self.raw = psycopg.connect(conninfo, autocommit=True, **options)
+        self.raw.adapters.register_loader("numeric", _WholeNumberLoader)
         self.total_changes = 0
 
     @property

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from botocore.exceptions import BotoCoreError
@@ -36,22 +35,13 @@ from .s3_blobs import S3BlobStore, S3Location
 from .sql_portable import PostgresConnection
 from .sql_store import SQLStore
 from .team_content import TeamContent, content_hex
+from .targets import redacted
 from .team_schema import WRITE_LOCK, PostgresPackIndex, open_schema
 
 log = logging.getLogger(__name__)
 
 _GC_BATCH_ROWS = 1000
 _CONNECT_TIMEOUT_SECONDS = 10
-
-
-def redacted(database_url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(database_url)
-    if parts.password is None:
-        return database_url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def _guarded(method: Callable) -> Callable:
@@ -118,6 +108,10 @@ class TeamStore(TeamContent, SQLStore):
             return PostgresConnection(self.database_url, connect_timeout=_CONNECT_TIMEOUT_SECONDS)
         except psycopg.Error as error:
             raise StoreError(f"cannot reach the database of store {self.root!r}: {error}") from error
+
+    def connect_database(self) -> PostgresConnection:
+        """A connection of the caller's own to the store's database (the server's tokens use one)."""
+        return self._connect()
 
     def _db(self) -> PostgresConnection:
         connection = self._connections.current()

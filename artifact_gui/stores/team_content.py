@@ -11,6 +11,7 @@ commit, naming it. Digests are base64 md5 here (the manifests'), hex md5 in the 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import time
@@ -29,6 +30,7 @@ from .objects import BlobRejectedError
 
 _PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
 _SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
+READ_BUFFER = 8 << 20  # one ranged GET per this many bytes of a large blob read
 
 
 def content_hex(digest: str) -> str:
@@ -44,13 +46,20 @@ class TeamContent:
 
     # --- content in and out ----------------------------------------------------------
     def open_blob(self, digest: str) -> BinaryIO:
-        if not self._present([digest]):
+        """A seekable stream (the server answers Range requests from it): a packed blob read
+        whole, a large one read in ranged GETs of READ_BUFFER bytes as the reader goes."""
+        row = self._db().execute("SELECT size FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
             raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
+        hex_digest = content_hex(digest)
         try:
-            return self.blobs.open(content_hex(digest))
+            if row[0] <= self.blobs.pack_max_blob:
+                return io.BytesIO(self.blobs.read(hex_digest))
+            self.blobs.size(hex_digest)  # there, with the bytes its name says
         except BlobNotFoundError as error:
             raise CorruptBlobError(f"content {digest!r} is missing from the bucket of {self.root!r};"
                                    " run 'artifact-gui verify'") from error
+        return io.BufferedReader(_BucketRangeReader(self.blobs, hex_digest, row[0]), READ_BUFFER)
 
     def blob_file(self, digest: str) -> str | None:
         return None  # no content of a team store is a local file
@@ -167,3 +176,35 @@ class TeamContent:
         if missing:
             raise _MissingBlobs(missing)
 
+
+
+class _BucketRangeReader(io.RawIOBase):
+    """A large blob in the bucket as a seekable file of its recorded size, read by ranges."""
+
+    def __init__(self, blobs, hex_digest: str, size: int):
+        self._blobs, self._digest, self._size, self._position = blobs, hex_digest, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._position = base + offset
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        length = min(len(buffer), max(0, self._size - self._position))
+        if length == 0:
+            return 0
+        data = self._blobs.read_range(self._digest, self._position, length)
+        buffer[:len(data)] = data
+        self._position += len(data)
+        return len(data)

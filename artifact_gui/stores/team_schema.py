@@ -31,11 +31,12 @@ CREATE TABLE packed_blobs (
     size INTEGER NOT NULL CHECK (size >= 0)
 );
 CREATE INDEX packed_blobs_by_pack ON packed_blobs(pack);
-CREATE TABLE tokens (
-    token_hash TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    can_write INTEGER NOT NULL,
-    created_at REAL NOT NULL
+CREATE TABLE tokens (  -- server/tokens.py's table: every server process reads one set
+    name TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    revoked_at REAL
 )
 """
 

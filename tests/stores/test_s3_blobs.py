@@ -222,3 +222,10 @@ def test_a_damaged_table_of_contents_is_named_and_not_trusted(blobs):
     with pytest.raises(CorruptBlobError, match="lies outside the pack"):
         blobs.rebuild_index()
     assert not blobs.has(digest)
+
+
+def test_an_empty_blob_packed_beside_others_reads_back_empty(blobs):
+    empty, other = blob(b""), blob("not empty")
+    blobs.put_many([other, empty])
+    assert blobs.read(empty[0]) == b""
+    assert dict(blobs.read_many([empty[0], other[0]])) == dict([empty, other])

@@ -18,17 +18,17 @@ say() { printf '==> %s\n' "$*"; }
 
 # Who holds apt's lock, as "PID (command line)"; empty when nobody does.
 apt_lock_holder() {
-    local fd target pid
-    for fd in /proc/[0-9]*/fd/*; do
-        target=$(readlink "$fd" 2>/dev/null) || continue
-        for lock in "${APT_LOCKS[@]}"; do
-            if [ "$target" = "$lock" ]; then
-                pid=${fd#/proc/}
-                pid=${pid%%/*}
-                printf '%s (%s) holds %s' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')" "$lock"
-                return
-            fi
-        done
+    # One `find` over every process's open files (-lname matches a link's target); a readlink
+    # per descriptor would start thousands of processes.
+    local lock fd pid
+    for lock in "${APT_LOCKS[@]}"; do
+        fd=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$lock" -print -quit 2>/dev/null || true)
+        if [ -n "$fd" ]; then
+            pid=${fd#/proc/}
+            pid=${pid%%/*}
+            printf '%s (%s) holds %s' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')" "$lock"
+            return
+        fi
     done
 }
 

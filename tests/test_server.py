@@ -277,6 +277,7 @@ def test_read_only_comes_from_the_servers_answer_about_the_token(server):
         try:
             assert store.read_only is expected
             assert store.whoami().token_name == ("reader" if expected else "writer")
+            assert store.backend == "server on SQLite + folder"
         finally:
             store.close()
 

@@ -10,3 +10,19 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     """
     word = noun if count == 1 else (plural or f"{noun}s")
     return f"{count:,} {word}"
+
+
+_AGE_UNITS = (("year", 365 * 86_400), ("month", 30 * 86_400), ("day", 86_400), ("hour", 3_600))
+
+
+def age_text(seconds: float) -> str:
+    """How long ago, short enough for a table column: "just now", "4 min ago", "1 hour ago", "3 days ago".
+
+    Every pane uses this one wording, so the versions table and the Overview never disagree.
+    """
+    if seconds < 60:
+        return "just now"
+    if seconds < 3_600:
+        return f"{int(seconds // 60)} min ago"
+    unit, length = next((unit, length) for unit, length in _AGE_UNITS if seconds >= length)
+    return f"{counted(int(seconds // length), unit)} ago"

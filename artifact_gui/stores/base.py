@@ -217,6 +217,12 @@ class Store(abc.ABC):
     def location(self) -> str: ...
 
     @property
+    @abc.abstractmethod
+    def backend(self) -> str:
+        """What keeps the data, in words for people: "SQLite + folder"; a server's client
+        says what its server uses."""
+
+    @property
     def read_only(self) -> bool:
         """True when this client may only read: writes raise ReadOnlyStoreError."""
         return False

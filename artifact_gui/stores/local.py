@@ -224,6 +224,10 @@ class LocalStore(SQLStore):
 
     # --- connections and transactions -------------------------------------------
     @property
+    def backend(self) -> str:
+        return "SQLite + folder"
+
+    @property
     def read_only(self) -> bool:
         return self._read_only
 

@@ -140,6 +140,12 @@ class RemoteStore(Store):
     def location(self) -> str:
         return self.url
 
+    @property
+    def backend(self) -> str:
+        """"server on SQLite + folder"; "server" alone when an older server does not say."""
+        backend = self.whoami().backend
+        return f"server on {backend}" if backend else "server"
+
     def health(self) -> wire.Health:
         """The server's own description; NotArtifactServerError when what answers at the URL
         is something else (another server, or a URL with a path)."""

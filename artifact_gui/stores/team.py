@@ -97,6 +97,10 @@ class TeamStore(TeamContent, SQLStore):
         log.info("opened team store %s", self.root)
 
     @property
+    def backend(self) -> str:
+        return "PostgreSQL + S3"
+
+    @property
     def read_only(self) -> bool:
         return self._read_only
 

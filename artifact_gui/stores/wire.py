@@ -154,6 +154,7 @@ class Caller(BaseModel):
     location: str
     token_name: str | None
     read_only: bool
+    backend: str = Field("", max_length=200)  # what keeps the data ("SQLite + folder"); older servers omit it
 
 
 class Done(BaseModel):

@@ -65,7 +65,7 @@ def test_connection(url: str, token: str) -> str:
         store.close()
     permission = "read-only" if caller.read_only else "read-write"
     summary = (f"Connected ({permission}): {counted(stats.collections, 'artifact')},"
-               f" {counted(stats.versions, 'version')}.")
+               f" {counted(stats.versions, 'version')}; data kept in {caller.backend or 'an unnamed backend'}.")
     warning = plain_http_warning(url) if token else None
     return f"{summary}\nWarning: {warning}." if warning else summary
 
@@ -162,6 +162,7 @@ class ConnectDialog(QDialog):
                                                             also="; the server's address is still remembered")
         self.status = QLabel(self)
         self.status.setObjectName("connectStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # a server's words are never markup
         self.status.setWordWrap(True)
         # Room for four lines from the start, so the buttons stay put whatever a test says.
         self.status.setFixedHeight(4 * self.status.fontMetrics().lineSpacing() + 4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from typing import Any
 
 import humanize
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.text import age_text
 from ..stores.base import RunInfo, VersionInfo
 from .editing import AliasEditor, DetailsEditor, TagEditor, TtlDialog, edit_ttl
 from .models.version_table import ttl_text
@@ -36,7 +38,7 @@ def format_time(timestamp: float | None) -> str:
     if timestamp is None:
         return "—"
     when = datetime.datetime.fromtimestamp(timestamp)
-    return f"{humanize.naturaltime(when)} ({when:%Y-%m-%d %H:%M:%S})"
+    return f"{age_text(time.time() - timestamp)} ({when:%Y-%m-%d %H:%M:%S})"
 
 
 def fill_json_tree(tree: QTreeWidget, value: Any) -> None:

@@ -75,6 +75,7 @@ class Preview(QStackedWidget):
         self.table = QTableWidget(self)
         self.table.setObjectName("previewTable")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.image = QLabel(self)
         self.image.setObjectName("previewImage")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -206,10 +207,10 @@ class FilesTab(QWidget):
         self.tree = FileTreeView(self)
         self.tree.setModel(self.model)
         header = self.tree.header()
-        header.setStretchLastSection(True)
-        header.resizeSection(0, 260)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(2, 210)
+        header.setStretchLastSection(False)  # the name takes the room; no column is cut at 1280 px
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, self.model.columnCount()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
         self.tree.dragRefused.connect(self.statusMessage)

@@ -127,8 +127,8 @@ class MainWindow(FileDropMixin, QMainWindow):
         top_layout.addWidget(self.versions)
         right.addWidget(top)
         right.addWidget(self.tabs)
-        right.setStretchFactor(0, 2)
-        right.setStretchFactor(1, 3)
+        right.setStretchFactor(1, 1)
+        right.setSizes([290, 400])  # at 800 px: eight version rows, and the Overview whole
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
         self.main_splitter.addWidget(self.sidebar)

@@ -51,6 +51,7 @@ class WindowSession(QObject):
         self.change_token: int | None = None
         self._reconnect_attempt = 0
         self._read_only: bool | None = None
+        self._backend = ""
         self._closed = threading.Event()
         self.runner.taskFailed.connect(self._on_task_failed)
         self.runner.taskSucceeded.connect(self._on_task_succeeded)
@@ -65,14 +66,26 @@ class WindowSession(QObject):
         """A store that cannot tell (a server that refuses the token, or does not answer)
         counts as read-only; the overview read then reports why, and offers a token. A
         refused token stays refused in this window (entering one opens a new window)."""
-        if self._read_only is None:
-            try:
-                self._read_only = bool(getattr(self.store, "read_only", False))
-            except AuthenticationError:
-                self._read_only = True
-            except StoreError:
-                return True
-        return self._read_only
+        self._ask_access()
+        return True if self._read_only is None else self._read_only
+
+    @property
+    def backend(self) -> str:
+        """"SQLite + folder", "server on PostgreSQL + S3"; "" until a server has said."""
+        self._ask_access()
+        return self._backend
+
+    def _ask_access(self) -> None:
+        """Asks the store its permission and backend, until it answers (a server: once)."""
+        if self._read_only is not None:
+            return
+        try:
+            self._read_only = bool(getattr(self.store, "read_only", False))
+            self._backend = self.store.backend
+        except AuthenticationError:
+            self._read_only = True
+        except StoreError:
+            pass
 
     @property
     def is_connected(self) -> bool:

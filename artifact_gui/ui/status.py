@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import humanize
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from ..core.text import counted
@@ -22,6 +23,7 @@ class StoreStatus:
         self.bar, self.session = bar, session
         self.location_label = QLabel(session.store.location, bar)
         self.location_label.setObjectName("storeLocation")
+        self.location_label.setTextFormat(Qt.TextFormat.PlainText)  # a server names its backend
         self.access_label = QLabel(bar)
         self.access_label.setObjectName("storeAccess")
         self.access_label.hide()
@@ -64,6 +66,14 @@ class StoreStatus:
             self.access_label.setStyleSheet("font-weight: bold;")
             self.access_label.setToolTip(session.operations.read_only_reason)
         self.access_label.setVisible(not session.is_connected or session.read_only)
+        self._show_location()
+
+    def _show_location(self) -> None:
+        """A server's address says what keeps its data ("server on PostgreSQL + S3")."""
+        store, backend = self.session.store, self.session.backend
+        shown = f"{store.location} — {backend}" if store.is_remote and backend else store.location
+        self.location_label.setText(shown)
+        self.location_label.setToolTip(f"{store.location}\nData kept in: {backend or 'unknown (the server has not said)'}")
 
     def show_counts(self, stats: StoreStats) -> None:
         self.counts_label.setText(

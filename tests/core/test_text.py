@@ -12,3 +12,16 @@ def test_counted_groups_thousands_and_takes_irregular_plurals():
     assert counted(12345, "version") == "12,345 versions"
     assert counted(1, "entry", "entries") == "1 entry"
     assert counted(3, "entry", "entries") == "3 entries"
+
+
+def test_age_text_is_short_and_counts_in_the_right_number():
+    from artifact_gui.core.text import age_text
+    assert age_text(-5) == "just now"  # a clock a little ahead of the store's
+    assert age_text(59) == "just now"
+    assert age_text(60) == "1 min ago"
+    assert age_text(3_599) == "59 min ago"
+    assert age_text(3_600) == "1 hour ago"
+    assert age_text(23 * 3_600 + 3_599) == "23 hours ago"
+    assert age_text(86_400) == "1 day ago"
+    assert age_text(45 * 86_400) == "1 month ago"
+    assert age_text(800 * 86_400) == "2 years ago"

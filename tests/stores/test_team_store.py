@@ -145,3 +145,7 @@ def test_an_empty_database_is_not_a_store_unless_created(s3_server, team_locatio
 def test_messages_never_show_the_database_password(team_store):
     assert team_store.database_url.split("@")[0].rsplit(":", 1)[1] not in team_store.location
     assert ":***@" in team_store.location
+
+
+def test_a_team_store_names_its_backend(team_store):
+    assert team_store.backend == "PostgreSQL + S3"

@@ -85,7 +85,9 @@ def test_a_read_only_token_is_named_as_such(qtbot, dialog, server):
     dialog.url.setText(server.url)
     dialog.token.setText(server.read_token)
     dialog.test()
-    assert wait_status(qtbot, dialog).startswith("Connected (read-only):")
+    status = wait_status(qtbot, dialog)
+    assert status.startswith("Connected (read-only):")
+    assert "data kept in SQLite + folder" in status  # which backend the server uses
 
 
 @pytest.fixture
@@ -187,7 +189,8 @@ def test_the_window_opens_a_served_store_and_shows_it(qtbot, server, memory_keyr
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.sidebar.model.index_for_key(("team", "dataset", "shared-data")).isValid(),
                     timeout=15000)
-    assert window.location_label.text() == server.url
+    assert window.location_label.text() == f"{server.url} — server on SQLite + folder"
+    assert window.location_label.textFormat() == Qt.TextFormat.PlainText  # the server's words, not markup
     window.close()
 
 

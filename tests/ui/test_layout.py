@@ -68,3 +68,26 @@ def test_a_narrow_sidebar_shrinks_the_count_column_not_the_names(qtbot, window):
     qtbot.waitUntil(lambda: window.sidebar.tree.header().sectionSize(1) < title_width)
     window.main_splitter.setSizes([600, 600])
     qtbot.waitUntil(lambda: window.sidebar.tree.header().sectionSize(1) >= title_width)
+
+
+def test_the_first_window_shows_the_demo_versions_and_the_whole_overview(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "checkpoint", "mnist-cnn-checkpoint")
+    wait_idle(qtbot, window)
+    table = window.versions
+    rows_shown = table.viewport().height() // table.rowHeight(0)
+    assert rows_shown >= 6, f"only {rows_shown} version rows fit above the details"
+    overview = window.tabs.overview
+    assert overview.height() >= overview.sizeHint().height(), "the Overview needs a scroll bar"
+
+
+def test_no_files_column_is_cut_at_1280_px(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-processed")
+    wait_idle(qtbot, window)
+    files = window.tabs.files
+    window.tabs.setCurrentWidget(files)
+    qtbot.waitUntil(lambda: files.model.rowCount() > 0, timeout=5000)
+    tree = files.tree
+    assert tree.header().length() <= tree.viewport().width()
+    assert tree.horizontalScrollBar().maximum() == 0

@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 import artifact_gui as ag
 from artifact_gui.ui.models.collection_tree import CollectionTreeModel
 from artifact_gui.ui.models.file_tree import PAGE_SIZE as FILE_PAGE, FileTreeModel
-from artifact_gui.ui.models.version_table import PAGE_SIZE, VersionTableModel
+from artifact_gui.ui.models import version_table
+from artifact_gui.ui.models.version_table import VersionTableModel
 from artifact_gui.ui.tasks import TaskRunner
 from tests.ui.conftest import log_versions
 
@@ -27,7 +28,11 @@ def test_collection_tree_model(qtmodeltester, demo_store):
     assert model.collection_at(model.index(0, 0, model_type)).name == "mnist-cnn"
 
 
-def test_version_table_model_pages_lazily(qtbot, qtmodeltester, local_store):
+PAGE_SIZE = 20  # the model's 200 made smaller, so that three pages log quickly
+
+
+def test_version_table_model_pages_lazily(qtbot, qtmodeltester, local_store, monkeypatch):
+    monkeypatch.setattr(version_table, "PAGE_SIZE", PAGE_SIZE)
     log_versions(local_store, "many", PAGE_SIZE * 2 + 10, aliases_for={5: ["five"]})
     runner = TaskRunner()
     model = VersionTableModel(local_store, runner)

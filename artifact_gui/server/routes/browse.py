@@ -27,7 +27,8 @@ async def health() -> wire.Health:
 @router.get("/whoami", dependencies=READ)
 def whoami(request: Request, store: StoreDep) -> wire.Caller:
     caller = caller_of(request)
-    return wire.Caller(location=store.location, token_name=caller.token_name, read_only=not caller.may_write)
+    return wire.Caller(location=store.location, token_name=caller.token_name, read_only=not caller.may_write,
+                       backend=store.backend)
 
 
 @router.get("/projects", dependencies=READ)

@@ -18,6 +18,7 @@ from typing import Any
 import humanize
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
+from ...core.text import age_text
 from ...stores.base import Store, VersionInfo
 from ..tasks import TaskRunner
 from .collection_tree import link_badge
@@ -331,7 +332,7 @@ class VersionTableModel(QAbstractTableModel):
         if title in ("Aliases", "Tags"):
             return ", ".join(version.aliases if title == "Aliases" else version.tags)
         if title == "Created":
-            return humanize.naturaltime(datetime.datetime.fromtimestamp(version.created_at))
+            return age_text(time.time() - version.created_at)
         if title == "Size":
             return humanize.naturalsize(version.size, binary=True)
         if title == "Files":

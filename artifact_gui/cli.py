@@ -262,6 +262,34 @@ def cmd_serve(args: argparse.Namespace) -> None:
     serve(target, args.host, args.port, args.allow_anonymous_read, log_level=args.log_level, workers=args.workers)
 
 
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from .stores.migrate import migrate
+    from .stores.sql_store import SQLStore
+
+    source_target = StoreTarget.parse(args.source, args.s3_endpoint)
+    destination_target = StoreTarget.parse(args.destination, args.s3_endpoint)
+    source = source_target.open()
+    destination = destination_target.open(create=True)
+    for store, target in ((source, source_target), (destination, destination_target)):
+        if not isinstance(store, SQLStore):
+            raise UserError(f"migrate copies between folders and team stores, not {target.describe()!r}"
+                            " (run it where the server's store is)")
+
+    def progress(what: str, done: int, total: int) -> None:
+        if done == total:
+            print(f"{what}: {_size(done) if what == 'content' else done} done", file=sys.stderr, flush=True)
+
+    result = migrate(source, destination, progress)
+    source.close()
+    destination.close()
+    print(f"copied {counted(result.blobs_copied, 'blob')} ({_size(result.bytes_copied)}),"
+          f" {result.blobs_already_there} there already; "
+          + ", ".join(f"{count} {table}" for table, count in result.rows_copied.items()))
+    if not result.ok:
+        raise UserError("the copy differs from its source: " + "; ".join(result.differences[:5]))
+    print(f"verified: {destination_target.describe()} holds what {source_target.describe()} holds")
+
+
 def cmd_token(args: argparse.Namespace) -> None:
     from .server.tokens import TokenRegistry
 
@@ -436,6 +464,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="let requests without a token read (default: every request needs a token)")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, type=str.upper,
                        help=f"what the server logs to stderr, one line per request at INFO (default: {DEFAULT_LOG_LEVEL})")
+    migrate = command("migrate", cmd_migrate, "copy a whole store to another backend, then verify the copy")
+    migrate.add_argument("--from", dest="source", required=True, metavar="SRC",
+                         help="a store folder, or a team store as postgresql://…#s3://bucket/prefix")
+    migrate.add_argument("--to", dest="destination", required=True, metavar="DST",
+                         help="a new or empty store: a folder, or postgresql://…#s3://bucket/prefix"
+                              " (an interrupted migrate, run again, copies only what is missing)")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
     token.add_argument("action", choices=["create", "list", "revoke"], help="what to do")
     token.add_argument("--name", help="the token's name (required by create and revoke)")

@@ -151,6 +151,8 @@ def test_the_server_keeps_no_tokens_on_its_disk(two_workers, tmp_path, capsys, t
         with httpx.Client() as client:
             answer = client.get(f"{url}/api/v1/projects", headers={"Authorization": f"Bearer {reader_token}"})
             assert answer.status_code == 200, answer.text
+    with RemoteStore(url, token=reader_token) as store:
+        assert store.backend == "server on PostgreSQL + S3"
     listed = run_cli(capsys, "token", "list", *team_options)
     assert "late-reader\tread-only" in listed and "writer\tread-write" in listed
 

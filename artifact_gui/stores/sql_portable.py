@@ -114,6 +114,10 @@ class _Result:
         self.lastrowid = lastrowid
         self.rowcount = rowcount
 
+    @property
+    def description(self):
+        return self._cursor.description if self._cursor is not None else None
+
     def fetchone(self) -> tuple | None:
         return self._cursor.fetchone() if self._cursor is not None and self._cursor.description else None
 

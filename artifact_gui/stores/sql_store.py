@@ -33,6 +33,9 @@ class SQLStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
     def location(self) -> str:
         return self.root
 
+    def _after_rows_copied(self, connection) -> None:
+        """Rows came in with their ids (stores/migrate.py): make new ids follow them."""
+
     @property
     def open_connections(self) -> int:
         """Database connections held now, by any thread (0 once closed and idle)."""

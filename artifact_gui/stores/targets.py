@@ -40,6 +40,20 @@ class StoreTarget:
         target.check()
         return target
 
+    @classmethod
+    def parse(cls, text: str, s3_endpoint: str | None = None) -> StoreTarget:
+        """A folder or server URL, or a team store as one string: postgresql://…#s3://bucket/prefix
+        (a database URL has no fragment of its own: '#' in a password is written %23)."""
+        if text.startswith(("postgresql://", "postgres://")):
+            database, hash_sign, blobs = text.partition("#")
+            if not hash_sign:
+                raise ValueError(f"team store {redacted(text)!r} lacks its bucket: write postgresql://…#s3://bucket/prefix")
+            target = cls(None, database, blobs, s3_endpoint)
+        else:
+            target = cls(text, s3_endpoint=s3_endpoint)
+        target.check()
+        return target
+
     @property
     def is_team(self) -> bool:
         return bool(self.database or self.blobs)

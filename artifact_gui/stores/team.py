@@ -145,6 +145,11 @@ class TeamStore(TeamContent, SQLStore):
                 _roll_back_quietly(connection)
                 raise
 
+    def _after_rows_copied(self, connection: PostgresConnection) -> None:
+        for table in ("projects", "collections", "versions"):  # SQLite takes max(id) + 1 by itself
+            connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                               f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+
     @property
     def open_connections(self) -> int:
         return self._connections.open_count()

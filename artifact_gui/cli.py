@@ -290,6 +290,24 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"verified: {destination_target.describe()} holds what {source_target.describe()} holds")
 
 
+def cmd_doctor(args: argparse.Namespace) -> None:
+    from .stores.doctor import diagnose
+
+    target = _target(args)
+    try:
+        store = target.open()
+    except StoreError as error:
+        print(f"problem\tstore\t{describe_error(error)}")
+        raise UserError("the store cannot be opened") from None
+    findings = diagnose(store)
+    store.close()
+    for finding in findings:
+        print(f"{'ok' if finding.ok else 'problem'}\t{finding.check}\t{finding.detail}")
+    problems = [f for f in findings if not f.ok]
+    if problems:
+        raise UserError(f"{counted(len(problems), 'problem')} found")
+
+
 def cmd_token(args: argparse.Namespace) -> None:
     from .server.tokens import TokenRegistry
 
@@ -470,6 +488,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", dest="destination", required=True, metavar="DST",
                          help="a new or empty store: a folder, or postgresql://…#s3://bucket/prefix"
                               " (an interrupted migrate, run again, copies only what is missing)")
+    command("doctor", cmd_doctor, "check a store: reachable, its schema, its bucket's permissions, its content")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
     token.add_argument("action", choices=["create", "list", "revoke"], help="what to do")
     token.add_argument("--name", help="the token's name (required by create and revoke)")

@@ -259,7 +259,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if warning := plain_http_warning(url):
         print(f"warning: {warning} (serve behind an https proxy)", file=sys.stderr, flush=True)
     configure_stderr_logging(args.log_level)
-    serve(target, args.host, args.port, args.allow_anonymous_read, log_level=args.log_level, workers=args.workers)
+    serve(target, args.host, args.port, args.allow_anonymous_read, log_level=args.log_level, workers=args.workers,
+          proxy_transfers=args.proxy_transfers)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -478,6 +479,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8765, help="port to listen on, 1-65535 (default: 8765)")
     serve.add_argument("--workers", type=int, default=1,
                        help="server processes (default: 1); more than one suits a team store (--database/--blobs)")
+    serve.add_argument("--proxy-transfers", action="store_true",
+                       help="with a team store: clients send and fetch all content through the server (default:"
+                            " large blobs go straight to the bucket by presigned URLs)")
     serve.add_argument("--allow-anonymous-read", action="store_true",
                        help="let requests without a token read (default: every request needs a token)")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, type=str.upper,

@@ -58,6 +58,7 @@ from .http import (
 from ..core.metadata import json_object_text as _metadata_json
 from .local import _validate_draft
 from .local_rules import validate_ttl
+from .direct_transfer import upload_directly
 from .wire import ProtocolError
 
 __all__ = ["RemoteStore", "AuthenticationError", "NotArtifactServerError", "ServerUnreachableError"]
@@ -370,8 +371,10 @@ class RemoteStore(Store):
         on_bytes = ByteCounter(sum(e.size or 0 for e in uploads), progress).add
 
         small = [e for e in uploads if (e.size or 0) <= BATCH_FILE_MAX]
-        jobs: list = [lambda e=e: self._upload_file(e, on_bytes, cancelled)
-                      for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
+        large = [e for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
+        if large:  # straight to the bucket where the server allows it (stores/direct_transfer.py)
+            large = upload_directly(self._call, large, on_bytes, cancelled)
+        jobs: list = [lambda e=e: self._upload_file(e, on_bytes, cancelled) for e in large]
         batch, batch_bytes = [], 0
         for entry in small:  # small files travel many to a request
             batch.append(entry)

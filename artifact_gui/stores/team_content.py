@@ -21,7 +21,7 @@ from typing import BinaryIO
 from ..core.concurrency import ByteCounter
 from ..core.digests import b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
-from .base import CancelledError, CorruptBlobError, NotFoundError, ProgressCallback
+from .base import CancelledError, CorruptBlobError, MissingContentError, NotFoundError, ProgressCallback
 from .blobstore import BlobNotFoundError
 from .local_ingest import _MissingBlobs
 from .local_maintenance import protect
@@ -30,6 +30,8 @@ from .objects import BlobRejectedError
 
 _PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
 _SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
+PRESIGN_SECONDS = 3600
+SINGLE_PUT_MAX = 5 << 30  # S3's limit for one PUT; larger blobs go through the server
 READ_BUFFER = 8 << 20  # one ranged GET per this many bytes of a large blob read
 
 
@@ -111,6 +113,29 @@ class TeamContent:
             return {by_hex[hex_digest]: data for hex_digest, data in self.blobs.read_many(by_hex)}
         except BlobNotFoundError as error:
             raise CorruptBlobError(f"{error}; run 'artifact-gui verify'") from error
+
+    # --- direct transfers (stores/direct_transfer.py) -----------------------------------
+    def presigned_uploads(self, blobs: list[tuple[str, int]], expires_seconds: int = PRESIGN_SECONDS) -> dict:
+        """digest -> PresignedRequest for each large blob the store lacks (now protected from
+        gc, as missing_blobs protects); small ones are left to the packed batches."""
+        for digest, _size in blobs:
+            content_hex(digest)  # a digest from a client is checked before it becomes a key
+        large = {digest: size for digest, size in blobs if self.blobs.pack_max_blob < size <= SINGLE_PUT_MAX}
+        absent = self.missing_blobs(list(large))
+        return {digest: self.blobs.presigned_put(content_hex(digest), large[digest], expires_seconds)
+                for digest in absent}
+
+    def confirm_uploads(self, blobs: list[tuple[str, int]]) -> None:
+        """Record blobs a client put into the bucket, once a HEAD shows each there with its
+        size and its md5 (the ETag of a single-part object); refuses naming the first that is not."""
+        for digest, size in blobs:
+            try:
+                found = self.blobs.size(content_hex(digest))
+            except BlobNotFoundError:
+                raise MissingContentError(f"content {digest!r} is not in the bucket: upload it first") from None
+            if found != size:
+                raise BlobRejectedError(f"content {digest!r} in the bucket has {found} bytes, not {size}")
+        self._record_blobs(blobs)
 
     # --- logging -----------------------------------------------------------------------
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,

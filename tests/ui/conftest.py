@@ -33,9 +33,12 @@ def _open_stores() -> dict[int, str]:
 
     found = {}
     for obj in gc.get_objects():
-        if isinstance(obj, LocalStore) and obj.open_connections:
+        # type(), not isinstance(): isinstance asks a weakref proxy for its __class__, which
+        # raises ReferenceError once the object behind it is gone (a library's dead proxy).
+        kind = type(obj)
+        if issubclass(kind, LocalStore) and obj.open_connections:
             found[id(obj)] = f"LocalStore {obj.location} ({obj.open_connections} connections)"
-        elif isinstance(obj, RemoteStore) and not obj.closed:
+        elif issubclass(kind, RemoteStore) and not obj.closed:
             found[id(obj)] = f"RemoteStore {obj.location}"
     return found
 

@@ -120,7 +120,7 @@ class DatabaseTokenRegistry(TokenRegistry):
     @contextlib.contextmanager
     def _db(self) -> Iterator[object]:
         with self._lock:
-            if self._connection is None or self._connection.raw.closed:  # a database restart dropped it
+            if self._connection is None or self._connection.lost:  # a database restart dropped it
                 self._connection = self._connect()
             connection = self._connection
             connection.execute("BEGIN")
@@ -128,6 +128,6 @@ class DatabaseTokenRegistry(TokenRegistry):
                 yield connection
                 connection.execute("COMMIT")
             except BaseException:
-                if not connection.raw.closed and connection.in_transaction:
+                if not connection.lost and connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise

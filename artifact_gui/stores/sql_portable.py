@@ -169,6 +169,11 @@ class PostgresConnection:
             self.total_changes += cursor.rowcount
         return _Result(None, None, cursor.rowcount)
 
+    @property
+    def lost(self) -> bool:
+        """Closed, or cut off (the server restarted or dropped us): open a new one."""
+        return self.raw.closed or self.raw.broken
+
     def create_function(self, *_args: Any, **_kwargs: Any) -> None:
         """The functions SQLite gets from Python are SQL functions in the PostgreSQL schema."""
 

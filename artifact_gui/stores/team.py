@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,17 +45,30 @@ _GC_BATCH_ROWS = 1000
 _CONNECT_TIMEOUT_SECONDS = 10
 
 
+_calls = threading.local()  # how deep this thread is in TeamStore calls
+
+
 def _guarded(method: Callable) -> Callable:
     @functools.wraps(method)
     def call(self: "TeamStore", *args: Any, **kwargs: Any) -> Any:
-        with self._connections.in_use():
-            try:
-                return method(self, *args, **kwargs)
-            except (psycopg.Error, BotoCoreError, OSError) as error:
-                if isinstance(error, (StoreError, FileNotFoundError)):
-                    raise
-                log.warning("store %s: %s: %s", self.root, type(error).__name__, error)
-                raise StoreError(f"store {self.root!r}: {type(error).__name__}: {error}") from error
+        outermost = not getattr(_calls, "depth", 0)
+        _calls.depth = getattr(_calls, "depth", 0) + 1
+        try:
+            with self._connections.in_use():
+                for attempt in (1, 2):
+                    try:
+                        return method(self, *args, **kwargs)
+                    except (psycopg.Error, BotoCoreError, OSError) as error:
+                        if not outermost or isinstance(error, (StoreError, FileNotFoundError)):
+                            raise  # the outermost call turns it into a StoreError, once
+                        if attempt == 1 and isinstance(error, psycopg.OperationalError) and self._connection_was_lost():
+                            # A database restart cut this thread's connection; the call met it at
+                            # its first statement, so it changed nothing: once more, reconnected.
+                            log.info("store %s: lost the database connection (%s); calling again", self.root, error)
+                            continue
+                        raise self._store_error(error) from error
+        finally:
+            _calls.depth -= 1
 
     return call
 
@@ -113,13 +127,22 @@ class TeamStore(TeamContent, SQLStore):
         except psycopg.Error as error:
             raise StoreError(f"cannot reach the database of store {self.root!r}: {error}") from error
 
+    def _connection_was_lost(self) -> bool:
+        return self._connections.current().lost
+
+    def _store_error(self, error: Exception) -> StoreError:
+        if isinstance(error, StoreError):
+            return error
+        log.warning("store %s: %s: %s", self.root, type(error).__name__, error)
+        return StoreError(f"store {self.root!r}: {type(error).__name__}: {error}")
+
     def connect_database(self) -> PostgresConnection:
         """A connection of the caller's own to the store's database (the server's tokens use one)."""
         return self._connect()
 
     def _db(self) -> PostgresConnection:
         connection = self._connections.current()
-        if connection.raw.closed:  # the server restarted or dropped us: the next call reconnects
+        if connection.lost:  # the server restarted or dropped us: this call reconnects
             connection.raw = self._connect().raw
         return connection
 
@@ -218,7 +241,7 @@ def _roll_back_quietly(connection: PostgresConnection) -> None:
     """After a failure: end the transaction if the connection still can (a broken one cannot;
     the server dropped the transaction with it)."""
     try:
-        if not connection.raw.closed and connection.in_transaction:
+        if not connection.lost and connection.in_transaction:
             connection.execute("ROLLBACK")
     except psycopg.Error:
         pass

@@ -8,6 +8,8 @@ the bucket (`packed_blobs`), the server's tokens, and the functions SQLite gets 
 from __future__ import annotations
 
 import threading
+
+import psycopg
 from collections.abc import Callable, Iterable, Iterator
 
 from .base import DamagedStoreError, NoStoreError, StoreError
@@ -94,38 +96,48 @@ class PostgresPackIndex:
         self._connection: PostgresConnection | None = None
         self._lock = threading.Lock()
 
-    def _db(self) -> PostgresConnection:
-        if self._connection is None or self._connection.raw.closed:
-            self._connection = self._connect()
-        return self._connection
+    def _run(self, work: Callable[[psycopg.Connection], object]):
+        """`work` on the index's connection, once more on a new one if a database restart cut
+        it (every index operation may run twice: finds, idempotent inserts and deletes)."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._connection is None or self._connection.lost:
+                    self._connection = self._connect()
+                try:
+                    return work(self._connection.raw)
+                except psycopg.OperationalError:
+                    if attempt == 2 or not self._connection.lost:
+                        raise
 
     def find(self, digests: Iterable[str]) -> dict[str, PackedBlob]:
         wanted = [checked_digest(d) for d in digests]
-        found: dict[str, PackedBlob] = {}
-        with self._lock:
+
+        def find_all(db: psycopg.Connection) -> dict[str, PackedBlob]:
+            found = {}
             for start in range(0, len(wanted), 1000):
-                rows = self._db().raw.execute(
-                    "SELECT digest, pack, pack_offset, size FROM packed_blobs WHERE digest = ANY(%s)",
-                    [wanted[start:start + 1000]])
-                for row in rows:
-                    found[row[0]] = _packed_from_row(row)
-        return found
+                rows = db.execute("SELECT digest, pack, pack_offset, size FROM packed_blobs WHERE digest = ANY(%s)",
+                                  [wanted[start:start + 1000]])
+                found.update((row[0], _packed_from_row(row)) for row in rows)
+            return found
+
+        return self._run(find_all)
 
     def add(self, blobs: Iterable[PackedBlob]) -> None:
         rows = [(b.digest, b.pack, b.offset, b.size) for b in blobs]
-        with self._lock, self._db().raw.transaction():
-            # a blob packed twice (two writers raced) keeps its first home
-            self._db().raw.cursor().executemany(
-                "INSERT INTO packed_blobs VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+
+        def insert(db: psycopg.Connection) -> None:
+            with db.transaction():
+                # a blob packed twice (two writers raced) keeps its first home
+                db.cursor().executemany("INSERT INTO packed_blobs VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+
+        self._run(insert)
 
     def remove(self, digests: Iterable[str]) -> int:
         doomed = [checked_digest(d) for d in digests]
-        with self._lock:
-            return self._db().raw.execute("DELETE FROM packed_blobs WHERE digest = ANY(%s)", [doomed]).rowcount
+        return self._run(lambda db: db.execute("DELETE FROM packed_blobs WHERE digest = ANY(%s)", [doomed]).rowcount)
 
     def digests(self) -> Iterator[str]:
-        with self._lock:
-            rows = self._db().raw.execute("SELECT digest FROM packed_blobs ORDER BY digest").fetchall()
+        rows = self._run(lambda db: db.execute("SELECT digest FROM packed_blobs ORDER BY digest").fetchall())
         for (digest,) in rows:
             yield checked_digest(digest)
 

@@ -138,6 +138,25 @@ class TeamContent:
         self._record_blobs(blobs)
 
     # --- logging -----------------------------------------------------------------------
+    def log_version(self, draft, progress: ProgressCallback | None = None,
+                    cancelled: Callable[[], bool] | None = None):
+        try:
+            return super().log_version(draft, progress, cancelled)
+        except MissingContentError:
+            self._forget_blobs_the_bucket_lost(e.digest for e in draft.entries if e.digest and not e.ref)
+            raise
+
+    def _forget_blobs_the_bucket_lost(self, digests: Iterable[str]) -> None:
+        """Rows of blobs the bucket no longer holds (a gc killed between its deletes and its
+        commit, someone emptying the bucket) go, so `missing_blobs` asks for them again and
+        a client's retry uploads them."""
+        recorded = self._present(digests)
+        gone = [hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in recorded)]
+        if gone:
+            with self._write() as connection:
+                connection.executemany("DELETE FROM blobs WHERE digest = ?", [(d,) for d in gone])
+            self.blobs.index.remove(content_hex(d) for d in gone)
+
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
                         cancelled: Callable[[], bool] | None, force: bool = False) -> None:
         present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)

@@ -83,3 +83,36 @@ def test_an_upload_url_needs_a_write_token_and_confirmation_needs_the_bytes(serv
     assert tampered.status_code == 400  # the bucket checks Content-MD5 (BadDigest)
     assert httpx.put(upload.url, content=data, headers=upload.headers).status_code == 200
     assert httpx.post(f"{url}/confirm", content=asked, headers=writer).status_code == 200
+
+
+def test_large_blobs_come_straight_from_the_bucket(served, monkeypatch):
+    server, _ = served
+    big = os.urandom(3 << 20)
+    through_server: list[str] = []
+    open_blob = server.store.open_blob
+    monkeypatch.setattr(server.store, "open_blob", lambda digest: (through_server.append(digest), open_blob(digest))[1])
+    with RemoteStore(server.url, token=server.write_token) as client:
+        log_files(client, {"big.bin": big})
+        with client.open_blob(b64(big)) as stream:
+            assert stream.read(1000) == big[:1000] and stream.read() == big[1000:]
+    assert through_server == []
+
+
+@pytest.mark.parametrize("served", [True], indirect=True)
+def test_with_proxy_transfers_downloads_go_through_the_server(served):
+    server, _ = served
+    big = os.urandom(3 << 20)
+    with RemoteStore(server.url, token=server.write_token) as client:
+        log_files(client, {"big.bin": big})
+        with client.open_blob(b64(big)) as stream:
+            assert stream.read() == big
+        assert client._direct_downloads is False  # told once: it does not ask again
+
+
+def test_a_folder_server_is_asked_once(server):
+    with RemoteStore(server.url, token=server.write_token) as client:
+        log_files(client, {"big.bin": os.urandom(3 << 20)})
+        version = client.get_version("proj", "data")
+        digest = client.list_entries(version.id)[0].digest
+        client.open_blob(digest).close()
+        assert client._direct_downloads is False

@@ -1,11 +1,12 @@
-"""Direct transfers: a client uploads large blobs straight into a team store's bucket.
+"""Direct transfers: a client moves large blobs straight to and from a team store's bucket.
 
 The server (server/routes/direct.py) checks the client's token, then hands out one presigned
 PUT per large blob it lacks; the PUT carries the Content-MD5 its signature covers, so the
 bucket accepts only the bytes with that digest. The client then asks the server to confirm:
 the server HEADs each object (size, and ETag = md5) and only then records it, so a commit
 never counts on bytes nobody checked. Small blobs still go through the server in packed
-batches (one presigned PUT each is what packing avoids). A server without a bucket, or run
+batches (one presigned PUT each is what packing avoids). Downloads of large blobs work the
+same way with a presigned GET (the client resumes it with Range). A server without a bucket, or run
 with --proxy-transfers, hands out nothing: the client then sends everything the usual way.
 """
 
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, Field
 
 from ..core.manifest import ManifestEntry
+from ..core.transfer import ChunkReader
 from .base import CancelledError, NotFoundError, StoreError
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,7 @@ log = logging.getLogger(__name__)
 PUT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CHUNK = 1 << 20
 MAX_BLOBS_PER_REQUEST = 1000
+RESUMES = 3
 
 
 class DirectBlob(BaseModel):
@@ -46,6 +51,67 @@ class DirectUpload(BaseModel):
 class DirectUploads(BaseModel):
     available: bool  # False: this server takes every blob itself
     uploads: list[DirectUpload] = []
+
+
+class DirectDownload(BaseModel):
+    available: bool  # False: read it from the server (small, packed, or no bucket)
+    url: str = ""
+    size: int = Field(default=0, ge=0)
+    server_has_direct: bool = False  # False: never ask this server again
+
+
+def download_directly(call: Callable[..., object], digest: str) -> tuple[BinaryIO | None, bool]:
+    """(a large blob read straight from the bucket by a presigned GET, resuming with Range
+    after a dropped connection, or None: read it through the server; whether to ask again)."""
+    try:
+        answer = call("GET", f"direct-downloads/{quote(digest, safe='')}", f"asking where {digest} is",
+                      into=DirectDownload)
+    except NotFoundError:  # a server older than direct transfers
+        return None, False
+    if not answer.available:
+        return None, answer.server_has_direct
+    if not answer.url.startswith(("http://", "https://")):
+        raise StoreError(f"downloading {digest}: the server handed out an unusable URL")
+    return _BucketDownload(answer.url, answer.size, digest), True
+
+
+class _BucketDownload(ChunkReader):
+    """A presigned GET as a file: reads stop at the declared size; a dropped connection resumes
+    from the first byte not yet received."""
+
+    def __init__(self, url: str, size: int, digest: str):
+        self._url, self._size, self._digest = url, size, digest
+        self._offset = 0
+        self._client = httpx.Client(timeout=PUT_TIMEOUT)
+        super().__init__(self._chunks())
+
+    def _chunks(self) -> Iterator[bytes]:
+        for attempt in range(RESUMES + 1):
+            headers = {"Range": f"bytes={self._offset}-"} if self._offset else {}
+            try:
+                with self._client.stream("GET", self._url, headers=headers) as answer:
+                    if answer.status_code not in (200, 206) or (self._offset and answer.status_code != 206):
+                        raise StoreError(f"downloading {self._digest} from the bucket: HTTP {answer.status_code}")
+                    for chunk in answer.iter_raw(CHUNK):
+                        chunk = chunk[:self._size - self._offset]  # never past the declared size
+                        self._offset += len(chunk)
+                        yield chunk
+                        if self._offset >= self._size:
+                            return
+                    return
+            except (httpx.TransportError, httpx.StreamError) as error:
+                if attempt == RESUMES:
+                    raise StoreError(f"downloading {self._digest} from the bucket: {error}") from error
+                log.info("downloading %s broke off (%s); resuming at byte %d", self._digest, error, self._offset)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "_BucketDownload":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], on_bytes: Callable[[int], None],

@@ -58,7 +58,7 @@ from .http import (
 from ..core.metadata import json_object_text as _metadata_json
 from .local import _validate_draft
 from .local_rules import validate_ttl
-from .direct_transfer import upload_directly
+from .direct_transfer import download_directly, upload_directly
 from .wire import ProtocolError
 
 __all__ = ["RemoteStore", "AuthenticationError", "NotArtifactServerError", "ServerUnreachableError"]
@@ -136,6 +136,7 @@ class RemoteStore(Store):
         self._api = ApiClient(self.url, token, timeout)
         self._caller: wire.Caller | None = None
         self._upload_session = uuid.uuid4().hex  # a retry by this client resumes its own partial uploads
+        self._direct_downloads = True  # until the server says it has no bucket for us
 
     @property
     def location(self) -> str:
@@ -240,6 +241,10 @@ class RemoteStore(Store):
                          path=path).to_entry()
 
     def open_blob(self, digest: str) -> BinaryIO:
+        if self._direct_downloads:  # a large blob straight from the bucket (stores/direct_transfer.py)
+            direct, self._direct_downloads = download_directly(self._call, digest)
+            if direct is not None:
+                return direct
         return _ResumingDownload(self._api, digest)
 
     def stats(self) -> StoreStats:

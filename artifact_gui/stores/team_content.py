@@ -125,6 +125,15 @@ class TeamContent:
         return {digest: self.blobs.presigned_put(content_hex(digest), large[digest], expires_seconds)
                 for digest in absent}
 
+    def presigned_download(self, digest: str, expires_seconds: int = PRESIGN_SECONDS):
+        """(PresignedRequest, size) of a large blob, or None (unknown, or small: packed blobs
+        are read through the server, many to a request)."""
+        content_hex(digest)
+        row = self._db().execute("SELECT size FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None or row[0] <= self.blobs.pack_max_blob:
+            return None
+        return self.blobs.presigned_get(content_hex(digest), expires_seconds), row[0]
+
     def confirm_uploads(self, blobs: list[tuple[str, int]]) -> None:
         """Record blobs a client put into the bucket, once a HEAD shows each there with its
         size and its md5 (the ETag of a single-part object); refuses naming the first that is not."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ...stores import wire
-from ...stores.direct_transfer import DirectBlobs, DirectUpload, DirectUploads, blobs_of
-from ..deps import WRITE, StoreDep, body_limit
+from ...stores.direct_transfer import DirectBlobs, DirectDownload, DirectUpload, DirectUploads, blobs_of
+from ..deps import READ, WRITE, StoreDep, body_limit
 
 router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
 _REQUEST_BYTES = 256 << 10  # 1,000 digests and sizes
@@ -34,3 +34,15 @@ def confirm_uploads(uploaded: DirectBlobs, request: Request, store: StoreDep) ->
         return wire.Done()
     store.confirm_uploads(list(blobs_of(uploaded)))
     return wire.Done()
+
+
+@router.get("/direct-downloads/{digest:path}", dependencies=READ)
+def presigned_download(digest: str, request: Request, store: StoreDep) -> DirectDownload:
+    """A presigned GET for a large blob; `available: false` sends the client through the server."""
+    if not direct_transfers_on(request, store):
+        return DirectDownload(available=False)
+    found = store.presigned_download(digest)
+    if found is None:
+        return DirectDownload(available=False, server_has_direct=True)
+    get, size = found
+    return DirectDownload(available=True, url=get.url, size=size, server_has_direct=True)

@@ -16,6 +16,7 @@ import pytest
 import artifact_gui as ag
 from artifact_gui.core.digests import artifact_digest
 from artifact_gui.stores import StoreError
+from artifact_gui.server.tokens import TokenRegistry
 from artifact_gui.stores.team import TeamStore
 from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, start_script
 
@@ -66,6 +67,11 @@ def test_a_postgresql_restart_between_logs(own_postgres, s3_server):
         assert restarted.returncode == 0, restarted.stderr
         log(store, b"after")  # the same store object reconnects
         assert_whole(store, 2)
+        tokens = TokenRegistry.for_store(store)
+        token = tokens.create("reader", read_only=True)
+        stop_keeping_data("stop-postgres.sh", data_dir)
+        assert start_script("start-postgres.sh", data_dir, "auto").returncode == 0
+        assert tokens.check(token).name == "reader"  # a server's first request after the restart
     finally:
         store.close()
 

@@ -117,6 +117,17 @@ class DatabaseTokenRegistry(TokenRegistry):
         self._connection = None
         self._lock = threading.Lock()
 
+    def check(self, token: str) -> TokenInfo | None:
+        """As TokenRegistry's; once more on a new connection when a database restart cut the
+        one it had (a check changes nothing, so running it twice is safe)."""
+        for attempt in (1, 2):
+            try:
+                return super().check(token)
+            except Exception:
+                if attempt == 2 or self._connection is None or not self._connection.lost:
+                    raise
+        raise AssertionError("unreachable")
+
     @contextlib.contextmanager
     def _db(self) -> Iterator[object]:
         with self._lock:

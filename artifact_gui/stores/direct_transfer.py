@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from ..core.manifest import ManifestEntry
 from ..core.transfer import ChunkReader
 from .base import CancelledError, NotFoundError, StoreError
+from .http import NotArtifactServerError
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def download_directly(call: Callable[..., object], digest: str) -> tuple[BinaryI
     try:
         answer = call("GET", f"direct-downloads/{quote(digest, safe='')}", f"asking where {digest} is",
                       into=DirectDownload)
-    except NotFoundError:  # a server older than direct transfers
+    except (NotFoundError, NotArtifactServerError):  # a server without direct transfers (older, or other)
         return None, False
     if not answer.available:
         return None, answer.server_has_direct
@@ -125,7 +126,7 @@ def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], o
         try:
             answer = call("POST", "direct-uploads", f"asking where to upload {len(batch)} files", json=asked,
                           into=DirectUploads)
-        except NotFoundError:  # a server older than direct transfers
+        except (NotFoundError, NotArtifactServerError):  # a server without direct transfers (older, or other)
             return left + entries[start:]
         by_digest = {upload.digest: upload for upload in answer.uploads} if answer.available else {}
         sent = [e for e in batch if e.digest in by_digest]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from .base import Store
+from .database_urls import redacted
 
 DATABASE_ENV = "ARTIFACT_GUI_DATABASE"
 BLOBS_ENV = "ARTIFACT_GUI_BLOBS"
@@ -86,13 +86,3 @@ class StoreTarget:
         """The variables that name this target (a team store), for processes started to serve it."""
         values = {DATABASE_ENV: self.database, BLOBS_ENV: self.blobs, S3_ENDPOINT_ENV: self.s3_endpoint}
         return {name: value for name, value in values.items() if value}
-
-
-def redacted(database_url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(database_url)
-    if parts.password is None:
-        return database_url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))

@@ -36,7 +36,7 @@ from .s3_blobs import S3BlobStore, S3Location
 from .sql_portable import PostgresConnection
 from .sql_store import SQLStore
 from .team_content import TeamContent, content_hex
-from .targets import redacted
+from .database_urls import redacted
 from .team_schema import WRITE_LOCK, PostgresPackIndex, open_schema
 
 log = logging.getLogger(__name__)

@@ -29,12 +29,12 @@ from botocore.exceptions import BotoCoreError
 
 from ..core.digests import hex_to_b64
 from .base import GcResult, ProgressCallback, Store, StoreError, VerifyReport
-from .local_connections import ConnectionRegistry
 from .local_maintenance import RUN_TIMEOUT_SECONDS, fail_abandoned_runs
 from .local_sql import batches
 from .s3_blobs import S3BlobStore, S3Location
 from .sql_portable import PostgresConnection
 from .sql_store import SQLStore
+from .team_connections import PooledConnections
 from .team_content import TeamContent, content_hex
 from .database_urls import redacted
 from .team_schema import WRITE_LOCK, PostgresPackIndex, open_schema
@@ -97,7 +97,7 @@ class TeamStore(TeamContent, SQLStore):
         self.blobs_url = blobs
         self.root = f"{redacted(database)} + {blobs}"
         self._read_only = False
-        self._connections = ConnectionRegistry(self._connect, self.root)
+        self._connections = PooledConnections(self._connect, self.root)
         try:
             with self._connections.in_use():
                 open_schema(self._db(), self.root, create)

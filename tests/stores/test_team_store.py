@@ -152,3 +152,28 @@ def test_messages_never_show_the_database_password(team_store):
 
 def test_a_team_store_names_its_backend(team_store):
     assert team_store.backend == "PostgreSQL + S3"
+
+
+def test_threads_share_a_few_connections_lent_per_call(team_store):
+    """A server's many request threads must not hold one PostgreSQL connection each."""
+    from artifact_gui.stores.team_connections import MAX_IDLE, MAX_IN_USE
+
+    log(team_store, "data", {"a.txt": b"1"})
+    barrier = threading.Barrier(8)
+    seen: list[int] = []
+
+    def read():
+        barrier.wait()
+        for _ in range(5):
+            team_store.list_versions("proj", "data")
+            seen.append(team_store.open_connections)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(seen) <= MAX_IN_USE + MAX_IDLE
+    assert team_store.open_connections <= MAX_IDLE  # between calls only the idle ones stay
+    team_store.close()
+    assert team_store.open_connections == 0

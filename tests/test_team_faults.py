@@ -7,8 +7,11 @@ half-committed is ever visible. Each test runs its own server of the kind it res
 from __future__ import annotations
 
 import os
+import random
 import subprocess
+import sys
 import tempfile
+import threading
 import uuid
 
 import pytest
@@ -18,7 +21,7 @@ from artifact_gui.core.digests import artifact_digest
 from artifact_gui.stores import StoreError
 from artifact_gui.server.tokens import TokenRegistry
 from artifact_gui.stores.team import TeamStore
-from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, start_script
+from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, free_port_block, start_script
 
 pytest.importorskip("psycopg")
 pytest.importorskip("boto3")
@@ -29,8 +32,8 @@ def log(store, content: bytes):
         artifact = ag.Artifact("data", "dataset")
         with artifact.new_file("f.bin", mode="wb") as f:
             f.write(content)
-        with artifact.new_file("big.bin", mode="wb") as f:
-            f.write(os.urandom(2 << 20))
+        with artifact.new_file("big.bin", mode="wb") as f:  # same content again on a retry
+            f.write(random.Random(content).randbytes(2 << 20))
         return run.log_artifact(artifact)
 
 
@@ -102,3 +105,63 @@ def test_an_object_store_restart_between_logs(postgres_url, team_location):
 
 def stop_keeping_data(script: str, data_dir: str) -> None:
     subprocess.run(["bash", os.path.join(SCRIPTS, script), data_dir], capture_output=True, timeout=120, check=True)
+
+
+@pytest.mark.slow
+def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_postgres, s3_server, capsys,
+                                                                             monkeypatch):
+    """Clients whose log failed while the database was down log again once it is back (a
+    pipeline's retry); afterwards every version is whole, numbered without gaps, none twice."""
+    from artifact_gui.stores.remote import RemoteStore
+    from tests.test_team_server import aws_environment, run_cli, wait_until_answering, worker_pids
+
+    data_dir, url = own_postgres
+    for name, value in aws_environment(s3_server).items():
+        monkeypatch.setenv(name, value)
+    options = ["--database", url, "--blobs", f"s3://{s3_server.bucket}/pg-restart-{uuid.uuid4().hex}",
+               "--s3-endpoint", s3_server.endpoint]
+    run_cli(capsys, "init", *options)
+    token = run_cli(capsys, "token", "create", "--name", "writer", *options).split()[0]
+    port = free_port_block(1)
+    server = subprocess.Popen([sys.executable, "-m", "artifact_gui", "serve", *options, "--workers", "2",
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server_url = f"http://127.0.0.1:{port}"
+    first_logged, database_back = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+    try:
+        wait_until_answering(server_url, server)
+        assert len(worker_pids(server)) == 2
+
+        def write(tag: int) -> None:
+            with RemoteStore(server_url, token=token) as client:
+                for i in range(4):
+                    for attempt in range(3):
+                        try:
+                            log(client, f"{tag}-{i}".encode())
+                            first_logged.set()
+                            break
+                        except StoreError as error:
+                            failures.append(error)
+                            database_back.wait(120)  # a pipeline retries once the database is back
+
+        threads = [threading.Thread(target=write, args=(tag,)) for tag in range(4)]
+        for thread in threads:
+            thread.start()
+        assert first_logged.wait(120)
+        stop_keeping_data("stop-postgres.sh", data_dir)
+        assert start_script("start-postgres.sh", data_dir, "auto").returncode == 0
+        database_back.set()
+        for thread in threads:
+            thread.join()
+        with RemoteStore(server_url, token=token) as reader:
+            versions = reader.list_versions("proj", "data", sort="index")
+            assert len(versions) == 16 and len({v.digest for v in versions}) == 16
+            assert [v.index for v in versions] == list(range(16))
+            assert [v.index for v in versions if "latest" in v.aliases] == [15]
+            for version in versions:
+                entries = reader.list_entries(version.id)
+                assert artifact_digest((e.path, e.digest) for e in entries) == version.digest
+    finally:
+        database_back.set()
+        server.terminate()
+        server.wait(timeout=60)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import os
 import re
 import sys
@@ -588,6 +589,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_level)
         return run_app(store_location=path or args.store, demo=args.demo or args.reset_demo,
                        reset_demo=args.reset_demo, theme=args.theme)
+    # Each command says what failed once, in plain words; the stores' own log records (which
+    # quote raw OSErrors) would otherwise reach stderr too, through Python's last-resort handler.
+    logging.getLogger("artifact_gui").addHandler(logging.NullHandler())
     try:
         return args.handler(args) or 0
     except (UserError, StoreError, InvalidNameError, ValueError, KeyError, OSError) as error:

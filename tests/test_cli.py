@@ -267,3 +267,16 @@ def test_error_lines_carry_no_errno_numbers():
     wrapped = StoreError("cannot write '/s/store.db': [Errno 13] Permission denied: '/s/store.db'")
     assert describe_error(wrapped) == "cannot write '/s/store.db': Permission denied: '/s/store.db'"
     assert describe_error(KeyError("no entry 'x'")) == "no entry 'x'"
+
+
+def test_a_refused_connection_is_one_plain_error_line():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    refused = cli("ls", "--store", f"http://127.0.0.1:{port}/", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"artifact-gui ls: error: listing artifacts: cannot reach http://127.0.0.1:{port} (Connection refused);"
+        " is the server running?"], refused.stderr

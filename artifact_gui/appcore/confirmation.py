@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import humanize
 
+from ..core.text import counted
+
 MAX_LISTED = 500  # a longer list ends with "… and N more"
 
 
@@ -29,12 +31,7 @@ class Confirmation:
         if self.bytes_freed is None:
             return ""
         return (f"This frees {humanize.naturalsize(self.bytes_freed, binary=True)} "
-                f"({self.bytes_freed:,} bytes).")
-
-
-def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """'1 version', '3 versions'."""
-    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+                f"({counted(self.bytes_freed, 'byte')}).")
 
 
 def empty_trash_confirmation(names: list[str], bytes_freed: int) -> Confirmation:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.text import counted
 from ..stores.base import Store, VersionInfo
 from ..stores.compare import DiffRow, FileChange, TextDiff, VersionDiff, compare_versions, text_diff
 from .tasks import TaskRunner
@@ -104,7 +105,7 @@ class CompareDialog(QDialog):
         self.summary.setText(
             f"{len(diff.added):,} added ({_size(diff.bytes_added)}), {len(diff.removed):,} removed "
             f"({_size(diff.bytes_removed)}), {len(diff.changed):,} changed, {diff.unchanged_count:,} unchanged; "
-            f"{len(diff.metadata)} metadata keys differ.")
+            f"{counted(len(diff.metadata), 'metadata key')} {'differs' if len(diff.metadata) == 1 else 'differ'}.")
         for label, color, changes in (("added", ADDED, diff.added), ("removed", REMOVED, diff.removed),
                                       ("changed", CHANGED, diff.changed)):
             for change in changes[:SHOWN_ROWS]:

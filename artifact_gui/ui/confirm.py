@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..appcore.confirmation import Confirmation, counted
+from ..appcore.confirmation import Confirmation
+from ..core.text import counted
 from ..stores.base import VersionInfo
 from .sizing import fit_height, fit_width, tree_content_width
 
@@ -164,7 +165,7 @@ class DeleteDialog(QDialog):
 
     def _on_freed(self, freed: int) -> None:
         self.freed = freed
-        self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({freed:,} bytes); "
+        self.space.setText(f"Emptying the Trash afterwards frees {_size(freed)} ({counted(freed, 'byte')}); "
                            "until then they can be restored.")
         fit_height(self)
 

@@ -26,6 +26,7 @@ from ..stores.base import StoreError
 from ..stores.credentials import Credentials, default_credentials, plain_http_warning
 from ..stores.remote import AuthenticationError, RemoteStore, ServerUnreachableError
 from .tasks import TaskRunner
+from .theme import error_css
 
 BOOKMARKS_KEY = "servers/bookmarks"
 
@@ -186,6 +187,8 @@ class ConnectDialog(QDialog):
         if self.saved.count():
             layout.addWidget(QLabel("Saved servers:", self))
             layout.addWidget(self.saved)
+        else:
+            self.saved.hide()  # out of the layout it sat in the dialog's corner and took the focus
         layout.addLayout(form)
         layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.status)
@@ -209,7 +212,7 @@ class ConnectDialog(QDialog):
     def _show(self, text: str, ok: bool) -> None:
         self.last_test = text
         self.status.setText(text)
-        self.status.setStyleSheet("" if ok else "color: #c62828;")
+        self.status.setStyleSheet("" if ok else error_css())
 
     def test(self, then_connect: bool = False) -> None:
         values = self._values()

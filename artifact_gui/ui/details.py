@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from typing import Any
 
 import humanize
@@ -26,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.text import age_text
+from ..core.text import age_text, counted
 from ..stores.base import RunInfo, VersionInfo
+from .age_clock import ages_now
 from .editing import AliasEditor, DetailsEditor, TagEditor, TtlDialog, edit_ttl
 from .models.version_table import ttl_text
 from .files import FilesTab
@@ -38,7 +38,7 @@ def format_time(timestamp: float | None) -> str:
     if timestamp is None:
         return "—"
     when = datetime.datetime.fromtimestamp(timestamp)
-    return f"{age_text(time.time() - timestamp)} ({when:%Y-%m-%d %H:%M:%S})"
+    return f"{age_text(ages_now() - timestamp)} ({when:%Y-%m-%d %H:%M:%S})"
 
 
 def fill_json_tree(tree: QTreeWidget, value: Any) -> None:
@@ -142,8 +142,12 @@ class OverviewTab(QWidget):
         scroller.setFrameShape(QFrame.Shape.NoFrame)
         for surface in (scroller.viewport(), left):  # the tab's own background shows through
             surface.setAutoFillBackground(False)
-        layout.addWidget(scroller, 1)
-        layout.addWidget(self.right, 1)
+        # The fields (chip editors with their buttons, the digest) need more room than the
+        # description and metadata, which wrap and scroll: 3:2, and never less than the
+        # fields need (see _keep_fields_whole), so they do not scroll sideways.
+        self._fields, self._fields_scroller = left, scroller
+        layout.addWidget(scroller, 3)
+        layout.addWidget(self.right, 2)
 
     def _copy_digest(self) -> None:
         QGuiApplication.clipboard().setText(self.fields["Digest"].text())
@@ -170,7 +174,7 @@ class OverviewTab(QWidget):
                 "Name": f"{version.project}/{version.name}", "Type": version.type, "Version": version.version,
                 "Source": version.source_name or "", "TTL": ttl_text(version),
                 "Digest": version.digest,
-                "Size": f"{humanize.naturalsize(version.size, binary=True)} ({version.size:,} bytes)",
+                "Size": f"{humanize.naturalsize(version.size, binary=True)} ({counted(version.size, 'byte')})",
                 "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),
                 "Produced by": f"{run.name} ({run.job_type or 'run'}, {run.state})" if run else "—",
             }
@@ -187,6 +191,14 @@ class OverviewTab(QWidget):
             self.editor.set_version(version)
         self.description.setText(version.description if version and version.description else "No description.")
         fill_json_tree(self.metadata, version.metadata if version else {})
+        self._keep_fields_whole()
+
+    def _keep_fields_whole(self) -> None:
+        """A digest does not wrap: the fields take the width they need from the description
+        and metadata beside them, rather than scrolling sideways with their buttons cut."""
+        scroller = self._fields_scroller
+        scroller.setMinimumWidth(self._fields.minimumSizeHint().width()
+                                 + scroller.verticalScrollBar().sizeHint().width())
 
 
 class UsageTab(QWidget):
@@ -195,6 +207,7 @@ class UsageTab(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("usageTab")
+        self._runs: tuple[RunInfo | None, list[RunInfo]] = (None, [])
         self.table = QTreeWidget(self)
         self.table.setObjectName("usageTable")
         self.table.setAccessibleName("Runs that produced and used this version")
@@ -208,6 +221,7 @@ class UsageTab(QWidget):
         layout.addWidget(self.table)
 
     def set_runs(self, producer: RunInfo | None, consumers: list[RunInfo]) -> None:
+        self._runs = (producer, consumers)
         self.table.clear()
         rows = ([("Produced by", producer)] if producer else []) + [("Used by", run) for run in consumers]
         for role, run in rows:
@@ -217,6 +231,14 @@ class UsageTab(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, run.id)
         if not rows:
             QTreeWidgetItem(self.table, ["", "No run produced or used this version."])
+
+    def refresh_ages(self) -> None:
+        selected = self.table.currentItem()
+        run_id = selected.data(0, Qt.ItemDataRole.UserRole) if selected else None
+        self.set_runs(*self._runs)
+        for row in range(self.table.topLevelItemCount()):
+            if run_id and self.table.topLevelItem(row).data(0, Qt.ItemDataRole.UserRole) == run_id:
+                self.table.setCurrentItem(self.table.topLevelItem(row))
 
     def _on_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         run_id = item.data(0, Qt.ItemDataRole.UserRole)
@@ -265,6 +287,7 @@ class VersionTabs(QTabWidget):
 
     def refresh_ages(self) -> None:
         self.overview.refresh_ages()
+        self.usage.refresh_ages()
 
     def _runs_of(self, version: VersionInfo) -> tuple[RunInfo | None, list[RunInfo]]:
         producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None

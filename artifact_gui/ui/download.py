@@ -102,7 +102,7 @@ class DownloadDialog(QDialog):
         self.target = QLineEdit(target, self)
         self.target.setObjectName("downloadTarget")
         self.target.setAccessibleName("Download folder")
-        browse = QPushButton("Browse…", self)
+        browse = self.browse_button = QPushButton("Browse…", self)
         browse.setObjectName("downloadBrowse")
         browse.clicked.connect(self._on_browse)
         self.progress = QProgressBar(self)
@@ -153,6 +153,7 @@ class DownloadDialog(QDialog):
         root = usable_folder(os.path.abspath(os.path.expanduser(self.target.text().strip())))
         self.target.setText(root)
         self.target.setEnabled(False)
+        self.browse_button.setEnabled(False)  # the folder being written stays the one shown
         self.start_button.setEnabled(False)
         self._say("Starting…")
         transfer = self.queue.add(self._name, "download", lambda context: self._job(context, root),
@@ -174,6 +175,7 @@ class DownloadDialog(QDialog):
         self._say(f"Downloaded and verified {self.tracker.describe().split(',')[0]} into {root}.")
         self._finish()
         self.open_button.setVisible(True)
+        self.cancel_button.setFocus()  # Enter now closes, rather than choosing a folder again
         self.downloadFinished.emit(root)
 
     def _on_failed(self, error: BaseException) -> None:
@@ -191,6 +193,7 @@ class DownloadDialog(QDialog):
         self.start_button.setText("Download Again")
         self.start_button.setEnabled(True)
         self.target.setEnabled(True)
+        self.browse_button.setEnabled(True)
 
     def _on_cancel(self) -> None:
         if self.task is not None and self.task.is_running:

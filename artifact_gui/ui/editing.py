@@ -8,9 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPalette
+from PySide6.QtCore import QCoreApplication, QMimeData, QRectF, QSize, Qt
+from PySide6.QtGui import QAction, QDrag, QFont, QFontMetrics, QKeySequence, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -36,6 +35,7 @@ from ..core.names import InvalidNameError, validate_alias, validate_tag
 from ..stores.base import LATEST, VersionInfo
 from .confirm import ConfirmDialog
 from .models.version_table import DAY
+from .theme import FOCUS_RING_WIDTH, error_css, focus_ring_color
 from .versions import ALIAS_MIME, CHIP_PADDING, chip_color, paint_chip
 
 
@@ -71,6 +71,14 @@ class ChipListDelegate(QStyledItemDelegate):
         ring = option.palette.color(QPalette.ColorRole.Text)
         paint_chip(painter, option.rect.adjusted(1, 1, -1, -1), text, chip_color(text, self.tags), self.tags,
                    selected=selected, ring=ring)
+        if option.state & QStyle.StateFlag.State_HasFocus:  # the chip the keyboard is on
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(focus_ring_color(option.palette), FOCUS_RING_WIDTH))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            radius = 3 if self.tags else option.rect.height() / 2
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(1, 1, -1, -1), radius, radius)
+            painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
         metrics = option.fontMetrics
@@ -143,10 +151,13 @@ class AliasEditor(QWidget):
                 item.setToolTip("F2 to rename, Delete to remove, drag onto another version to move it there")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled)
         self.list.blockSignals(False)
+        _take_focus_only_with_chips(self.list)
         reason = self.operations.read_only_reason
         for widget in (self.input, self.add_button, self.remove_button):
             widget.setEnabled(version is not None and reason is None)
             widget.setToolTip(reason or (ALIAS_INPUT_TIP if widget is self.input else ""))
+        self._on_input_changed(self.input.text())
+        _enable_remove(self)
         if reason:
             self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.list.setDragEnabled(False)
@@ -245,6 +256,7 @@ class TagEditor(QWidget):
         self.list.clear()
         for tag in version.tags if version else ():
             QListWidgetItem(tag, self.list).setToolTip("Delete to remove this tag")
+        _take_focus_only_with_chips(self.list)
         reason = self.operations.read_only_reason
         editable = version is not None and reason is None and not version.is_link
         for widget in (self.input, self.add_button, self.remove_button):
@@ -252,6 +264,7 @@ class TagEditor(QWidget):
             widget.setToolTip(reason or ("A link shows its source's tags: edit them there"
                                          if version is not None and version.is_link else ""))
         self._on_input_changed(self.input.text())
+        _enable_remove(self)
 
     @staticmethod
     def _check(tag: str) -> str | None:
@@ -306,12 +319,23 @@ def _add_input_row(editor: QWidget, kind: str, placeholder: str, accessible: str
     editor.remove_button.clicked.connect(editor.remove_selected)
     editor.rule = QLabel(editor)
     editor.rule.setObjectName(f"{kind}Rule")
-    editor.rule.setStyleSheet("color: #c62828;")
+    editor.rule.setStyleSheet(error_css())
     editor.rule.hide()
+
+
+def _take_focus_only_with_chips(chips: QListWidget) -> None:
+    """An empty chip list is no Tab stop: focused, it would show nothing at all."""
+    chips.setFocusPolicy(Qt.FocusPolicy.StrongFocus if chips.count() else Qt.FocusPolicy.NoFocus)
+
+
+def _enable_remove(editor: QWidget) -> None:
+    """Remove acts on the chosen chip: with none chosen it could only do nothing."""
+    editor.remove_button.setEnabled(editor.input.isEnabled() and bool(editor.list.selectedItems()))
 
 
 def _lay_out_chip_editor(editor: QWidget) -> None:
     """The chips, then the input row, then the rule line."""
+    editor.list.itemSelectionChanged.connect(lambda: _enable_remove(editor))
     row = QHBoxLayout()
     row.addWidget(editor.input, 1)
     row.addWidget(editor.add_button)
@@ -396,7 +420,7 @@ class DetailsEditor(QWidget):
         self.metadata.setAccessibleName("Metadata as JSON")
         self.rule = QLabel(self)
         self.rule.setObjectName("metadataRule")
-        self.rule.setStyleSheet("color: #c62828;")
+        self.rule.setStyleSheet(error_css())
         self.rule.setWordWrap(True)
         self.save_button = QPushButton("Save", self)
         self.save_button.setObjectName("detailsSave")
@@ -404,7 +428,7 @@ class DetailsEditor(QWidget):
         self.revert_button = QPushButton("Revert", self)
         self.revert_button.setObjectName("detailsRevert")
         self.save_button.clicked.connect(self.save)
-        self.revert_button.clicked.connect(lambda: self.set_version(self.version))
+        self.revert_button.clicked.connect(self.discard)
         self.description.textChanged.connect(self._on_edited)
         self.metadata.textChanged.connect(self._on_edited)
         buttons = QHBoxLayout()
@@ -458,11 +482,15 @@ class DetailsEditor(QWidget):
         self.save_button.setToolTip(reason or "")
         self.revert_button.setEnabled(dirty)
 
-    def save(self) -> None:
+    def save(self):
+        """Saves in the background (the task, or None when there is nothing to save)."""
         if self.version is None or not self.save_button.isEnabled():
-            return
-        self.operations.edit_details(self.version, self.description.toPlainText(), self.metadata_value(),
-                                     on_success=self._on_saved)
+            return None
+        return self.operations.edit_details(self.version, self.description.toPlainText(), self.metadata_value(),
+                                            on_success=self._on_saved)
+
+    def discard(self) -> None:
+        self.set_version(self.version)
 
     def _on_saved(self, version: VersionInfo) -> None:
         """The saved version becomes the base; anything typed since stays as typed."""
@@ -474,19 +502,26 @@ class DetailsEditor(QWidget):
                 self.set_version(version)
 
 
-def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: VersionInfo,
-                            proceed: Callable[[], None], stay: Callable[[], None]) -> QMessageBox:
-    """Another version was chosen while `editor` holds unsaved edits of `edited`: Save (then
-    `proceed`), Discard (`proceed`) or Cancel (`stay`, the edits kept as typed)."""
+def _unsaved_edits_question(parent: QWidget, editor: DetailsEditor, edited: VersionInfo, leaving: str) -> QMessageBox:
     buttons = QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
     if editor.save_button.isEnabled():
         buttons |= QMessageBox.StandardButton.Save
     box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
                       f"The description or metadata of {edited.qualified_name} has unsaved edits.", buttons, parent)
     box.setObjectName("unsavedEditsQuestion")
-    box.setInformativeText("Save them before showing another version?")
+    box.setInformativeText(f"Save them before {leaving}?")
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    return box
+
+
+def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: VersionInfo,
+                            proceed: Callable[[], None], stay: Callable[[], None],
+                            leaving: str = "showing another version") -> QMessageBox:
+    """Another version or artifact was chosen while `editor` holds unsaved edits of `edited`:
+    Save (then `proceed`), Discard (the edits, then `proceed`) or Cancel (`stay`, the edits
+    kept as typed)."""
+    box = _unsaved_edits_question(parent, editor, edited, leaving)
 
     def answered(button) -> None:
         choice = box.standardButton(button)
@@ -495,8 +530,31 @@ def ask_about_unsaved_edits(parent: QWidget, editor: DetailsEditor, edited: Vers
             return
         if choice == QMessageBox.StandardButton.Save:
             editor.save()
+        else:
+            editor.discard()
         proceed()
 
     box.buttonClicked.connect(answered)  # Escape clicks Cancel
     box.open()
     return box
+
+
+SAVE_ON_CLOSE_TIMEOUT_S = 30  # a save is one small write; a stalled server must not hold the window forever
+
+
+def settle_unsaved_edits(parent: QWidget, editor: DetailsEditor) -> bool:
+    """The window is closing: True once unsaved edits are saved or discarded, False to stay
+    (Cancel, or a save that failed or did not finish: its error is shown, the edits kept).
+    Asks and waits here, so that whoever closes the window learns whether it closed."""
+    if not editor.is_dirty():
+        return True
+    box = _unsaved_edits_question(parent, editor, editor.version, "closing the window")
+    choice = box.exec()
+    if choice == QMessageBox.StandardButton.Discard:
+        editor.discard()
+    elif choice == QMessageBox.StandardButton.Save:
+        task = editor.save()
+        if task is None or not task.wait_returned(SAVE_ON_CLOSE_TIMEOUT_S):
+            return False
+        QCoreApplication.processEvents()  # delivers the outcome: the editor takes the saved version
+    return not editor.is_dirty()

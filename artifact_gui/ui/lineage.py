@@ -64,9 +64,7 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         palette = widget.palette() if widget else QPalette()
-        color = {"run": RUN_COLOR, "version": VERSION_COLOR}.get(self.node.kind, CLUSTER_COLOR)
-        if palette.color(QPalette.ColorRole.Base).lightness() < 128:
-            color = color.lighter(170)  # keep the accents readable on a dark palette
+        color = node_color(self.node.kind, palette)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         style = node_style(option.levelOfDetailFromTransform(painter.worldTransform()))
         if style == "full":
@@ -112,10 +110,29 @@ class NodeItem(QGraphicsItem):
         font = QFont(painter.font())
         font.setPixelSize(max(1, round(COMPACT_TEXT_PIXELS / scale)))
         painter.setFont(font)
-        painter.setPen(QColor("white"))
+        painter.setPen(label_color_on(color))
         text_rect = rect.adjusted(8, 0, -8, 0)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          elided_label(self.node.label, font, text_rect.width()))
+
+
+def node_color(kind: str, palette: QPalette) -> QColor:
+    color = {"run": RUN_COLOR, "version": VERSION_COLOR}.get(kind, CLUSTER_COLOR)
+    if palette.color(QPalette.ColorRole.Base).lightness() < 128:
+        color = color.lighter(170)  # keep the accents readable on a dark palette
+    return color
+
+
+def label_color_on(fill: QColor) -> QColor:
+    """Black or white, whichever reads better on `fill` (white on the dark theme's light
+    blue was barely legible)."""
+    def luminance(color: QColor) -> float:
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+    # WCAG contrast: (L1 + 0.05) / (L2 + 0.05); white wins while the fill is darker than the crossover.
+    return QColor("white") if (1.05 / (luminance(fill) + 0.05)) >= ((luminance(fill) + 0.05) / 0.05) else QColor("black")
 
 
 def elided_label(label: str, font: QFont, width: float) -> str:

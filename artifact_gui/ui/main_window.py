@@ -29,7 +29,8 @@ from .confirm import DeleteDialog
 from .connect import ConnectDialog, TokenDialog
 from .details import VersionTabs
 from .docks import add_dock, arrange_docks
-from .editing import ask_about_unsaved_edits
+from .age_clock import tick as tick_age_clock
+from .editing import ask_about_unsaved_edits, settle_unsaved_edits
 from .download import version_download_dialog
 from .drops import FileDropMixin
 from .empty_state import EmptyStatePage
@@ -44,7 +45,7 @@ from .disconnected import DisconnectedNotes
 from .staging import LogRequest, StagingPanel
 from .status import StoreStatus
 from .tasks import Task
-from .transfers import Transfer, TransferPanel
+from .transfers import Transfer, TransferPanel, may_cancel_running_transfers
 from .versions import VersionTableView
 from .recent import recent_stores, settings_list
 from .window_actions import WRITE_ACTIONS, ShortcutsDialog, build_actions, shortcut_rows
@@ -234,6 +235,7 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def refresh_ages(self) -> None:
         """Relative times ("3 minutes ago") are worked out again, in every pane at once."""
+        tick_age_clock()
         rows = self.versions_model.rowCount()
         if rows:
             self.versions_model.dataChanged.emit(self.versions_model.index(0, 0),
@@ -252,6 +254,16 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     # --- selection ------------------------------------------------------------------------------
     def _on_collection_selected(self, collection: CollectionInfo | None) -> None:
+        editor, edited = self.tabs.overview.editor, self.tabs.overview.editor.version
+        if editor.is_dirty() and (collection is None or collection.name != edited.name
+                                  or collection.project != edited.project):
+            ask_about_unsaved_edits(self, editor, edited, proceed=lambda: self._open_collection(collection),
+                                    stay=lambda: self.sidebar.select_key((edited.project, edited.type, edited.name)),
+                                    leaving="showing another artifact")
+        else:
+            self._open_collection(collection)
+
+    def _open_collection(self, collection: CollectionInfo | None) -> None:
         if collection is None:
             self.versions_model.set_collection(None, None)
             self.versions_header.setText("Select an artifact.")
@@ -287,16 +299,12 @@ class MainWindow(FileDropMixin, QMainWindow):
         shown = current if current in selected else (selected[0] if selected else None)
         editor = self.tabs.overview.editor
         if editor.is_dirty() and shown is not None and shown.id != editor.version.id:
-            self._ask_about_unsaved_edits(editor.version, shown)
+            edited = editor.version  # Cancel goes back to it, its edits kept as typed
+            ask_about_unsaved_edits(self, editor, edited, proceed=lambda: self.tabs.set_version(shown),
+                                    stay=lambda: self.versions.select_version_id(edited.id))
         elif shown is not None or not self.versions_model.is_loading:
             self.tabs.set_version(shown)
         self._update_version_actions()
-
-    def _ask_about_unsaved_edits(self, edited: VersionInfo, next_version: VersionInfo) -> QMessageBox:
-        """Save, Discard or Cancel (back to the edits, kept as typed)."""
-        return ask_about_unsaved_edits(self, self.tabs.overview.editor, edited,
-                                       proceed=lambda: self.tabs.set_version(next_version),
-                                       stay=lambda: self.versions.select_version_id(edited.id))
 
     def _update_version_actions(self) -> None:
         selected = self.versions.selected_versions()
@@ -588,22 +596,14 @@ class MainWindow(FileDropMixin, QMainWindow):
         settings.setValue("browser/selection", list(self.sidebar.selected_key))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        running = self.transfers.running()
-        if running and not self.confirm_close_with_transfers(len(running)):
+        if not settle_unsaved_edits(self, self.tabs.overview.editor) or \
+                not may_cancel_running_transfers(self, len(self.transfers.running())):
             event.ignore()
             return
         self.save_settings()
         self.session.close()
         self.tabs.files.cleanup()
         super().closeEvent(event)
-
-    def confirm_close_with_transfers(self, count: int) -> bool:
-        answer = QMessageBox.question(
-            self, "Transfers are running",
-            f"{counted(count, 'transfer')} {'is' if count == 1 else 'are'} still running. Close and cancel "
-            f"{'them' if count > 1 else 'it'}? A cancelled upload leaves no version behind.",
-            QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Close, QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Close
 
     @property
     def active_tasks(self) -> list[Task]:

@@ -9,6 +9,7 @@ nodes the user had expanded are expanded again once the filter is cleared.
 from __future__ import annotations
 
 from PySide6.QtCore import QIdentityProxyModel, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from ..stores.base import CollectionInfo
@@ -42,6 +43,11 @@ class CollectionSidebar(QWidget):
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
         self.filter.textChanged.connect(lambda _text: self._filter_timer.start())
+        clear = QAction("Clear the Filter", self.filter)
+        clear.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        clear.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.triggered.connect(self.filter.clear)
+        self.filter.addAction(clear)
 
         self.no_match = QLabel("No artifacts match", self)
         self.no_match.setObjectName("collectionFilterNoMatch")
@@ -55,6 +61,7 @@ class CollectionSidebar(QWidget):
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names often differ only at their end
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -124,7 +131,7 @@ class CollectionSidebar(QWidget):
         room (a narrow sidebar elides the title, never the artifact names)."""
         metrics = self.tree.fontMetrics()
         padding = 2 * metrics.averageCharWidth()
-        width = metrics.horizontalAdvance(f"{self.model.largest_count}") + padding
+        width = metrics.horizontalAdvance(f"{self.model.largest_count:,}") + padding
         title_width = metrics.horizontalAdvance(self.model.HEADERS[1]) + padding
         if self.tree.viewport().width() - title_width >= NAME_ROOM_CHARS * metrics.averageCharWidth():
             width = max(width, title_width)

@@ -48,6 +48,7 @@ from ..core.names import (
 from ..stores.base import CollectionInfo, Store, VersionInfo
 from .confirm import ConfirmDialog, ask
 from .tasks import TaskRunner
+from .theme import error_css
 
 __all__ = ["LogRequest", "StagingPanel"]
 
@@ -134,7 +135,7 @@ class StagingPanel(QWidget):
         self.rule = QLabel(self)
         self.rule.setObjectName("stagingRule")
         self.rule.setWordWrap(True)
-        self.rule.setStyleSheet("color: #c62828;")
+        self.rule.setStyleSheet(error_css())
 
         self.sources_tree = QTreeWidget(self)
         self.sources_tree.setObjectName("stagedSources")

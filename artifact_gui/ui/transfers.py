@@ -10,9 +10,19 @@ from typing import Any
 import humanize
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..appcore.transfers import Direction, TransferRecord
+from ..core.text import counted
 from .tasks import Task, TaskContext, TaskKind, TaskRunner
 
 REFRESH_MS = 500
@@ -214,3 +224,15 @@ class TransferPanel(QWidget):
     def retry_selected(self) -> None:
         for transfer in self.selected():
             self.queue.retry(transfer)
+
+
+def may_cancel_running_transfers(parent: QWidget, count: int) -> bool:
+    """Closing the window cancels the `count` running transfers: True when none run, or the user agrees."""
+    if not count:
+        return True
+    answer = QMessageBox.question(
+        parent, "Transfers are running",
+        f"{counted(count, 'transfer')} {'is' if count == 1 else 'are'} still running. Close and cancel "
+        f"{'them' if count > 1 else 'it'}? A cancelled upload leaves no version behind.",
+        QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Close, QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Close

@@ -3,7 +3,7 @@ onto another row to move the alias there."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QMimeData, QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -136,8 +136,10 @@ class VersionTableView(QTableView):
         header.setStretchLastSection(True)
         # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
         # Together they fit beside the sidebar and the New Version panel at 1280 px.
-        for column, width in enumerate((55, 115, 80, 85, 70, 45, 65, 70)):
+        for column, width in enumerate((55, 100, 80, 80, 70, 45, 60, 70)):
             header.resizeSection(column, width)
+        # The column sorted by default always shows its arrow: room for it, or it covers "Version"'s n.
+        header.resizeSection(0, max(header.sectionSize(0), header.sectionSizeFromContents(0).width()))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it
         self.setAcceptDrops(True)
@@ -152,6 +154,24 @@ class VersionTableView(QTableView):
         model.pageLoaded.connect(self._announce_selection)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
+    # --- keys -------------------------------------------------------------------------------
+    def moveCursor(self, action, modifiers) -> QModelIndex:
+        """Home and End go to the newest and the oldest version, as in a list (a table's own
+        End goes to the last column of the row, and Ctrl+End only moves the focus)."""
+        actions = QAbstractItemView.CursorAction
+        if action in (actions.MoveHome, actions.MoveEnd) and self.model().rowCount():
+            row = 0 if action == actions.MoveHome else self.model().rowCount() - 1
+            return self.model().index(row, max(self.currentIndex().column(), 0))
+        return super().moveCursor(action, modifiers)
+
+    def selectionCommand(self, index: QModelIndex, event: QEvent | None = None):
+        if (event is not None and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Home, Qt.Key.Key_End)
+                and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            flags = QItemSelectionModel.SelectionFlag
+            return flags.ClearAndSelect | flags.Rows  # with or without Ctrl: that version is shown
+        return super().selectionCommand(index, event)
+
     # --- dragging an alias chip out of a row ------------------------------------------------
     def alias_chip_at(self, point: QPoint) -> str | None:
         """The alias whose chip is drawn at `point` (viewport coordinates), if any."""
@@ -163,6 +183,12 @@ class VersionTableView(QTableView):
 
     def mousePressEvent(self, event) -> None:
         self._chip_press = None
+        if not self.indexAt(event.position().toPoint()).isValid():
+            # Below the last row: Qt would clear the selection, and the details pane would go
+            # blank; a click there only takes the focus.
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+            event.accept()
+            return
         if event.button() == Qt.MouseButton.LeftButton and self.model().version_at(
                 self.indexAt(event.position().toPoint()).row()) is not None:
             alias = self.alias_chip_at(event.position().toPoint())

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
+    QDialogButtonBox,
     QMainWindow,
     QToolBar,
     QTreeWidget,
@@ -57,7 +58,11 @@ class ShortcutsDialog(QDialog):
         for keys, what in rows:
             QTreeWidgetItem(table, [keys, what])
         table.resizeColumnToContents(0)
-        QVBoxLayout(self).addWidget(table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
 
 
 def build_actions(w) -> None:

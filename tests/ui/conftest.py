@@ -23,6 +23,16 @@ def isolated_settings(qapp, tmp_path):
     yield
 
 
+@pytest.fixture(autouse=True)
+def real_age_clock():
+    """Each test starts on the real clock: no "now" left over from another test's window."""
+    from artifact_gui.ui import age_clock
+
+    age_clock.reset()
+    yield
+    age_clock.reset()
+
+
 LEAK_WAIT_SECONDS = 30
 
 

@@ -288,3 +288,15 @@ def test_lineage_zooms_with_the_wheel_and_fits(qtbot, window):
     assert lineage.view.transform().m11() > before
     lineage.fit()
     assert lineage.view.transform().m11() <= 1.0
+
+
+def test_a_million_files_fit_their_column(qtbot, window):
+    from PySide6.QtGui import QFontMetrics
+
+    from artifact_gui.ui.models.version_table import files_text
+
+    assert [files_text(n) for n in (1, 2, 9_999, 12_345, 999_999, 1_000_000, 25_400_000)] == \
+        ["1", "2", "9,999", "12k", "999k", "1.0M", "25.4M"]
+    width = window.versions.horizontalHeader().sectionSize(COLUMN["Files"])
+    metrics = QFontMetrics(window.versions.font())
+    assert all(metrics.horizontalAdvance(files_text(n)) + 8 <= width for n in (9_999, 999_999, 25_400_000))

@@ -62,3 +62,13 @@ def test_text_diff_model_passes_the_model_tester(qtmodeltester, local_store):
     model.set_rows(side_by_side(["a", "b"], ["a", "c", "d"]))
     qtmodeltester.check(model)
     assert model.headerData(1, Qt.Orientation.Horizontal) == "v0"
+
+
+def test_the_summary_counts_one_metadata_key_in_the_singular(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-processed")
+    window.versions.selectAll()
+    dialog = window.compare_versions()
+    qtbot.waitUntil(lambda: dialog.diff is not None, timeout=5000)
+    assert len(dialog.diff.metadata) == 1
+    assert dialog.summary.text().endswith("; 1 metadata key differs.")
+    dialog.close()

@@ -284,3 +284,13 @@ def test_a_server_that_refuses_the_token_offers_a_token_prompt_in_plain_words(qt
     finally:
         credentials.forget(server.url)
     assert first.session.wait_closed(30)
+
+
+def test_without_saved_servers_no_empty_list_shows_and_the_url_field_has_the_focus(qtbot, dialog):
+    assert QSettings().value(BOOKMARKS_KEY) is None
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    assert not dialog.saved.isVisible()  # it sat at the dialog's corner, first in the Tab order
+    qtbot.waitUntil(dialog.url.hasFocus)

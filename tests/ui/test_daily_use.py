@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QTreeWidget
 
+import artifact_gui as ag
+
 from tests.ui.conftest import select_artifact, wait_idle
 
 
@@ -137,3 +139,109 @@ def test_the_f2_alias_editor_is_visible_and_renames(qtbot, window):
                     timeout=5000)
     wait_idle(qtbot, window)
 
+
+
+def _type_into_description(qtbot, window, text):
+    editor = window.tabs.overview.editor
+    window.edit_details()
+    qtbot.keyClick(editor.description, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor.description, text)
+    assert editor.is_dirty()
+    return editor
+
+
+def test_unsaved_details_are_not_discarded_by_opening_another_artifact(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    editor = _type_into_description(qtbot, window, " (reviewed)")
+    window.sidebar.select_key(("mnist-demo", "dataset", "mnist-raw"))
+    box = unsaved_question(qtbot, window)
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.sidebar.selected_key == ("mnist-demo", "model", "mnist-cnn"), timeout=5000)
+    assert editor.description.toPlainText().endswith(" (reviewed)") and editor.version.name == "mnist-cnn"
+    assert window.versions_model.collection == ("mnist-demo", "mnist-cnn")
+    window.sidebar.select_key(("mnist-demo", "dataset", "mnist-raw"))
+    box = unsaved_question(qtbot, window)
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Save), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.store.get_version("mnist-demo", "mnist-cnn", "v2").description.endswith(
+        " (reviewed)"), timeout=5000)
+    qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.name == "mnist-raw",
+                    timeout=5000)
+    wait_idle(qtbot, window)
+
+
+def _answer_unsaved_question_with(qtbot, button):
+    """The close question is modal and waits in its own event loop: answered from a timer."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def answer():
+        box = next((w for w in QApplication.topLevelWidgets()
+                    if w.objectName() == "unsavedEditsQuestion" and w.isVisible()), None)
+        if box is None:
+            QTimer.singleShot(10, answer)
+            return
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, answer)
+
+
+def test_closing_the_window_asks_about_unsaved_details(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    editor = _type_into_description(qtbot, window, " (draft)")
+    _answer_unsaved_question_with(qtbot, QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert window.isVisible() and editor.description.toPlainText().endswith(" (draft)")
+    _answer_unsaved_question_with(qtbot, QMessageBox.StandardButton.Save)
+    assert window.close()
+    assert window.session.wait_closed(30)
+    reopened = ag.open_store(window.store.location)  # the window's own handle closed with it
+    try:
+        assert reopened.get_version("mnist-demo", "mnist-cnn", "v2").description.endswith(" (draft)")
+    finally:
+        reopened.close()
+
+
+def test_chip_buttons_are_enabled_only_when_they_can_act(qtbot, window):
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    aliases, tags = window.tabs.overview.aliases, window.tabs.overview.tags
+    qtbot.waitUntil(lambda: aliases.list.count() == 2, timeout=5000)
+    assert not aliases.remove_button.isEnabled() and not tags.remove_button.isEnabled()  # no chip chosen
+    assert not aliases.add_button.isEnabled()  # nothing typed
+    qtbot.keyClicks(aliases.input, "candidate")
+    assert aliases.add_button.isEnabled()
+    best = aliases.list.item(1)
+    qtbot.mouseClick(aliases.list.viewport(), Qt.MouseButton.LeftButton, pos=aliases.list.visualItemRect(best).center())
+    assert aliases.remove_button.isEnabled()
+
+
+def test_every_pane_tells_the_same_age_and_usage_ages_are_worked_out_again(qtbot, window, monkeypatch):
+    import time as time_module
+
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-processed")
+    usage = window.tabs.usage.table
+    qtbot.waitUntil(lambda: usage.topLevelItemCount() > 0 and usage.topLevelItem(0).text(4) != "", timeout=5000)
+    version = window.tabs.version
+    real_time = time_module.time
+    # The clock is moved, not waited for: 10 min 30 s after the version was made.
+    monkeypatch.setattr(time_module, "time", lambda: version.created_at + 630)
+    window.ages_timer.timeout.emit()
+    monkeypatch.setattr(time_module, "time", lambda: version.created_at + 665)  # the table paints later
+    row = window.versions_model.index(window.versions.currentIndex().row(), 0)
+    table_age = window.versions_model.data(window.versions_model.index(row.row(), 3))
+    overview_age = window.tabs.overview.fields["Created"].text().split(" (")[0]
+    usage_age = usage.topLevelItem(0).text(4).split(" (")[0]
+    monkeypatch.setattr(time_module, "time", real_time)
+    assert table_age == overview_age == usage_age == "10 min ago"
+
+
+def test_the_shortcuts_list_has_a_close_button_and_lists_escape_in_the_filter(qtbot, window):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    dialog = window.show_shortcuts()
+    qtbot.waitExposed(dialog)
+    table = dialog.findChild(QTreeWidget, "shortcutsList")
+    rows = {(table.topLevelItem(i).text(0), table.topLevelItem(i).text(1)) for i in range(table.topLevelItemCount())}
+    assert ("Esc", "Clear the Filter") in rows
+    close = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())

@@ -99,3 +99,36 @@ def test_settings_dialog_is_wide_enough_for_the_download_path(qtbot, window, tmp
         assert folder in edit.toolTip()
     finally:
         dialog.reject()
+
+
+def test_a_one_byte_version_is_one_byte_not_one_bytes(qtbot, window, demo_store):
+    import artifact_gui as ag
+    from tests.ui.conftest import select_artifact
+
+    with ag.init("mnist-demo", store=demo_store) as run:
+        artifact = ag.Artifact("tiny", "dataset")
+        with artifact.new_file("x.txt") as f:
+            f.write("x")
+        run.log_artifact(artifact)
+    window.refresh()
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "tiny")
+    qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.name == "tiny", timeout=5000)
+    assert window.tabs.overview.fields["Size"].text() == "1 Byte (1 byte)"
+
+
+def test_the_download_folder_cannot_change_mid_download_and_close_is_ready_after(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    dialog = window.download_version()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    browse = dialog.findChild(QPushButton, "downloadBrowse")
+    dialog.target.setText(str(tmp_path / "here"))
+    dialog.start()
+    assert not browse.isEnabled()  # the status line names the folder being written; it must not change
+    qtbot.waitUntil(lambda: dialog.open_button.isVisible(), timeout=10000)
+    assert browse.isEnabled()
+    assert dialog.cancel_button.text() == "Close" and dialog.cancel_button.hasFocus()  # Enter closes
+    dialog.close()

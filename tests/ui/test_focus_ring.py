@@ -77,3 +77,51 @@ def test_the_ring_is_drawn_on_a_focused_widget_in_a_window(qtbot, themed):
     qtbot.waitUntil(edit.hasFocus)
     ring = focus_ring_color(edit.palette())
     assert _ring_pixels(edit.grab().toImage(), ring) >= FOCUS_RING_WIDTH * (edit.width() + edit.height())
+
+
+def test_chip_lists_are_a_tab_stop_only_with_chips_and_show_the_focused_chip(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    from tests.ui.conftest import select_artifact, select_row, wait_idle
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
+    select_row(window.versions, 2)  # v0: no alias, no tag
+    overview = window.tabs.overview
+    qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.version == "v0", timeout=5000)
+    tab_bar = window.tabs.tabBar()
+    tab_bar.setFocus()
+    qtbot.keyClick(tab_bar, Qt.Key.Key_Tab)
+    assert overview.aliases.input.hasFocus()  # no stop on an empty chip list nobody can see focused
+
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    qtbot.waitUntil(lambda: overview.aliases.list.count() == 2, timeout=5000)
+    tab_bar.setFocus()
+    qtbot.keyClick(tab_bar, Qt.Key.Key_Tab)
+    chips = overview.aliases.list
+    assert chips.hasFocus() and chips.currentItem() is not None
+    image = chips.grab().toImage()
+    ring = focus_ring_color(chips.palette())
+    assert _ring_pixels(image, ring) > 20, "the focused chip shows no focus ring"
+    wait_idle(qtbot, window)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_error_lines_are_readable_in_both_themes(qtbot, themed, theme):
+    from artifact_gui.ui.connect import ConnectDialog
+    from artifact_gui.ui.tasks import TaskRunner
+
+    from .test_lineage import _contrast
+
+    themed(theme)
+    runner = TaskRunner()
+    dialog = ConnectDialog(runner)
+    qtbot.addWidget(dialog)
+    dialog.url.setText("not a url")
+    dialog.test()
+    css = dialog.status.styleSheet()
+    assert css.startswith("color: ")
+    color = QColor(css.removeprefix("color: ").rstrip(";"))
+    assert _contrast(color, dialog.palette().color(QPalette.ColorRole.Window)) >= 4.5, (theme, css)
+    runner.shutdown()

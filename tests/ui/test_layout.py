@@ -91,3 +91,41 @@ def test_no_files_column_is_cut_at_1280_px(qtbot, window):
     tree = files.tree
     assert tree.header().length() <= tree.viewport().width()
     assert tree.horizontalScrollBar().maximum() == 0
+
+
+def test_the_new_version_panel_leaves_the_overview_fields_whole(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QScrollArea
+
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
+    staged = tmp_path / "more.csv"
+    staged.write_text("a,b\n")
+    window.start_staging(window.sidebar.selected_collection, [str(staged)])
+    qtbot.waitUntil(lambda: window.staging_dock.isVisible() and window.staging.is_settled, timeout=10000)
+    wait_idle(qtbot, window)
+    overview = window.tabs.overview
+    fields = overview.findChild(QScrollArea, "overviewFields")
+    # No sideways scrolling: the Remove buttons and the digest's Copy button stay in sight,
+    # whatever the version shown (the digest's width differs, and so do the chips).
+    for name, type_ in (("mnist-raw", "dataset"), ("mnist-cnn", "model"), ("mnist-cnn-checkpoint", "checkpoint")):
+        select_artifact(qtbot, window, "mnist-demo", type_, name)
+        qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.name == name, timeout=5000)
+        qtbot.waitUntil(lambda: fields.horizontalScrollBar().maximum() == 0, timeout=5000)
+        for button in (overview.aliases.remove_button, overview.copy_digest):
+            assert button.visibleRegion().boundingRect().width() == button.width(), (name, button.objectName())
+
+
+def test_the_version_title_keeps_room_for_its_sort_arrow(qtbot, window):
+    header = window.versions.horizontalHeader()
+    assert header.sortIndicatorSection() == 0  # sorted by version from the start, so the arrow always shows
+    needed = header.sectionSizeFromContents(0).width()  # the title, its margins and the arrow
+    assert header.sectionSize(0) >= needed
+
+
+def test_an_empty_new_version_panel_leaves_the_versions_columns_whole(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    window.staging_dock.show()  # as Ctrl+Shift+N opens it
+    qtbot.waitUntil(window.staging_dock.isVisible)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: _versions_table_fits(window), timeout=5000)

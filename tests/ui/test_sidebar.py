@@ -113,3 +113,27 @@ def test_a_type_with_many_artifacts_shows_them_all_as_the_user_scrolls(qtbot):
 
     qtbot.waitUntil(scrolled_to_the_end, timeout=5000)
     assert sidebar.select_key(("p", "t", f"a{count - 1}"))
+
+
+def test_escape_in_the_filter_box_clears_it(qtbot):
+    sidebar = CollectionSidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.set_collections(_collections(["alpha", "beta"]))
+    sidebar.show()
+    _type_in(qtbot, sidebar, "alp")
+    assert _shown_names(sidebar) == ["alpha"]
+    sidebar.filter.setFocus()
+    qtbot.waitUntil(sidebar.filter.hasFocus)
+    with qtbot.waitSignal(sidebar.filterApplied, timeout=5000):
+        qtbot.keyClick(sidebar.filter, Qt.Key.Key_Escape)
+    assert sidebar.filter.text() == "" and _shown_names(sidebar) == ["alpha", "beta"]
+
+
+def test_counts_have_thousands_separators_and_long_names_keep_their_ends(qtbot):
+    sidebar = CollectionSidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.set_collections([CollectionInfo(1, "proj", "big-history", "dataset", "", 50_000, 0.0)])
+    project = sidebar.tree.model().index(0, 1)
+    assert project.data() == "50,000"
+    # Names that differ only at the end ("...-d0-result", "...-d1-result") stay told apart.
+    assert sidebar.tree.textElideMode() == Qt.TextElideMode.ElideMiddle

@@ -205,3 +205,35 @@ def test_reversing_the_order_keeps_a_selection_far_down_a_long_history(qtbot, lo
     assert view.currentIndex().row() == count - 1
     assert window.tabs.version.version == f"v{count - 1}"
     window.close()
+
+
+def test_a_click_below_the_last_version_keeps_the_selection(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    qtbot.waitUntil(lambda: window.tabs.version is not None, timeout=5000)
+    shown = window.tabs.version
+    viewport = window.versions.viewport()
+    empty = QPoint(viewport.width() // 2, viewport.height() - 5)
+    assert not window.versions.indexAt(empty).isValid()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=empty)
+    assert [v.id for v in window.versions.selected_versions()] == [shown.id]
+    assert window.tabs.version == shown  # not a pane of blank labels
+    wait_idle(qtbot, window)
+
+
+def test_end_and_ctrl_end_open_v0_and_home_the_newest(qtbot, local_store):
+    _long_history(local_store, "long", PAGE_SIZE * 3)
+    window = _open(qtbot, local_store, "long")
+    view = window.versions
+    view.setFocus()
+    for modifier in (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.NoModifier):
+        qtbot.keyClick(view, Qt.Key.Key_End, modifier)
+        qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.version == "v0",
+                        timeout=10000)
+        assert [v.version for v in view.selected_versions()] == ["v0"]
+        qtbot.keyClick(view, Qt.Key.Key_Home, modifier)
+        newest = f"v{PAGE_SIZE * 3 - 1}"
+        qtbot.waitUntil(lambda: window.tabs.version is not None and window.tabs.version.version == newest,
+                        timeout=10000)
+    wait_idle(qtbot, window)
+    window.close()

@@ -269,7 +269,7 @@ class CollectionTreeModel(QAbstractItemModel):
         collection = pointer if isinstance(pointer, CollectionInfo) else None
         if role == Qt.ItemDataRole.DisplayRole:
             if index.column() == 1:
-                return str(collection.version_count if collection else pointer.version_count)
+                return f"{collection.version_count if collection else pointer.version_count:,}"
             return collection.name if collection else pointer.label
         if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and collection is not None \
                 and collection.is_portfolio:

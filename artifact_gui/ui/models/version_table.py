@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 from typing import Any
 
 import humanize
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 
-from ...core.text import age_text
+from ...core.text import age_text, counted
+from ..age_clock import ages_now
 from ...stores.base import Store, VersionInfo
 from ..tasks import TaskRunner
 from .collection_tree import link_badge
@@ -51,11 +51,20 @@ Pages = dict[int, list[VersionInfo]]
 DAY = 86400
 
 
+def files_text(count: int) -> str:
+    """A file count short enough for its narrow column: "9,999", "12k", "1.0M" (exact in the tooltip)."""
+    if count < 10_000:
+        return f"{count:,}"
+    if count < 1_000_000:
+        return f"{count // 1000}k"
+    return f"{count / 1_000_000:.1f}M"
+
+
 def expiry_text(version: VersionInfo, now: float | None = None) -> str:
     """When the version's TTL runs out: 'in 3 days', 'expired 2 hours ago' or 'never'."""
     if version.expires_at is None:
         return "never"
-    left = version.expires_at - (time.time() if now is None else now)
+    left = version.expires_at - (ages_now() if now is None else now)
     if left <= 0:
         return f"expired {humanize.naturaldelta(-left)} ago"
     return f"in {humanize.naturaldelta(_rounded(left))}"
@@ -332,11 +341,11 @@ class VersionTableModel(QAbstractTableModel):
         if title in ("Aliases", "Tags"):
             return ", ".join(version.aliases if title == "Aliases" else version.tags)
         if title == "Created":
-            return age_text(time.time() - version.created_at)
+            return age_text(ages_now() - version.created_at)
         if title == "Size":
             return humanize.naturalsize(version.size, binary=True)
         if title == "Files":
-            return f"{version.file_count:,}"
+            return files_text(version.file_count)
         if title == "Expires":
             return expiry_text(version)
         if title == "Digest":
@@ -351,7 +360,9 @@ class VersionTableModel(QAbstractTableModel):
             when = version.created_at if title == "Created" else version.expires_at
             return None if when is None else datetime.datetime.fromtimestamp(when).strftime("%Y-%m-%d %H:%M:%S")
         if title == "Size":
-            return f"{version.size:,} bytes"
+            return counted(version.size, "byte")
+        if title == "Files":
+            return counted(version.file_count, "file")
         if title == "Digest":
             return version.digest
         if title == "Produced by" and version.producer_run_id:

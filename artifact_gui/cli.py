@@ -265,31 +265,22 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from .stores.migrate import migrate
-    from .stores.sql_store import SQLStore
+    from .stores.migrate import migrate_between
 
-    source_target = StoreTarget.parse(args.source, args.s3_endpoint)
-    destination_target = StoreTarget.parse(args.destination, args.s3_endpoint)
-    source = source_target.open()
-    destination = destination_target.open(create=True)
-    for store, target in ((source, source_target), (destination, destination_target)):
-        if not isinstance(store, SQLStore):
-            raise UserError(f"migrate copies between folders and team stores, not {target.describe()!r}"
-                            " (run it where the server's store is)")
+    source = StoreTarget.parse(args.source, args.s3_endpoint)
+    destination = StoreTarget.parse(args.destination, args.s3_endpoint)
 
     def progress(what: str, done: int, total: int) -> None:
         if done == total:
             print(f"{what}: {_size(done) if what == 'content' else done} done", file=sys.stderr, flush=True)
 
-    result = migrate(source, destination, progress)
-    source.close()
-    destination.close()
+    result = migrate_between(source, destination, progress)
     print(f"copied {counted(result.blobs_copied, 'blob')} ({_size(result.bytes_copied)}),"
           f" {result.blobs_already_there} there already; "
           + ", ".join(f"{count} {table}" for table, count in result.rows_copied.items()))
     if not result.ok:
         raise UserError("the copy differs from its source: " + "; ".join(result.differences[:5]))
-    print(f"verified: {destination_target.describe()} holds what {source_target.describe()} holds")
+    print(f"verified: {destination.describe()} holds what {source.describe()} holds")
 
 
 def cmd_doctor(args: argparse.Namespace) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import threading
 import uuid
@@ -109,11 +108,11 @@ def stop_keeping_data(script: str, data_dir: str) -> None:
 
 @pytest.mark.slow
 def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_postgres, s3_server, capsys,
-                                                                             monkeypatch):
+                                                                             monkeypatch, tmp_path):
     """Clients whose log failed while the database was down log again once it is back (a
     pipeline's retry); afterwards every version is whole, numbered without gaps, none twice."""
     from artifact_gui.stores.remote import RemoteStore
-    from tests.test_team_server import aws_environment, run_cli, wait_until_answering, worker_pids
+    from tests.test_team_server import aws_environment, run_cli, start_server, wait_until_answering, worker_pids
 
     data_dir, url = own_postgres
     for name, value in aws_environment(s3_server).items():
@@ -123,8 +122,7 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
     run_cli(capsys, "init", *options)
     token = run_cli(capsys, "token", "create", "--name", "writer", *options).split()[0]
     port = free_port_block(1)
-    server = subprocess.Popen([sys.executable, "-m", "artifact_gui", "serve", *options, "--workers", "2",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = start_server(options, port, tmp_path)
     server_url = f"http://127.0.0.1:{port}"
     first_logged, database_back = threading.Event(), threading.Event()
     failures: list[BaseException] = []

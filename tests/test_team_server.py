@@ -46,14 +46,12 @@ def run_cli(capsys, *argv: str) -> str:
 
 
 @pytest.fixture
-def two_workers(team_options, capsys):
+def two_workers(team_options, capsys, tmp_path):
     """(url, read-write token, the server process) of `serve --workers 2` over a new team store."""
     run_cli(capsys, "init", *team_options)
     token = run_cli(capsys, "token", "create", "--name", "writer", *team_options).split()[0]
     port = free_port_block(1)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "artifact_gui", "serve", *team_options, "--workers", "2", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    process = start_server(team_options, port, tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(url, process)
@@ -65,6 +63,17 @@ def two_workers(team_options, capsys):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def start_server(options: list[str], port: int, folder) -> subprocess.Popen:
+    """`serve --workers 2` with its log in a file: a pipe nobody reads would fill up and stop
+    the server mid-request once it logs enough (errors while a database is down, say)."""
+    log_file = open(os.path.join(folder, "server.log"), "w")  # noqa: SIM115 (the process holds it)
+    process = subprocess.Popen([sys.executable, "-m", "artifact_gui", "serve", *options, "--workers", "2",
+                                "--port", str(port)], stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy())
+    process.log_path = log_file.name
+    log_file.close()  # the child has its own descriptor
+    return process
 
 
 def worker_pids(process: subprocess.Popen) -> list[int]:
@@ -86,7 +95,8 @@ def wait_until_answering(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the server stopped: {process.stderr.read()}")
+            with open(process.log_path) as log_file:
+                raise AssertionError(f"the server stopped: {log_file.read()[-2000:]}")
         try:
             if httpx.get(f"{url}/api/v1/openapi.json", timeout=5).status_code == 200:
                 return

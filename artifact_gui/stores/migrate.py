@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from .base import StoreError
 from .local_sql import batches
 from .sql_store import SQLStore
+from .targets import StoreTarget
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,20 @@ class MigrateResult:
     @property
     def ok(self) -> bool:
         return not self.differences
+
+
+def migrate_between(source: StoreTarget, destination: StoreTarget, progress: Progress | None = None) -> MigrateResult:
+    """Open both (the destination created if new), migrate, close both."""
+    stores = [source.open(), destination.open(create=True)]
+    try:
+        for store, target in zip(stores, (source, destination)):
+            if not isinstance(store, SQLStore):
+                raise StoreError(f"migrate copies between folders and team stores, not {target.describe()!r}"
+                                 " (run it where the server's store is)")
+        return migrate(stores[0], stores[1], progress)
+    finally:
+        for store in stores:
+            store.close()
 
 
 def migrate(source: SQLStore, destination: SQLStore, progress: Progress | None = None) -> MigrateResult:

@@ -402,16 +402,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="artifact-gui",
                                      help="what to do with a store (default: none, which opens the window)")
 
-    def command(name: str, handler, help: str) -> argparse.ArgumentParser:
+    def command(name: str, handler, help: str, takes_store: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--store", default=argparse.SUPPRESS, metavar="PATH_OR_URL", help=STORE_HELP)
-        sub.add_argument("--database", metavar="POSTGRESQL_URL",
-                         help=f"a team store's PostgreSQL database, with --blobs (default: ${DATABASE_ENV})")
-        sub.add_argument("--blobs", metavar="S3_URL",
-                         help=f"a team store's bucket, s3://bucket/prefix, with --database (default: ${BLOBS_ENV});"
-                              " credentials from the AWS environment or profile")
-        sub.add_argument("--s3-endpoint", metavar="URL",
-                         help=f"the S3 server, for MinIO, Ceph, Swift, GCS (default: ${S3_ENDPOINT_ENV}, else AWS)")
+        if takes_store:
+            sub.add_argument("--store", default=argparse.SUPPRESS, metavar="PATH_OR_URL", help=STORE_HELP)
+            sub.add_argument("--database", metavar="POSTGRESQL_URL",
+                             help=f"a team store's PostgreSQL database, with --blobs (default: ${DATABASE_ENV})")
+            sub.add_argument("--blobs", metavar="S3_URL",
+                             help=f"a team store's bucket, s3://bucket/prefix, with --database (default: ${BLOBS_ENV});"
+                                  " credentials from the AWS environment or profile")
+            sub.add_argument("--s3-endpoint", metavar="URL",
+                             help=f"the S3 server, for MinIO, Ceph, Swift, GCS (default: ${S3_ENDPOINT_ENV}, else AWS)")
         sub.set_defaults(handler=handler)
         return sub
 
@@ -490,12 +491,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="the token's name (required by create and revoke)")
     token.add_argument("--read-only", action="store_true",
                        help="with create: a token that can only read (default: read-write)")
-    login = command("login", cmd_login, "check a server's token and keep it in the OS keyring")
-    login.add_argument("url")
-    login.add_argument("--token", help="(default: asked for without echo)")
+    # login and logout name their server: a --store beside it would only confuse
+    login = command("login", cmd_login, "check a server's token and keep it in the OS keyring", takes_store=False)
+    login.add_argument("url", help="the server's URL, like http://host:8765")
+    login.add_argument("--token", help="the server's API token, from 'artifact-gui token create' on the server"
+                                       " (default: asked for without echo)")
     login.add_argument("--allow-plaintext-keyring", action="store_true",
-                       help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)")
-    logout = command("logout", cmd_logout, "forget the token kept for a server")
+                       help="accept a keyring backend that keeps tokens in a plain file (keyrings.alt)"
+                            " (default: refuse it)")
+    logout = command("logout", cmd_logout, "forget the token kept for a server", takes_store=False)
     logout.add_argument("url", help="the server's URL, as given to login")
     command("gc", cmd_gc, "delete content no version references")
     command("verify", cmd_verify, "re-hash all content and report corruption")

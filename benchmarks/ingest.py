@@ -133,9 +133,19 @@ def run_dvc(data: str, scratch: str) -> dict:
     shutil.copytree(data, os.path.join(repo, "data"))  # untimed: dvc tracks data inside its repo
     subprocess.run(["dvc", "init", "--no-scm", "-q"], cwd=repo, check=True)
     subprocess.run(["dvc", "config", "cache.type", "copy"], cwd=repo, check=True)
-    start = time.perf_counter()
-    subprocess.run(["dvc", "add", "-q", "data"], cwd=repo, check=True)
-    return {"seconds": time.perf_counter() - start, "peak_rss_mb": float("nan")}
+    return run_command(["dvc", "add", "-q", "data"], cwd=repo)
+
+
+def run_command(argv: list[str], cwd: str | None = None) -> dict:
+    """Seconds and peak RSS of one command. The peak comes from /usr/bin/time, a small parent:
+    a child forked from this python would count this python's memory in its own maximum."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        measured = ["/usr/bin/time", "-f", "%M", "-o", report.name] if os.path.exists("/usr/bin/time") else []
+        start = time.perf_counter()
+        subprocess.run(measured + argv, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+        seconds = time.perf_counter() - start
+        text = report.read().strip()
+    return {"seconds": seconds, "peak_rss_mb": int(text.splitlines()[-1]) / 1024 if text else float("nan")}
 
 
 def trial(tool: str, data: str, work: str) -> dict:

@@ -226,7 +226,8 @@ def test_every_option_says_what_it_does_and_its_default():
 
     parser = _parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    commands = {name: sub for name, sub in subparsers.choices.items() if name != "login"}  # login: helper "wire"
+    commands = subparsers.choices
+    assert "--store" not in commands["login"].format_help()  # the URL is the store
     for name, sub in [("artifact-gui", parser), *commands.items()]:
         for action in sub._actions:
             if action.dest in ("help", "version"):

@@ -106,7 +106,7 @@ def test_with_proxy_transfers_downloads_go_through_the_server(served):
         log_files(client, {"big.bin": big})
         with client.open_blob(b64(big)) as stream:
             assert stream.read() == big
-        assert client._direct_downloads is False  # told once: it does not ask again
+        assert client._direct.downloads_on is False  # told once: it does not ask again
 
 
 def test_a_folder_server_is_asked_once(server):
@@ -115,4 +115,4 @@ def test_a_folder_server_is_asked_once(server):
         version = client.get_version("proj", "data")
         digest = client.list_entries(version.id)[0].digest
         client.open_blob(digest).close()
-        assert client._direct_downloads is False
+        assert client._direct.downloads_on is False

@@ -38,3 +38,10 @@ class ByteCounter:
             self.done += n
             if self._progress:
                 self._progress(self.done, self.total)
+
+    def shrink(self, n: int) -> None:
+        """`n` bytes of the total turned out to need no work."""
+        with self._lock:
+            self.total -= n
+            if self._progress:
+                self._progress(self.done, self.total)

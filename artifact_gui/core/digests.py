@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import os
 from collections.abc import Iterable
 from typing import BinaryIO
 
@@ -50,6 +51,9 @@ def md5_stream(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> tuple[str, int
 
 def md5_file_hex(path: str) -> str:
     with open(path, "rb") as stream:
+        # A small file in one read: zeroing a chunk-sized buffer for it costs more than hashing it.
+        if os.fstat(stream.fileno()).st_size < CHUNK_SIZE:
+            return hashlib.md5(stream.read()).hexdigest()
         return md5_stream(stream)[0]
 
 

@@ -22,14 +22,18 @@ class ChunkReader:
         self._pending = b""
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._pending) < size:
+        parts, held = [self._pending], len(self._pending)
+        while size < 0 or held < size:
             chunk = next(self._chunks, None)
             if chunk is None:
                 break
-            self._pending += chunk
-        if size < 0:
-            size = len(self._pending)
-        data, self._pending = self._pending[:size], self._pending[size:]
+            parts.append(chunk)
+            held += len(chunk)
+        data = b"".join(parts)  # once: adding each chunk to the pending bytes copied them over and over
+        if 0 <= size < len(data):
+            data, self._pending = data[:size], data[size:]
+        else:
+            self._pending = b""
         return data
 
 

@@ -7,28 +7,48 @@ from collections.abc import Iterator
 
 
 def walk_files(root: str) -> Iterator[tuple[str, str, os.stat_result]]:
-    """(physical path, relative POSIX path, stat) of every file under `root`, following
+    """(absolute physical path, relative POSIX path, stat) of every file under `root`, following
     symlinks. Refuses a name that is not UTF-8 (entry paths are UTF-8 text) and a symlink
-    that leads back to a folder it is inside (a loop), naming the file or the link."""
-    ancestors = {root: {_identity(root)}}
-    for folder, dirs, files in os.walk(root, followlinks=True, onerror=_raise):
-        relative_folder = os.path.relpath(folder, root).replace(os.sep, "/")
-        for name in dirs:
-            child = os.path.join(folder, name)
-            identity = _identity(child)
-            if identity in ancestors[folder]:
-                raise ValueError(f"cannot add {child!r}: it links back to a folder it is inside"
-                                 f" ({os.path.realpath(child)!r}), a symlink loop; remove or replace that link")
-            ancestors[child] = ancestors[folder] | {identity}
-        for name in files:
-            physical = os.path.join(folder, name)
-            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
-            _require_utf8(physical, relative)
+    that leads back to a folder it is inside (a loop), naming the file or the link.
+
+    One `os.scandir` per folder and one stat per file (the stat a re-ingest is bound by):
+    the kind of an entry comes from the directory listing without a system call."""
+    root = os.path.abspath(root)
+    pending = [(root, "", frozenset({_identity(root)}))]
+    while pending:
+        folder, relative_folder, ancestors = pending.pop()
+        subfolders = []
+        for item in _listing(folder):
+            relative = relative_folder + item.name
+            if _is_dir(item):
+                identity = _identity(item.path)
+                if identity in ancestors:
+                    raise ValueError(f"cannot add {item.path!r}: it links back to a folder it is inside"
+                                     f" ({os.path.realpath(item.path)!r}), a symlink loop; remove or replace that link")
+                subfolders.append((item.path, relative + "/", ancestors | {identity}))
+                continue
+            _require_utf8(item.path, relative)
             try:
-                stat = os.stat(physical)
+                stat = item.stat()
             except OSError as error:
-                raise ValueError(f"cannot add {physical!r}: {error.strerror}") from error
-            yield physical, relative, stat
+                raise ValueError(f"cannot add {item.path!r}: {error.strerror}") from error
+            yield item.path, relative, stat
+        pending.extend(reversed(subfolders))  # depth first, in listing order, as os.walk
+
+
+def _listing(folder: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except OSError as error:
+        raise ValueError(f"cannot add {error.filename or folder!r}: {error.strerror}") from error
+
+
+def _is_dir(item: os.DirEntry) -> bool:
+    try:
+        return item.is_dir()  # follows a symlink, as os.walk(followlinks=True) does
+    except OSError:
+        return False  # a dangling link: its stat below names it
 
 
 def _identity(path: str) -> tuple[int, int]:
@@ -44,7 +64,3 @@ def _require_utf8(physical: str, relative: str) -> None:
             f"cannot add {os.fsencode(physical)!r}: its name is not valid UTF-8, and entry paths are"
             " UTF-8 text; rename the file (e.g. with 'convmv'), or add it with add_file(path, name=...)"
         ) from None
-
-
-def _raise(error: OSError) -> None:
-    raise ValueError(f"cannot add {error.filename!r}: {error.strerror}") from error

@@ -33,6 +33,7 @@ from ..core.names import (
     validate_type,
 )
 from ..core.refs import ARTIFACT_SCHEME, entries_for_reference, reference_is_checksummed
+from ..core.gcpause import gc_paused
 from ..core.staged import hash_staged_entries, local_entry
 from ..core.walk import walk_files
 from ..core.transfer import (
@@ -326,15 +327,13 @@ class Artifact(WandbOnlyAttributes):
         if not os.path.isdir(local_path):
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) if name else ""
-        staged = []
-        for physical, relative, stat in walk_files(local_path):
-            path = posixpath.join(prefix, relative) if prefix else relative
-            staged.append(local_entry(to_entry_path(path), physical, stat))
-        cache = default_cache()
-        cached = cache.lookup((e.local_path, e.local_stat) for e in staged)
-        for entry in staged:
-            entry.digest = cached.get(entry.local_path, "")
-            self._put(entry, overwrite=merge)
+        with gc_paused():  # one folder can make a million objects
+            staged = [local_entry(to_entry_path(posixpath.join(prefix, relative) if prefix else relative), physical, stat)
+                      for physical, relative, stat in walk_files(local_path)]
+            cached = default_cache().lookup((e.local_path, e.local_stat) for e in staged)
+            for entry in staged:
+                entry.digest = cached.get(entry.local_path, "")
+                self._put(entry, overwrite=merge)
 
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None,

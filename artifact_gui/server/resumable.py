@@ -2,31 +2,32 @@
 was restarted) asks how much arrived and sends only the rest.
 
 The received part waits in a partial file keyed by the content's digest and the client's
-upload id. Each request appends from the byte the file ends at (`Content-Range: bytes
-START-END/SIZE`, START must be that byte). Once all SIZE bytes are there, the whole file
-goes through `Store.put_blob`, which checks its size and md5 before the blob becomes
-visible; the partial file is then removed, stored or refused. Partial files live in the
-store's temp folder, where the server's start and `gc` sweep those untouched for
-TMP_SWEEP_AGE_SECONDS (1 h): asking for the offset and every appended byte touch the file,
-so an upload that is being resumed is never swept."""
+upload id, in the store's temp folder. Each request appends from the byte the file ends at
+(`Content-Range: bytes START-END/SIZE`, START must be that byte). Once all SIZE bytes are
+there, the file goes to `Store.put_blob_file`, which checks its size and md5 (hashed here as
+the bytes arrived, when they came in one request) before the blob becomes visible and, for
+a LocalStore, moves the file into place (its bytes are written once);
+the partial file is then gone, stored or refused. Partial files are swept by the server's
+start and `gc` when untouched for TMP_SWEEP_AGE_SECONDS (1 h): asking for the offset and
+every appended byte touch the file, so an upload that is being resumed is never swept."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 
-from ..core.digests import b64_to_hex
+from ..core.digests import b64_to_hex, hex_to_b64
 from ..stores.base import Store
 from ..stores.wire import ErrorCode
 from .errors import ApiError
 
 UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+|\*)/(\d+)")
-READ_BLOCK = 1 << 20
 PREFIX, SUFFIX = "upload-", ".part"
 
 
@@ -44,8 +45,8 @@ def parse_content_range(header: str | None, size: int) -> int:
     if not match:
         raise ApiError(400, ErrorCode.invalid_request,
                        f"Content-Range {header!r} is not 'bytes START-END/SIZE': a resumed upload says where it starts")
-    start, total = int(match.group(1)), int(match.group(3))
-    if total != size or start > size:
+    start, end, total = int(match.group(1)), match.group(2), int(match.group(3))
+    if total != size or start > size or (end != "*" and not start <= int(end) + 1 <= size):
         raise ApiError(400, ErrorCode.invalid_request, f"Content-Range {header!r} does not fit the size {size}")
     return start
 
@@ -82,24 +83,28 @@ class PartialUploads:
             held = os.path.getsize(path) if os.path.exists(path) else 0
             if start != held:
                 raise ApiError(409, ErrorCode.conflict, f"this upload continues at byte {held}, not {start}; ask again")
+            # An upload whole in one request is hashed as it arrives; a resumed one is hashed
+            # by the store once complete (the part received before is not trusted from memory).
+            hasher = hashlib.md5() if start == 0 else None
             with open(path, "ab") as out:
                 for chunk in chunks:
                     if held + len(chunk) > size:
-                        out.truncate(held)
                         raise ApiError(400, ErrorCode.content_refused,
                                        f"content for {digest} refused: more than the announced {size} bytes")
                     out.write(chunk)
+                    if hasher is not None:
+                        hasher.update(chunk)
                     held += len(chunk)
             if held < size:
                 return held
             try:
-                with open(path, "rb") as whole:
-                    store.put_blob(digest, size, _blocks(whole))
+                store.put_blob_file(digest, size, path, hex_to_b64(hasher.hexdigest()) if hasher else None)
             finally:
-                os.unlink(path)  # stored, or refused as a whole: either way this upload is over
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)  # stored (a LocalStore moved it away), or refused as a whole
             return size
 
-    @contextmanager
+    @contextlib.contextmanager
     def _exclusive(self, path: str) -> Iterator[None]:
         with self._lock:
             if path in self._busy:
@@ -110,8 +115,3 @@ class PartialUploads:
         finally:
             with self._lock:
                 self._busy.discard(path)
-
-
-def _blocks(source) -> Iterator[bytes]:
-    while block := source.read(READ_BLOCK):
-        yield block

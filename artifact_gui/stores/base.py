@@ -329,6 +329,15 @@ class Store(abc.ABC):
         for digest, data in blobs:
             self.put_blob(digest, len(data), [data])
 
+    def put_blob_file(self, digest: str, size: int, path: str, received_digest: str | None = None) -> None:
+        """put_blob for content received into a file (a server's resumable upload), verified
+        the same way. A store whose temp folder holds the file may move it into place rather
+        than copy it; whatever is left at `path` afterwards is the caller's to remove.
+        `received_digest`: the digest of the file's bytes, hashed by the caller as it wrote
+        them; a store may check it against `digest` instead of reading the file again."""
+        with open(path, "rb") as source:
+            self.put_blob(digest, size, iter(lambda: source.read(1 << 20), b""))
+
     def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
         """The content of many small blobs at once, by digest."""
         found = {}

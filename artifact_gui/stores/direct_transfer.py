@@ -116,9 +116,9 @@ class _BucketDownload(ChunkReader):
 
 
 def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], on_bytes: Callable[[int], None],
-                    cancelled: Callable[[], bool] | None) -> list[ManifestEntry]:
-    """Send what the server allows straight to the bucket; returns the entries it did not
-    take (all of them from a server without direct transfers)."""
+                    cancelled: Callable[[], bool] | None) -> tuple[list[ManifestEntry], bool]:
+    """Send what the server allows straight to the bucket: (the entries it did not take, all
+    of them from a server without direct transfers; whether to ask this server again)."""
     left: list[ManifestEntry] = []
     for start in range(0, len(entries), MAX_BLOBS_PER_REQUEST):
         batch = entries[start:start + MAX_BLOBS_PER_REQUEST]
@@ -127,8 +127,10 @@ def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], o
             answer = call("POST", "direct-uploads", f"asking where to upload {len(batch)} files", json=asked,
                           into=DirectUploads)
         except (NotFoundError, NotArtifactServerError):  # a server without direct transfers (older, or other)
-            return left + entries[start:]
-        by_digest = {upload.digest: upload for upload in answer.uploads} if answer.available else {}
+            return left + entries[start:], False
+        if not answer.available:
+            return left + entries[start:], False
+        by_digest = {upload.digest: upload for upload in answer.uploads}
         sent = [e for e in batch if e.digest in by_digest]
         left += [e for e in batch if e.digest not in by_digest]
         with httpx.Client(timeout=PUT_TIMEOUT) as client:
@@ -137,7 +139,7 @@ def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], o
         if sent:
             call("POST", "direct-uploads/confirm", f"confirming {len(sent)} uploaded files",
                  json=DirectBlobs(blobs=[DirectBlob(digest=e.digest, size=e.size or 0) for e in sent]), into=None)
-    return left
+    return left, True
 
 
 def _put(client: httpx.Client, upload: DirectUpload, entry: ManifestEntry, on_bytes: Callable[[int], None],
@@ -158,6 +160,30 @@ def _chunks(path: str, on_bytes: Callable[[int], None], cancelled: Callable[[], 
                 raise CancelledError("cancelled by the user")
             on_bytes(len(chunk))
             yield chunk
+
+
+class DirectTransfers:
+    """A RemoteStore's side: asks its server for direct transfers until the server says it
+    has none (a folder store, --proxy-transfers, an older server), then never again."""
+
+    def __init__(self, call: Callable[..., object]):
+        self._call = call
+        self.uploads_on = self.downloads_on = True
+
+    def upload(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
+               cancelled: Callable[[], bool] | None) -> bool:
+        """True if the entry went straight to the bucket; False: send it to the server."""
+        if not self.uploads_on:
+            return False
+        left, self.uploads_on = upload_directly(self._call, [entry], on_bytes, cancelled)
+        return not left
+
+    def open(self, digest: str) -> BinaryIO | None:
+        """The blob from the bucket, or None: read it through the server."""
+        if not self.downloads_on:
+            return None
+        found, self.downloads_on = download_directly(self._call, digest)
+        return found
 
 
 def blobs_of(request: DirectBlobs) -> Iterable[tuple[str, int]]:

@@ -15,11 +15,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
 from ..core.draft import VersionDraft
+from ..core.gcpause import gc_paused
 from ..core.manifest import ManifestEntry
 from ..core.metadata import json_object_text as _metadata_json
 from ..core.names import (
@@ -42,7 +44,7 @@ from .base import (
     StoreError,
 )
 from .local_sql import batches
-from .local_maintenance import protect, release
+from .local_maintenance import GC_GRACE_SECONDS, protect, release
 from . import local_rules as rules
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
@@ -94,6 +96,16 @@ class Ingest:
         else:
             self._insert_file_blob(blob)
 
+    def put_blob_file(self, digest: str, size: int, path: str, received_digest: str | None = None) -> None:
+        """A file received into this store's temp folder, verified (size, md5) and moved into
+        place: its bytes are not written a second time."""
+        self._require_writable()
+        blob = self.objects.adopt(path, digest, size, received_digest)
+        if blob.data is not None:
+            self._insert_inline_blobs([blob])
+        else:
+            self._insert_file_blob(blob)
+
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
         self._require_writable()
         verified = []
@@ -128,20 +140,27 @@ class Ingest:
 
         Fills in the digest of every staged entry it hashed."""
         self._require_writable()
+        with gc_paused():  # a version of many files makes many objects
+            return self._log_version(draft, progress, cancelled)
+
+    def _log_version(self, draft: VersionDraft, progress: ProgressCallback | None,
+                     cancelled: Callable[[], bool] | None) -> LogResult:
         _validate_draft(draft)
-        self._store_contents(draft.entries, progress, cancelled)
-        for attempt in range(2):
+        secured = self._store_contents(draft.entries, progress, cancelled)
+        for attempt in range(3):
             try:
-                return self._commit(draft)
+                return self._commit(draft, secured)
             except _MissingBlobs as missing:
-                # A concurrent garbage collection took content we counted on; store it again.
-                staged = [e for e in draft.entries if e.digest in missing.digests and e.local_path]
-                if attempt or len(staged) < len(missing.digests):
+                # Content whose digest was known but the store lacks: a hash-cache hit for
+                # content never stored here, or content a concurrent gc took. Store it from
+                # the staged files (after a gc race, once more at most).
+                restorable = {e.digest: e for e in draft.entries if e.local_path and e.digest in missing.digests}
+                if attempt == 2 or missing.digests - restorable.keys():
                     raise MissingContentError(
                         f"cannot log {draft.project}/{draft.name}: content {sorted(missing.digests)[:3]}"
                         " is not in the store"
                     ) from None
-                self._store_contents(staged, progress, cancelled, force=True)
+                secured.update(self._store_contents(list(restorable.values()), progress, cancelled, force=True))
         raise AssertionError("unreachable")
 
     def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
@@ -162,11 +181,20 @@ class Ingest:
         return present
 
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
-                        cancelled: Callable[[], bool] | None, force: bool = False) -> None:
-        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
-        staged = [e for e in entries if e.local_path and not e.ref]
-        if not force:
-            staged = [e for e in staged if not (e.digest and e.digest in present)]
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> "_Secured":
+        """Store the content of staged entries whose digest is not known yet (all staged
+        entries with `force`), and protect it from gc until the commit.
+
+        A staged entry with a digest (from the hash cache) is taken to be stored already, so
+        re-adding a large folder reads and writes only what changed: the commit checks in
+        its transaction that the content is there, and `log_version` stores what is not.
+        Content only a digest names (nothing to store it from) is protected up front."""
+        secured = _Secured()
+        digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
+        if digest_only:
+            self._present_and_protect(digest_only)
+            secured.protected.update(digest_only)
+        staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
 
@@ -189,6 +217,7 @@ class Ingest:
                 for blob in itertools.chain.from_iterable(bounded_map(pool, read, chunks, ahead=2 * INGEST_THREADS)):
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
+                    secured.stored.add(blob.digest)  # protected where it is inserted
                     if blob.data is not None:
                         inline.append(blob)
                         inline_bytes += blob.size
@@ -200,6 +229,8 @@ class Ingest:
                 raise
         self._connections.close_finished_threads()  # the pool's, joined above
         self._insert_inline_blobs(inline)
+        secured.protected |= secured.stored
+        return secured
 
     def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
         if not blobs:
@@ -226,7 +257,7 @@ class Ingest:
         finally:
             self.objects.discard(blob)
 
-    def _commit(self, draft: VersionDraft) -> LogResult:
+    def _commit(self, draft: VersionDraft, secured: "_Secured") -> LogResult:
         entries = draft.entries
         digest = artifact_digest((e.path, e.digest) for e in entries)
         with self._write() as connection:
@@ -245,10 +276,10 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                self._check_blobs_present(connection, entries)
+                self._check_blobs_present(connection, entries, secured.known_present())
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
-            release(connection, (e.digest for e in entries if not e.ref))
+            release(connection, secured.protected)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
             rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)
@@ -274,14 +305,19 @@ class Ingest:
         return row[0]
 
     @staticmethod
-    def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry]) -> None:
-        connection.execute("CREATE TEMP TABLE IF NOT EXISTS needed(digest TEXT PRIMARY KEY)")
-        connection.execute("DELETE FROM needed")
-        connection.executemany("INSERT OR IGNORE INTO needed VALUES (?)",
-                               [(e.digest,) for e in entries if not e.ref])
-        missing = {row[0] for row in connection.execute(
-            "SELECT digest FROM needed n WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = n.digest)")}
-        connection.execute("DELETE FROM needed")
+    def _check_blobs_present(connection: sqlite3.Connection, entries: list[ManifestEntry], stored: set[str]) -> None:
+        """Raise _MissingBlobs for content the entries need that the store lacks. What this
+        log stored itself (`stored`) is there: it was protected in the same transaction.
+        A count per batch answers the usual case (all there) without returning rows."""
+        needed = list({e.digest for e in entries if not e.ref} - stored)
+        missing: set[str] = set()
+        for batch in batches(needed):
+            marks = ",".join("?" * len(batch))
+            present = connection.execute(f"SELECT COUNT(*) FROM blobs WHERE digest IN ({marks})", batch).fetchone()[0]
+            if present == len(batch):
+                continue
+            found = {row[0] for row in connection.execute(f"SELECT digest FROM blobs WHERE digest IN ({marks})", batch)}
+            missing.update(digest for digest in batch if digest not in found)
         if missing:
             raise _MissingBlobs(missing)
 
@@ -330,6 +366,25 @@ def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
     if current:
         chunks.append(current)
     return chunks
+
+
+@dataclass
+class _Secured:
+    """What a log made sure of before its commit: the digests it protected from gc (released
+    at the commit), and those of them it stored itself, known to be present while their
+    protection lasts (a log running for hours checks them all again)."""
+
+    protected: set[str] = field(default_factory=set)
+    stored: set[str] = field(default_factory=set)
+    trusted_until: float = field(default_factory=lambda: time.time() + GC_GRACE_SECONDS / 2)
+
+    def known_present(self) -> set[str]:
+        return self.stored if time.time() < self.trusted_until else set()
+
+    def update(self, other: "_Secured") -> None:
+        self.protected |= other.protected
+        self.stored |= other.stored
+        self.trusted_until = min(self.trusted_until, other.trusted_until)
 
 
 class _MissingBlobs(Exception):

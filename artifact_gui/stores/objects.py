@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..core.digests import CHUNK_SIZE, b64_to_hex, hex_to_b64
+from ..core.digests import CHUNK_SIZE, b64_md5, b64_to_hex, hex_to_b64
 from ..core.manifest import ManifestEntry
 from .base import CancelledError, StoreError
 
@@ -32,6 +32,7 @@ TMP_SWEEP_AGE_SECONDS = 3600
 RESERVE_BYTES = 8 << 20
 RESERVE_WHEN_FREE_BELOW = 256 << 20  # on a roomier disk no reserve file is kept
 MAP_WINDOW = 16 << 20  # bytes of a source mapped at once: bounds resident memory
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # O_BINARY: Windows only
 
 
 class SourceChangedError(StoreError):
@@ -77,24 +78,27 @@ class ObjectFolder:
         """Read a staged file once: hash it, and keep its bytes (small) or a temp copy (large).
 
         Refuses a file whose size or mtime changed since it was added, and content that does
-        not hash to a digest the entry already announced."""
+        not hash to a digest the entry already announced. Small files are read with bare
+        file-descriptor calls: at ~10 KiB a file, Python's buffered file object costs as much
+        as the read itself."""
         assert entry.local_path is not None
         try:
-            stream = open(entry.local_path, "rb")
+            fd = os.open(entry.local_path, _READ_FLAGS)
         except OSError as error:
             raise SourceChangedError(
                 f"cannot read {entry.local_path!r} for entry {entry.path!r}: {error.strerror}"
             ) from error
-        with stream:
-            self._check_unchanged(entry, os.fstat(stream.fileno()))
-            size = os.fstat(stream.fileno()).st_size
-            if size <= INLINE_MAX:
-                data = stream.read()
-                digest = hex_to_b64(hashlib.md5(data).hexdigest())
+        try:
+            stat = os.fstat(fd)
+            self._check_unchanged(entry, stat)
+            if stat.st_size <= INLINE_MAX:
+                data = _read_whole(fd, entry, stat.st_size)
                 on_bytes(len(data))
-                blob = ReadBlob(entry, digest, len(data), data=data)
+                blob = ReadBlob(entry, b64_md5(data), len(data), data=data)
             else:
-                blob = self._copy_to_temp(entry, stream, cancelled, on_bytes)
+                blob = self._copy_to_temp(entry, fd, cancelled, on_bytes)
+        finally:
+            os.close(fd)
         if entry.digest and entry.digest != blob.digest:
             self.discard(blob)
             raise SourceChangedError(
@@ -111,13 +115,12 @@ class ObjectFolder:
                 f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again"
             )
 
-    def _copy_to_temp(self, entry, stream, cancelled, on_bytes) -> ReadBlob:
+    def _copy_to_temp(self, entry, source_fd: int, cancelled, on_bytes) -> ReadBlob:
         """Hash the source through a memory map and let the kernel copy it (no copies in
         user space), then fsync. The source's stat is checked again afterwards, so content
         changed mid-copy is refused rather than stored under the wrong digest."""
         temp_path = os.path.join(self.tmp_dir, uuid.uuid4().hex)
         hasher = hashlib.md5()
-        source_fd = stream.fileno()
         before = os.fstat(source_fd)
         try:
             with open(temp_path, "wb") as out:
@@ -170,6 +173,27 @@ class ObjectFolder:
             self.discard(blob)
             what = f"{received}{'+' if received > size else ''} bytes" if received != size else f"digest {blob.digest}"
             raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes with that digest, got {what}")
+        return blob
+
+    def adopt(self, path: str, digest: str, size: int, received_digest: str | None = None) -> ReadBlob:
+        """A file of content received into the temp folder, checked like `receive` checks a
+        stream (its size and md5, hashed through a memory map, or `received_digest`: what the
+        receiver hashed as it wrote the file) and fsynced, as a blob to move into place; small
+        content is read into memory instead. Refused content is left where it is."""
+        if os.path.dirname(os.path.realpath(path)) != os.path.realpath(self.tmp_dir):
+            raise ValueError(f"{path!r} is not in the store's temp folder {self.tmp_dir!r}; only files there are adopted")
+        with open(path, "rb") as source:
+            received = os.fstat(source.fileno()).st_size
+            if received != size:
+                raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes, got {received}")
+            if size <= INLINE_MAX:
+                data = source.read()
+                blob = ReadBlob(None, hex_to_b64(hashlib.md5(data).hexdigest()), size, data=data)
+            else:
+                blob = ReadBlob(None, received_digest or _md5_mapped(source.fileno(), size), size, temp_path=path)
+                os.fsync(source.fileno())
+        if blob.digest != digest:
+            raise BlobRejectedError(f"content for {digest} refused: it hashes to {blob.digest}")
         return blob
 
     def move_into_place(self, blob: ReadBlob) -> None:
@@ -250,6 +274,20 @@ class ObjectFolder:
                 pass
 
 
+def _read_whole(fd: int, entry: ManifestEntry, size: int) -> bytes:
+    """The `size` bytes of a small file; refused if it is shorter or longer by now."""
+    parts = []
+    received = 0
+    while part := os.read(fd, size + 1 - received):
+        parts.append(part)
+        received += len(part)
+        if received > size:
+            break
+    if received != size:
+        raise SourceChangedError(f"{entry.local_path!r} changed while it was being stored; log it again")
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def _load_sync_file_range():
     """Linux's sync_file_range, or None where there is none."""
     if not sys.platform.startswith("linux"):
@@ -273,6 +311,16 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     for 1 GiB here, the disk writing while the next window is hashed)."""
     if _sync_file_range is not None:
         _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
+def _md5_mapped(fd: int, size: int) -> str:
+    """The base64 md5 of a file's first `size` bytes, read through memory maps a window at a time."""
+    hasher = hashlib.md5()
+    for window_start in range(0, size, MAP_WINDOW):
+        with mmap.mmap(fd, min(MAP_WINDOW, size - window_start), access=mmap.ACCESS_READ,
+                       offset=window_start) as mapped:
+            hasher.update(mapped)
+    return hex_to_b64(hasher.hexdigest())
 
 
 def _copy_range(source_fd: int, out, part: memoryview, offset: int) -> None:

@@ -1,29 +1,30 @@
 """RemoteStore: the Store interface over a server's HTTP API.
 
-Logging hashes locally (with the hash cache), asks which blobs the server lacks, streams
-only those up, several at a time, then commits the manifest in one request. Every request
+Logging hashes locally (with the hash cache) a group of files at a time, asks which of
+their blobs the server lacks and streams only those up, several at a time, while the next
+group is hashed; then it commits the manifest in one request. Every request
 goes through `http.ApiClient` (retries, timeouts, size bounds, typed errors) and every answer
 is parsed into the store's records by `wire.parse`; downloads resume with Range."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 import httpx
 
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
-from ..core.concurrency import ByteCounter, bounded_map
-from ..core.digests import CHUNK_SIZE
+from ..core.concurrency import ByteCounter
 from ..core.manifest import ManifestEntry
 from ..core.names import validate_alias, validate_project_name, validate_type
-from ..core.staged import hash_staged_entries
+from ..core.staged import hashed_in_groups
 from ..core.transfer import ChunkReader
 from . import wire
 from .base import (
@@ -58,7 +59,7 @@ from .http import (
 from ..core.metadata import json_object_text as _metadata_json
 from .local import _validate_draft
 from .local_rules import validate_ttl
-from .direct_transfer import download_directly, upload_directly
+from .direct_transfer import DirectTransfers
 from .wire import ProtocolError
 
 __all__ = ["RemoteStore", "AuthenticationError", "NotArtifactServerError", "ServerUnreachableError"]
@@ -98,7 +99,7 @@ class _ResumingDownload(ChunkReader):
         resumes = 0
         while True:
             try:
-                for chunk in self._response.iter_raw(CHUNK_SIZE):
+                for chunk in self._response.iter_raw():  # as they arrive: ChunkReader joins them
                     self._offset += len(chunk)
                     yield chunk
                 return
@@ -136,7 +137,7 @@ class RemoteStore(Store):
         self._api = ApiClient(self.url, token, timeout)
         self._caller: wire.Caller | None = None
         self._upload_session = uuid.uuid4().hex  # a retry by this client resumes its own partial uploads
-        self._direct_downloads = True  # until the server says it has no bucket for us
+        self._direct = DirectTransfers(self._call)  # large blobs straight to and from a team store's bucket
 
     @property
     def location(self) -> str:
@@ -241,11 +242,7 @@ class RemoteStore(Store):
                          path=path).to_entry()
 
     def open_blob(self, digest: str) -> BinaryIO:
-        if self._direct_downloads:  # a large blob straight from the bucket (stores/direct_transfer.py)
-            direct, self._direct_downloads = download_directly(self._call, digest)
-            if direct is not None:
-                return direct
-        return _ResumingDownload(self._api, digest)
+        return self._direct.open(digest) or _ResumingDownload(self._api, digest)
 
     def stats(self) -> StoreStats:
         return self._get("stats", "reading the store's statistics", into=StoreStats)
@@ -265,7 +262,8 @@ class RemoteStore(Store):
             asked = unique[start:start + DIGESTS_PER_REQUEST]
             answer = self._call("POST", "blobs/missing", "asking which content the server lacks",
                                 json=wire.Digests(digests=asked), into=wire.Missing)
-            missing += [d for d in answer.missing if d in set(asked)]
+            asked_set = set(asked)  # the server names only what was asked for; anything else is ignored
+            missing += [d for d in answer.missing if d in asked_set]
         return missing
 
     def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
@@ -276,7 +274,8 @@ class RemoteStore(Store):
         if (entry.size or 0) >= RESUMABLE_MIN:
             return self._upload_resumable(entry, on_bytes, cancelled)
         self._call("PUT", f"blobs/{segment(entry.digest)}", f"uploading {entry.path!r}",
-                   body=lambda: _file_chunks(entry, 0, on_bytes, cancelled), params={"size": entry.size})
+                   body=lambda: _file_chunks(entry, 0, on_bytes, cancelled), params={"size": entry.size},
+                   headers={"Content-Length": str(entry.size)})
 
     def _upload_resumable(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
                           cancelled: Callable[[], bool] | None) -> None:
@@ -306,7 +305,8 @@ class RemoteStore(Store):
             try:
                 status = self._call("PUT", endpoint, f"uploading {entry.path!r}", params={"size": entry.size},
                                     content=_file_chunks(entry, offset, on_sent, cancelled), into=wire.UploadStatus,
-                                    headers={"Content-Range": f"bytes {offset}-{entry.size - 1}/{entry.size}"})
+                                    headers={"Content-Range": f"bytes {offset}-{entry.size - 1}/{entry.size}",
+                                             "Content-Length": str(entry.size - offset)})
             except (ServerUnreachableError, ConflictError) as error:
                 if attempt == RESUME_ATTEMPTS - 1:
                     raise
@@ -319,12 +319,8 @@ class RemoteStore(Store):
     def log_version(self, draft: VersionDraft, progress: ProgressCallback | None = None,
                     cancelled: Callable[[], bool] | None = None) -> LogResult:
         _validate_draft(draft)
-        hash_staged_entries(draft.entries)
-        local = [e for e in draft.entries if e.local_path and not e.ref]
         for attempt in range(2):
-            missing = set(self.missing_blobs([e.digest for e in local]))
-            uploads = list({e.digest: e for e in local if e.digest in missing}.values())
-            self._upload_all(uploads, progress, cancelled)
+            self._send_missing_content(draft.entries, progress, cancelled)
             try:
                 return self._call("POST", "versions", f"logging {draft.project}/{draft.name}",
                                   json=wire.draft_to_json(draft), into=LogResult)
@@ -332,6 +328,42 @@ class RemoteStore(Store):
                 if attempt:
                     raise  # content vanished between upload and commit (a concurrent gc): send again once
         raise AssertionError("unreachable")
+
+    def _send_missing_content(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
+                              cancelled: Callable[[], bool] | None) -> None:
+        """Hash the staged files (the hash cache first), ask the server which content it
+        lacks a group at a time, and send that while the next group is hashed, so hashing
+        and sending overlap. Progress counts bytes sent; its total starts as all the staged
+        bytes and shrinks by the content the server turns out to have."""
+        local = [e for e in entries if e.local_path and not e.ref]
+        counter = ByteCounter(sum(e.size or 0 for e in local), progress)
+        planned: set[str] = set()
+        sending: list[Future] = []
+        with ThreadPoolExecutor(self.upload_concurrency, thread_name_prefix="upload") as senders, \
+                contextlib.closing(hashed_in_groups(entries)) as groups:  # on an error, hashing stops too
+            try:
+                for group in groups:
+                    _check_cancelled(cancelled)
+                    sending = _still_sending(sending)
+                    uploads = self._plan_uploads([e for e in group if e.local_path and not e.ref], planned, counter)
+                    sending += [senders.submit(job) for job in self._send_jobs(uploads, counter.add, cancelled)]
+                for future in sending:
+                    future.result()
+            except BaseException:
+                for future in sending:
+                    future.cancel()
+                raise
+
+    def _plan_uploads(self, group: list[ManifestEntry], planned: set[str], counter: ByteCounter) -> list[ManifestEntry]:
+        """The entries of a group whose content the server lacks, one per digest not yet planned."""
+        missing = set(self.missing_blobs([e.digest for e in group if e.digest not in planned]))
+        uploads = []
+        for entry in group:
+            if entry.digest in missing and entry.digest not in planned:
+                planned.add(entry.digest)
+                uploads.append(entry)
+        counter.shrink(sum(e.size or 0 for e in group) - sum(e.size or 0 for e in uploads))
+        return uploads
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
         self._call("POST", "blob-batches", f"uploading {len(blobs)} small files", content=wire.pack_blobs(blobs),
@@ -361,8 +393,7 @@ class RemoteStore(Store):
                       cancelled: Callable[[], bool] | None) -> None:
         blobs = []
         for entry in entries:
-            if cancelled is not None and cancelled():
-                raise CancelledError("cancelled by the user")
+            _check_cancelled(cancelled)
             with open(entry.local_path, "rb") as source:
                 stat = os.fstat(source.fileno())
                 recorded = entry.local_stat
@@ -372,16 +403,14 @@ class RemoteStore(Store):
         self.put_blobs(blobs)
         on_bytes(sum(len(data) for _, data in blobs))
 
-    def _upload_all(self, uploads: list[ManifestEntry], progress, cancelled) -> None:
-        on_bytes = ByteCounter(sum(e.size or 0 for e in uploads), progress).add
-
-        small = [e for e in uploads if (e.size or 0) <= BATCH_FILE_MAX]
-        large = [e for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
-        if large:  # straight to the bucket where the server allows it (stores/direct_transfer.py)
-            large = upload_directly(self._call, large, on_bytes, cancelled)
-        jobs: list = [lambda e=e: self._upload_file(e, on_bytes, cancelled) for e in large]
+    def _send_jobs(self, uploads: list[ManifestEntry], on_bytes: Callable[[int], None],
+                   cancelled: Callable[[], bool] | None) -> list[Callable[[], None]]:
+        """Each large file on its own, small files many to a request."""
+        jobs: list[Callable[[], None]] = [
+            lambda e=e: self._direct.upload(e, on_bytes, cancelled) or self._upload_file(e, on_bytes, cancelled)
+            for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
         batch, batch_bytes = [], 0
-        for entry in small:  # small files travel many to a request
+        for entry in (e for e in uploads if (e.size or 0) <= BATCH_FILE_MAX):
             batch.append(entry)
             batch_bytes += entry.size or 0
             if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
@@ -389,9 +418,7 @@ class RemoteStore(Store):
                 batch, batch_bytes = [], 0
         if batch:
             jobs.append(lambda b=batch: self._upload_batch(b, on_bytes, cancelled))
-        with ThreadPoolExecutor(self.upload_concurrency) as pool:
-            for _ in bounded_map(pool, lambda job: job(), jobs, ahead=2 * self.upload_concurrency):
-                pass
+        return jobs
 
     # --- editing -------------------------------------------------------------------------------------
     def add_alias(self, version_id: int, alias: str) -> None:
@@ -539,6 +566,19 @@ def _each_valid(values: list[str], rule: Callable[[str], Any], what: str) -> lis
     return values
 
 
+def _check_cancelled(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise CancelledError("cancelled by the user")
+
+
+def _still_sending(futures: list[Future]) -> list[Future]:
+    """The futures not yet done; the first failure among the done ones is raised."""
+    for future in futures:
+        if future.done():
+            future.result()
+    return [f for f in futures if not f.done()]
+
+
 def _file_chunks(entry: ManifestEntry, offset: int, on_bytes: Callable[[int], None],
                  cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
     """The file of a staged entry from `offset`, refused if it changed since it was added."""
@@ -549,7 +589,6 @@ def _file_chunks(entry: ManifestEntry, offset: int, on_bytes: Callable[[int], No
             raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")
         source.seek(offset)
         while chunk := source.read(UPLOAD_CHUNK):
-            if cancelled is not None and cancelled():
-                raise CancelledError("cancelled by the user")
+            _check_cancelled(cancelled)
             on_bytes(len(chunk))
             yield chunk

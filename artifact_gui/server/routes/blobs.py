@@ -3,12 +3,15 @@ and downloads with HTTP Range. Nothing here holds a large blob in memory."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -22,11 +25,13 @@ from ..resumable import PartialUploads, parse_content_range, upload_folder
 router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
 
 UPLOAD_BLOCK = 1 << 20  # bytes handed from the network to the store at a time
+READ_AHEAD = 2  # blocks of an upload read from the network before the store takes them
 DOWNLOAD_CHUNK = 1 << 20
 # Uploads wait on their clients inside a worker thread; they get their own threads so that
 # slow or stalled uploads never take the threads that reads run on.
 UPLOAD_THREADS = anyio.CapacityLimiter(16)
 _PARTIALS_LOCK = threading.Lock()
+T = TypeVar("T")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _BINARY_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": _BINARY}}}
@@ -43,7 +48,7 @@ def missing(request: wire.Digests, store: StoreDep) -> wire.Missing:
 @router.put("/blobs/{digest:path}", dependencies=WRITE, openapi_extra={**_BINARY_BODY, **body_limit(None)})
 async def upload(digest: str, request: Request, store: StoreDep, size: int = Query(..., ge=0)) -> wire.Done:
     """Stream content in; the store stops at `size` bytes and checks the md5 before it becomes visible."""
-    await anyio.to_thread.run_sync(store.put_blob, digest, size, _body_blocks(request), limiter=UPLOAD_THREADS)
+    await _with_body(request, store.put_blob, digest, size)
     return wire.Done()
 
 
@@ -60,8 +65,7 @@ async def resumable_upload(upload_id: str, digest: str, request: Request, store:
     """Append to a resumable upload from `Content-Range: bytes START-END/SIZE` (START: the
     offset the server gave). Once complete the blob is verified (size, md5) and stored."""
     start = parse_content_range(request.headers.get("content-range"), size)
-    held = await anyio.to_thread.run_sync(_partials(request).receive, store, digest, upload_id, size, start,
-                                          _body_blocks(request), limiter=UPLOAD_THREADS)
+    held = await _with_body(request, _partials(request).receive, store, digest, upload_id, size, start)
     return wire.UploadStatus(offset=held, complete=held == size)
 
 
@@ -73,23 +77,58 @@ def _partials(request: Request) -> PartialUploads:
         return state.partial_uploads
 
 
-def _body_blocks(request: Request) -> Iterator[bytes]:
-    """The request body as blocks of UPLOAD_BLOCK bytes, for a store call on a worker thread."""
-    stream = request.stream().__aiter__()
-    pending = bytearray()
+async def _with_body(request: Request, receiver: Callable[..., T], *args: Any) -> T:
+    """`receiver(*args, chunks)` on an upload thread, `chunks` being the request body.
 
-    async def next_block() -> bytes | None:
-        nonlocal pending
-        while len(pending) < UPLOAD_BLOCK:
+    A task on the event loop reads the body ahead of the receiver, up to READ_AHEAD blocks,
+    so that the network keeps arriving while the receiver hashes and writes (with the body
+    read on demand, the two took turns). Blocks are lists of the chunks as they came: no
+    bytes are copied on the way. An error reading the body (the guard's caps and timeouts,
+    a client gone) is raised where the receiver reads the next chunk."""
+    to_receiver, from_pump = anyio.create_memory_object_stream[list[bytes] | Exception](READ_AHEAD)
+
+    async def pump() -> None:
+        with to_receiver:
             try:
-                pending += await stream.__anext__()
-            except StopAsyncIteration:
-                break
-        block, pending = bytes(pending), bytearray()
-        return block or None
+                await _read_blocks(request, to_receiver)
+            except Exception as error:  # handed to the receiver, which raises it
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await to_receiver.send(error)
 
-    while (block := anyio.from_thread.run(next_block)) is not None:
-        yield block
+    def chunks() -> Iterator[bytes]:
+        while True:
+            try:
+                item = anyio.from_thread.run(from_pump.receive)
+            except anyio.EndOfStream:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield from item
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(pump)
+        try:
+            result = await anyio.to_thread.run_sync(receiver, *args, chunks(), limiter=UPLOAD_THREADS)
+        except Exception as error:  # raised outside the task group, which would wrap it in a group
+            failure = error
+        finally:
+            from_pump.close()
+            tasks.cancel_scope.cancel()  # a pump still waiting for the body stops: the answer need not wait
+    if failure is not None:
+        raise failure
+    return result
+
+
+async def _read_blocks(request: Request, to_receiver: MemoryObjectSendStream) -> None:
+    block, held = [], 0
+    async for chunk in request.stream():
+        block.append(chunk)
+        held += len(chunk)
+        if held >= UPLOAD_BLOCK:
+            await to_receiver.send(block)
+            block, held = [], 0
+    await to_receiver.send(block)
 
 
 @router.post("/blob-batches", dependencies=WRITE,

@@ -1,0 +1,27 @@
+"""Making a few hundred thousand objects at once without Python's cyclic gc rescanning them.
+
+Adding a folder of 100,000 files makes several objects per file (stat, entry, dict rows);
+every 700 allocations start a collection, and the older generations get walked again and
+again (measured: a quarter to a third of add_dir's CPU time for 100,000 files). Those objects
+form no reference cycles, so pausing collection while they are made loses nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic gc for the block, and resume it after if it was running. (gc is
+    process-wide: a block in another thread that overlaps may resume it early, which costs
+    only speed.)"""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

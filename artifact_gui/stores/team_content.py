@@ -23,7 +23,7 @@ from ..core.digests import b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
 from .base import CancelledError, CorruptBlobError, MissingContentError, NotFoundError, ProgressCallback
 from .blobstore import BlobNotFoundError
-from .local_ingest import _MissingBlobs
+from .local_ingest import _MissingBlobs, _Secured
 from .local_maintenance import protect
 from .local_sql import batches
 from .objects import BlobRejectedError
@@ -167,9 +167,15 @@ class TeamContent:
             self.blobs.index.remove(content_hex(d) for d in gone)
 
     def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
-                        cancelled: Callable[[], bool] | None, force: bool = False) -> None:
-        present = self._present_and_protect(e.digest for e in entries if e.digest and not e.ref)
-        staged = [e for e in entries if e.local_path and not e.ref and (force or not (e.digest and e.digest in present))]
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> _Secured:
+        """As Ingest's: upload staged entries whose digest is not known yet (all with `force`),
+        protected from gc until the commit; a known digest is checked at the commit."""
+        secured = _Secured()
+        digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
+        if digest_only:
+            self._present_and_protect(digest_only)
+            secured.protected.update(digest_only)
+        staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
         counter = ByteCounter(sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged), progress)
         small: list[tuple[ManifestEntry, bytes]] = []
         small_bytes = 0
@@ -188,6 +194,9 @@ class TeamContent:
             else:
                 self._put_large_file(entry, counter)
         self._put_small_files(small, counter)
+        secured.stored.update(e.digest for e in staged)
+        secured.protected |= secured.stored
+        return secured
 
     def _put_small_files(self, files: list[tuple[ManifestEntry, bytes]], counter: ByteCounter) -> None:
         if not files:
@@ -216,9 +225,10 @@ class TeamContent:
             connection.executemany("INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, NULL, ?)",
                                    [(digest, size, now) for digest, size in dict(blobs).items()])
 
-    def _check_blobs_present(self, connection, entries: list[ManifestEntry]) -> None:
-        """Recorded, and still in the bucket: the pack index for packed blobs, a HEAD for the others."""
-        needed = list({e.digest for e in entries if not e.ref})
+    def _check_blobs_present(self, connection, entries: list[ManifestEntry], stored: set[str]) -> None:
+        """Recorded, and still in the bucket: the pack index for packed blobs, a HEAD for the
+        others. What this log uploaded itself (`stored`) is there."""
+        needed = list({e.digest for e in entries if not e.ref} - stored)
         recorded: set[str] = set()
         for batch in batches(needed):
             recorded.update(row[0] for row in connection.execute(

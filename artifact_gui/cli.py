@@ -27,19 +27,32 @@ from ._version import __version__
 from .stores import ConflictError, Store, StoreError, default_store_location, open_store
 from .stores.local_folder import has_database
 from .stores.paging import iter_entries
+from .stores.targets import BLOBS_ENV, DATABASE_ENV, S3_ENDPOINT_ENV, StoreTarget
 
 
 class UserError(Exception):
     """A mistake in how the command was called; printed without a traceback."""
 
 
+def _target(args: argparse.Namespace, path: str | None = None) -> StoreTarget:
+    """The store the options name: --store, or --database with --blobs (or their variables)."""
+    return StoreTarget.from_options(path or args.store, getattr(args, "database", None), getattr(args, "blobs", None),
+                                    getattr(args, "s3_endpoint", None))
+
+
 def _store(args: argparse.Namespace, create: bool = False) -> Store:
-    """The store named by --store (else the default one). Only commands that write a new
-    version pass `create`: then a new or empty folder becomes a store."""
-    return open_store(args.store or default_store_location(), create=create)
+    """The store named by --store or --database/--blobs (else the default one). Only commands
+    that write a new version pass `create`: then a new or empty folder becomes a store."""
+    return _target(args).open(create=create)
 
 
 def cmd_init(args: argparse.Namespace) -> None:
+    target = _target(args, args.path)
+    if target.is_team:
+        store = target.open(create=True)
+        store.close()
+        print(f"{store.location} holds a store")
+        return
     location = args.path or args.store or default_store_location()
     if location.startswith(("http://", "https://")):
         raise UserError("init creates a store folder; a server's store is created on the server")
@@ -232,26 +245,69 @@ def cmd_manifest(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     from .server.app import serve
 
-    location = args.store or default_store_location()
-    if location.startswith(("http://", "https://")):
-        raise UserError("serve needs a store folder, not a URL")
+    target = _target(args)
+    if not target.is_team:
+        location = args.store or default_store_location()
+        if location.startswith(("http://", "https://")):
+            raise UserError("serve needs a store folder (or --database and --blobs), not a URL")
+        target = StoreTarget(location)
     from .stores.credentials import plain_http_warning
 
     url = f"http://{args.host}:{args.port}"
-    print(f"serving {location} at {url} (connect to this URL; API docs at {url}/api/v1/docs)", flush=True)
+    shown = target.describe()
+    workers = f" with {args.workers} worker processes" if args.workers > 1 else ""
+    print(f"serving {shown} at {url}{workers} (connect to this URL; API docs at {url}/api/v1/docs)", flush=True)
     if warning := plain_http_warning(url):
         print(f"warning: {warning} (serve behind an https proxy)", file=sys.stderr, flush=True)
     configure_stderr_logging(args.log_level)
-    serve(location, args.host, args.port, args.allow_anonymous_read, log_level=args.log_level)
+    serve(target, args.host, args.port, args.allow_anonymous_read, log_level=args.log_level, workers=args.workers,
+          proxy_transfers=args.proxy_transfers)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from .stores.migrate import migrate_between
+
+    source = StoreTarget.parse(args.source, args.s3_endpoint)
+    destination = StoreTarget.parse(args.destination, args.s3_endpoint)
+
+    def progress(what: str, done: int, total: int) -> None:
+        if done == total:
+            print(f"{what}: {_size(done) if what == 'content' else done} done", file=sys.stderr, flush=True)
+
+    result = migrate_between(source, destination, progress)
+    print(f"copied {counted(result.blobs_copied, 'blob')} ({_size(result.bytes_copied)}),"
+          f" {result.blobs_already_there} there already; "
+          + ", ".join(f"{count} {table}" for table, count in result.rows_copied.items()))
+    if not result.ok:
+        raise UserError("the copy differs from its source: " + "; ".join(result.differences[:5]))
+    print(f"verified: {destination.describe()} holds what {source.describe()} holds")
+
+
+def cmd_doctor(args: argparse.Namespace) -> None:
+    from .stores.doctor import diagnose
+
+    target = _target(args)
+    try:
+        store = target.open()
+    except StoreError as error:
+        print(f"problem\tstore\t{describe_error(error)}")
+        raise UserError("the store cannot be opened") from None
+    findings = diagnose(store)
+    store.close()
+    for finding in findings:
+        print(f"{'ok' if finding.ok else 'problem'}\t{finding.check}\t{finding.detail}")
+    problems = [f for f in findings if not f.ok]
+    if problems:
+        raise UserError(f"{counted(len(problems), 'problem')} found")
 
 
 def cmd_token(args: argparse.Namespace) -> None:
     from .server.tokens import TokenRegistry
 
-    location = args.store or default_store_location()
-    if location.startswith(("http://", "https://")):
-        raise UserError("tokens are managed on the server's own store folder, not through a URL")
-    registry = TokenRegistry(open_store(location).location)
+    target = _target(args)
+    if (target.path or "").startswith(("http://", "https://")):
+        raise UserError("tokens are managed on the server's own store, not through a URL")
+    registry = TokenRegistry.for_store(target.open())
     if args.action == "create":
         if not args.name:
             raise UserError("token create needs --name")
@@ -350,6 +406,13 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
         if takes_store:
             sub.add_argument("--store", default=argparse.SUPPRESS, metavar="PATH_OR_URL", help=STORE_HELP)
+            sub.add_argument("--database", metavar="POSTGRESQL_URL",
+                             help=f"a team store's PostgreSQL database, with --blobs (default: ${DATABASE_ENV})")
+            sub.add_argument("--blobs", metavar="S3_URL",
+                             help=f"a team store's bucket, s3://bucket/prefix, with --database (default: ${BLOBS_ENV});"
+                                  " credentials from the AWS environment or profile")
+            sub.add_argument("--s3-endpoint", metavar="URL",
+                             help=f"the S3 server, for MinIO, Ceph, Swift, GCS (default: ${S3_ENDPOINT_ENV}, else AWS)")
         sub.set_defaults(handler=handler)
         return sub
 
@@ -407,10 +470,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on; 0.0.0.0 for every interface (default: 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8765, help="port to listen on, 1-65535 (default: 8765)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes (default: 1); more than one suits a team store (--database/--blobs)")
+    serve.add_argument("--proxy-transfers", action="store_true",
+                       help="with a team store: clients send and fetch all content through the server (default:"
+                            " large blobs go straight to the bucket by presigned URLs)")
     serve.add_argument("--allow-anonymous-read", action="store_true",
                        help="let requests without a token read (default: every request needs a token)")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, type=str.upper,
                        help=f"what the server logs to stderr, one line per request at INFO (default: {DEFAULT_LOG_LEVEL})")
+    migrate = command("migrate", cmd_migrate, "copy a whole store to another backend, then verify the copy")
+    migrate.add_argument("--from", dest="source", required=True, metavar="SRC",
+                         help="a store folder, or a team store as postgresql://…#s3://bucket/prefix")
+    migrate.add_argument("--to", dest="destination", required=True, metavar="DST",
+                         help="a new or empty store: a folder, or postgresql://…#s3://bucket/prefix"
+                              " (an interrupted migrate, run again, copies only what is missing)")
+    command("doctor", cmd_doctor, "check a store: reachable, its schema, its bucket's permissions, its content")
     token = command("token", cmd_token, "create, list or revoke the server's API tokens")
     token.add_argument("action", choices=["create", "list", "revoke"], help="what to do")
     token.add_argument("--name", help="the token's name (required by create and revoke)")

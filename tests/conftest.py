@@ -24,6 +24,9 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     close_shared_stores()  # what the SDK opened for a path or URL (as at interpreter exit)
 
 
+from tests.s3_helpers import postgres_url, s3_server, team_location, team_store  # noqa: E402,F401  (fixtures)
+
+
 def write_files(root, files: dict[str, bytes | str]) -> str:
     """Create `files` (relative POSIX path -> content) under `root`; returns root as str."""
     for relative, content in files.items():
@@ -43,7 +46,7 @@ def local_store(tmp_path):
     store.close()
 
 
-STORE_KINDS = ["local", "remote"]
+STORE_KINDS = ["local", "remote", "team", "team-remote"]
 
 
 @pytest.fixture
@@ -58,7 +61,7 @@ def server(tmp_path):
 @pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path):
     """Every Store implementation; the contract suite runs against each (RemoteStore
-    talking to a real server on 127.0.0.1)."""
+    talking to a real server on 127.0.0.1, TeamStore on real PostgreSQL and S3 servers)."""
     from artifact_gui.stores import LocalStore
     from artifact_gui.stores.remote import RemoteStore
 
@@ -67,7 +70,16 @@ def store(request, tmp_path):
         yield instance
         instance.close()
         return
-    server = request.getfixturevalue("server")
+    if request.param == "team":  # PostgreSQL + S3, real servers (tests/s3_helpers.py)
+        yield request.getfixturevalue("team_store")
+        return
+    if request.param == "team-remote":  # a server (in this process) over PostgreSQL + S3
+        from tests.server_helpers import RunningServer
+
+        server = RunningServer(None, store=request.getfixturevalue("team_store"))
+        request.addfinalizer(server.stop)
+    else:
+        server = request.getfixturevalue("server")
     instance = RemoteStore(server.url, token=server.write_token)
     yield instance
     instance.close()

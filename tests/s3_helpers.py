@@ -17,6 +17,7 @@ import shlex
 import socket
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -148,3 +149,40 @@ def postgres_url():
         yield line.split("=", 1)[1]
     finally:
         _stop("stop-postgres.sh", data_dir)
+
+
+def schema_url(database_url: str, schema: str) -> str:
+    """`database_url` whose connections work in PostgreSQL schema `schema` (libpq `options`)."""
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def team_location(s3_server, postgres_url):
+    """(database URL, s3:// URL) of an empty PostgreSQL schema and bucket prefix of this test's own."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema_url(postgres_url, schema), f"s3://{s3_server.bucket}/{schema}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def open_team_store(s3_server, location: tuple[str, str], create: bool = False, **options):
+    from artifact_gui.stores.team import TeamStore
+
+    database, blobs = location
+    return TeamStore(database, blobs, s3_server.endpoint, create=create, s3_region=s3_server.region,
+                     s3_session=s3_server.session(), **options)
+
+
+@pytest.fixture
+def team_store(s3_server, team_location):
+    """A new TeamStore on the session's real PostgreSQL and S3 servers."""
+    store = open_team_store(s3_server, team_location, create=True)
+    yield store
+    store.close()

@@ -14,10 +14,11 @@ from artifact_gui.stores import LocalStore
 
 
 class RunningServer:
-    def __init__(self, store_path: str, allow_anonymous_read: bool = False, port: int = 0, new_tokens: bool = True,
-                 **app_options):
-        self.store = LocalStore(store_path, create=True)
-        self.tokens = TokenRegistry(self.store.location)
+    def __init__(self, store_path: str | None, allow_anonymous_read: bool = False, port: int = 0, new_tokens: bool = True,
+                 store=None, **app_options):
+        """Serves a new LocalStore at `store_path`, or `store` (closed by `stop()` too)."""
+        self.store = store if store is not None else LocalStore(store_path, create=True)
+        self.tokens = TokenRegistry.for_store(self.store)
         if new_tokens:  # a restarted server keeps the tokens it had
             self.write_token = self.tokens.create("writer")
             self.read_token = self.tokens.create("reader", read_only=True)

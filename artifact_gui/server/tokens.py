@@ -1,7 +1,8 @@
 """API tokens of a server: kept only as SHA-256 hashes, compared in constant time.
 
 They live in `tokens.db` beside the store they guard: they belong to serving the store,
-not to the store itself."""
+not to the store itself. A team store's server keeps nothing on its own disk: its tokens are a
+table of the store's database (`DatabaseTokenRegistry`), so every server process knows them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import hmac
 import os
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 TOKEN_PREFIX = "agt_"
@@ -47,6 +49,13 @@ def _hash(token: str) -> str:
 
 
 class TokenRegistry:
+    @staticmethod
+    def for_store(store) -> "TokenRegistry":
+        """The registry of the server of `store`: in its database for a team store, else
+        in tokens.db in its folder."""
+        connect = getattr(store, "connect_database", None)
+        return DatabaseTokenRegistry(connect) if connect is not None else TokenRegistry(store.location)
+
     def __init__(self, store_folder: str):
         self.path = os.path.join(store_folder, "tokens.db")
         _create_private(self.path)
@@ -97,3 +106,39 @@ class TokenRegistry:
             if hmac.compare_digest(stored, digest):
                 match = TokenInfo(name, bool(read_only), created_at, revoked_at is not None)
         return match
+
+
+class DatabaseTokenRegistry(TokenRegistry):
+    """Tokens in a team store's database (its schema made the table). One connection, used by
+    one request at a time: a token check is one short query."""
+
+    def __init__(self, connect: Callable[[], object]):
+        self._connect = connect
+        self._connection = None
+        self._lock = threading.Lock()
+
+    def check(self, token: str) -> TokenInfo | None:
+        """As TokenRegistry's; once more on a new connection when a database restart cut the
+        one it had (a check changes nothing, so running it twice is safe)."""
+        for attempt in (1, 2):
+            try:
+                return super().check(token)
+            except Exception:
+                if attempt == 2 or self._connection is None or not self._connection.lost:
+                    raise
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[object]:
+        with self._lock:
+            if self._connection is None or self._connection.lost:  # a database restart dropped it
+                self._connection = self._connect()
+            connection = self._connection
+            connection.execute("BEGIN")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if not connection.lost and connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise

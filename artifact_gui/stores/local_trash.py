@@ -147,7 +147,7 @@ def candidate_query(criteria: CleanupCriteria, now: float) -> tuple[str, list[An
         # pairs keeps the window's sort narrow. Fewer versions than that: all are kept.
         kept = ("WITH oldest_kept(collection_id, version_index) AS (SELECT collection_id, version_index FROM"
                 " (SELECT v.collection_id, v.version_index, ROW_NUMBER() OVER (PARTITION BY v.collection_id"
-                f" ORDER BY v.version_index DESC) AS newest_rank {in_scope}) WHERE newest_rank = ?) ")
+                f" ORDER BY v.version_index DESC) AS newest_rank {in_scope}) AS ranked WHERE newest_rank = ?) ")
         kept_params = [*params, criteria.keep_newest]
         chosen.append("v.version_index < COALESCE((SELECT k.version_index FROM oldest_kept k"
                       " WHERE k.collection_id = v.collection_id), -1)")

@@ -59,6 +59,7 @@ from .http import (
 from ..core.metadata import json_object_text as _metadata_json
 from .local import _validate_draft
 from .local_rules import validate_ttl
+from .direct_transfer import DirectTransfers
 from .wire import ProtocolError
 
 __all__ = ["RemoteStore", "AuthenticationError", "NotArtifactServerError", "ServerUnreachableError"]
@@ -136,6 +137,7 @@ class RemoteStore(Store):
         self._api = ApiClient(self.url, token, timeout)
         self._caller: wire.Caller | None = None
         self._upload_session = uuid.uuid4().hex  # a retry by this client resumes its own partial uploads
+        self._direct = DirectTransfers(self._call)  # large blobs straight to and from a team store's bucket
 
     @property
     def location(self) -> str:
@@ -240,7 +242,7 @@ class RemoteStore(Store):
                          path=path).to_entry()
 
     def open_blob(self, digest: str) -> BinaryIO:
-        return _ResumingDownload(self._api, digest)
+        return self._direct.open(digest) or _ResumingDownload(self._api, digest)
 
     def stats(self) -> StoreStats:
         return self._get("stats", "reading the store's statistics", into=StoreStats)
@@ -404,8 +406,9 @@ class RemoteStore(Store):
     def _send_jobs(self, uploads: list[ManifestEntry], on_bytes: Callable[[int], None],
                    cancelled: Callable[[], bool] | None) -> list[Callable[[], None]]:
         """Each large file on its own, small files many to a request."""
-        jobs: list[Callable[[], None]] = [lambda e=e: self._upload_file(e, on_bytes, cancelled)
-                                          for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
+        jobs: list[Callable[[], None]] = [
+            lambda e=e: self._direct.upload(e, on_bytes, cancelled) or self._upload_file(e, on_bytes, cancelled)
+            for e in uploads if (e.size or 0) > BATCH_FILE_MAX]
         batch, batch_bytes = [], 0
         for entry in (e for e in uploads if (e.size or 0) <= BATCH_FILE_MAX):
             batch.append(entry)

@@ -284,6 +284,8 @@ class S3BlobStore:
             raise _s3_error("GET", key, error) from error
 
     def _get_range(self, key: str, offset: int, length: int) -> bytes:
+        if length == 0:  # "bytes=N-(N-1)" is no range: S3 would answer the whole object
+            return b""
         try:
             answer = self.client.get_object(Bucket=self.location.bucket, Key=key,
                                             Range=f"bytes={offset}-{offset + length - 1}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.s3_helpers import postgres_url  # noqa: F401  (the session fixture)
 
 psycopg = pytest.importorskip("psycopg")
 

@@ -14,7 +14,7 @@ from artifact_gui.stores.base import CorruptBlobError
 from artifact_gui.stores.blobstore import BlobNotFoundError, SQLitePackIndex, checked_digest
 from artifact_gui.stores.objects import BlobRejectedError
 from artifact_gui.stores.s3_blobs import S3BlobStore, S3Location, md5_b64
-from tests.s3_helpers import S3Server, _start, s3_server, start_script  # noqa: F401  (s3_server: the session fixture)
+from tests.s3_helpers import S3Server, _start, start_script  # the s3_server fixture comes from conftest.py
 
 pytest.importorskip("boto3")
 
@@ -222,3 +222,10 @@ def test_a_damaged_table_of_contents_is_named_and_not_trusted(blobs):
     with pytest.raises(CorruptBlobError, match="lies outside the pack"):
         blobs.rebuild_index()
     assert not blobs.has(digest)
+
+
+def test_an_empty_blob_packed_beside_others_reads_back_empty(blobs):
+    empty, other = blob(b""), blob("not empty")
+    blobs.put_many([other, empty])
+    assert blobs.read(empty[0]) == b""
+    assert dict(blobs.read_many([empty[0], other[0]])) == dict([empty, other])

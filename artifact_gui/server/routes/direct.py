@@ -1,0 +1,48 @@
+"""Direct transfers (stores/direct_transfer.py): presigned bucket uploads handed out after the
+token check, and their confirmation by HEAD before the server records them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ...stores import wire
+from ...stores.direct_transfer import DirectBlobs, DirectDownload, DirectUpload, DirectUploads, blobs_of
+from ..deps import READ, WRITE, StoreDep, body_limit
+
+router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
+_REQUEST_BYTES = 256 << 10  # 1,000 digests and sizes
+
+
+def direct_transfers_on(request: Request, store) -> bool:
+    return getattr(request.app.state, "direct_transfers", True) and hasattr(store, "presigned_uploads")
+
+
+@router.post("/direct-uploads", dependencies=WRITE, openapi_extra=body_limit(_REQUEST_BYTES))
+def presigned_uploads(asked: DirectBlobs, request: Request, store: StoreDep) -> DirectUploads:
+    """One presigned PUT per large blob the store lacks; none when the server proxies transfers."""
+    if not direct_transfers_on(request, store):
+        return DirectUploads(available=False)
+    signed = store.presigned_uploads(list(blobs_of(asked)))
+    return DirectUploads(available=True, uploads=[
+        DirectUpload(digest=digest, method=put.method, url=put.url, headers=put.headers) for digest, put in signed.items()])
+
+
+@router.post("/direct-uploads/confirm", dependencies=WRITE, openapi_extra=body_limit(_REQUEST_BYTES))
+def confirm_uploads(uploaded: DirectBlobs, request: Request, store: StoreDep) -> wire.Done:
+    """Record blobs a client put into the bucket, each after a HEAD shows its size and md5."""
+    if not direct_transfers_on(request, store):
+        return wire.Done()
+    store.confirm_uploads(list(blobs_of(uploaded)))
+    return wire.Done()
+
+
+@router.get("/direct-downloads/{digest:path}", dependencies=READ)
+def presigned_download(digest: str, request: Request, store: StoreDep) -> DirectDownload:
+    """A presigned GET for a large blob; `available: false` sends the client through the server."""
+    if not direct_transfers_on(request, store):
+        return DirectDownload(available=False)
+    found = store.presigned_download(digest)
+    if found is None:
+        return DirectDownload(available=False, server_has_direct=True)
+    get, size = found
+    return DirectDownload(available=True, url=get.url, size=size, server_has_direct=True)

@@ -1,0 +1,190 @@
+"""Direct transfers: a client moves large blobs straight to and from a team store's bucket.
+
+The server (server/routes/direct.py) checks the client's token, then hands out one presigned
+PUT per large blob it lacks; the PUT carries the Content-MD5 its signature covers, so the
+bucket accepts only the bytes with that digest. The client then asks the server to confirm:
+the server HEADs each object (size, and ETag = md5) and only then records it, so a commit
+never counts on bytes nobody checked. Small blobs still go through the server in packed
+batches (one presigned PUT each is what packing avoids). Downloads of large blobs work the
+same way with a presigned GET (the client resumes it with Range). A server without a bucket, or run
+with --proxy-transfers, hands out nothing: the client then sends everything the usual way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, Field
+
+from ..core.manifest import ManifestEntry
+from ..core.transfer import ChunkReader
+from .base import CancelledError, NotFoundError, StoreError
+from .http import NotArtifactServerError
+
+log = logging.getLogger(__name__)
+
+PUT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CHUNK = 1 << 20
+MAX_BLOBS_PER_REQUEST = 1000
+RESUMES = 3
+
+
+class DirectBlob(BaseModel):
+    digest: str = Field(max_length=64)
+    size: int = Field(ge=0)
+
+
+class DirectBlobs(BaseModel):
+    blobs: list[DirectBlob] = Field(max_length=MAX_BLOBS_PER_REQUEST)
+
+
+class DirectUpload(BaseModel):
+    digest: str
+    method: str
+    url: str
+    headers: dict[str, str]
+
+
+class DirectUploads(BaseModel):
+    available: bool  # False: this server takes every blob itself
+    uploads: list[DirectUpload] = []
+
+
+class DirectDownload(BaseModel):
+    available: bool  # False: read it from the server (small, packed, or no bucket)
+    url: str = ""
+    size: int = Field(default=0, ge=0)
+    server_has_direct: bool = False  # False: never ask this server again
+
+
+def download_directly(call: Callable[..., object], digest: str) -> tuple[BinaryIO | None, bool]:
+    """(a large blob read straight from the bucket by a presigned GET, resuming with Range
+    after a dropped connection, or None: read it through the server; whether to ask again)."""
+    try:
+        answer = call("GET", f"direct-downloads/{quote(digest, safe='')}", f"asking where {digest} is",
+                      into=DirectDownload)
+    except (NotFoundError, NotArtifactServerError):  # a server without direct transfers (older, or other)
+        return None, False
+    if not answer.available:
+        return None, answer.server_has_direct
+    if not answer.url.startswith(("http://", "https://")):
+        raise StoreError(f"downloading {digest}: the server handed out an unusable URL")
+    return _BucketDownload(answer.url, answer.size, digest), True
+
+
+class _BucketDownload(ChunkReader):
+    """A presigned GET as a file: reads stop at the declared size; a dropped connection resumes
+    from the first byte not yet received."""
+
+    def __init__(self, url: str, size: int, digest: str):
+        self._url, self._size, self._digest = url, size, digest
+        self._offset = 0
+        self._client = httpx.Client(timeout=PUT_TIMEOUT)
+        super().__init__(self._chunks())
+
+    def _chunks(self) -> Iterator[bytes]:
+        for attempt in range(RESUMES + 1):
+            headers = {"Range": f"bytes={self._offset}-"} if self._offset else {}
+            try:
+                with self._client.stream("GET", self._url, headers=headers) as answer:
+                    if answer.status_code not in (200, 206) or (self._offset and answer.status_code != 206):
+                        raise StoreError(f"downloading {self._digest} from the bucket: HTTP {answer.status_code}")
+                    for chunk in answer.iter_raw(CHUNK):
+                        chunk = chunk[:self._size - self._offset]  # never past the declared size
+                        self._offset += len(chunk)
+                        yield chunk
+                        if self._offset >= self._size:
+                            return
+                    return
+            except (httpx.TransportError, httpx.StreamError) as error:
+                if attempt == RESUMES:
+                    raise StoreError(f"downloading {self._digest} from the bucket: {error}") from error
+                log.info("downloading %s broke off (%s); resuming at byte %d", self._digest, error, self._offset)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "_BucketDownload":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], on_bytes: Callable[[int], None],
+                    cancelled: Callable[[], bool] | None) -> tuple[list[ManifestEntry], bool]:
+    """Send what the server allows straight to the bucket: (the entries it did not take, all
+    of them from a server without direct transfers; whether to ask this server again)."""
+    left: list[ManifestEntry] = []
+    for start in range(0, len(entries), MAX_BLOBS_PER_REQUEST):
+        batch = entries[start:start + MAX_BLOBS_PER_REQUEST]
+        asked = DirectBlobs(blobs=[DirectBlob(digest=e.digest, size=e.size or 0) for e in batch])
+        try:
+            answer = call("POST", "direct-uploads", f"asking where to upload {len(batch)} files", json=asked,
+                          into=DirectUploads)
+        except (NotFoundError, NotArtifactServerError):  # a server without direct transfers (older, or other)
+            return left + entries[start:], False
+        if not answer.available:
+            return left + entries[start:], False
+        by_digest = {upload.digest: upload for upload in answer.uploads}
+        sent = [e for e in batch if e.digest in by_digest]
+        left += [e for e in batch if e.digest not in by_digest]
+        with httpx.Client(timeout=PUT_TIMEOUT) as client:
+            for entry in sent:
+                _put(client, by_digest[entry.digest], entry, on_bytes, cancelled)
+        if sent:
+            call("POST", "direct-uploads/confirm", f"confirming {len(sent)} uploaded files",
+                 json=DirectBlobs(blobs=[DirectBlob(digest=e.digest, size=e.size or 0) for e in sent]), into=None)
+    return left, True
+
+
+def _put(client: httpx.Client, upload: DirectUpload, entry: ManifestEntry, on_bytes: Callable[[int], None],
+         cancelled: Callable[[], bool] | None) -> None:
+    if upload.method != "PUT" or not upload.url.startswith(("http://", "https://")):
+        raise StoreError(f"uploading {entry.path!r}: the server handed out an unusable request ({upload.method})")
+    answer = client.request("PUT", upload.url, headers=upload.headers,
+                            content=_chunks(entry.local_path, on_bytes, cancelled))
+    if answer.status_code >= 300:
+        raise StoreError(f"uploading {entry.path!r} to the bucket: HTTP {answer.status_code}:"
+                         f" {answer.text[:200]} (a file changed since it was hashed is refused: add it again)")
+
+
+def _chunks(path: str, on_bytes: Callable[[int], None], cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
+    with open(path, "rb") as source:
+        while chunk := source.read(CHUNK):
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled by the user")
+            on_bytes(len(chunk))
+            yield chunk
+
+
+class DirectTransfers:
+    """A RemoteStore's side: asks its server for direct transfers until the server says it
+    has none (a folder store, --proxy-transfers, an older server), then never again."""
+
+    def __init__(self, call: Callable[..., object]):
+        self._call = call
+        self.uploads_on = self.downloads_on = True
+
+    def upload(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
+               cancelled: Callable[[], bool] | None) -> bool:
+        """True if the entry went straight to the bucket; False: send it to the server."""
+        if not self.uploads_on:
+            return False
+        left, self.uploads_on = upload_directly(self._call, [entry], on_bytes, cancelled)
+        return not left
+
+    def open(self, digest: str) -> BinaryIO | None:
+        """The blob from the bucket, or None: read it through the server."""
+        if not self.downloads_on:
+            return None
+        found, self.downloads_on = download_directly(self._call, digest)
+        return found
+
+
+def blobs_of(request: DirectBlobs) -> Iterable[tuple[str, int]]:
+    return [(blob.digest, blob.size) for blob in request.blobs]

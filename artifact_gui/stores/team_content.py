@@ -1,0 +1,273 @@
+"""Content of a TeamStore: bytes in an S3 bucket, their record in PostgreSQL (a mixin).
+
+The `blobs` table (the schema LocalStore has) records every blob known to be in the bucket,
+with `data` always NULL; a row is written only after the bucket accepted the bytes (their
+Content-MD5 checked by the object store). Small blobs travel packed (S3BlobStore.put_many).
+A version commits only when every blob it needs has a row *and* the bucket still holds it
+(pack index, or HEAD whose ETag is the md5): a blob missing from the bucket refuses the
+commit, naming it. Digests are base64 md5 here (the manifests'), hex md5 in the bucket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from ..core.concurrency import ByteCounter
+from ..core.digests import b64_to_hex, hex_to_b64, md5_stream
+from ..core.manifest import ManifestEntry
+from .base import CancelledError, CorruptBlobError, MissingContentError, NotFoundError, ProgressCallback
+from .blobstore import BlobNotFoundError
+from .local_ingest import _MissingBlobs, _Secured
+from .local_maintenance import protect
+from .local_sql import batches
+from .objects import BlobRejectedError
+
+_PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
+_SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
+PRESIGN_SECONDS = 3600
+SINGLE_PUT_MAX = 5 << 30  # S3's limit for one PUT; larger blobs go through the server
+READ_BUFFER = 8 << 20  # one ranged GET per this many bytes of a large blob read
+
+
+def content_hex(digest: str) -> str:
+    hex_digest = b64_to_hex(digest)
+    if hex_digest is None:
+        raise ValueError(f"invalid content digest {digest!r}: expected base64 md5")
+    return hex_digest
+
+
+class TeamContent:
+    """TeamStore's content. TeamStore supplies `blobs` (an S3BlobStore), `_db`, `_write`,
+    `root`, `_require_writable` and `_present_and_protect` (from Ingest)."""
+
+    # --- content in and out ----------------------------------------------------------
+    def open_blob(self, digest: str) -> BinaryIO:
+        """A seekable stream (the server answers Range requests from it): a packed blob read
+        whole, a large one read in ranged GETs of READ_BUFFER bytes as the reader goes."""
+        row = self._db().execute("SELECT size FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
+        hex_digest = content_hex(digest)
+        try:
+            if row[0] <= self.blobs.pack_max_blob:
+                return io.BytesIO(self.blobs.read(hex_digest))
+            self.blobs.size(hex_digest)  # there, with the bytes its name says
+        except BlobNotFoundError as error:
+            raise CorruptBlobError(f"content {digest!r} is missing from the bucket of {self.root!r};"
+                                   " run 'artifact-gui verify'") from error
+        return io.BufferedReader(_BucketRangeReader(self.blobs, hex_digest, row[0]), READ_BUFFER)
+
+    def blob_file(self, digest: str) -> str | None:
+        return None  # no content of a team store is a local file
+
+    def put_blob(self, digest: str, size: int, chunks: Iterable[bytes]) -> None:
+        self._require_writable()
+        hex_digest = content_hex(digest)
+        if not isinstance(size, int) or size < 0:
+            raise ValueError(f"invalid size {size!r}: expected a non-negative integer")
+        with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
+            hasher, received = hashlib.md5(), 0
+            for chunk in chunks:
+                received += len(chunk)
+                if received > size:
+                    break
+                hasher.update(chunk)
+                spool.write(chunk)
+            if received != size or hasher.hexdigest() != hex_digest:
+                got = f"{received}{'+' if received > size else ''} bytes" if received != size else \
+                    f"digest {hex_to_b64(hasher.hexdigest())}"
+                raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes with that digest, got {got}")
+            if size <= self.blobs.pack_max_blob:
+                spool.seek(0)
+                self.blobs.put_many([(hex_digest, spool.read())])
+            else:
+                self._put_spooled(hex_digest, spool)
+        self._record_blobs([(digest, size)])
+
+    def _put_spooled(self, hex_digest: str, spool: tempfile.SpooledTemporaryFile) -> None:
+        spool.flush()
+        if getattr(spool, "_rolled", False):
+            self.blobs.put_file(hex_digest, spool.name)
+        else:
+            spool.seek(0)
+            self.blobs.put(hex_digest, spool.read())
+
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
+        self._require_writable()
+        self.blobs.put_many([(content_hex(digest), data) for digest, data in blobs])
+        self._record_blobs([(digest, len(data)) for digest, data in blobs])
+
+    def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
+        unique = list(dict.fromkeys(digests))
+        absent = set(unique) - self._present(unique)
+        if absent:
+            raise NotFoundError(f"content {sorted(absent)[0]!r} is not in store {self.root!r}")
+        by_hex = {content_hex(d): d for d in unique}
+        try:
+            return {by_hex[hex_digest]: data for hex_digest, data in self.blobs.read_many(by_hex)}
+        except BlobNotFoundError as error:
+            raise CorruptBlobError(f"{error}; run 'artifact-gui verify'") from error
+
+    # --- direct transfers (stores/direct_transfer.py) -----------------------------------
+    def presigned_uploads(self, blobs: list[tuple[str, int]], expires_seconds: int = PRESIGN_SECONDS) -> dict:
+        """digest -> PresignedRequest for each large blob the store lacks (now protected from
+        gc, as missing_blobs protects); small ones are left to the packed batches."""
+        for digest, _size in blobs:
+            content_hex(digest)  # a digest from a client is checked before it becomes a key
+        large = {digest: size for digest, size in blobs if self.blobs.pack_max_blob < size <= SINGLE_PUT_MAX}
+        absent = self.missing_blobs(list(large))
+        return {digest: self.blobs.presigned_put(content_hex(digest), large[digest], expires_seconds)
+                for digest in absent}
+
+    def presigned_download(self, digest: str, expires_seconds: int = PRESIGN_SECONDS):
+        """(PresignedRequest, size) of a large blob, or None (unknown, or small: packed blobs
+        are read through the server, many to a request)."""
+        content_hex(digest)
+        row = self._db().execute("SELECT size FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        if row is None or row[0] <= self.blobs.pack_max_blob:
+            return None
+        return self.blobs.presigned_get(content_hex(digest), expires_seconds), row[0]
+
+    def confirm_uploads(self, blobs: list[tuple[str, int]]) -> None:
+        """Record blobs a client put into the bucket, once a HEAD shows each there with its
+        size and its md5 (the ETag of a single-part object); refuses naming the first that is not."""
+        for digest, size in blobs:
+            try:
+                found = self.blobs.size(content_hex(digest))
+            except BlobNotFoundError:
+                raise MissingContentError(f"content {digest!r} is not in the bucket: upload it first") from None
+            if found != size:
+                raise BlobRejectedError(f"content {digest!r} in the bucket has {found} bytes, not {size}")
+        self._record_blobs(blobs)
+
+    # --- logging -----------------------------------------------------------------------
+    def log_version(self, draft, progress: ProgressCallback | None = None,
+                    cancelled: Callable[[], bool] | None = None):
+        try:
+            return super().log_version(draft, progress, cancelled)
+        except MissingContentError:
+            self._forget_blobs_the_bucket_lost(e.digest for e in draft.entries if e.digest and not e.ref)
+            raise
+
+    def _forget_blobs_the_bucket_lost(self, digests: Iterable[str]) -> None:
+        """Rows of blobs the bucket no longer holds (a gc killed between its deletes and its
+        commit, someone emptying the bucket) go, so `missing_blobs` asks for them again and
+        a client's retry uploads them."""
+        recorded = self._present(digests)
+        gone = [hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in recorded)]
+        if gone:
+            with self._write() as connection:
+                connection.executemany("DELETE FROM blobs WHERE digest = ?", [(d,) for d in gone])
+            self.blobs.index.remove(content_hex(d) for d in gone)
+
+    def _store_contents(self, entries: list[ManifestEntry], progress: ProgressCallback | None,
+                        cancelled: Callable[[], bool] | None, force: bool = False) -> _Secured:
+        """As Ingest's: upload staged entries whose digest is not known yet (all with `force`),
+        protected from gc until the commit; a known digest is checked at the commit."""
+        secured = _Secured()
+        digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
+        if digest_only:
+            self._present_and_protect(digest_only)
+            secured.protected.update(digest_only)
+        staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
+        counter = ByteCounter(sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged), progress)
+        small: list[tuple[ManifestEntry, bytes]] = []
+        small_bytes = 0
+        for entry in staged:
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled by the user")
+            size = os.path.getsize(entry.local_path)
+            if size <= self.blobs.pack_max_blob:
+                with open(entry.local_path, "rb") as f:
+                    data = f.read(size + 1)
+                small.append((entry, data))
+                small_bytes += len(data)
+                if small_bytes >= _PACK_BATCH_BYTES:
+                    self._put_small_files(small, counter)
+                    small, small_bytes = [], 0
+            else:
+                self._put_large_file(entry, counter)
+        self._put_small_files(small, counter)
+        secured.stored.update(e.digest for e in staged)
+        secured.protected |= secured.stored
+        return secured
+
+    def _put_small_files(self, files: list[tuple[ManifestEntry, bytes]], counter: ByteCounter) -> None:
+        if not files:
+            return
+        for entry, data in files:
+            entry.digest, entry.size = hex_to_b64(hashlib.md5(data).hexdigest()), len(data)
+        self.blobs.put_many([(content_hex(entry.digest), data) for entry, data in files])
+        self._record_blobs([(entry.digest, entry.size) for entry, _ in files])
+        counter.add(sum(len(data) for _, data in files))
+
+    def _put_large_file(self, entry: ManifestEntry, counter: ByteCounter) -> None:
+        """Hash, then upload with that md5 as Content-MD5: a file changed in between is
+        refused by the object store (BadDigest), never stored under the wrong digest."""
+        with open(entry.local_path, "rb") as f:
+            hex_digest, size = md5_stream(f)
+        self.blobs.put_file(hex_digest, entry.local_path)
+        entry.digest, entry.size = hex_to_b64(hex_digest), size
+        self._record_blobs([(entry.digest, size)])
+        counter.add(size)
+
+    def _record_blobs(self, blobs: list[tuple[str, int]]) -> None:
+        """The bucket holds these now: record them, protected from gc until a commit uses them."""
+        now = time.time()
+        with self._write(durable=False) as connection:
+            protect(connection, (digest for digest, _ in blobs))
+            connection.executemany("INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, NULL, ?)",
+                                   [(digest, size, now) for digest, size in dict(blobs).items()])
+
+    def _check_blobs_present(self, connection, entries: list[ManifestEntry], stored: set[str]) -> None:
+        """Recorded, and still in the bucket: the pack index for packed blobs, a HEAD for the
+        others. What this log uploaded itself (`stored`) is there."""
+        needed = list({e.digest for e in entries if not e.ref} - stored)
+        recorded: set[str] = set()
+        for batch in batches(needed):
+            recorded.update(row[0] for row in connection.execute(
+                f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
+        missing = set(needed) - recorded
+        in_bucket = [d for d in needed if d in recorded]
+        missing |= {hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in in_bucket)}
+        if missing:
+            raise _MissingBlobs(missing)
+
+
+
+class _BucketRangeReader(io.RawIOBase):
+    """A large blob in the bucket as a seekable file of its recorded size, read by ranges."""
+
+    def __init__(self, blobs, hex_digest: str, size: int):
+        self._blobs, self._digest, self._size, self._position = blobs, hex_digest, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._position = base + offset
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        length = min(len(buffer), max(0, self._size - self._position))
+        if length == 0:
+            return 0
+        data = self._blobs.read_range(self._digest, self._position, length)
+        buffer[:len(data)] = data
+        self._position += len(data)
+        return len(data)

@@ -189,12 +189,7 @@ class Ingest:
         re-adding a large folder reads and writes only what changed: the commit checks in
         its transaction that the content is there, and `log_version` stores what is not.
         Content only a digest names (nothing to store it from) is protected up front."""
-        secured = _Secured()
-        digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
-        if digest_only:
-            self._present_and_protect(digest_only)
-            secured.protected.update(digest_only)
-        staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
+        secured, staged = _protect_named_and_pick_staged(self, entries, force)
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
 
@@ -385,6 +380,20 @@ class _Secured:
         self.protected |= other.protected
         self.stored |= other.stored
         self.trusted_until = min(self.trusted_until, other.trusted_until)
+
+
+def _protect_named_and_pick_staged(store, entries: list[ManifestEntry],
+                                   force: bool) -> tuple[_Secured, list[ManifestEntry]]:
+    """For a log's `_store_contents` (local and team stores alike): protect from gc the content
+    only a digest names (nothing to store it from), and pick the staged entries whose content
+    must be stored now (those without a known digest; all of them with `force`)."""
+    secured = _Secured()
+    digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
+    if digest_only:
+        store._present_and_protect(digest_only)
+        secured.protected.update(digest_only)
+    staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
+    return secured, staged
 
 
 class _MissingBlobs(Exception):

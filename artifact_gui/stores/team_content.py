@@ -23,7 +23,7 @@ from ..core.digests import b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
 from .base import CancelledError, CorruptBlobError, MissingContentError, NotFoundError, ProgressCallback
 from .blobstore import BlobNotFoundError
-from .local_ingest import _MissingBlobs, _Secured
+from .local_ingest import _MissingBlobs, _protect_named_and_pick_staged, _Secured
 from .local_maintenance import protect
 from .local_sql import batches
 from .objects import BlobRejectedError
@@ -170,12 +170,7 @@ class TeamContent:
                         cancelled: Callable[[], bool] | None, force: bool = False) -> _Secured:
         """As Ingest's: upload staged entries whose digest is not known yet (all with `force`),
         protected from gc until the commit; a known digest is checked at the commit."""
-        secured = _Secured()
-        digest_only = [e.digest for e in entries if e.digest and not e.local_path and not e.ref]
-        if digest_only:
-            self._present_and_protect(digest_only)
-            secured.protected.update(digest_only)
-        staged = [e for e in entries if e.local_path and not e.ref and (force or not e.digest)]
+        secured, staged = _protect_named_and_pick_staged(self, entries, force)
         counter = ByteCounter(sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged), progress)
         small: list[tuple[ManifestEntry, bytes]] = []
         small_bytes = 0

@@ -46,6 +46,7 @@ from .base import (
 from .local_sql import batches
 from .local_maintenance import GC_GRACE_SECONDS, protect, release
 from . import local_rules as rules
+from .shared_manifests import ENTRY_COLUMNS, entry_row, rows_to_store
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
 _INLINE_BATCH_BYTES = 4 << 20
@@ -324,21 +325,20 @@ class Ingest:
         ).fetchone()[0]
         if draft.run_id and not connection.execute("SELECT 1 FROM runs WHERE id = ?", (draft.run_id,)).fetchone():
             raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
+        base, rows = rows_to_store(connection, collection_id, [entry_row(e) for e in draft.entries], self.root)
         version_id = connection.execute(
             "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
-            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit,"
+            " base_version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (collection_id, index, digest, sum(e.size or 0 for e in draft.entries), len(draft.entries),
              time.time(), draft.description or "", json.dumps(draft.metadata or {}),
              json.dumps(draft.storage_policy_config or {}), draft.run_id,
              json.dumps(validate_tags(draft.tags)),
-             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit)),
+             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit), base),
         ).lastrowid
         connection.executemany(
-            "INSERT INTO entries(version_id, path, digest, size, ref, extra, birth_artifact_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(version_id, e.path, e.digest, e.size, e.ref, json.dumps(e.extra) if e.extra else None,
-              e.birth_artifact_id) for e in draft.entries],
+            f"INSERT INTO entries(version_id, {ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(version_id, *row) for row in rows],
         )
         for alias in draft.aliases:
             rules.move_alias(connection, collection_id, version_id, alias)

@@ -16,6 +16,7 @@ from .base import DamagedStoreError, NoStoreError, StoreError
 from .blobstore import PackedBlob, checked_digest
 from .local import SCHEMA_VERSION, _SCHEMA
 from .local_maintenance import PROTECTION_SCHEMA
+from .shared_manifests import ADD_BASE_COLUMN, ADD_BASE_INDEX
 from .sql_portable import PostgresConnection, translate_script
 
 # One number for every writer of a store's schema: creation and upgrades take it, so two
@@ -75,6 +76,11 @@ def open_schema(connection: PostgresConnection, where: str, create: bool) -> Non
             for statement in schema_statements():
                 connection.raw.execute(statement)  # translated already; no parameters
         row = connection.execute("SELECT schema_version FROM store_info").fetchone()
+        if row is not None and row[0] == 3:  # schema 4: manifests shared between versions
+            for statement in (ADD_BASE_COLUMN, ADD_BASE_INDEX):
+                connection.execute(statement)
+            connection.execute("UPDATE store_info SET schema_version = ?", (SCHEMA_VERSION,))
+            row = (SCHEMA_VERSION,)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

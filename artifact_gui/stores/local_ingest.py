@@ -272,8 +272,13 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                self._check_blobs_present(connection, entries, secured.known_present())
-                version_id = self._insert_version(connection, collection_id, draft, digest)
+                base, rows = rows_to_store(connection, collection_id, [entry_row(e) for e in entries], self.root)
+                # A row equal to its base's names content the base holds (gc keeps it): only
+                # the differing rows' content needs checking.
+                differing = {row[0] for row in rows} if base is not None else None
+                self._check_blobs_present(connection, entries if differing is None else
+                                          [e for e in entries if e.path in differing], secured.known_present())
+                version_id = self._insert_version(connection, collection_id, draft, digest, base, rows)
                 created = True
             release(connection, secured.protected)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
@@ -317,15 +322,15 @@ class Ingest:
         if missing:
             raise _MissingBlobs(missing)
 
-    def _insert_version(self, connection: sqlite3.Connection, collection_id: int,
-                        draft: VersionDraft, digest: str) -> int:
+    def _insert_version(self, connection: sqlite3.Connection, collection_id: int, draft: VersionDraft,
+                        digest: str, base: int | None, rows: list[tuple]) -> int:
+        """The version row, and the entry rows it stores (all, or those differing from `base`)."""
         index = connection.execute(
             "UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1",
             (collection_id,),
         ).fetchone()[0]
         if draft.run_id and not connection.execute("SELECT 1 FROM runs WHERE id = ?", (draft.run_id,)).fetchone():
             raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
-        base, rows = rows_to_store(connection, collection_id, [entry_row(e) for e in draft.entries], self.root)
         version_id = connection.execute(
             "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
             " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit,"

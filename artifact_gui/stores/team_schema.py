@@ -55,6 +55,9 @@ $fn$
 """
 
 
+_LIVE_VERSIONS_AGAIN = "CREATE OR REPLACE VIEW live_versions AS SELECT * FROM versions WHERE trashed_at IS NULL"
+
+
 def schema_statements() -> list[str]:
     return [*translate_script(_SCHEMA), *translate_script(PROTECTION_SCHEMA), *translate_script(_TEAM_ONLY),
             _NAME_MATCHES, f"INSERT INTO store_info VALUES ({SCHEMA_VERSION})"]
@@ -77,7 +80,8 @@ def open_schema(connection: PostgresConnection, where: str, create: bool) -> Non
                 connection.raw.execute(statement)  # translated already; no parameters
         row = connection.execute("SELECT schema_version FROM store_info").fetchone()
         if row is not None and row[0] == 3:  # schema 4: manifests shared between versions
-            for statement in (ADD_BASE_COLUMN, ADD_BASE_INDEX):
+            # PostgreSQL expands a view's * once: the view is made again to show the new column.
+            for statement in (ADD_BASE_COLUMN, ADD_BASE_INDEX, _LIVE_VERSIONS_AGAIN):
                 connection.execute(statement)
             connection.execute("UPDATE store_info SET schema_version = ?", (SCHEMA_VERSION,))
             row = (SCHEMA_VERSION,)

@@ -175,3 +175,30 @@ def test_a_base_trashed_alone_still_serves_its_dependents(local_store):
     for version_id, files in versions.items():
         assert_reads_exactly(local_store, version_id, files)
     assert BASE
+
+
+def test_a_schema_3_team_store_opens_migrates_and_then_shares(s3_server, team_location):
+    psycopg = pytest.importorskip("psycopg")
+    from tests.s3_helpers import open_team_store
+
+    store = open_team_store(s3_server, team_location, create=True)
+    first = log(store, MANY)
+    store.close()
+    with psycopg.connect(team_location[0], autocommit=True) as connection:  # as schema 3 made it
+        connection.execute("DROP VIEW live_versions")
+        connection.execute("ALTER TABLE versions DROP COLUMN base_version_id")
+        connection.execute("CREATE VIEW live_versions AS SELECT * FROM versions WHERE trashed_at IS NULL")
+        connection.execute("UPDATE store_info SET schema_version = 3")
+    store = open_team_store(s3_server, team_location)
+    try:
+        files = {**MANY, "part1/file001.bin": b"changed"}
+        second = log(store, files)
+        assert_reads_exactly_many(store, second.id, files)
+        with store._connections.in_use():
+            assert store._db().execute("SELECT base_version_id FROM versions WHERE id = ?",
+                                       (second.id,)).fetchone()[0] == first.id
+            assert store._db().execute("SELECT schema_version FROM store_info").fetchone()[0] == 4
+            assert store._db().execute("SELECT base_version_id FROM live_versions WHERE id = ?",
+                                       (second.id,)).fetchone()[0] == first.id  # the view shows it too
+    finally:
+        store.close()

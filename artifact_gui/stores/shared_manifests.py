@@ -114,21 +114,22 @@ def rows_to_store(connection: sqlite3.Connection, collection_id: int, rows: list
         return None, rows
     manifest = manifest_of(connection, newest[0], where)
     base = manifest.base if manifest.base is not None else manifest.own
-    stored = {row[0]: row for row in connection.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?", (base,))}
-    if not stored or len(stored) > len(rows):
-        return None, rows
+    differing = {row[0]: row for row in rows}  # what is left once the base's equal rows are taken out
     limit = int(len(rows) * MAX_CHANGED_SHARE)
-    differing = []
-    for row in rows:
-        if stored.get(row[0]) != row:
-            differing.append(row)
-            if len(differing) > limit:
+    changed = 0
+    for stored in connection.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?", (base,)):
+        mine = differing.get(stored[0])
+        if mine is None:
+            return None, rows  # a path of the base is gone: a delta cannot say so
+        if mine == stored:
+            del differing[stored[0]]
+        else:
+            changed += 1
+            if changed > limit:
                 return None, rows
-    added = sum(1 for row in differing if row[0] not in stored)
-    if len(rows) - added != len(stored):
-        return None, rows  # some of the base's paths are gone: a delta cannot say so
-    return base, differing
+    if len(differing) > limit or len(differing) == len(rows):
+        return None, rows  # many added, or nothing shared (an empty base)
+    return base, list(differing.values())
 
 
 # --- deleting a base ---------------------------------------------------------------------------

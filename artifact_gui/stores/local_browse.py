@@ -19,7 +19,7 @@ from .base import (
 )
 from .local_sql import VERSION_COLUMNS, VERSION_FROM, batches
 from .local_rows import checked_entry, checked_json_object, checked_size
-from .shared_manifests import ENTRY_COLUMNS, Manifest, manifest_of, merged_params, merged_rows_sql
+from .shared_manifests import ENTRY_COLUMNS, Manifest, manifest_of, merged_rows
 
 
 class Browsing:
@@ -162,8 +162,7 @@ class Browsing:
             where += " AND path > ?"
             params.append(after)
         manifest = self._manifest(version_id)
-        rows = self._db().execute(merged_rows_sql(manifest, where),
-                                  merged_params(manifest, params, -1 if limit is None else limit))
+        rows = self._db().execute(*merged_rows(manifest, where, params, limit))
         return [self._entry(row) for row in rows]
 
     def _entry(self, row: tuple) -> ManifestEntry:
@@ -174,7 +173,6 @@ class Browsing:
         """Walks the (version_id, path) index by seeks: one per child, however many files
         lie below each sub-folder, so a million-file version lists its first level at once."""
         manifest = self._manifest(version_id)
-        first_from = merged_rows_sql(manifest, " AND path >= ? AND path < ?")
         prefix = f"{folder}/" if folder else ""
         connection = self._db()
         items: list[FolderItem] = []
@@ -187,8 +185,8 @@ class Browsing:
         else:
             cursor = prefix + after + "\x00"
         while limit is None or len(items) < limit:
-            row = connection.execute(
-                first_from, merged_params(manifest, [cursor, prefix + "\U0010ffff"], 1)).fetchone()
+            row = connection.execute(*merged_rows(
+                manifest, " AND path >= ? AND path < ?", [cursor, prefix + "\U0010ffff"], 1)).fetchone()
             if row is None:
                 break
             entry = self._entry(row)  # checks the path before a folder name is cut from it

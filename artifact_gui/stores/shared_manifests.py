@@ -78,22 +78,23 @@ def manifest_of(connection: sqlite3.Connection, version_id: int, where: str) -> 
     return Manifest(own, base)
 
 
-def merged_rows_sql(manifest: Manifest, where: str = "", limit: bool = True) -> str:
-    """A SELECT of the manifest's entry rows in path order; `where` (" AND ..." on `path`, its
-    parameters given once per row set: see `merged_params`) narrows both row sets. Each set is
-    walked along the (version_id, path) key and the two are merged, so a page costs its size."""
-    own = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?{where}"
-    tail = " ORDER BY path" + (" LIMIT ?" if limit else "")
+def merged_rows(manifest: Manifest, where: str, where_params: list, limit: int | None) -> tuple[str, list]:
+    """(SELECT, parameters) of the manifest's entry rows in path order, at most `limit`; `where`
+    (" AND ..." on `path`) narrows both row sets. Each set is walked along the (version_id,
+    path) key and the two are merged; a page is taken from each set before the merge, so it
+    costs its size on both databases (PostgreSQL would otherwise sort the whole union first)."""
+    own = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?{where} ORDER BY path"
+    page = [] if limit is None else [limit]
     if manifest.base is None:
-        return own + tail
-    return (f"{own} UNION ALL SELECT {ENTRY_COLUMNS} FROM entries b WHERE b.version_id = ?{where}"
-            " AND NOT EXISTS (SELECT 1 FROM entries d WHERE d.version_id = ? AND d.path = b.path)" + tail)
-
-
-def merged_params(manifest: Manifest, where_params: list, *tail: object) -> list:
-    if manifest.base is None:
-        return [manifest.own, *where_params, *tail]
-    return [manifest.own, *where_params, manifest.base, *where_params, manifest.own, *tail]
+        return own + (" LIMIT ?" if page else ""), [manifest.own, *where_params, *page]
+    shared = (f"SELECT {ENTRY_COLUMNS} FROM entries b WHERE b.version_id = ?{where}"
+              " AND NOT EXISTS (SELECT 1 FROM entries d WHERE d.version_id = ? AND d.path = b.path) ORDER BY path")
+    if not page:
+        return (f"{own.removesuffix(' ORDER BY path')} UNION ALL {shared}",
+                [manifest.own, *where_params, manifest.base, *where_params, manifest.own])
+    return (f"SELECT * FROM ({own} LIMIT ?) AS mine UNION ALL SELECT * FROM ({shared} LIMIT ?) AS shared"
+            " ORDER BY path LIMIT ?",
+            [manifest.own, *where_params, limit, manifest.base, *where_params, manifest.own, limit, limit])
 
 
 def entry_row(entry: ManifestEntry) -> tuple:

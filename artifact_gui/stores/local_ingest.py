@@ -323,8 +323,10 @@ class Ingest:
             raise _MissingBlobs(missing)
 
     def _insert_version(self, connection: sqlite3.Connection, collection_id: int, draft: VersionDraft,
-                        digest: str, base: int | None, rows: list[tuple]) -> int:
-        """The version row, and the entry rows it stores (all, or those differing from `base`)."""
+                        digest: str, base: int | None = None, rows: list[tuple] | None = None) -> int:
+        """The version row, and the entry rows it stores: those differing from `base`, or all."""
+        if rows is None:
+            rows = [entry_row(e) for e in draft.entries]
         index = connection.execute(
             "UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1",
             (collection_id,),

@@ -230,3 +230,13 @@ def stored_in(store, version_id: int) -> tuple[int, int | None]:
         rows = connection.execute("SELECT COUNT(*) FROM entries WHERE version_id = ?", (version_id,)).fetchone()[0]
         base = connection.execute("SELECT base_version_id FROM versions WHERE id = ?", (version_id,)).fetchone()[0]
     return rows, base
+
+
+def test_a_deletion_that_skips_the_hand_down_is_refused_at_commit_and_loses_nothing(local_store):
+    versions = history(local_store)
+    base = next(iter(versions))
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        with local_store._write() as connection:  # as a future deletion path that forgot it would
+            connection.execute("DELETE FROM versions WHERE id = ?", (base,))
+    for version_id, files in versions.items():
+        assert_reads_exactly(local_store, version_id, files)

@@ -240,3 +240,12 @@ def test_a_deletion_that_skips_the_hand_down_is_refused_at_commit_and_loses_noth
             connection.execute("DELETE FROM versions WHERE id = ?", (base,))
     for version_id, files in versions.items():
         assert_reads_exactly(local_store, version_id, files)
+
+
+def test_a_link_to_a_shared_version_shows_its_merged_rows_before_and_after_its_base_goes(local_store):
+    versions = history(local_store)
+    base, shared = list(versions)[:2]
+    link = local_store.link_version(shared, "proj", "portfolio", aliases=["prod"]).id
+    assert_reads_exactly(local_store, link, versions[shared])
+    local_store.delete_version(base, delete_aliases=True)
+    assert_reads_exactly(local_store, link, versions[shared])

@@ -1,0 +1,205 @@
+"""One `artifact-gui serve --database … --blobs … --workers 2` subprocess per test session (per
+xdist worker), shared by every test of the Store contract suite's `team-workers` variant.
+
+Starting a 2-process server costs ~3 s, so it is started once; each test gets an empty store
+by wiping the store's rows (TRUNCATE … RESTART IDENTITY) and its bucket prefix while the server
+keeps running. That the next test then sees exactly a new store is itself a check of issue 11's
+rule that a server process keeps no state of its own: any cache in a server process that
+outlives the rows it was read from shows up as a failing contract test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.s3_helpers import S3Server, free_port_block, schema_url
+
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 30
+# what a wipe keeps: the server's tokens (the clients' credentials) and the schema's version
+KEPT_TABLES = ("tokens", "store_info")
+
+
+def aws_environment(s3_server: S3Server) -> dict[str, str]:
+    """S3 credentials as boto3's chain reads them: the server takes them from nowhere else."""
+    return {"AWS_ACCESS_KEY_ID": s3_server.access_key, "AWS_SECRET_ACCESS_KEY": s3_server.secret_key,
+            "AWS_DEFAULT_REGION": s3_server.region}
+
+
+def start_serve(options: list[str], log_path: str, workers: int = 2, env: dict[str, str] | None = None,
+                port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """`artifact-gui serve OPTIONS --workers N` answering on 127.0.0.1: (process, url). Its log
+    goes to a file: a pipe nobody reads would fill up and stop the server mid-request."""
+    port = port or free_port_block(1)
+    with open(log_path, "w") as log_file:  # the child keeps its own descriptor
+        process = subprocess.Popen([sys.executable, "-m", "artifact_gui", "serve", *options, "--workers", str(workers),
+                                    "--port", str(port)], stdout=log_file, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(env or {})})
+    process.log_path = log_path
+    url = f"http://127.0.0.1:{port}"
+    wait_until_answering(url, process)
+    return process, url
+
+
+def wait_until_answering(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            with open(process.log_path) as log_file:
+                raise AssertionError(f"the server stopped: {log_file.read()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/api/v1/openapi.json", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)  # polling for the server to listen, not timing a result
+    raise AssertionError(f"the server did not answer within {START_TIMEOUT_SECONDS} s")
+
+
+def stop_serve(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class SharedTeamServer:
+    """A running `serve --workers 2` over a team store of its own (schema + bucket prefix)."""
+
+    url: str
+    token: str
+    process: subprocess.Popen
+    database: str  # the schema's URL
+    blobs: str
+    s3: S3Server
+    _bucket: object = None
+    _connection: object = None
+
+    def wipe(self) -> None:
+        """Make the store empty again, as `init` leaves it, ids restarting at 1 (tokens stay:
+        they are the clients'). DELETE, children first, then the sequences: on tables this small
+        it takes ~15 ms where TRUNCATE takes ~250 ms (new files for every table and index)."""
+        connection = self._database_connection()
+        with connection.transaction():
+            for table in _children_first(connection):
+                if table not in KEPT_TABLES:
+                    connection.execute(f'DELETE FROM "{table}"')
+            for (sequence,) in connection.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE c.relkind = 'S' AND n.nspname = current_schema()").fetchall():
+                connection.execute(f'ALTER SEQUENCE "{sequence}" RESTART')
+            connection.execute("INSERT INTO store_meta VALUES (0)")  # the row init writes
+        self._empty_bucket_prefix()
+
+    def _database_connection(self):
+        import psycopg
+
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(self.database, autocommit=True)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        if self._bucket is not None:
+            self._bucket.close()
+
+    def _empty_bucket_prefix(self) -> None:
+        from artifact_gui.stores.s3_blobs import S3Location
+
+        location = S3Location.parse(self.blobs)
+        paginator = self._bucket_client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=location.bucket, Prefix=location.prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self._bucket_client().delete_objects(Bucket=location.bucket, Delete={"Objects": keys, "Quiet": True})
+
+    def _bucket_client(self):
+        if self._bucket is None:
+            from artifact_gui.stores.s3_blobs import _add_content_md5
+
+            self._bucket = self.s3.session().client("s3", endpoint_url=self.s3.endpoint, region_name=self.s3.region)
+            self._bucket.meta.events.register("before-sign.s3.DeleteObjects", _add_content_md5)
+        return self._bucket
+
+    def check_running(self) -> None:
+        if self.process.poll() is not None:
+            with open(self.process.log_path) as log_file:
+                pytest.fail(f"the shared 2-process team server stopped: {log_file.read()[-2000:]}")
+
+
+def _children_first(connection) -> list[str]:
+    """The schema's tables, each after every table whose rows reference it (foreign keys)."""
+    tables = [row[0] for row in connection.execute(
+        "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")]
+    references = connection.execute(
+        "SELECT child.relname, parent.relname FROM pg_constraint k"
+        " JOIN pg_class child ON child.oid = k.conrelid JOIN pg_class parent ON parent.oid = k.confrelid"
+        " JOIN pg_namespace n ON n.oid = k.connamespace"
+        " WHERE k.contype = 'f' AND n.nspname = current_schema() AND child.oid <> parent.oid").fetchall()
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        ready = [t for t in tables if t not in ordered
+                 and all(child in ordered for child, parent in references if parent == t)]
+        if not ready:
+            raise AssertionError(f"foreign keys in a circle among {sorted(set(tables) - set(ordered))}")
+        ordered += ready
+    return ordered
+
+
+@pytest.fixture(scope="session")
+def shared_team_server(s3_server, postgres_url, tmp_path_factory):
+    """A 2-process server over a new team store, for the whole session (see the module's docstring)."""
+    import psycopg
+
+    from artifact_gui.server.tokens import TokenRegistry
+    from artifact_gui.stores.team import TeamStore
+
+    schema = f"w_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    database, blobs = schema_url(postgres_url, schema), f"s3://{s3_server.bucket}/{schema}"
+    try:
+        store = TeamStore(database, blobs, s3_server.endpoint, create=True, s3_region=s3_server.region,
+                          s3_session=s3_server.session())
+        try:
+            token = TokenRegistry.for_store(store).create("writer")
+        finally:
+            store.close()
+        options = ["--database", database, "--blobs", blobs, "--s3-endpoint", s3_server.endpoint]
+        log_path = str(tmp_path_factory.mktemp("team-workers") / "server.log")
+        process, url = start_serve(options, log_path, env=aws_environment(s3_server))
+        server = SharedTeamServer(url, token, process, database, blobs, s3_server)
+        try:
+            yield server
+        finally:
+            stop_serve(process)
+            server._empty_bucket_prefix()
+            server.close()
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def team_workers_store(shared_team_server):
+    """A RemoteStore client of the shared 2-process server, over an empty store."""
+    from artifact_gui.stores.remote import RemoteStore
+
+    shared_team_server.check_running()
+    shared_team_server.wipe()
+    client = RemoteStore(shared_team_server.url, token=shared_team_server.token)
+    yield client
+    client.close()

@@ -163,3 +163,74 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
         database_back.set()
         server.terminate()
         server.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_object_store_restarted_while_four_clients_log_through_two_processes(postgres_url, team_location, tmp_path):
+    """Swift stopped and started again while 4 clients log small and large files through
+    `serve --workers 2` (large ones go to the bucket by presigned PUT, small ones packed by the
+    server). A log that fails says it is the object store; the client logs again once it is back.
+    Afterwards: 16 versions, numbered without gaps, none twice, `latest` on the newest, each
+    whole and every byte downloadable."""
+    from artifact_gui.stores.remote import RemoteStore
+    from tests.team_workers import aws_environment, start_serve, stop_serve
+
+    data_dir = tempfile.mkdtemp(prefix="artifact-gui-s3-restart-")
+    env = {"S3_STORAGE": "dir", "S3_BUCKET": "restart-tests", "S3_COMPAT_SHIM": "0"}
+    first_logged, s3_back = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+    server = None
+    try:
+        s3 = S3Server.from_line(_start("start-s3.sh", data_dir, 5, env), data_dir)
+        database, _ = team_location
+        blobs = f"s3://{s3.bucket}/restart-{uuid.uuid4().hex}"
+        store = TeamStore(database, blobs, s3.endpoint, create=True, s3_region=s3.region, s3_session=s3.session())
+        try:
+            token = TokenRegistry.for_store(store).create("writer")
+        finally:
+            store.close()
+        server, url = start_serve(["--database", database, "--blobs", blobs, "--s3-endpoint", s3.endpoint],
+                                  str(tmp_path / "server.log"), env=aws_environment(s3))
+
+        def write(tag: int) -> None:
+            with RemoteStore(url, token=token) as client:
+                for i in range(4):
+                    for _attempt in range(3):
+                        try:
+                            log(client, f"{tag}-{i}".encode())
+                            first_logged.set()
+                            break
+                        except StoreError as error:
+                            failures.append(error)
+                            s3_back.wait(120)  # a pipeline retries once the object store is back
+
+        threads = [threading.Thread(target=write, args=(tag,)) for tag in range(4)]
+        for thread in threads:
+            thread.start()
+        assert first_logged.wait(120)
+        stop_keeping_data("stop-s3.sh", data_dir)
+        restarted = start_script("start-s3.sh", data_dir, s3.port, env)
+        assert restarted.returncode == 0, restarted.stderr
+        s3_back.set()
+        for thread in threads:
+            thread.join()
+        assert all(isinstance(error, StoreError) for error in failures)
+        with RemoteStore(url, token=token) as reader:
+            versions = reader.list_versions("proj", "data", sort="index")
+            assert [v.index for v in versions] == list(range(16))
+            assert len({v.digest for v in versions}) == 16
+            assert [v.index for v in versions if "latest" in v.aliases] == [15]
+            for version in versions:
+                entries = {e.path: e for e in reader.list_entries(version.id)}
+                assert artifact_digest((e.path, e.digest) for e in entries.values()) == version.digest
+                small = entries["f.bin"].digest
+                assert reader.read_blobs([small])[small].count(b"-") == 1
+                with reader.open_blob(entries["big.bin"].digest) as stream:
+                    assert len(stream.read()) == entries["big.bin"].size
+        print(f"{len(failures)} failed logs while the object store restarted:", *{str(e)[:200] for e in failures},
+              sep="\n  ")
+    finally:
+        s3_back.set()
+        if server is not None:
+            stop_serve(server)
+        _stop("stop-s3.sh", data_dir)

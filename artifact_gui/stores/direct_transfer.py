@@ -146,11 +146,21 @@ def _put(client: httpx.Client, upload: DirectUpload, entry: ManifestEntry, on_by
          cancelled: Callable[[], bool] | None) -> None:
     if upload.method != "PUT" or not upload.url.startswith(("http://", "https://")):
         raise StoreError(f"uploading {entry.path!r}: the server handed out an unusable request ({upload.method})")
-    answer = client.request("PUT", upload.url, headers=upload.headers,
-                            content=_chunks(entry.local_path, on_bytes, cancelled))
+    try:
+        answer = client.request("PUT", upload.url, headers=upload.headers,
+                                content=_chunks(entry.local_path, on_bytes, cancelled))
+    except httpx.TransportError as error:  # the bucket is down or unreachable: nothing was stored
+        raise StoreError(f"uploading {entry.path!r} to the bucket at {_host(upload.url)}: {error}"
+                         " (the object store did not answer; log again once it is back)") from error
     if answer.status_code >= 300:
         raise StoreError(f"uploading {entry.path!r} to the bucket: HTTP {answer.status_code}:"
                          f" {answer.text[:200]} (a file changed since it was hashed is refused: add it again)")
+
+
+def _host(url: str) -> str:
+    """Where a presigned URL points, without its signature (a credential for an hour)."""
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.netloc.decode('ascii')}"
 
 
 def _chunks(path: str, on_bytes: Callable[[int], None], cancelled: Callable[[], bool] | None) -> Iterator[bytes]:

@@ -77,25 +77,36 @@ class Server:
         subprocess.run([*command, "init", *store], env=env, check=True, capture_output=True)
         self.token = subprocess.run([*command, "token", "create", "--name", "bench", *store], env=env, check=True,
                                     capture_output=True, text=True).stdout.split()[0]
-        port = random.randrange(30000, 60000)
         workers = "2" if "2 processes" in backend else "1"
-        self.process = subprocess.Popen([*command, "serve", *store, "--port", str(port), "--workers", workers,
-                                         "--log-level", "WARNING"], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        for _attempt in range(3):  # a random port may be taken: try another
+            port = random.randrange(30000, 60000)
+            self.log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", dir=work, delete=False)
+            self.process = subprocess.Popen([*command, "serve", *store, "--port", str(port), "--workers", workers,
+                                             "--log-level", "WARNING"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            self.url = f"http://127.0.0.1:{port}"
+            if self._answers():
+                return
+        with open(self.log.name) as log:
+            raise RuntimeError(f"{backend} server did not start: {log.read()[-2000:]}")
+
+    def _answers(self) -> bool:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if httpx.get(f"{self.url}/api/v1/openapi.json", timeout=5).status_code == 200:
-                    return
+                    return True
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{backend} server did not start")
+        self.process.kill()
+        self.process.wait()
+        return False
 
     def stop(self) -> None:
         """Stop the server and delete its store (a trial's gigabyte must not pile up)."""
         self.process.terminate()
         self.process.wait(timeout=60)
+        self.log.close()
+        os.remove(self.log.name)
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
         if self.schema:

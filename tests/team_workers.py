@@ -2,7 +2,7 @@
 xdist worker), shared by every test of the Store contract suite's `team-workers` variant.
 
 Starting a 2-process server costs ~3 s, so it is started once; each test gets an empty store
-by wiping the store's rows (TRUNCATE … RESTART IDENTITY) and its bucket prefix while the server
+by wiping the store's rows (ids restarting at 1) and its bucket prefix while the server
 keeps running. That the next test then sees exactly a new store is itself a check of issue 11's
 rule that a server process keeps no state of its own: any cache in a server process that
 outlives the rows it was read from shows up as a failing contract test.
@@ -10,20 +10,14 @@ outlives the rows it was read from shows up as a failing contract test.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
-from tests.s3_helpers import S3Server, free_port_block, schema_url
+from tests.s3_helpers import S3Server, schema_url
+from tests.serve_processes import ServeProcess, start_serve
 
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 30
 # what a wipe keeps: the server's tokens (the clients' credentials) and the schema's version
 KEPT_TABLES = ("tokens", "store_info")
 
@@ -34,52 +28,12 @@ def aws_environment(s3_server: S3Server) -> dict[str, str]:
             "AWS_DEFAULT_REGION": s3_server.region}
 
 
-def start_serve(options: list[str], log_path: str, workers: int = 2, env: dict[str, str] | None = None,
-                port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """`artifact-gui serve OPTIONS --workers N` answering on 127.0.0.1: (process, url). Its log
-    goes to a file: a pipe nobody reads would fill up and stop the server mid-request."""
-    port = port or free_port_block(1)
-    with open(log_path, "w") as log_file:  # the child keeps its own descriptor
-        process = subprocess.Popen([sys.executable, "-m", "artifact_gui", "serve", *options, "--workers", str(workers),
-                                    "--port", str(port)], stdout=log_file, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})})
-    process.log_path = log_path
-    url = f"http://127.0.0.1:{port}"
-    wait_until_answering(url, process)
-    return process, url
-
-
-def wait_until_answering(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            with open(process.log_path) as log_file:
-                raise AssertionError(f"the server stopped: {log_file.read()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/api/v1/openapi.json", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling for the server to listen, not timing a result
-    raise AssertionError(f"the server did not answer within {START_TIMEOUT_SECONDS} s")
-
-
-def stop_serve(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @dataclass
 class SharedTeamServer:
     """A running `serve --workers 2` over a team store of its own (schema + bucket prefix)."""
 
-    url: str
+    served: ServeProcess
     token: str
-    process: subprocess.Popen
     database: str  # the schema's URL
     blobs: str
     s3: S3Server
@@ -133,10 +87,13 @@ class SharedTeamServer:
             self._bucket.meta.events.register("before-sign.s3.DeleteObjects", _add_content_md5)
         return self._bucket
 
+    @property
+    def url(self) -> str:
+        return self.served.url
+
     def check_running(self) -> None:
-        if self.process.poll() is not None:
-            with open(self.process.log_path) as log_file:
-                pytest.fail(f"the shared 2-process team server stopped: {log_file.read()[-2000:]}")
+        if self.served.process.poll() is not None:
+            pytest.fail(f"the shared 2-process team server stopped: {self.served.log_tail()}")
 
 
 def _children_first(connection) -> list[str]:
@@ -179,13 +136,15 @@ def shared_team_server(s3_server, postgres_url, tmp_path_factory):
         finally:
             store.close()
         options = ["--database", database, "--blobs", blobs, "--s3-endpoint", s3_server.endpoint]
-        log_path = str(tmp_path_factory.mktemp("team-workers") / "server.log")
-        process, url = start_serve(options, log_path, env=aws_environment(s3_server))
-        server = SharedTeamServer(url, token, process, database, blobs, s3_server)
+        with pytest.MonkeyPatch.context() as environment:  # the server's own: boto3's chain reads them
+            for name, value in aws_environment(s3_server).items():
+                environment.setenv(name, value)
+            served = start_serve(options, tmp_path_factory.mktemp("team-workers"), workers=2)
+        server = SharedTeamServer(served, token, database, blobs, s3_server)
         try:
             yield server
         finally:
-            stop_serve(process)
+            served.stop()
             server._empty_bucket_prefix()
             server.close()
     finally:

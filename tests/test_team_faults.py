@@ -20,7 +20,8 @@ from artifact_gui.core.digests import artifact_digest
 from artifact_gui.stores import StoreError
 from artifact_gui.server.tokens import TokenRegistry
 from artifact_gui.stores.team import TeamStore
-from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, free_port_block, start_script
+from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, start_script
+from tests.serve_processes import start_serve
 
 pytest.importorskip("psycopg")
 pytest.importorskip("boto3")
@@ -112,7 +113,8 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
     """Clients whose log failed while the database was down log again once it is back (a
     pipeline's retry); afterwards every version is whole, numbered without gaps, none twice."""
     from artifact_gui.stores.remote import RemoteStore
-    from tests.test_team_server import aws_environment, run_cli, start_server, wait_until_answering, worker_pids
+    from tests.team_workers import aws_environment
+    from tests.test_team_server import run_cli
 
     data_dir, url = own_postgres
     for name, value in aws_environment(s3_server).items():
@@ -121,14 +123,11 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
                "--s3-endpoint", s3_server.endpoint]
     run_cli(capsys, "init", *options)
     token = run_cli(capsys, "token", "create", "--name", "writer", *options).split()[0]
-    port = free_port_block(1)
-    server = start_server(options, port, tmp_path)
-    server_url = f"http://127.0.0.1:{port}"
+    served = start_serve(options, tmp_path, workers=2)
+    server_url = served.url
     first_logged, database_back = threading.Event(), threading.Event()
     failures: list[BaseException] = []
     try:
-        wait_until_answering(server_url, server)
-        assert len(worker_pids(server)) == 2
 
         def write(tag: int) -> None:
             with RemoteStore(server_url, token=token) as client:
@@ -161,25 +160,26 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
                 assert artifact_digest((e.path, e.digest) for e in entries) == version.digest
     finally:
         database_back.set()
-        server.terminate()
-        server.wait(timeout=60)
+        served.stop()
 
 
 @pytest.mark.slow
-def test_object_store_restarted_while_four_clients_log_through_two_processes(postgres_url, team_location, tmp_path):
-    """Swift stopped and started again while 4 clients log small and large files through
-    `serve --workers 2` (large ones go to the bucket by presigned PUT, small ones packed by the
-    server). A log that fails says it is the object store; the client logs again once it is back.
+def test_object_store_restarted_while_four_clients_log_through_two_processes(postgres_url, team_location, tmp_path,
+                                                                              monkeypatch):
+    """Swift stopped and started again while 4 clients log through `serve --workers 2` files
+    that take each content path: a tiny one (inline in PostgreSQL), a mid-sized one (packed into
+    the bucket by the server), a large one (presigned PUT by the client, HEAD by the server). A
+    log that fails says so in a StoreError; the client logs again once the store is back.
     Afterwards: 16 versions, numbered without gaps, none twice, `latest` on the newest, each
     whole and every byte downloadable."""
     from artifact_gui.stores.remote import RemoteStore
-    from tests.team_workers import aws_environment, start_serve, stop_serve
+    from tests.team_workers import aws_environment
 
     data_dir = tempfile.mkdtemp(prefix="artifact-gui-s3-restart-")
     env = {"S3_STORAGE": "dir", "S3_BUCKET": "restart-tests", "S3_COMPAT_SHIM": "0"}
     first_logged, s3_back = threading.Event(), threading.Event()
     failures: list[BaseException] = []
-    server = None
+    served = None
     try:
         s3 = S3Server.from_line(_start("start-s3.sh", data_dir, 5, env), data_dir)
         database, _ = team_location
@@ -189,15 +189,17 @@ def test_object_store_restarted_while_four_clients_log_through_two_processes(pos
             token = TokenRegistry.for_store(store).create("writer")
         finally:
             store.close()
-        server, url = start_serve(["--database", database, "--blobs", blobs, "--s3-endpoint", s3.endpoint],
-                                  str(tmp_path / "server.log"), env=aws_environment(s3))
+        for name, value in aws_environment(s3).items():
+            monkeypatch.setenv(name, value)
+        served = start_serve(["--database", database, "--blobs", blobs, "--s3-endpoint", s3.endpoint], tmp_path)
+        url = served.url
 
         def write(tag: int) -> None:
             with RemoteStore(url, token=token) as client:
                 for i in range(4):
                     for _attempt in range(3):
                         try:
-                            log(client, f"{tag}-{i}".encode())
+                            log_three_sizes(client, f"{tag}-{i}".encode())
                             first_logged.set()
                             break
                         except StoreError as error:
@@ -225,12 +227,26 @@ def test_object_store_restarted_while_four_clients_log_through_two_processes(pos
                 assert artifact_digest((e.path, e.digest) for e in entries.values()) == version.digest
                 small = entries["f.bin"].digest
                 assert reader.read_blobs([small])[small].count(b"-") == 1
-                with reader.open_blob(entries["big.bin"].digest) as stream:
-                    assert len(stream.read()) == entries["big.bin"].size
+                for path in ("mid.bin", "big.bin"):
+                    with reader.open_blob(entries[path].digest) as stream:
+                        assert len(stream.read()) == entries[path].size
         print(f"{len(failures)} failed logs while the object store restarted:", *{str(e)[:200] for e in failures},
               sep="\n  ")
     finally:
         s3_back.set()
-        if server is not None:
-            stop_serve(server)
+        if served is not None:
+            served.stop()
         _stop("stop-s3.sh", data_dir)
+
+
+def log_three_sizes(store, content: bytes):
+    """f.bin tiny, mid.bin 300 KiB (above the inline size: packed), big.bin 2 MiB (a direct PUT),
+    the same bytes again on a retry."""
+    rng = random.Random(content)
+    with ag.init("proj", store=store) as run:
+        artifact = ag.Artifact("data", "dataset")
+        for path, data in {"f.bin": content, "mid.bin": rng.randbytes(300 << 10), "big.bin": rng.randbytes(2 << 20)}.items():
+            with artifact.new_file(path, mode="wb") as f:
+                f.write(data)
+        return run.log_artifact(artifact)
+

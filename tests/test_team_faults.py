@@ -6,6 +6,7 @@ half-committed is ever visible. Each test runs its own server of the kind it res
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import subprocess
@@ -16,7 +17,7 @@ import uuid
 import pytest
 
 import artifact_gui as ag
-from artifact_gui.core.digests import artifact_digest
+from artifact_gui.core.digests import artifact_digest, hex_to_b64
 from artifact_gui.stores import StoreError
 from artifact_gui.server.tokens import TokenRegistry
 from artifact_gui.stores.team import TeamStore
@@ -250,3 +251,52 @@ def log_three_sizes(store, content: bytes):
                 f.write(data)
         return run.log_artifact(artifact)
 
+
+def test_a_server_whose_object_store_does_not_answer_says_503_and_when_to_try_again(team_store, monkeypatch):
+    """The store's bucket client pointed at a port nobody listens on (a real boto3 client, one
+    attempt): the server answers 503 with Retry-After and says it is the object store; RemoteStore
+    retries such answers by itself, so an outage shorter than its retries goes unnoticed."""
+    import socket
+
+    import boto3
+    import httpx
+    from botocore.config import Config
+
+    from artifact_gui.stores import wire
+    from artifact_gui.stores.base import BackendUnavailableError
+    from artifact_gui.stores.remote import RemoteStore
+    from tests.server_helpers import RunningServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]  # closed again: connections are refused
+    real_client = team_store.blobs.client
+    team_store.blobs.client = boto3.client(
+        "s3", endpoint_url=f"http://127.0.0.1:{dead_port}", aws_access_key_id="x", aws_secret_access_key="y",
+        region_name="us-east-1", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    server = RunningServer(None, store=team_store)
+    try:
+        data = os.urandom(300 << 10)  # above the inline size: packed into the bucket
+        digest = hex_to_b64(hashlib.md5(data).hexdigest())
+        answer = httpx.post(f"{server.url}/api/v1/blob-batches", content=wire.pack_blobs([(digest, data)]),
+                            headers={"Authorization": f"Bearer {server.write_token}"})
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+        assert "the object store did not answer" in answer.json()["detail"]
+        team_store.blobs.client = real_client
+        put_blobs, calls = team_store.put_blobs, []
+
+        def down_once(blobs):  # stands in for an outage that ends before the client's retry
+            calls.append(len(blobs))
+            if len(calls) == 1:
+                raise BackendUnavailableError("the object store did not answer (an outage)")
+            return put_blobs(blobs)
+
+        monkeypatch.setattr(team_store, "put_blobs", down_once)
+        monkeypatch.setattr("artifact_gui.stores.http.MAX_RETRY_DELAY", 0.0)  # the test need not wait 2 s
+        with RemoteStore(server.url, token=server.write_token) as client:
+            client.put_blobs([(digest, data)])
+            assert client.read_blobs([digest]) == {digest: data}
+        assert calls == [1, 1]
+    finally:
+        team_store.blobs.client = real_client
+        server.stop()

@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .blobstore import BlobNotFoundError, PackedBlob, PackIndex, PresignedRequest, checked_digest
-from .base import CorruptBlobError, StoreError
+from .base import BackendUnavailableError, CorruptBlobError, StoreError
 from .objects import BlobRejectedError
 
 # Measured on Swift here (docs/scale-out.md): a PUT costs ~10 ms whatever its size up to
@@ -48,6 +48,10 @@ TOC_MAX_BYTES = 16 << 20
 
 class S3BlobError(StoreError):
     """The object store refused or failed a request; the message names the key and the reason."""
+
+
+class S3UnavailableError(S3BlobError, BackendUnavailableError):
+    """The object store answered 5xx (after boto3's own retries): it may work in a moment."""
 
 
 @dataclass(frozen=True)
@@ -422,5 +426,7 @@ def _s3_error(method: str, key: str, error: ClientError) -> StoreError:
         return BlobNotFoundError(f"{method} {key}: no such object")
     if code == "BadDigest":
         return BlobRejectedError(f"{method} {key}: the object store refused the bytes: {message or code}")
+    if _status(error) >= 500:
+        return S3UnavailableError(f"{method} {key} failed: HTTP {_status(error)} {code} {message}".rstrip())
     return S3BlobError(f"{method} {key} failed: HTTP {_status(error)} {code} {message}".rstrip())
 

@@ -26,10 +26,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..core.digests import hex_to_b64
-from .base import GcResult, ProgressCallback, Store, StoreError, VerifyReport
+from .base import BackendUnavailableError, GcResult, ProgressCallback, Store, StoreError, VerifyReport
 from .local_maintenance import RUN_TIMEOUT_SECONDS, fail_abandoned_runs
 from .local_sql import batches
 from .s3_blobs import S3BlobStore, S3Location
@@ -135,6 +136,12 @@ class TeamStore(TeamContent, SQLStore):
         if isinstance(error, StoreError):
             return error
         log.warning("store %s: %s: %s", self.root, type(error).__name__, error)
+        if isinstance(error, psycopg.OperationalError):
+            return BackendUnavailableError(f"store {self.root!r}: the database did not answer"
+                                           f" ({type(error).__name__}: {error}); try again in a moment")
+        if isinstance(error, (BotoConnectionError, HTTPClientError)):
+            return BackendUnavailableError(f"store {self.root!r}: the object store did not answer"
+                                           f" ({type(error).__name__}: {error}); try again in a moment")
         return StoreError(f"store {self.root!r}: {type(error).__name__}: {error}")
 
     def connect_database(self) -> PostgresConnection:

@@ -300,3 +300,30 @@ def test_a_server_whose_object_store_does_not_answer_says_503_and_when_to_try_ag
     finally:
         team_store.blobs.client = real_client
         server.stop()
+
+
+def test_a_token_check_whose_database_does_not_answer_is_a_503(team_store, monkeypatch):
+    """The server's token check reconnects to a database URL whose port nobody listens on (a
+    real connection attempt): 503 with Retry-After, which clients retry, not a 500."""
+    import socket
+
+    import httpx
+
+    from tests.server_helpers import RunningServer
+
+    server = RunningServer(None, store=team_store)
+    try:
+        headers = {"Authorization": f"Bearer {server.read_token}"}
+        assert httpx.get(f"{server.url}/api/v1/projects", headers=headers).status_code == 200
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            dead_port = probe.getsockname()[1]
+        monkeypatch.setattr(team_store, "database_url", f"postgresql://nobody@127.0.0.1:{dead_port}/none")
+        server.tokens._connection.close()  # as a database restart leaves it: lost
+        answer = httpx.get(f"{server.url}/api/v1/projects", headers=headers)
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+        assert "cannot reach the database" in answer.json()["detail"]
+        monkeypatch.undo()
+        assert httpx.get(f"{server.url}/api/v1/projects", headers=headers).status_code == 200
+    finally:
+        server.stop()

@@ -126,6 +126,8 @@ class TeamStore(TeamContent, SQLStore):
     def _connect(self) -> PostgresConnection:
         try:
             return PostgresConnection(self.database_url, connect_timeout=_CONNECT_TIMEOUT_SECONDS)
+        except psycopg.OperationalError as error:
+            raise BackendUnavailableError(f"cannot reach the database of store {self.root!r}: {error}") from error
         except psycopg.Error as error:
             raise StoreError(f"cannot reach the database of store {self.root!r}: {error}") from error
 

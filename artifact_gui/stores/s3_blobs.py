@@ -380,6 +380,26 @@ class S3BlobStore:
         last = packed.offset + packed.size - 1
         return PresignedRequest("GET", url, {"Range": f"bytes={packed.offset}-{last}"})
 
+    def presigned_spans(self, digests: Iterable[str], expires_seconds: int = 3600
+                        ) -> list[tuple[PresignedRequest, list[PackedBlob]]]:
+        """For the packed ones among `digests`: one presigned ranged GET per run of neighbours in
+        a pack (as read_many groups them), with the blobs it holds; the others are left out."""
+        packed = self.index.find(digests)
+        by_pack: dict[str, list[PackedBlob]] = {}
+        for item in packed.values():
+            by_pack.setdefault(item.pack, []).append(item)
+        signed = []
+        for pack, items in by_pack.items():
+            url = self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.location.bucket, "Key": self._pack_key(pack)},
+                ExpiresIn=expires_seconds)
+            for span in _coalesce(items):
+                last = span[-1].offset + span[-1].size - 1
+                if last < span[0].offset:  # only empty blobs: no range to ask for
+                    continue
+                signed.append((PresignedRequest("GET", url, {"Range": f"bytes={span[0].offset}-{last}"}), span))
+        return signed
+
     def presigned_put(self, digest: str, size: int, expires_seconds: int = 3600) -> PresignedRequest:
         """An upload URL for one loose blob; Content-MD5 is part of the signature, so the object
         store accepts exactly the bytes with this digest. (A client's small blobs travel packed

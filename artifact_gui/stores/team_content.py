@@ -181,6 +181,15 @@ class TeamContent:
             return None
         return self.blobs.presigned_get(content_hex(digest), expires_seconds), row[0]
 
+    def presigned_packed_downloads(self, digests: list[str], expires_seconds: int = PRESIGN_SECONDS) -> list:
+        """[(PresignedRequest with its Range, [(digest, offset in the range, size)])] for the
+        packed blobs among `digests`; inline, large and unknown ones are left to the server."""
+        for digest in digests:
+            content_hex(digest)  # a digest from a client is checked before it becomes a key
+        in_bucket = [content_hex(d) for d, data in self._rows(digests).items() if data is None]
+        return [(get, [(hex_to_b64(b.digest), b.offset - span[0].offset, b.size) for b in span])
+                for get, span in self.blobs.presigned_spans(in_bucket, expires_seconds)]
+
     def confirm_uploads(self, blobs: list[tuple[str, int]]) -> None:
         """Record blobs a client put into the bucket, once a HEAD shows each there with its
         size and its md5 (the ETag of a single-part object); refuses naming the first that is not."""

@@ -119,9 +119,9 @@ def test_a_folder_server_is_asked_once(server):
         assert client._direct.downloads_on is False
 
 
-def many_small_files(count: int = 150) -> dict[str, bytes]:
-    """More than a request may keep inline (1 MiB): the server packs them into the bucket."""
-    return {f"part/{i:03}.bin": os.urandom(8 << 10) for i in range(count)}
+def many_small_files(count: int = 4) -> dict[str, bytes]:
+    """Small files above the inline size (64 KiB): the server packs them into the bucket."""
+    return {f"part/{i:03}.bin": os.urandom(100 << 10) for i in range(count)}
 
 
 def test_packed_small_blobs_come_straight_from_the_bucket(served, monkeypatch):

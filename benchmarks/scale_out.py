@@ -59,40 +59,69 @@ class Server:
 
     def __init__(self, backend: str, work: str):
         env = {**os.environ, "PYTHONPATH": ROOT}
+        self.folder = self.schema = None
         if backend.startswith("folder"):
-            store = ["--store", os.path.join(work, f"store-{uuid.uuid4().hex}")]
+            self.folder = os.path.join(work, f"store-{uuid.uuid4().hex}")
+            store = ["--store", self.folder]
         else:
-            schema = f"bench_{uuid.uuid4().hex[:12]}"
+            self.schema = f"bench_{uuid.uuid4().hex[:12]}"
             import psycopg
 
             with psycopg.connect(os.environ["PG_URL"], autocommit=True) as connection:
-                connection.execute(f"CREATE SCHEMA {schema}")
-            store = ["--database", f"{os.environ['PG_URL']}?options=-csearch_path%3D{schema}",
-                     "--blobs", f"s3://{os.environ['S3_BUCKET']}/{schema}", "--s3-endpoint", os.environ["S3_ENDPOINT"]]
+                connection.execute(f"CREATE SCHEMA {self.schema}")
+            store = ["--database", f"{os.environ['PG_URL']}?options=-csearch_path%3D{self.schema}",
+                     "--blobs", f"s3://{os.environ['S3_BUCKET']}/{self.schema}", "--s3-endpoint", os.environ["S3_ENDPOINT"]]
             env.update(AWS_ACCESS_KEY_ID=os.environ["S3_ACCESS_KEY"], AWS_SECRET_ACCESS_KEY=os.environ["S3_SECRET_KEY"],
                        AWS_DEFAULT_REGION=os.environ.get("S3_REGION", "us-east-1"))
         command = [sys.executable, "-m", "artifact_gui"]
         subprocess.run([*command, "init", *store], env=env, check=True, capture_output=True)
         self.token = subprocess.run([*command, "token", "create", "--name", "bench", *store], env=env, check=True,
                                     capture_output=True, text=True).stdout.split()[0]
-        port = random.randrange(30000, 60000)
         workers = "2" if "2 processes" in backend else "1"
-        self.process = subprocess.Popen([*command, "serve", *store, "--port", str(port), "--workers", workers,
-                                         "--log-level", "WARNING"], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        for _attempt in range(3):  # a random port may be taken: try another
+            port = random.randrange(30000, 60000)
+            self.log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", dir=work, delete=False)
+            self.process = subprocess.Popen([*command, "serve", *store, "--port", str(port), "--workers", workers,
+                                             "--log-level", "WARNING"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            self.url = f"http://127.0.0.1:{port}"
+            if self._answers():
+                return
+        with open(self.log.name) as log:
+            raise RuntimeError(f"{backend} server did not start: {log.read()[-2000:]}")
+
+    def _answers(self) -> bool:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if httpx.get(f"{self.url}/api/v1/openapi.json", timeout=5).status_code == 200:
-                    return
+                    return True
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{backend} server did not start")
+        self.process.kill()
+        self.process.wait()
+        return False
 
     def stop(self) -> None:
+        """Stop the server and delete its store (a trial's gigabyte must not pile up)."""
         self.process.terminate()
         self.process.wait(timeout=60)
+        self.log.close()
+        os.remove(self.log.name)
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        if self.schema:
+            import boto3
+            import psycopg
+
+            bucket = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], aws_access_key_id=os.environ["S3_ACCESS_KEY"],
+                                  aws_secret_access_key=os.environ["S3_SECRET_KEY"],
+                                  region_name=os.environ.get("S3_REGION", "us-east-1"))
+            for page in bucket.get_paginator("list_objects_v2").paginate(Bucket=os.environ["S3_BUCKET"],
+                                                                         Prefix=f"{self.schema}/"):
+                for item in page.get("Contents", []):  # one by one: DeleteObjects needs Content-MD5 on Swift
+                    bucket.delete_object(Bucket=os.environ["S3_BUCKET"], Key=item["Key"])
+            with psycopg.connect(os.environ["PG_URL"], autocommit=True) as connection:
+                connection.execute(f"DROP SCHEMA {self.schema} CASCADE")
 
 
 def log_folder(url: str, token: str, folder: str) -> None:
@@ -129,19 +158,24 @@ def main() -> None:
     parser.add_argument("--large-mib", type=int, default=1024)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--versions", type=int, default=25, help="versions per client in the 'many' scenario")
+    parser.add_argument("--scenarios", default="small,large,many", help="comma-separated: small, large, many")
     parser.add_argument("--work", default=None)
     args = parser.parse_args()
     for name in ("PG_URL", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET"):
         if not os.environ.get(name):
             sys.exit(f"set {name}: export $(scripts/start-s3.sh DIR auto) $(scripts/start-postgres.sh DIR auto)")
     work = args.work or tempfile.mkdtemp(prefix="artifact-gui-scale-out-")
-    small, large = generate(work, args.small_files, args.large_mib)
+    scenarios = [name for name in ("small", "large", "many") if name in args.scenarios.split(",")]
+    small, large = generate(work, args.small_files if "small" in scenarios else 0,
+                            args.large_mib if "large" in scenarios else 0)
     sizes = {"small": folder_bytes(small), "large": folder_bytes(large)}
     results: dict[tuple[str, str], list[float]] = {}
     for round_number in range(args.rounds):
         print(f"round {round_number + 1}, load {os.getloadavg()[0]:.1f}", flush=True)
         for backend in BACKENDS:
-            for scenario in ("small", "large", "many"):
+            for scenario in scenarios:
+                # every trial hashes its files, as a first log does (no hash cache from a previous trial)
+                os.environ["ARTIFACT_GUI_CACHE_DIR"] = tempfile.mkdtemp(prefix="cache-", dir=work)
                 server = Server(backend, work)
                 try:
                     started = time.perf_counter()
@@ -155,7 +189,7 @@ def main() -> None:
                 results.setdefault((backend, scenario), []).append(seconds)
                 print(f"  {backend:18} {scenario:5} {seconds:7.2f} s", flush=True)
     print(f"\nload now {os.getloadavg()[0]:.1f}; medians (ratio: median of per-round seconds / folder server's)")
-    for scenario in ("small", "large", "many"):
+    for scenario in scenarios:
         base = results[(BACKENDS[0], scenario)]
         for backend in BACKENDS:
             times = results[(backend, scenario)]

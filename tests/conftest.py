@@ -25,6 +25,7 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
 
 
 from tests.s3_helpers import postgres_url, s3_server, team_location, team_store  # noqa: E402,F401  (fixtures)
+from tests.team_workers import shared_team_server, team_workers_store  # noqa: E402,F401  (fixtures)
 
 
 def write_files(root, files: dict[str, bytes | str]) -> str:
@@ -46,7 +47,7 @@ def local_store(tmp_path):
     store.close()
 
 
-STORE_KINDS = ["local", "remote", "team", "team-remote"]
+STORE_KINDS = ["local", "remote", "team", "team-workers"]
 
 
 @pytest.fixture
@@ -61,7 +62,8 @@ def server(tmp_path):
 @pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path):
     """Every Store implementation; the contract suite runs against each (RemoteStore
-    talking to a real server on 127.0.0.1, TeamStore on real PostgreSQL and S3 servers)."""
+    talking to a real server on 127.0.0.1, TeamStore on real PostgreSQL and S3 servers, and
+    RemoteStore talking to `serve --workers 2` on them: one per session, wiped per test)."""
     from artifact_gui.stores import LocalStore
     from artifact_gui.stores.remote import RemoteStore
 
@@ -73,13 +75,10 @@ def store(request, tmp_path):
     if request.param == "team":  # PostgreSQL + S3, real servers (tests/s3_helpers.py)
         yield request.getfixturevalue("team_store")
         return
-    if request.param == "team-remote":  # a server (in this process) over PostgreSQL + S3
-        from tests.server_helpers import RunningServer
-
-        server = RunningServer(None, store=request.getfixturevalue("team_store"))
-        request.addfinalizer(server.stop)
-    else:
-        server = request.getfixturevalue("server")
+    if request.param == "team-workers":  # `serve --workers 2` over PostgreSQL + S3 (tests/team_workers.py)
+        yield request.getfixturevalue("team_workers_store")
+        return
+    server = request.getfixturevalue("server")
     instance = RemoteStore(server.url, token=server.write_token)
     yield instance
     instance.close()

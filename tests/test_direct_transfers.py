@@ -13,6 +13,7 @@ import pytest
 
 import artifact_gui as ag
 from artifact_gui.core.digests import hex_to_b64
+from artifact_gui.stores.base import CorruptBlobError
 from artifact_gui.stores.direct_transfer import DirectBlob, DirectBlobs, DirectUploads
 from artifact_gui.stores.remote import RemoteStore
 from tests.server_helpers import RunningServer
@@ -116,3 +117,51 @@ def test_a_folder_server_is_asked_once(server):
         digest = client.list_entries(version.id)[0].digest
         client.open_blob(digest).close()
         assert client._direct.downloads_on is False
+
+
+def many_small_files(count: int = 4) -> dict[str, bytes]:
+    """Small files above the inline size (64 KiB): the server packs them into the bucket."""
+    return {f"part/{i:03}.bin": os.urandom(100 << 10) for i in range(count)}
+
+
+def test_packed_small_blobs_come_straight_from_the_bucket(served, monkeypatch):
+    server, _ = served
+    files, tiny = many_small_files(), b"tiny: inline in the database"
+    read_by_server: list[str] = []
+    open_blob = server.store.open_blob  # what the server's batch download reads each blob with
+    monkeypatch.setattr(server.store, "open_blob", lambda digest: (read_by_server.append(digest), open_blob(digest))[1])
+    with RemoteStore(server.url, token=server.write_token) as client:
+        log_files(client, files)
+        log_files(client, {"tiny.txt": tiny})
+        wanted = [b64(data) for data in files.values()] + [b64(tiny)]
+        assert client.read_blobs(wanted) == {b64(data): data for data in [*files.values(), tiny]}
+    assert set(read_by_server) == {b64(tiny)}  # the inline one only: no presigned URL reaches it
+
+
+@pytest.mark.parametrize("served", [True], indirect=True)
+def test_with_proxy_transfers_packed_blobs_come_through_the_server(served, monkeypatch):
+    server, _ = served
+    files = many_small_files()
+    read_by_server: list[str] = []
+    open_blob = server.store.open_blob  # what the server's batch download reads each blob with
+    monkeypatch.setattr(server.store, "open_blob", lambda digest: (read_by_server.append(digest), open_blob(digest))[1])
+    with RemoteStore(server.url, token=server.write_token) as client:
+        log_files(client, files)
+        assert client.read_blobs([b64(data) for data in files.values()]) == {b64(d): d for d in files.values()}
+        assert client._direct.packed_downloads_on is False  # told once: it does not ask again
+    assert set(read_by_server) == {b64(data) for data in files.values()}
+
+
+def test_packed_bytes_the_bucket_changed_are_refused_naming_the_blob(served):
+    server, _ = served
+    files = many_small_files()
+    blobs = server.store.blobs
+    with RemoteStore(server.url, token=server.write_token) as client:
+        log_files(client, files)
+        [pack_key] = [k["Key"] for k in blobs.client.list_objects_v2(
+            Bucket=blobs.location.bucket, Prefix=blobs.location.prefix + "packs/")["Contents"] if k["Key"].endswith(".pack")]
+        size = blobs.client.head_object(Bucket=blobs.location.bucket, Key=pack_key)["ContentLength"]
+        blobs.client.put_object(Bucket=blobs.location.bucket, Key=pack_key, Body=os.urandom(size))  # someone else's write
+        first = b64(next(iter(files.values())))
+        with pytest.raises(CorruptBlobError, match="read from the bucket has other bytes"):
+            client.read_blobs([first])

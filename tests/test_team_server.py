@@ -15,14 +15,10 @@ from artifact_gui.cli import main
 from artifact_gui.core.digests import artifact_digest
 from artifact_gui.stores.remote import RemoteStore
 from tests.serve_processes import start_serve, worker_pids
+from tests.team_workers import aws_environment
 
 pytest.importorskip("psycopg")
 pytest.importorskip("boto3")
-
-def aws_environment(s3_server) -> dict[str, str]:
-    """S3 credentials as boto3's chain reads them: the server takes them from nowhere else."""
-    return {"AWS_ACCESS_KEY_ID": s3_server.access_key, "AWS_SECRET_ACCESS_KEY": s3_server.secret_key,
-            "AWS_DEFAULT_REGION": s3_server.region}
 
 
 @pytest.fixture

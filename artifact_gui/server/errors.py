@@ -16,6 +16,7 @@ from ..core.names import InvalidNameError
 from ..stores.base import (
     ConflictError,
     CorruptBlobError,
+    BackendUnavailableError,
     MissingContentError,
     NotFoundError,
     ReadOnlyStoreError,
@@ -34,10 +35,13 @@ STORE_ERRORS: list[tuple[type[Exception], int, ErrorCode]] = [
     (ReadOnlyStoreError, 403, ErrorCode.read_only),
     (BlobRejectedError, 400, ErrorCode.content_refused),
     (CorruptBlobError, 500, ErrorCode.corrupt_content),
+    (BackendUnavailableError, 503, ErrorCode.store_error),
     (InvalidNameError, 400, ErrorCode.invalid_name),
     (StoreError, 400, ErrorCode.store_error),
     (ValueError, 400, ErrorCode.invalid_value),
 ]
+# a 503 asks clients to try again after this many seconds (RemoteStore does, a few times)
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 _CODE_BY_STATUS = {404: ErrorCode.http_error, 405: ErrorCode.http_error, 408: ErrorCode.timeout,
                    413: ErrorCode.too_large, 429: ErrorCode.too_many_requests}
 
@@ -65,7 +69,8 @@ def _validation_detail(error: RequestValidationError) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     for exception, status, code in STORE_ERRORS:
-        app.add_exception_handler(exception, lambda _r, e, s=status, c=code: error_response(s, c, str(e)))
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)} if status == 503 else None
+        app.add_exception_handler(exception, lambda _r, e, s=status, c=code, h=headers: error_response(s, c, str(e), h))
     app.add_exception_handler(ApiError, lambda _r, e: error_response(e.status_code, e.code, e.detail, e.headers))
     app.add_exception_handler(RequestValidationError, lambda _r, e: error_response(
         422, ErrorCode.invalid_request, _validation_detail(e)))

@@ -16,9 +16,10 @@ import anyio
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match
 
+from ..stores.base import BackendUnavailableError
 from ..stores.wire import ErrorCode
 from .deps import BODY_LIMIT_KEY, LARGE_JSON, SMALL_BODY, Caller, check_may_write, require_read, require_write
-from .errors import ApiError, error_response
+from .errors import UNAVAILABLE_RETRY_AFTER_SECONDS, ApiError, error_response
 from .tokens import TokenRegistry
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class Guard:
             self._check_declared_length(scope, limit)
         except ApiError as refusal:
             await error_response(refusal.status_code, refusal.code, refusal.detail, refusal.headers)(scope, receive, send)
+            return
+        except BackendUnavailableError as error:  # the tokens' database (a team store's) did not answer
+            await error_response(503, ErrorCode.store_error, str(error),
+                                 {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})(scope, receive, send)
             return
         if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)

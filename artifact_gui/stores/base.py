@@ -58,6 +58,11 @@ class MissingContentError(StoreError):
     """A version names content the store does not hold (a concurrent gc may have taken it)."""
 
 
+class BackendUnavailableError(StoreError):
+    """A service the store is kept in (a team store's database or object store) did not answer:
+    nothing was changed, and the same call may work in a moment (a server answers 503)."""
+
+
 @dataclass(frozen=True)
 class CollectionInfo:
     id: int

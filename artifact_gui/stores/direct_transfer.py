@@ -6,12 +6,15 @@ bucket accepts only the bytes with that digest. The client then asks the server 
 the server HEADs each object (size, and ETag = md5) and only then records it, so a commit
 never counts on bytes nobody checked. Small blobs still go through the server in packed
 batches (one presigned PUT each is what packing avoids). Downloads of large blobs work the
-same way with a presigned GET (the client resumes it with Range). A server without a bucket, or run
-with --proxy-transfers, hands out nothing: the client then sends everything the usual way.
+same way with a presigned GET (the client resumes it with Range); packed small blobs come by one
+presigned ranged GET per run of neighbours in a pack, each blob checked against its digest. A
+server without a bucket, or run with --proxy-transfers, hands out nothing: the client then
+sends and reads everything the usual way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
@@ -20,9 +23,10 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field
 
+from ..core.digests import hex_to_b64
 from ..core.manifest import ManifestEntry
 from ..core.transfer import ChunkReader
-from .base import CancelledError, NotFoundError, StoreError
+from .base import CancelledError, CorruptBlobError, NotFoundError, StoreError
 from .http import NotArtifactServerError
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ PUT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CHUNK = 1 << 20
 MAX_BLOBS_PER_REQUEST = 1000
 RESUMES = 3
+MAX_SPAN_BYTES = 64 << 20  # a span the client reads into memory: read_many's runs are at most 32 MiB
 
 
 class DirectBlob(BaseModel):
@@ -59,6 +64,79 @@ class DirectDownload(BaseModel):
     url: str = ""
     size: int = Field(default=0, ge=0)
     server_has_direct: bool = False  # False: never ask this server again
+
+
+class DirectDigests(BaseModel):
+    digests: list[str] = Field(max_length=MAX_BLOBS_PER_REQUEST)
+
+
+class DirectSpanBlob(BaseModel):
+    digest: str = Field(max_length=64)
+    offset: int = Field(ge=0, le=MAX_SPAN_BYTES)  # within the span
+    size: int = Field(ge=0, le=MAX_SPAN_BYTES)
+
+
+class DirectSpan(BaseModel):
+    url: str
+    headers: dict[str, str]  # its Range, to be sent as given
+    blobs: list[DirectSpanBlob] = Field(max_length=MAX_BLOBS_PER_REQUEST)
+
+
+class DirectSpans(BaseModel):
+    available: bool  # False: read every small blob through the server
+    spans: list[DirectSpan] = Field(default=[], max_length=MAX_BLOBS_PER_REQUEST)
+
+
+def read_packed_directly(call: Callable[..., object], digests: list[str]) -> tuple[dict[str, bytes], bool]:
+    """(the packed small blobs among `digests`, read straight from the bucket and checked
+    against their digests; whether to ask this server again). What is not returned is for the
+    server to send (inline, large, or a span the bucket did not answer)."""
+    found: dict[str, bytes] = {}
+    with httpx.Client(timeout=PUT_TIMEOUT) as client:
+        for start in range(0, len(digests), MAX_BLOBS_PER_REQUEST):
+            asked = digests[start:start + MAX_BLOBS_PER_REQUEST]
+            try:
+                answer = call("POST", "direct-downloads/packed", f"asking where {len(asked)} small files are",
+                              json=DirectDigests(digests=asked), into=DirectSpans)
+            except (NotFoundError, NotArtifactServerError):  # a server without this route (older, or other)
+                return found, False
+            if not answer.available:
+                return found, False
+            for span in answer.spans:
+                found.update(_read_span(client, span, set(asked)))
+    return found, True
+
+
+def _read_span(client: httpx.Client, span: DirectSpan, asked: set[str]) -> dict[str, bytes]:
+    if not span.url.startswith(("http://", "https://")) or not span.blobs:
+        raise StoreError("downloading small files: the server handed out an unusable URL")
+    if not {blob.digest for blob in span.blobs} <= asked:
+        raise StoreError("downloading small files: the server offered content that was not asked for")
+    length = max(blob.offset + blob.size for blob in span.blobs)
+    if length > MAX_SPAN_BYTES:
+        raise StoreError(f"downloading small files: the server offered a span of {length} bytes"
+                         f" (at most {MAX_SPAN_BYTES})")
+    try:
+        with client.stream("GET", span.url, headers=span.headers) as answer:
+            if answer.status_code != 206:  # not the range asked for: let the server send them
+                log.info("a span of %d small files: the bucket answered %s", len(span.blobs), answer.status_code)
+                return {}
+            data = bytearray()
+            for chunk in answer.iter_bytes(CHUNK):
+                data += chunk
+                if len(data) > length:
+                    raise StoreError(f"downloading small files: the bucket sent more than the {length} bytes asked for")
+    except httpx.TransportError as error:  # the server reads them itself, with its retries
+        log.info("a span of %d small files from the bucket broke off (%s); asking the server", len(span.blobs), error)
+        return {}
+    found = {}
+    for blob in span.blobs:
+        part = data[blob.offset:blob.offset + blob.size]
+        if len(part) != blob.size or hex_to_b64(hashlib.md5(part).hexdigest()) != blob.digest:
+            raise CorruptBlobError(f"content {blob.digest!r} read from the bucket has other bytes"
+                                   f" ({len(part)} bytes, md5 {hashlib.md5(part).hexdigest()}); run 'artifact-gui verify'")
+        found[blob.digest] = bytes(part)
+    return found
 
 
 def download_directly(call: Callable[..., object], digest: str) -> tuple[BinaryIO | None, bool]:
@@ -146,11 +224,21 @@ def _put(client: httpx.Client, upload: DirectUpload, entry: ManifestEntry, on_by
          cancelled: Callable[[], bool] | None) -> None:
     if upload.method != "PUT" or not upload.url.startswith(("http://", "https://")):
         raise StoreError(f"uploading {entry.path!r}: the server handed out an unusable request ({upload.method})")
-    answer = client.request("PUT", upload.url, headers=upload.headers,
-                            content=_chunks(entry.local_path, on_bytes, cancelled))
+    try:
+        answer = client.request("PUT", upload.url, headers=upload.headers,
+                                content=_chunks(entry.local_path, on_bytes, cancelled))
+    except httpx.TransportError as error:  # the bucket is down or unreachable: nothing was stored
+        raise StoreError(f"uploading {entry.path!r} to the bucket at {_host(upload.url)}: {error}"
+                         " (the object store did not answer; log again once it is back)") from error
     if answer.status_code >= 300:
         raise StoreError(f"uploading {entry.path!r} to the bucket: HTTP {answer.status_code}:"
                          f" {answer.text[:200]} (a file changed since it was hashed is refused: add it again)")
+
+
+def _host(url: str) -> str:
+    """Where a presigned URL points, without its signature (a credential for an hour)."""
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.netloc.decode('ascii')}"
 
 
 def _chunks(path: str, on_bytes: Callable[[int], None], cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
@@ -168,7 +256,7 @@ class DirectTransfers:
 
     def __init__(self, call: Callable[..., object]):
         self._call = call
-        self.uploads_on = self.downloads_on = True
+        self.uploads_on = self.downloads_on = self.packed_downloads_on = True
 
     def upload(self, entry: ManifestEntry, on_bytes: Callable[[int], None],
                cancelled: Callable[[], bool] | None) -> bool:
@@ -177,6 +265,13 @@ class DirectTransfers:
             return False
         left, self.uploads_on = upload_directly(self._call, [entry], on_bytes, cancelled)
         return not left
+
+    def read_packed(self, digests: list[str]) -> dict[str, bytes]:
+        """The packed small blobs among `digests` from the bucket; the rest is for the server."""
+        if not self.packed_downloads_on:
+            return {}
+        found, self.packed_downloads_on = read_packed_directly(self._call, digests)
+        return found
 
     def open(self, digest: str) -> BinaryIO | None:
         """The blob from the bucket, or None: read it through the server."""

@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .blobstore import BlobNotFoundError, PackedBlob, PackIndex, PresignedRequest, checked_digest
-from .base import CorruptBlobError, StoreError
+from .base import BackendUnavailableError, CorruptBlobError, StoreError
 from .objects import BlobRejectedError
 
 # Measured on Swift here (docs/scale-out.md): a PUT costs ~10 ms whatever its size up to
@@ -48,6 +48,10 @@ TOC_MAX_BYTES = 16 << 20
 
 class S3BlobError(StoreError):
     """The object store refused or failed a request; the message names the key and the reason."""
+
+
+class S3UnavailableError(S3BlobError, BackendUnavailableError):
+    """The object store answered 5xx (after boto3's own retries): it may work in a moment."""
 
 
 @dataclass(frozen=True)
@@ -376,6 +380,26 @@ class S3BlobStore:
         last = packed.offset + packed.size - 1
         return PresignedRequest("GET", url, {"Range": f"bytes={packed.offset}-{last}"})
 
+    def presigned_spans(self, digests: Iterable[str], expires_seconds: int = 3600
+                        ) -> list[tuple[PresignedRequest, list[PackedBlob]]]:
+        """For the packed ones among `digests`: one presigned ranged GET per run of neighbours in
+        a pack (as read_many groups them), with the blobs it holds; the others are left out."""
+        packed = self.index.find(digests)
+        by_pack: dict[str, list[PackedBlob]] = {}
+        for item in packed.values():
+            by_pack.setdefault(item.pack, []).append(item)
+        signed = []
+        for pack, items in by_pack.items():
+            url = self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.location.bucket, "Key": self._pack_key(pack)},
+                ExpiresIn=expires_seconds)
+            for span in _coalesce(items):
+                last = span[-1].offset + span[-1].size - 1
+                if last < span[0].offset:  # only empty blobs: no range to ask for
+                    continue
+                signed.append((PresignedRequest("GET", url, {"Range": f"bytes={span[0].offset}-{last}"}), span))
+        return signed
+
     def presigned_put(self, digest: str, size: int, expires_seconds: int = 3600) -> PresignedRequest:
         """An upload URL for one loose blob; Content-MD5 is part of the signature, so the object
         store accepts exactly the bytes with this digest. (A client's small blobs travel packed
@@ -422,5 +446,7 @@ def _s3_error(method: str, key: str, error: ClientError) -> StoreError:
         return BlobNotFoundError(f"{method} {key}: no such object")
     if code == "BadDigest":
         return BlobRejectedError(f"{method} {key}: the object store refused the bytes: {message or code}")
+    if _status(error) >= 500:
+        return S3UnavailableError(f"{method} {key} failed: HTTP {_status(error)} {code} {message}".rstrip())
     return S3BlobError(f"{method} {key} failed: HTTP {_status(error)} {code} {message}".rstrip())
 

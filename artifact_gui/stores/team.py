@@ -16,6 +16,7 @@ our settings.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
 import threading
@@ -25,10 +26,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..core.digests import hex_to_b64
-from .base import GcResult, ProgressCallback, Store, StoreError, VerifyReport
+from .base import BackendUnavailableError, GcResult, ProgressCallback, Store, StoreError, VerifyReport
 from .local_maintenance import RUN_TIMEOUT_SECONDS, fail_abandoned_runs
 from .local_sql import batches
 from .s3_blobs import S3BlobStore, S3Location
@@ -124,6 +126,8 @@ class TeamStore(TeamContent, SQLStore):
     def _connect(self) -> PostgresConnection:
         try:
             return PostgresConnection(self.database_url, connect_timeout=_CONNECT_TIMEOUT_SECONDS)
+        except psycopg.OperationalError as error:
+            raise BackendUnavailableError(f"cannot reach the database of store {self.root!r}: {error}") from error
         except psycopg.Error as error:
             raise StoreError(f"cannot reach the database of store {self.root!r}: {error}") from error
 
@@ -134,6 +138,12 @@ class TeamStore(TeamContent, SQLStore):
         if isinstance(error, StoreError):
             return error
         log.warning("store %s: %s: %s", self.root, type(error).__name__, error)
+        if isinstance(error, psycopg.OperationalError):
+            return BackendUnavailableError(f"store {self.root!r}: the database did not answer"
+                                           f" ({type(error).__name__}: {error}); try again in a moment")
+        if isinstance(error, (BotoConnectionError, HTTPClientError)):
+            return BackendUnavailableError(f"store {self.root!r}: the object store did not answer"
+                                           f" ({type(error).__name__}: {error}); try again in a moment")
         return StoreError(f"store {self.root!r}: {type(error).__name__}: {error}")
 
     def connect_database(self) -> PostgresConnection:
@@ -196,13 +206,16 @@ class TeamStore(TeamContent, SQLStore):
         while True:
             with self._write() as connection:
                 doomed = connection.execute(
-                    "SELECT digest, size FROM blobs b"
+                    "SELECT digest, size, data IS NULL FROM blobs b"
                     " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
                     " AND NOT EXISTS (SELECT 1 FROM blob_protection p WHERE p.digest = b.digest)"
                     f" LIMIT {_GC_BATCH_ROWS}").fetchall()
-                connection.executemany("DELETE FROM blobs WHERE digest = ?", [(d,) for d, _ in doomed])
-                self.blobs.delete(self._hex_digests(d for d, _ in doomed))
-            deleted, freed = deleted + len(doomed), freed + sum(size for _, size in doomed)
+                connection.executemany("DELETE FROM blobs WHERE digest = ?", [(d,) for d, _, _ in doomed])
+                # an inline blob goes with its row; a pack index entry of the same digest (two
+                # writers raced, one packed it) goes too
+                self.blobs.delete(self._hex_digests(d for d, _, in_bucket in doomed if in_bucket))
+                self.blobs.index.remove(self._hex_digests(d for d, _, in_bucket in doomed if not in_bucket))
+            deleted, freed = deleted + len(doomed), freed + sum(size for _, size, _ in doomed)
             if len(doomed) < _GC_BATCH_ROWS:
                 break
         log.info("store %s: gc deleted %d blobs, %d bytes", self.root, deleted, freed)
@@ -213,25 +226,42 @@ class TeamStore(TeamContent, SQLStore):
         return [content_hex(d) for d in digests]
 
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
-        """Every recorded blob is in the bucket with the right bytes (packed: read and hashed;
-        loose: its ETag, the md5 of a single-part object); every entry's blob is recorded."""
+        """Every recorded blob is in the bucket with the right bytes (packed: in the pack index;
+        loose: its ETag, the md5 of a single-part object) or inline with the bytes its digest
+        says; every entry's blob is recorded."""
         connection = self._db()
-        recorded = [row[0] for row in connection.execute("SELECT digest FROM blobs ORDER BY digest")]
+        in_bucket = [row[0] for row in connection.execute("SELECT digest FROM blobs WHERE data IS NULL ORDER BY digest")]
         unstored = [row[0] for row in connection.execute(
             "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]
+        inline_count, corrupt = self._verify_inline_blobs()
         missing: list[str] = []
-        corrupt: list[str] = []
-        for done, batch in enumerate(batches(recorded, 1000)):
+        for done, batch in enumerate(batches(in_bucket, 1000)):
             try:
                 missing += [hex_to_b64(h) for h in self.blobs.missing(self._hex_digests(batch))]
             except StoreError as error:  # an object whose ETag is not its name
                 corrupt.append(str(error))
             if progress:
-                progress(min((done + 1) * 1000, len(recorded)), len(recorded))
-        report = VerifyReport(len(recorded), tuple(corrupt), tuple(sorted(set(missing + unstored))), ())
-        log.info("store %s: verified %d blobs: %d missing", self.root, len(recorded), len(report.missing))
+                progress(min((done + 1) * 1000, len(in_bucket)), len(in_bucket))
+        checked = inline_count + len(in_bucket)
+        report = VerifyReport(checked, tuple(corrupt), tuple(sorted(set(missing + unstored))), ())
+        log.info("store %s: verified %d blobs: %d missing, %d corrupt", self.root, checked, len(report.missing),
+                 len(corrupt))
         return report
+
+    def _verify_inline_blobs(self) -> tuple[int, list[str]]:
+        """(how many blobs are inline, a message for each whose bytes are not what its digest says)."""
+        corrupt, count, after = [], 0, ""
+        while True:  # a page at a time: inline bytes add up
+            rows = self._db().execute("SELECT digest, data FROM blobs WHERE data IS NOT NULL AND digest > ?"
+                                      " ORDER BY digest LIMIT 1000", (after,)).fetchall()
+            for digest, data in rows:
+                if hex_to_b64(hashlib.md5(data).hexdigest()) != digest:
+                    corrupt.append(f"content {digest} stored inline has other bytes (md5 {hashlib.md5(data).hexdigest()})")
+            count += len(rows)
+            if len(rows) < 1000:
+                return count, corrupt
+            after = rows[-1][0]
 
     def fail_abandoned_runs(self, older_than_seconds: float = RUN_TIMEOUT_SECONDS) -> int:
         return fail_abandoned_runs(self, older_than_seconds)

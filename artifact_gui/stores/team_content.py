@@ -1,11 +1,14 @@
 """Content of a TeamStore: bytes in an S3 bucket, their record in PostgreSQL (a mixin).
 
-The `blobs` table (the schema LocalStore has) records every blob known to be in the bucket,
-with `data` always NULL; a row is written only after the bucket accepted the bytes (their
-Content-MD5 checked by the object store). Small blobs travel packed (S3BlobStore.put_many).
-A version commits only when every blob it needs has a row *and* the bucket still holds it
-(pack index, or HEAD whose ETag is the md5): a blob missing from the bucket refuses the
-commit, naming it. Digests are base64 md5 here (the manifests'), hex md5 in the bucket.
+The `blobs` table (the schema LocalStore has) records every blob of the store. A small blob
+that comes with few others (a request carrying at most INLINE_REQUEST_MAX bytes of them) is
+kept inline, its bytes in `data`, as LocalStore keeps small blobs in SQLite: no object-store
+request at all. Otherwise `data` is NULL and the row is written only after the bucket accepted
+the bytes (their Content-MD5 checked by the object store): small blobs packed
+(S3BlobStore.put_many), large ones one object each. A version commits only when every blob it
+needs has a row *and*, for one in the bucket, the bucket still holds it (pack index, or HEAD
+whose ETag is the md5): a blob missing refuses the commit, naming it. Digests are base64 md5
+here (the manifests'), hex md5 in the bucket.
 """
 
 from __future__ import annotations
@@ -26,13 +29,18 @@ from .blobstore import BlobNotFoundError
 from .local_ingest import _MissingBlobs, _protect_named_and_pick_staged, _Secured
 from .local_maintenance import protect
 from .local_sql import batches
-from .objects import BlobRejectedError
+from .objects import INLINE_MAX, BlobRejectedError
 
 _PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
 _SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
 PRESIGN_SECONDS = 3600
 SINGLE_PUT_MAX = 5 << 30  # S3's limit for one PUT; larger blobs go through the server
 READ_BUFFER = 8 << 20  # one ranged GET per this many bytes of a large blob read
+# Measured (benchmarks/team_inline.py, docs/scale-out.md): a request's small blobs written as
+# rows cost 1-15 ms where a pack costs two PUTs (55-100 ms here). The database keeps what a
+# request with few small bytes carries (a log of a handful of small files); more than this
+# goes packed into the bucket, where bulk bytes belong.
+INLINE_REQUEST_MAX = 1 << 20
 
 
 def content_hex(digest: str) -> str:
@@ -50,9 +58,11 @@ class TeamContent:
     def open_blob(self, digest: str) -> BinaryIO:
         """A seekable stream (the server answers Range requests from it): a packed blob read
         whole, a large one read in ranged GETs of READ_BUFFER bytes as the reader goes."""
-        row = self._db().execute("SELECT size FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        row = self._db().execute("SELECT size, data FROM blobs WHERE digest = ?", (digest,)).fetchone()
         if row is None:
             raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
+        if row[1] is not None:
+            return io.BytesIO(self._checked_inline(digest, row[1]))
         hex_digest = content_hex(digest)
         try:
             if row[0] <= self.blobs.pack_max_blob:
@@ -85,9 +95,9 @@ class TeamContent:
                 raise BlobRejectedError(f"content for {digest} refused: expected {size} bytes with that digest, got {got}")
             if size <= self.blobs.pack_max_blob:
                 spool.seek(0)
-                self.blobs.put_many([(hex_digest, spool.read())])
-            else:
-                self._put_spooled(hex_digest, spool)
+                self._store_small([(digest, spool.read())])
+                return
+            self._put_spooled(hex_digest, spool)
         self._record_blobs([(digest, size)])
 
     def _put_spooled(self, hex_digest: str, spool: tempfile.SpooledTemporaryFile) -> None:
@@ -100,19 +110,56 @@ class TeamContent:
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
         self._require_writable()
-        self.blobs.put_many([(content_hex(digest), data) for digest, data in blobs])
-        self._record_blobs([(digest, len(data)) for digest, data in blobs])
+        for digest, data in blobs:
+            _check_bytes(digest, data, "given")
+        small = [(digest, data) for digest, data in blobs if len(data) <= self.blobs.pack_max_blob]
+        large = [(digest, data) for digest, data in blobs if len(data) > self.blobs.pack_max_blob]
+        if large:
+            self.blobs.put_many([(content_hex(digest), data) for digest, data in large])
+            self._record_blobs([(digest, len(data)) for digest, data in large])
+        self._store_small(small)
+
+    def _store_small(self, blobs: list[tuple[str, bytes]]) -> None:
+        """Small blobs one request carries (verified, each at most pack_max_blob bytes): rows of
+        their own when the request carries few bytes of them (those up to INLINE_MAX), else
+        packed into the bucket; recorded either way, protected from gc until a commit."""
+        few = sum(len(data) for _, data in blobs) <= INLINE_REQUEST_MAX
+        inline = [(digest, data) for digest, data in blobs if few and len(data) <= INLINE_MAX]
+        packed = [(digest, data) for digest, data in blobs if not (few and len(data) <= INLINE_MAX)]
+        if packed:
+            self.blobs.put_many([(content_hex(digest), data) for digest, data in packed])
+        if blobs:
+            self._record_blobs([(digest, len(data)) for digest, data in packed], inline)
 
     def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
         unique = list(dict.fromkeys(digests))
-        absent = set(unique) - self._present(unique)
+        rows = self._rows(unique)
+        absent = set(unique) - set(rows)
         if absent:
             raise NotFoundError(f"content {sorted(absent)[0]!r} is not in store {self.root!r}")
-        by_hex = {content_hex(d): d for d in unique}
+        found = {digest: self._checked_inline(digest, data) for digest, data in rows.items() if data is not None}
+        by_hex = {content_hex(d): d for d in unique if d not in found}
         try:
-            return {by_hex[hex_digest]: data for hex_digest, data in self.blobs.read_many(by_hex)}
+            found.update((by_hex[hex_digest], data) for hex_digest, data in self.blobs.read_many(by_hex))
         except BlobNotFoundError as error:
             raise CorruptBlobError(f"{error}; run 'artifact-gui verify'") from error
+        return found
+
+    def _rows(self, digests: list[str]) -> dict[str, bytes | None]:
+        """digest -> its inline bytes (None: in the bucket), for the recorded ones among `digests`."""
+        connection = self._db()
+        rows: dict[str, bytes | None] = {}
+        for batch in batches(list(set(digests))):
+            rows.update((digest, None if data is None else bytes(data)) for digest, data in connection.execute(
+                f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
+        return rows
+
+    def _checked_inline(self, digest: str, data: bytes) -> bytes:
+        """Bytes read back from the database are input: they must be what their digest says."""
+        if hex_to_b64(hashlib.md5(data).hexdigest()) != digest:
+            raise CorruptBlobError(f"content {digest!r} stored inline in {self.root!r} has other bytes"
+                                   f" ({len(data)} bytes, md5 {hashlib.md5(data).hexdigest()}); run 'artifact-gui verify'")
+        return bytes(data)
 
     # --- direct transfers (stores/direct_transfer.py) -----------------------------------
     def presigned_uploads(self, blobs: list[tuple[str, int]], expires_seconds: int = PRESIGN_SECONDS) -> dict:
@@ -133,6 +180,15 @@ class TeamContent:
         if row is None or row[0] <= self.blobs.pack_max_blob:
             return None
         return self.blobs.presigned_get(content_hex(digest), expires_seconds), row[0]
+
+    def presigned_packed_downloads(self, digests: list[str], expires_seconds: int = PRESIGN_SECONDS) -> list:
+        """[(PresignedRequest with its Range, [(digest, offset in the range, size)])] for the
+        packed blobs among `digests`; inline, large and unknown ones are left to the server."""
+        for digest in digests:
+            content_hex(digest)  # a digest from a client is checked before it becomes a key
+        in_bucket = [content_hex(d) for d, data in self._rows(digests).items() if data is None]
+        return [(get, [(hex_to_b64(b.digest), b.offset - span[0].offset, b.size) for b in span])
+                for get, span in self.blobs.presigned_spans(in_bucket, expires_seconds)]
 
     def confirm_uploads(self, blobs: list[tuple[str, int]]) -> None:
         """Record blobs a client put into the bucket, once a HEAD shows each there with its
@@ -159,8 +215,8 @@ class TeamContent:
         """Rows of blobs the bucket no longer holds (a gc killed between its deletes and its
         commit, someone emptying the bucket) go, so `missing_blobs` asks for them again and
         a client's retry uploads them."""
-        recorded = self._present(digests)
-        gone = [hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in recorded)]
+        in_bucket = [digest for digest, data in self._rows(list(digests)).items() if data is None]
+        gone = [hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in in_bucket)]
         if gone:
             with self._write() as connection:
                 connection.executemany("DELETE FROM blobs WHERE digest = ?", [(d,) for d in gone])
@@ -198,8 +254,7 @@ class TeamContent:
             return
         for entry, data in files:
             entry.digest, entry.size = hex_to_b64(hashlib.md5(data).hexdigest()), len(data)
-        self.blobs.put_many([(content_hex(entry.digest), data) for entry, data in files])
-        self._record_blobs([(entry.digest, entry.size) for entry, _ in files])
+        self._store_small([(entry.digest, data) for entry, data in files])
         counter.add(sum(len(data) for _, data in files))
 
     def _put_large_file(self, entry: ManifestEntry, counter: ByteCounter) -> None:
@@ -212,28 +267,37 @@ class TeamContent:
         self._record_blobs([(entry.digest, size)])
         counter.add(size)
 
-    def _record_blobs(self, blobs: list[tuple[str, int]]) -> None:
-        """The bucket holds these now: record them, protected from gc until a commit uses them."""
+    def _record_blobs(self, blobs: list[tuple[str, int]], inline: list[tuple[str, bytes]] = ()) -> None:
+        """The bucket holds `blobs` now, and `inline` go in with their bytes: record them,
+        protected from gc until a commit uses them. A blob recorded already keeps its row."""
         now = time.time()
+        rows = {digest: (digest, size, None, now) for digest, size in blobs}
+        rows.update((digest, (digest, len(data), data, now)) for digest, data in inline)
         with self._write(durable=False) as connection:
-            protect(connection, (digest for digest, _ in blobs))
-            connection.executemany("INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, NULL, ?)",
-                                   [(digest, size, now) for digest, size in dict(blobs).items()])
+            protect(connection, list(rows))
+            connection.executemany("INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
+                                   list(rows.values()))
 
     def _check_blobs_present(self, connection, entries: list[ManifestEntry], stored: set[str]) -> None:
         """Recorded, and still in the bucket: the pack index for packed blobs, a HEAD for the
         others. What this log uploaded itself (`stored`) is there."""
         needed = list({e.digest for e in entries if not e.ref} - stored)
-        recorded: set[str] = set()
+        recorded: dict[str, bool] = {}  # digest -> whether its bytes are in the bucket (else inline)
         for batch in batches(needed):
-            recorded.update(row[0] for row in connection.execute(
-                f"SELECT digest FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
-        missing = set(needed) - recorded
-        in_bucket = [d for d in needed if d in recorded]
+            recorded.update(connection.execute(
+                f"SELECT digest, data IS NULL FROM blobs WHERE digest IN ({','.join('?' * len(batch))})", batch))
+        missing = set(needed) - set(recorded)
+        in_bucket = [d for d in needed if recorded.get(d)]
         missing |= {hex_to_b64(h) for h in self.blobs.missing(content_hex(d) for d in in_bucket)}
         if missing:
             raise _MissingBlobs(missing)
 
+
+
+def _check_bytes(digest: str, data: bytes, what: str) -> None:
+    actual = hex_to_b64(hashlib.md5(data).hexdigest())
+    if actual != digest:
+        raise BlobRejectedError(f"content for {digest} refused: the {len(data)} bytes {what} have digest {actual}")
 
 
 class _BucketRangeReader(io.RawIOBase):

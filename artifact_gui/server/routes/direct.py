@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ...stores import wire
-from ...stores.direct_transfer import DirectBlobs, DirectDownload, DirectUpload, DirectUploads, blobs_of
+from ...stores.direct_transfer import (
+    DirectBlobs,
+    DirectDigests,
+    DirectDownload,
+    DirectSpan,
+    DirectSpanBlob,
+    DirectSpans,
+    DirectUpload,
+    DirectUploads,
+    blobs_of,
+)
 from ..deps import READ, WRITE, StoreDep, body_limit
 
 router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
@@ -46,3 +56,16 @@ def presigned_download(digest: str, request: Request, store: StoreDep) -> Direct
         return DirectDownload(available=False, server_has_direct=True)
     get, size = found
     return DirectDownload(available=True, url=get.url, size=size, server_has_direct=True)
+
+
+@router.post("/direct-downloads/packed", dependencies=READ, openapi_extra=body_limit(_REQUEST_BYTES))
+def presigned_packed_downloads(asked: DirectDigests, request: Request, store: StoreDep) -> DirectSpans:
+    """One presigned ranged GET per run of neighbouring packed blobs among those asked for (the
+    client checks each against its digest); the rest is read through the server."""
+    if not direct_transfers_on(request, store):
+        return DirectSpans(available=False)
+    spans = store.presigned_packed_downloads(asked.digests)
+    return DirectSpans(available=True, spans=[
+        DirectSpan(url=get.url, headers=get.headers, blobs=[
+            DirectSpanBlob(digest=digest, offset=offset, size=size) for digest, offset, size in blobs])
+        for get, blobs in spans])

@@ -27,6 +27,7 @@ from .local_connections import ConnectionRegistry
 from .local_ingest import _validate_draft  # noqa: F401 (stores/remote.py imports it from here)
 from .sql_store import SQLStore
 from .local_maintenance import (
+    LOG_PROTECTION_SCHEMA,
     PROTECTION_SCHEMA,
     RUN_TIMEOUT_SECONDS,
     collect_garbage,
@@ -348,6 +349,7 @@ class LocalStore(SQLStore):
                 rules.create_link_trigger(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
+            connection.execute(LOG_PROTECTION_SCHEMA)  # added beside schema 3, as the one above
             for statement in _LATER_INDEXES:
                 connection.execute(statement)
 

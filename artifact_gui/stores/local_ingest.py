@@ -44,7 +44,7 @@ from .base import (
     StoreError,
 )
 from .local_sql import batches
-from .local_maintenance import GC_GRACE_SECONDS, protect, release
+from .local_maintenance import GC_GRACE_SECONDS, begin_log_protection, end_log_protection, protect, release
 from . import local_rules as rules
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
@@ -190,6 +190,11 @@ class Ingest:
         its transaction that the content is there, and `log_version` stores what is not.
         Content only a digest names (nothing to store it from) is protected up front."""
         secured, staged = _protect_named_and_pick_staged(self, entries, force)
+        if not staged:
+            return secured
+        with self._write(durable=False) as connection:
+            log_row, since = begin_log_protection(connection)
+        secured.log_rows.append(log_row)
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
 
@@ -213,30 +218,45 @@ class Ingest:
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
                     secured.stored.add(blob.digest)  # protected where it is inserted
-                    if blob.data is not None:
-                        inline.append(blob)
-                        inline_bytes += blob.size
-                        if inline_bytes >= _INLINE_BATCH_BYTES:
-                            self._insert_inline_blobs(inline)
-                            inline, inline_bytes = [], 0
+                    if blob.data is None:
+                        secured.protected.add(blob.digest)  # a file: protected by digest
+                        continue
+                    inline.append(blob)
+                    inline_bytes += blob.size
+                    if inline_bytes >= _INLINE_BATCH_BYTES:
+                        secured.protected |= self._insert_inline_blobs(inline, since)
+                        inline, inline_bytes = [], 0
             except BaseException:
                 pool.shutdown(cancel_futures=True)
                 raise
         self._connections.close_finished_threads()  # the pool's, joined above
-        self._insert_inline_blobs(inline)
-        secured.protected |= secured.stored
+        secured.protected |= self._insert_inline_blobs(inline, since)
         return secured
 
-    def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
+    def _insert_inline_blobs(self, blobs: list[ReadBlob], log_since: float | None = None) -> set[str]:
+        """Insert small blobs, protected from gc; returns the digests protected one by one.
+
+        Within a log (`log_since`: the start its `log_protection` row records) new blobs need
+        no row of their own: stamped with that start as their `created_at`, the log's row
+        covers them. Content stored before keeps its own stamp and is protected by digest."""
         if not blobs:
-            return
-        now = time.time()
+            return set()
+        created_at = time.time() if log_since is None else log_since
+        digests = {b.digest for b in blobs}
         with self._write(durable=False) as connection:
-            protect(connection, (b.digest for b in blobs))
+            if log_since is None:
+                protect(connection, digests)
+            changes_before = connection.total_changes
             connection.executemany(
                 "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
-                [(b.digest, b.size, b.data, now) for b in blobs],
+                [(b.digest, b.size, b.data, created_at) for b in blobs],
             )
+            if log_since is None:
+                return digests
+            if connection.total_changes - changes_before == len(blobs):
+                return set()
+            protect(connection, digests)  # some were there already (or came twice)
+            return digests
 
     def _insert_file_blob(self, blob: ReadBlob) -> None:
         try:
@@ -275,6 +295,7 @@ class Ingest:
                 version_id = self._insert_version(connection, collection_id, draft, digest)
                 created = True
             release(connection, secured.protected)
+            end_log_protection(connection, secured.log_rows)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
             rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)
@@ -371,6 +392,7 @@ class _Secured:
 
     protected: set[str] = field(default_factory=set)
     stored: set[str] = field(default_factory=set)
+    log_rows: list[int] = field(default_factory=list)  # its `log_protection` rows
     trusted_until: float = field(default_factory=lambda: time.time() + GC_GRACE_SECONDS / 2)
 
     def known_present(self) -> set[str]:
@@ -379,6 +401,7 @@ class _Secured:
     def update(self, other: "_Secured") -> None:
         self.protected |= other.protected
         self.stored |= other.stored
+        self.log_rows += other.log_rows
         self.trusted_until = min(self.trusted_until, other.trusted_until)
 
 

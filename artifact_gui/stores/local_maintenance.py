@@ -5,6 +5,10 @@ Safe while other processes log and open the store:
   write transaction that checks what is present) until its version commits, or for
   `GC_GRACE_SECONDS` when the commit comes from elsewhere (a server's client uploads blobs,
   then logs in a later request). gc never collects protected content.
+- A log protects the content it stores itself with one row (`log_protection`) instead of one
+  per blob: the blobs it adds carry its start time as their `created_at`, and gc leaves a blob
+  whose `created_at` is the start of an unexpired log. Content that was there before keeps
+  its own stamp and is protected by digest, as above.
 - gc moves doomed files aside (`objects/gc-pending`) inside its write transaction; recovery
   of an interrupted gc takes the write lock too, so an opener never undoes a gc in progress.
 - gc refuses to run when the database records no content at all but blob files exist: that
@@ -41,6 +45,28 @@ CREATE TABLE IF NOT EXISTS blob_protection (
 """
 
 
+LOG_PROTECTION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_protection (
+    id INTEGER PRIMARY KEY,
+    since REAL NOT NULL,  -- the log's start: the blobs it adds have this created_at
+    until REAL NOT NULL  -- gc honours the row before this time
+)
+"""
+
+
+def begin_log_protection(connection: sqlite3.Connection) -> tuple[int, float]:
+    """Protect from gc the blobs a log is about to store (all created from now on), until the
+    log's commit releases the row. Returns (row id, since). Call inside a write transaction."""
+    since = time.time()
+    row_id = connection.execute("INSERT INTO log_protection(since, until) VALUES (?, ?)",
+                                (since, since + GC_GRACE_SECONDS)).lastrowid
+    return row_id, since
+
+
+def end_log_protection(connection: sqlite3.Connection, row_ids: Iterable[int]) -> None:
+    connection.executemany("DELETE FROM log_protection WHERE id = ?", [(i,) for i in row_ids])
+
+
 def protect(connection: sqlite3.Connection, digests: Iterable[str]) -> None:
     """Keep gc away from these digests for the grace period. Call inside a write transaction."""
     until = time.time() + GC_GRACE_SECONDS
@@ -75,6 +101,7 @@ def collect_garbage(store) -> GcResult:
     with store._write() as connection:
         _refuse_if_database_looks_new(store, connection)
         connection.execute("DELETE FROM blob_protection WHERE until < ?", (time.time(),))
+        connection.execute("DELETE FROM log_protection WHERE until < ?", (time.time(),))
     deleted = freed = 0
     while True:
         count, size = _collect_batch(store)
@@ -102,7 +129,8 @@ def _collect_batch(store) -> tuple[int, int]:
                 "SELECT digest, size, data IS NULL FROM blobs b"
                 " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
                 " AND NOT EXISTS (SELECT 1 FROM blob_protection p WHERE p.digest = b.digest)"
-                f" LIMIT {_GC_BATCH_ROWS}"):
+                " AND b.created_at NOT IN (SELECT since FROM log_protection WHERE until >= ?)"
+                f" LIMIT {_GC_BATCH_ROWS}", (time.time(),)):
             doomed.append((digest, size, is_file))
             inline_bytes += 0 if is_file else size
             if inline_bytes >= _GC_BATCH_INLINE_BYTES:

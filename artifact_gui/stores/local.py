@@ -1,4 +1,5 @@
-"""LocalStore: a folder with `store.db` (SQLite, WAL) and an `objects/` folder."""
+"""LocalStore: a folder with `store.db` (SQLite, WAL) and an `objects/` folder (large blobs
+one file each under `objects/md5`, small ones packed under `objects/packs`, see local_packs)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from .local_folder import (
     store_error,
 )
 from . import local_rules as rules
+from .local_packs import PackFolder, add_pack_columns
 from .objects import ObjectFolder
 
 log = logging.getLogger(__name__)
@@ -205,6 +207,7 @@ class LocalStore(SQLStore):
         self._read_only = not creating and is_read_only(self.root)
         self._connections = ConnectionRegistry(self._connect, self.root)
         self.objects = ObjectFolder(os.path.join(self.root, OBJECTS))
+        self.packs = PackFolder(os.path.join(self.root, OBJECTS, "packs"))
         try:
             with self._connections.in_use():
                 self._open_schema(create)
@@ -350,6 +353,7 @@ class LocalStore(SQLStore):
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
             connection.execute(LOG_PROTECTION_SCHEMA)  # added beside schema 3, as the one above
+            add_pack_columns(connection)  # likewise (stores/local_packs.py)
             for statement in _LATER_INDEXES:
                 connection.execute(statement)
 

@@ -243,6 +243,7 @@ class Ingest:
 
         small: list[ReadBlob] = []
         small_bytes = 0
+        packed: set[str] = set()  # the digests this log wrote into its packs
         chunks = _work_chunks(staged)
         with ThreadPoolExecutor(INGEST_THREADS) as pool:
             try:
@@ -256,11 +257,11 @@ class Ingest:
                     small.append(blob)
                     small_bytes += blob.size
                     if small_bytes >= _PACK_WRITE_BYTES:
-                        packs.add(small)
+                        self._pack_unstored(packs, small, packed, secured)
                         small, small_bytes = [], 0
                         if packs.full:
                             secured.protected |= self._insert_packed(packs.finish(), since)
-                packs.add(small)
+                self._pack_unstored(packs, small, packed, secured)
                 secured.protected |= self._insert_packed(packs.finish(), since)
             except BaseException:
                 pool.shutdown(cancel_futures=True)
@@ -281,6 +282,18 @@ class Ingest:
                 [(b.digest, b.size, b.data, now) for b in blobs],
             )
 
+    def _pack_unstored(self, packs: PackWriter, blobs: list[ReadBlob], packed: set[str], secured: "_Secured") -> None:
+        """Append to the log's pack the blobs neither the store nor the log's packs hold yet.
+        Content the store has is protected by digest instead of being written again."""
+        fresh = {blob.digest: blob for blob in blobs if blob.digest not in packed}
+        stored = self._present(fresh)
+        if stored:
+            stored = self._present_and_protect(stored)  # gc may have taken some meanwhile
+            secured.protected |= stored
+        new = [blob for digest, blob in fresh.items() if digest not in stored]
+        packs.add(new)
+        packed.update(blob.digest for blob in new)
+
     def _insert_packed(self, rows: list[tuple[str, int, str, int]], log_since: float) -> set[str]:
         """Record a log's fsynced pack; returns the digests it had to protect one by one.
 
@@ -299,7 +312,7 @@ class Ingest:
             if connection.total_changes - changes_before == len(rows):
                 return set()
             digests = {row[0] for row in rows}
-            protect(connection, digests)  # some were there already (or came twice)
+            protect(connection, digests)  # another writer stored some of them meanwhile
             return digests
 
     def _insert_file_blob(self, blob: ReadBlob) -> None:

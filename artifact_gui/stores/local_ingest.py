@@ -33,6 +33,7 @@ from ..core.names import (
     validate_tags,
     validate_type,
 )
+from ..core.sql_rows import insert_rows
 from .base import (
     LATEST,
     CancelledError,
@@ -304,11 +305,9 @@ class Ingest:
             return set()
         with self._write(durable=False) as connection:
             changes_before = connection.total_changes
-            connection.executemany(
-                "INSERT OR IGNORE INTO blobs(digest, size, data, created_at, pack, pack_offset)"
-                " VALUES (?, ?, NULL, ?, ?, ?)",
-                [(digest, size, log_since, pack, offset) for digest, size, pack, offset in rows],
-            )
+            insert_rows(connection, "INSERT OR IGNORE INTO blobs(digest, size, data, created_at, pack, pack_offset)",
+                        "(?, ?, NULL, ?, ?, ?)",
+                        [(digest, size, log_since, pack, offset) for digest, size, pack, offset in rows])
             if connection.total_changes - changes_before == len(rows):
                 return set()
             digests = {row[0] for row in rows}

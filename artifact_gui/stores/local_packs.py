@@ -152,6 +152,7 @@ class PackWriter:
         finally:
             os.close(self._fd)
             self._fd = None
+        _fsync_folder(self._folder.root)  # the new file's name, as durable as its bytes
         rows, self._rows, self._offset = self._rows, [], 0
         return rows
 
@@ -168,6 +169,16 @@ class PackWriter:
         os.makedirs(self._folder.root, exist_ok=True)
         self._fd = os.open(self._folder.path_for(self._pack),
                            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+
+
+def _fsync_folder(folder: str) -> None:
+    if os.name != "posix":
+        return  # elsewhere a folder cannot be opened to fsync; NTFS journals the name itself
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, buffers: list[bytes]) -> None:

@@ -190,3 +190,19 @@ def test_gc_refuses_when_the_database_records_nothing_but_packs_exist(local_stor
     with pytest.raises(DamagedStoreError, match="looks new or replaced"):
         local_store.gc()
     assert len(pack_sizes(local_store)) == 1
+
+
+def test_gc_leaves_a_damaged_pack_alone_and_verify_names_its_content(local_store, tmp_path):
+    files = {"keep": b"k" * 4000, "drop": b"d" * 4000}
+    folder = write_files(tmp_path / "d", files)
+    first = log_files(local_store, folder, ["drop", "keep"])
+    log_files(local_store, folder, ["keep"])
+    local_store.delete_version(first.id)
+    [pack] = pack_sizes(local_store)
+    with open(local_store.packs.path_for(pack), "r+b") as damaged:
+        damaged.truncate(6000)  # "keep" (after "drop") is cut short
+
+    assert local_store.gc().blobs_deleted == 1  # gc goes on; the pack stays for what it holds
+    assert pack in pack_sizes(local_store)
+    report = local_store.verify()
+    assert set(report.missing) | set(report.corrupt) == {b64_md5(files["keep"])}

@@ -442,9 +442,10 @@ def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
 
 @dataclass
 class _Secured:
-    """What a log made sure of before its commit: the digests it protected from gc (released
-    at the commit), and those of them it stored itself, known to be present while their
-    protection lasts (a log running for hours checks them all again)."""
+    """What a log made sure of before its commit: the digests it protected from gc one by one
+    and its `log_protection` rows (both released at the commit), and the digests it stored or
+    found stored, known to be present while their protection lasts (a log running for hours
+    checks them all again)."""
 
     protected: set[str] = field(default_factory=set)
     stored: set[str] = field(default_factory=set)

@@ -206,3 +206,52 @@ def test_gc_leaves_a_damaged_pack_alone_and_verify_names_its_content(local_store
     assert pack in pack_sizes(local_store)
     report = local_store.verify()
     assert set(report.missing) | set(report.corrupt) == {b64_md5(files["keep"])}
+
+
+# A writer killed at the worst moments of a pack: its bytes written, not yet fsynced or
+# recorded (`finish`), and recorded but before the version's commit (`_commit`).
+_KILLED_WRITER = """
+import os, signal, sys
+from artifact_gui.core.draft import VersionDraft
+from artifact_gui.core.staged import local_entry
+from artifact_gui.stores import LocalStore, local_ingest, local_packs
+store_path, folder, where = sys.argv[1:4]
+die = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+if where == "finish":
+    local_packs.PackWriter.finish = die
+else:
+    local_ingest.Ingest._commit = die
+store = LocalStore(store_path)
+names = sorted(os.listdir(folder))
+entries = [local_entry(n, os.path.join(folder, n), os.stat(os.path.join(folder, n))) for n in names]
+store.log_version(VersionDraft("proj", "killed", "dataset", entries))
+"""
+
+
+@pytest.mark.parametrize("where", ["finish", "commit"])
+def test_a_writer_killed_mid_pack_leaves_a_store_that_opens_verifies_and_cleans_up(tmp_path, where):
+    import subprocess
+    import sys
+
+    store_path = str(tmp_path / "store")
+    store = LocalStore(store_path, create=True)
+    log_files(store, write_files(tmp_path / "kept", {"kept.txt": "committed before"}), ["kept.txt"], name="kept")
+    store.close()
+    folder = write_files(tmp_path / "d", {f"f{i}": f"content {i}" for i in range(40)})
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WRITER, store_path, folder, where], cwd=root,
+                            env={**os.environ, "PYTHONPATH": root}, timeout=60)
+    assert killed.returncode == -9
+
+    store = LocalStore(store_path)
+    try:
+        assert [c.name for c in store.list_collections()] == ["kept"]
+        assert store.verify().ok
+        assert store.gc().blobs_deleted == 0  # the killed log's protection has not expired
+        expire_protection(store)
+        store.gc()
+        assert len(pack_sizes(store)) == 1  # only the kept version's pack is left
+        assert store.verify().ok
+        assert ag.Api(store).artifact("proj/kept:latest").get_entry("kept.txt").digest == b64_md5(b"committed before")
+    finally:
+        store.close()

@@ -358,7 +358,7 @@ class LocalStore(SQLStore):
                 rules.create_link_trigger(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
-            connection.execute(LOG_PROTECTION_SCHEMA)  # added beside schema 3, as the one above
+            connection.execute(LOG_PROTECTION_SCHEMA)  # added beside schemas 3 and 4, as the one above
             add_pack_columns(connection)  # likewise (stores/local_packs.py)
             for statement in _LATER_INDEXES:
                 connection.execute(statement)

@@ -34,7 +34,7 @@ _IOV_GROUP = 512  # buffers per writev: under every system's IOV_MAX (1024 on Li
 
 
 def add_pack_columns(connection: sqlite3.Connection) -> None:
-    """The migration step that lets blobs live in packs (beside schema 3, no version bump:
+    """The migration step that lets blobs live in packs (beside the numbered schema, no bump:
     an older artifact-gui reads a packed blob as a missing file and changes nothing)."""
     if not has_pack_columns(connection):
         connection.execute("ALTER TABLE blobs ADD COLUMN pack TEXT")  # NULL: inline, or a file of its own

@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from .sql_rows import insert_rows
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_digests_v2 (
     path TEXT PRIMARY KEY,
@@ -104,12 +106,11 @@ class HashCache:
         if connection is None:
             return
         now = time.time_ns()
-        rows = [(path, s.inode, s.size, s.mtime_ns, s.ctime_ns, digest, now) for path, s, digest in records]
+        # sorted: rows land in primary-key order, neighbours on the same pages
+        rows = sorted((path, s.inode, s.size, s.mtime_ns, s.ctime_ns, digest, now) for path, s, digest in records)
         try:
             with connection:
-                connection.executemany(
-                    "INSERT OR REPLACE INTO file_digests_v2 VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-                )
+                insert_rows(connection, "INSERT OR REPLACE INTO file_digests_v2", "(?, ?, ?, ?, ?, ?, ?)", rows)
         except sqlite3.Error:
             pass  # advisory cache: losing an update only costs a re-hash later
 

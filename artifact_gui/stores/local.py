@@ -1,4 +1,5 @@
-"""LocalStore: a folder with `store.db` (SQLite, WAL) and an `objects/` folder."""
+"""LocalStore: a folder with `store.db` (SQLite, WAL) and an `objects/` folder (large blobs
+one file each under `objects/md5`, small ones packed under `objects/packs`, see local_packs)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .local_ingest import _validate_draft  # noqa: F401 (stores/remote.py import
 from .shared_manifests import migrate_3_to_4
 from .sql_store import SQLStore
 from .local_maintenance import (
+    LOG_PROTECTION_SCHEMA,
     PROTECTION_SCHEMA,
     RUN_TIMEOUT_SECONDS,
     collect_garbage,
@@ -47,6 +49,7 @@ from .local_folder import (
     store_error,
 )
 from . import local_rules as rules
+from .local_packs import PackFolder, add_pack_columns
 from .objects import ObjectFolder
 
 log = logging.getLogger(__name__)
@@ -208,6 +211,7 @@ class LocalStore(SQLStore):
         self._read_only = not creating and is_read_only(self.root)
         self._connections = ConnectionRegistry(self._connect, self.root)
         self.objects = ObjectFolder(os.path.join(self.root, OBJECTS))
+        self.packs = PackFolder(os.path.join(self.root, OBJECTS, "packs"))
         try:
             with self._connections.in_use():
                 self._open_schema(create)
@@ -354,6 +358,8 @@ class LocalStore(SQLStore):
                 rules.create_link_trigger(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(PROTECTION_SCHEMA)  # added beside schema 2; harmless when there
+            connection.execute(LOG_PROTECTION_SCHEMA)  # added beside schemas 3 and 4, as the one above
+            add_pack_columns(connection)  # likewise (stores/local_packs.py)
             for statement in _LATER_INDEXES:
                 connection.execute(statement)
 

@@ -1,9 +1,10 @@
 """Content into a LocalStore and out of it: blobs, and logging a version (a mixin).
 
 A log stores the draft's content first (hashed on INGEST_THREADS threads, small blobs
-batched into SQLite, large ones moved into objects/), then makes the version visible in
-one transaction (`_commit`), which deduplicates against the artifact's newest version with
-the same digest."""
+appended to pack files whose rows go into SQLite once a pack is fsynced, large ones moved
+into objects/), then makes the version visible in one transaction (`_commit`), which
+deduplicates against the artifact's newest version with the same digest. A blob is read
+from wherever it is: inline in store.db (uploads, older stores), a pack, or its own file."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from ..core.names import (
     validate_tags,
     validate_type,
 )
+from ..core.sql_rows import insert_rows
 from .base import (
     LATEST,
     CancelledError,
@@ -44,40 +46,62 @@ from .base import (
     StoreError,
 )
 from .local_sql import batches
-from .local_maintenance import GC_GRACE_SECONDS, protect, release
+from .local_maintenance import (
+    GC_GRACE_SECONDS,
+    begin_log_protection,
+    end_log_protection,
+    name_log_pack,
+    protect,
+    release,
+)
+from .local_packs import PackWriter, has_pack_columns
 from . import local_rules as rules
 from .shared_manifests import ENTRY_COLUMNS, entry_row, rows_to_store
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
-_INLINE_BATCH_BYTES = 4 << 20
+_PACK_WRITE_BYTES = 4 << 20  # small blobs gathered per write into a pack
 INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
 _CHUNK_FILES = 64
 _CHUNK_BYTES = 1 << 20
 
 
 class Ingest:
-    """LocalStore's content and logging. LocalStore supplies `_db`, `_write`, `root`, `objects`,
+    """LocalStore's content and logging. LocalStore supplies `_db`, `_write`, `root`, `objects`, `packs`,
     `_connections`, `_read_only`, `_require_writable`, `_project_id` and `get_version_by_id`."""
 
     # --- content in and out ----------------------------------------------------------
+    def _blob_location_columns(self) -> str:
+        """`pack, pack_offset`, or NULLs on a read-only store made before packs (none there)."""
+        if not getattr(self, "_packs_known", False):
+            self._packs_known = has_pack_columns(self._db())
+        return "pack, pack_offset" if self._packs_known else "NULL, NULL"
+
     def open_blob(self, digest: str) -> BinaryIO:
-        row = self._db().execute("SELECT data FROM blobs WHERE digest = ?", (digest,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
-        if row[0] is not None:
-            return io.BytesIO(row[0])
-        try:
-            return self.objects.open(digest)
-        except FileNotFoundError as error:
-            raise CorruptBlobError(
-                f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
-            ) from error
+        for attempt in range(2):
+            row = self._db().execute(f"SELECT data, {self._blob_location_columns()}, size FROM blobs"
+                                     " WHERE digest = ?", (digest,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"content {digest!r} is not in store {self.root!r}")
+            data, pack, offset, size = row
+            if data is not None:
+                return io.BytesIO(data)
+            try:
+                if pack is None:
+                    return self.objects.open(digest)
+                return io.BytesIO(self.packs.read(digest, pack, offset, size))
+            except FileNotFoundError as error:
+                if pack is None or attempt:  # a pack may have been rewritten by gc since the row was read
+                    raise CorruptBlobError(
+                        f"content {digest!r} is missing from {self.objects.root!r}; run 'artifact-gui verify'"
+                    ) from error
+        raise AssertionError("unreachable")
 
     def blob_file(self, digest: str) -> str | None:
-        """The file holding a stored blob, or None when it is stored inline (or absent).
+        """The file holding a stored blob, or None when it is stored inline or packed (or absent).
         For copying content the store verified and fsynced when it stored it."""
-        row = self._db().execute("SELECT data IS NULL FROM blobs WHERE digest = ?", (digest,)).fetchone()
-        return self.objects.path_for(digest) if row and row[0] else None
+        row = self._db().execute(f"SELECT data IS NULL, {self._blob_location_columns()} FROM blobs WHERE digest = ?",
+                                 (digest,)).fetchone()
+        return self.objects.path_for(digest) if row and row[0] and row[1] is None else None
 
     def missing_blobs(self, digests: list[str]) -> list[str]:
         """Which of these the store lacks. On a writable store this is the first step of an
@@ -124,10 +148,18 @@ class Ingest:
         unique = list(dict.fromkeys(digests))
         found: dict[str, bytes] = {}
         for batch in batches(unique):
-            for digest, data in self._db().execute(
-                    f"SELECT digest, data FROM blobs WHERE digest IN ({','.join('?' * len(batch))}) AND data IS NOT NULL",
-                    batch):
-                found[digest] = data
+            packed = []
+            for digest, data, pack, offset, size in self._db().execute(
+                    f"SELECT digest, data, {self._blob_location_columns()}, size FROM blobs"
+                    f" WHERE digest IN ({','.join('?' * len(batch))})", batch):
+                if data is not None:
+                    found[digest] = data
+                elif pack is not None:
+                    packed.append((digest, pack, offset, size))
+            try:
+                found.update(self.packs.read_many(packed))
+            except FileNotFoundError:
+                pass  # rewritten by gc since: the single-blob path below reads the row again
         for digest in unique:
             if digest not in found:  # large, or missing: the single-blob path says which
                 with self.open_blob(digest) as stream:
@@ -191,6 +223,12 @@ class Ingest:
         its transaction that the content is there, and `log_version` stores what is not.
         Content only a digest names (nothing to store it from) is protected up front."""
         secured, staged = _protect_named_and_pick_staged(self, entries, force)
+        if not staged:
+            return secured
+        with self._write(durable=False) as connection:
+            log_row, since = begin_log_protection(connection)
+        secured.log_rows.append(log_row)
+        packs = PackWriter(self.packs, lambda name: name_log_pack(self, log_row, name))
         total = sum(e.local_stat.size if e.local_stat else (e.size or 0) for e in staged)
         on_bytes = ByteCounter(total, progress).add
 
@@ -205,8 +243,9 @@ class Ingest:
                 blobs.append(blob)
             return blobs
 
-        inline: list[ReadBlob] = []
-        inline_bytes = 0
+        small: list[ReadBlob] = []
+        small_bytes = 0
+        packed: set[str] = set()  # the digests this log wrote into its packs
         chunks = _work_chunks(staged)
         with ThreadPoolExecutor(INGEST_THREADS) as pool:
             try:
@@ -214,21 +253,27 @@ class Ingest:
                     blob.entry.digest = blob.digest
                     blob.entry.size = blob.size
                     secured.stored.add(blob.digest)  # protected where it is inserted
-                    if blob.data is not None:
-                        inline.append(blob)
-                        inline_bytes += blob.size
-                        if inline_bytes >= _INLINE_BATCH_BYTES:
-                            self._insert_inline_blobs(inline)
-                            inline, inline_bytes = [], 0
+                    if blob.data is None:
+                        secured.protected.add(blob.digest)  # a file: protected by digest
+                        continue
+                    small.append(blob)
+                    small_bytes += blob.size
+                    if small_bytes >= _PACK_WRITE_BYTES:
+                        self._pack_unstored(packs, small, packed, secured)
+                        small, small_bytes = [], 0
+                        if packs.full:
+                            secured.protected |= self._insert_packed(packs.finish(), since)
+                self._pack_unstored(packs, small, packed, secured)
+                secured.protected |= self._insert_packed(packs.finish(), since)
             except BaseException:
                 pool.shutdown(cancel_futures=True)
+                packs.close()
                 raise
         self._connections.close_finished_threads()  # the pool's, joined above
-        self._insert_inline_blobs(inline)
-        secured.protected |= secured.stored
         return secured
 
     def _insert_inline_blobs(self, blobs: list[ReadBlob]) -> None:
+        """Small blobs received from elsewhere, inline in store.db, protected from gc."""
         if not blobs:
             return
         now = time.time()
@@ -238,6 +283,37 @@ class Ingest:
                 "INSERT OR IGNORE INTO blobs(digest, size, data, created_at) VALUES (?, ?, ?, ?)",
                 [(b.digest, b.size, b.data, now) for b in blobs],
             )
+
+    def _pack_unstored(self, packs: PackWriter, blobs: list[ReadBlob], packed: set[str], secured: "_Secured") -> None:
+        """Append to the log's pack the blobs neither the store nor the log's packs hold yet.
+        Content the store has is protected by digest instead of being written again."""
+        fresh = {blob.digest: blob for blob in blobs if blob.digest not in packed}
+        stored = self._present(fresh)
+        if stored:
+            stored = self._present_and_protect(stored)  # gc may have taken some meanwhile
+            secured.protected |= stored
+        new = [blob for digest, blob in fresh.items() if digest not in stored]
+        packs.add(new)
+        packed.update(blob.digest for blob in new)
+
+    def _insert_packed(self, rows: list[tuple[str, int, str, int]], log_since: float) -> set[str]:
+        """Record a log's fsynced pack; returns the digests it had to protect one by one.
+
+        The new blobs need no protection row of their own: stamped with the log's start
+        (`log_since`) as their `created_at`, the log's `log_protection` row covers them.
+        Content stored before keeps its own stamp (and home) and is protected by digest."""
+        if not rows:
+            return set()
+        with self._write(durable=False) as connection:
+            changes_before = connection.total_changes
+            insert_rows(connection, "INSERT OR IGNORE INTO blobs(digest, size, data, created_at, pack, pack_offset)",
+                        "(?, ?, NULL, ?, ?, ?)",
+                        [(digest, size, log_since, pack, offset) for digest, size, pack, offset in rows])
+            if connection.total_changes - changes_before == len(rows):
+                return set()
+            digests = {row[0] for row in rows}
+            protect(connection, digests)  # another writer stored some of them meanwhile
+            return digests
 
     def _insert_file_blob(self, blob: ReadBlob) -> None:
         try:
@@ -281,6 +357,7 @@ class Ingest:
                 version_id = self._insert_version(connection, collection_id, draft, digest, base, rows)
                 created = True
             release(connection, secured.protected)
+            end_log_protection(connection, secured.log_rows)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
             rules.move_alias(connection, collection_id, version_id, LATEST)
         return LogResult(self.get_version_by_id(version_id), created)
@@ -372,12 +449,14 @@ def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
 
 @dataclass
 class _Secured:
-    """What a log made sure of before its commit: the digests it protected from gc (released
-    at the commit), and those of them it stored itself, known to be present while their
-    protection lasts (a log running for hours checks them all again)."""
+    """What a log made sure of before its commit: the digests it protected from gc one by one
+    and its `log_protection` rows (both released at the commit), and the digests it stored or
+    found stored, known to be present while their protection lasts (a log running for hours
+    checks them all again)."""
 
     protected: set[str] = field(default_factory=set)
     stored: set[str] = field(default_factory=set)
+    log_rows: list[int] = field(default_factory=list)  # its `log_protection` rows
     trusted_until: float = field(default_factory=lambda: time.time() + GC_GRACE_SECONDS / 2)
 
     def known_present(self) -> set[str]:
@@ -386,6 +465,7 @@ class _Secured:
     def update(self, other: "_Secured") -> None:
         self.protected |= other.protected
         self.stored |= other.stored
+        self.log_rows += other.log_rows
         self.trusted_until = min(self.trusted_until, other.trusted_until)
 
 

@@ -5,6 +5,10 @@ Safe while other processes log and open the store:
   write transaction that checks what is present) until its version commits, or for
   `GC_GRACE_SECONDS` when the commit comes from elsewhere (a server's client uploads blobs,
   then logs in a later request). gc never collects protected content.
+- A log protects the content it stores itself with one row (`log_protection`) instead of one
+  per blob: the blobs it adds carry its start time as their `created_at`, and gc leaves a blob
+  whose `created_at` is the start of an unexpired log. Content that was there before keeps
+  its own stamp and is protected by digest, as above.
 - gc moves doomed files aside (`objects/gc-pending`) inside its write transaction; recovery
   of an interrupted gc takes the write lock too, so an opener never undoes a gc in progress.
 - gc refuses to run when the database records no content at all but blob files exist: that
@@ -21,7 +25,9 @@ from collections.abc import Iterable
 
 from ..core.digests import b64_to_hex, md5_stream
 from .base import CorruptBlobError, DamagedStoreError, GcResult, NotFoundError, ProgressCallback, VerifyReport
+from .local_packs import PackWriter
 from .local_sql import batches
+from .objects import ReadBlob
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,35 @@ CREATE TABLE IF NOT EXISTS blob_protection (
     until REAL NOT NULL  -- gc leaves the blob alone before this time, referenced or not
 ) WITHOUT ROWID
 """
+
+
+LOG_PROTECTION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log_protection (
+    id INTEGER PRIMARY KEY,
+    since REAL NOT NULL,  -- the log's start: the blobs it adds have this created_at
+    until REAL NOT NULL,  -- gc honours the row before this time
+    pack TEXT  -- the pack file it is writing, which no blobs row may point into yet
+)
+"""
+
+
+def begin_log_protection(connection: sqlite3.Connection) -> tuple[int, float]:
+    """Protect from gc the blobs a log is about to store (all created from now on), until the
+    log's commit releases the row. Returns (row id, since). Call inside a write transaction."""
+    since = time.time()
+    row_id = connection.execute("INSERT INTO log_protection(since, until) VALUES (?, ?)",
+                                (since, since + GC_GRACE_SECONDS)).lastrowid
+    return row_id, since
+
+
+def end_log_protection(connection: sqlite3.Connection, row_ids: Iterable[int]) -> None:
+    connection.executemany("DELETE FROM log_protection WHERE id = ?", [(i,) for i in row_ids])
+
+
+def name_log_pack(store, row_id: int, pack: str) -> None:
+    """Record the pack file a log (or a compaction) starts writing, before the file exists."""
+    with store._write(durable=False) as connection:
+        connection.execute("UPDATE log_protection SET pack = ? WHERE id = ?", (pack, row_id))
 
 
 def protect(connection: sqlite3.Connection, digests: Iterable[str]) -> None:
@@ -75,6 +110,7 @@ def collect_garbage(store) -> GcResult:
     with store._write() as connection:
         _refuse_if_database_looks_new(store, connection)
         connection.execute("DELETE FROM blob_protection WHERE until < ?", (time.time(),))
+        connection.execute("DELETE FROM log_protection WHERE until < ?", (time.time(),))
     deleted = freed = 0
     while True:
         count, size = _collect_batch(store)
@@ -85,6 +121,12 @@ def collect_garbage(store) -> GcResult:
         # Files no row speaks for: left by a writer that died between rename and commit.
         for _digest, path in _unrecorded_files(store, connection):
             _unlink_quietly(path)
+        partly_live = _sweep_packs(store, connection)
+    for pack in partly_live:
+        try:
+            _compact_pack(store, pack)
+        except (CorruptBlobError, OSError) as error:  # gc still succeeds; verify names the damage
+            log.warning("store %s: pack %s left as it is: %s", store.root, pack, error)
     store.objects.sweep_stale_temp_files(time.time())
     _give_space_back(store._db())
     log.info("store %s: gc deleted %d blobs, %d bytes", store.root, deleted, freed)
@@ -99,10 +141,11 @@ def _collect_batch(store) -> tuple[int, int]:
     with store._write() as connection:
         doomed, inline_bytes = [], 0
         for digest, size, is_file in connection.execute(
-                "SELECT digest, size, data IS NULL FROM blobs b"
+                "SELECT digest, size, data IS NULL AND pack IS NULL FROM blobs b"
                 " WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.digest = b.digest)"
                 " AND NOT EXISTS (SELECT 1 FROM blob_protection p WHERE p.digest = b.digest)"
-                f" LIMIT {_GC_BATCH_ROWS}"):
+                " AND b.created_at NOT IN (SELECT since FROM log_protection WHERE until >= ?)"
+                f" LIMIT {_GC_BATCH_ROWS}", (time.time(),)):
             doomed.append((digest, size, is_file))
             inline_bytes += 0 if is_file else size
             if inline_bytes >= _GC_BATCH_INLINE_BYTES:
@@ -114,6 +157,48 @@ def _collect_batch(store) -> tuple[int, int]:
     for path in moved:
         _unlink_quietly(path)  # an opener's recovery may have finished the job already
     return len(doomed), sum(d[1] for d in doomed)
+
+
+def _sweep_packs(store, connection: sqlite3.Connection) -> list[str]:
+    """Delete pack files no row points into and no writer names (a killed writer's, or one
+    whose blobs are all collected); returns the packs that lost some of their blobs. In gc's
+    write transaction, so no writer names a pack or inserts its rows meanwhile."""
+    live = dict(connection.execute("SELECT pack, SUM(size) FROM blobs WHERE pack IS NOT NULL GROUP BY pack"))
+    writing = {row[0] for row in connection.execute(
+        "SELECT pack FROM log_protection WHERE pack IS NOT NULL AND until >= ?", (time.time(),))}
+    partly_live = []
+    for pack in store.packs.names():
+        if pack in writing:
+            continue
+        if pack not in live:
+            store.packs.remove(pack)
+        elif live[pack] < store.packs.size(pack):
+            partly_live.append(pack)
+    return partly_live  # (a pack file that rows name but is gone: verify reports its blobs missing)
+
+
+def _compact_pack(store, pack: str) -> None:
+    """Rewrite a pack without its collected blobs: copy the rest into a new pack (named by a
+    protection row while it is written, fsynced), point their rows at it in one transaction,
+    then delete the old file. A reader that finds the old file gone reads the row again."""
+    with store._write(durable=False) as connection:
+        row_id, _since = begin_log_protection(connection)
+        rows = connection.execute("SELECT digest, pack, pack_offset, size FROM blobs WHERE pack = ?"
+                                  " ORDER BY pack_offset", (pack,)).fetchall()
+    writer = PackWriter(store.packs, lambda name: name_log_pack(store, row_id, name))
+    try:
+        for batch in batches(rows, _GC_BATCH_ROWS):
+            writer.add(ReadBlob(None, digest, len(data), data=data) for digest, data in store.packs.read_many(batch))
+        moved = writer.finish()
+    except BaseException:
+        writer.close()  # its protection row, naming a file gone now, protects nothing more until it expires
+        raise
+    with store._write() as connection:
+        connection.executemany("UPDATE blobs SET pack = ?, pack_offset = ? WHERE digest = ? AND pack = ?",
+                               [(new_pack, offset, digest, pack) for digest, _size, new_pack, offset in moved])
+        end_log_protection(connection, [row_id])
+        if not connection.execute("SELECT 1 FROM blobs WHERE pack = ? LIMIT 1", (pack,)).fetchone():
+            store.packs.remove(pack)
 
 
 def _give_space_back(connection: sqlite3.Connection) -> None:
@@ -134,7 +219,7 @@ def _unrecorded_files(store, connection: sqlite3.Connection) -> list[tuple[str, 
 def _refuse_if_database_looks_new(store, connection: sqlite3.Connection) -> None:
     if connection.execute("SELECT 1 FROM blobs LIMIT 1").fetchone():
         return
-    if any(True for _ in store.objects.all_files()):
+    if any(True for _ in store.objects.all_files()) or store.packs.names():
         raise DamagedStoreError(
             f"gc refused: store {store.root!r} records no content, yet {store.objects.md5_dir!r} holds"
             " blob files; its store.db looks new or replaced. Restore store.db from a backup (gc"

@@ -275,9 +275,15 @@ class ObjectFolder:
 
 
 def _read_whole(fd: int, entry: ManifestEntry, size: int) -> bytes:
-    """The `size` bytes of a small file; refused if it is shorter or longer by now."""
-    parts = []
-    received = 0
+    """The `size` bytes of a small file; refused if it is shorter or longer by now.
+
+    Usually one read: asked for one byte more than `size`, a regular file returns fewer
+    bytes only at its end, so getting exactly `size` bytes also says the file ends there."""
+    first = os.read(fd, size + 1)
+    if len(first) == size:
+        return first
+    parts = [first]
+    received = len(first)
     while part := os.read(fd, size + 1 - received):
         parts.append(part)
         received += len(part)

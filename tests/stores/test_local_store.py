@@ -44,7 +44,7 @@ def assert_consistent(store_path):
         store.close()
 
 
-def test_layout_small_blobs_inline_large_blobs_as_files(local_store, tmp_path):
+def test_layout_small_blobs_packed_large_blobs_as_files(local_store, tmp_path):
     big = os.urandom(INLINE_MAX + 1)
     folder = write_files(tmp_path / "d", {"small": b"s" * INLINE_MAX, "big": big})
     artifact = log_folder(local_store, folder)
@@ -54,9 +54,12 @@ def test_layout_small_blobs_inline_large_blobs_as_files(local_store, tmp_path):
     assert open(path, "rb").read() == big
     db = sqlite3.connect(os.path.join(local_store.root, "store.db"))
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    packed = db.execute("SELECT pack FROM blobs WHERE data IS NULL AND pack IS NOT NULL").fetchall()
+    files = db.execute("SELECT COUNT(*) FROM blobs WHERE data IS NULL AND pack IS NULL").fetchone()[0]
     inline = db.execute("SELECT COUNT(*) FROM blobs WHERE data IS NOT NULL").fetchone()[0]
-    files = db.execute("SELECT COUNT(*) FROM blobs WHERE data IS NULL").fetchone()[0]
-    assert (inline, files) == (1, 1)
+    assert (len(packed), files, inline) == (1, 1, 0)
+    pack_path = os.path.join(local_store.root, "objects", "packs", packed[0][0] + ".pack")
+    assert open(pack_path, "rb").read() == b"s" * INLINE_MAX  # a log's small blobs, back to back
     assert os.listdir(os.path.join(local_store.root, "objects", "tmp")) == []
 
 

@@ -70,8 +70,10 @@ def test_a_one_file_change_in_a_folder_reads_and_stores_only_that_file(local_sto
 
     assert reads == ["part1/f5.bin"]
     written = [s for s in statements.take() if s.startswith(("INSERT INTO blob_protection", "DELETE FROM blob_protection",
+                                                             "INSERT INTO log_protection", "DELETE FROM log_protection",
                                                              "INSERT OR IGNORE INTO blobs", "SELECT digest FROM blobs"))]
-    assert len(written) == 3  # the changed content protected, stored, released: nothing per unchanged file
+    # the log protected, its changed content looked for and stored, released: nothing per unchanged file
+    assert len(written) == 4
     assert second.version == "v1"
     expected = {path: b64_md5(text.encode()) for path, text in {**files, "part1/f5.bin": "changed, and longer"}.items()}
     assert entries_of(local_store, second.id) == expected
@@ -155,7 +157,7 @@ def test_content_stored_hours_before_the_commit_is_checked_again(local_store, tm
         assert secured.stored == {b64_md5(b"alpha")}
         secured.trusted_until = 0  # as if the store phase had begun hours ago (time cannot pass here)
         with local_store._write() as connection:
-            connection.execute("UPDATE blob_protection SET until = 0")  # its protection ran out
+            connection.execute("UPDATE log_protection SET until = 0")  # its protection ran out
     assert local_store.gc().blobs_deleted == 1
     with local_store._connections.in_use():
         with pytest.raises(_MissingBlobs):

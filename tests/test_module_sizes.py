@@ -12,7 +12,7 @@ MAX_LINES = 600
 
 OVERSIZED = {
     # Layout and docks of the window, owned by the "polish" helper (wave 2).
-    "ui/main_window.py": 610,
+    "ui/main_window.py": 602,
 }
 
 

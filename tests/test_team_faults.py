@@ -20,7 +20,8 @@ from artifact_gui.core.digests import artifact_digest
 from artifact_gui.stores import StoreError
 from artifact_gui.server.tokens import TokenRegistry
 from artifact_gui.stores.team import TeamStore
-from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, free_port_block, start_script
+from tests.s3_helpers import SCRIPTS, S3Server, _start, _stop, start_script
+from tests.serve_processes import start_serve
 
 pytest.importorskip("psycopg")
 pytest.importorskip("boto3")
@@ -112,7 +113,7 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
     """Clients whose log failed while the database was down log again once it is back (a
     pipeline's retry); afterwards every version is whole, numbered without gaps, none twice."""
     from artifact_gui.stores.remote import RemoteStore
-    from tests.test_team_server import aws_environment, run_cli, start_server, wait_until_answering, worker_pids
+    from tests.test_team_server import aws_environment, run_cli
 
     data_dir, url = own_postgres
     for name, value in aws_environment(s3_server).items():
@@ -121,14 +122,11 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
                "--s3-endpoint", s3_server.endpoint]
     run_cli(capsys, "init", *options)
     token = run_cli(capsys, "token", "create", "--name", "writer", *options).split()[0]
-    port = free_port_block(1)
-    server = start_server(options, port, tmp_path)
-    server_url = f"http://127.0.0.1:{port}"
+    served = start_serve(options, tmp_path, workers=2)
+    server_url = served.url
     first_logged, database_back = threading.Event(), threading.Event()
     failures: list[BaseException] = []
     try:
-        wait_until_answering(server_url, server)
-        assert len(worker_pids(server)) == 2
 
         def write(tag: int) -> None:
             with RemoteStore(server_url, token=token) as client:
@@ -161,5 +159,4 @@ def test_postgresql_restarted_while_four_clients_log_through_two_processes(own_p
                 assert artifact_digest((e.path, e.digest) for e in entries) == version.digest
     finally:
         database_back.set()
-        server.terminate()
-        server.wait(timeout=60)
+        served.stop()

@@ -5,10 +5,7 @@ a user would (init and token create take --database/--blobs too)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-import time
 
 import httpx
 import pytest
@@ -17,13 +14,10 @@ import artifact_gui as ag
 from artifact_gui.cli import main
 from artifact_gui.core.digests import artifact_digest
 from artifact_gui.stores.remote import RemoteStore
-from tests.s3_helpers import free_port_block
+from tests.serve_processes import start_serve, worker_pids
 
 pytest.importorskip("psycopg")
 pytest.importorskip("boto3")
-
-START_TIMEOUT_SECONDS = 60
-
 
 def aws_environment(s3_server) -> dict[str, str]:
     """S3 credentials as boto3's chain reads them: the server takes them from nowhere else."""
@@ -50,60 +44,11 @@ def two_workers(team_options, capsys, tmp_path):
     """(url, read-write token, the server process) of `serve --workers 2` over a new team store."""
     run_cli(capsys, "init", *team_options)
     token = run_cli(capsys, "token", "create", "--name", "writer", *team_options).split()[0]
-    port = free_port_block(1)
-    process = start_server(team_options, port, tmp_path)
-    url = f"http://127.0.0.1:{port}"
+    served = start_serve(team_options, tmp_path, workers=2)
     try:
-        wait_until_answering(url, process)
-        yield url, token, process
+        yield served.url, token, served.process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def start_server(options: list[str], port: int, folder) -> subprocess.Popen:
-    """`serve --workers 2` with its log in a file: a pipe nobody reads would fill up and stop
-    the server mid-request once it logs enough (errors while a database is down, say)."""
-    log_file = open(os.path.join(folder, "server.log"), "w")  # noqa: SIM115 (the process holds it)
-    process = subprocess.Popen([sys.executable, "-m", "artifact_gui", "serve", *options, "--workers", "2",
-                                "--port", str(port)], stdout=log_file, stderr=subprocess.STDOUT, env=os.environ.copy())
-    process.log_path = log_file.name
-    log_file.close()  # the child has its own descriptor
-    return process
-
-
-def worker_pids(process: subprocess.Popen) -> list[int]:
-    """The server's worker processes (uvicorn spawns them with multiprocessing)."""
-    with open(f"/proc/{process.pid}/task/{process.pid}/children") as f:
-        children = [int(pid) for pid in f.read().split()]
-    workers = []
-    for pid in children:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"spawn_main" in f.read():
-                    workers.append(pid)
-        except FileNotFoundError:
-            pass
-    return workers
-
-
-def wait_until_answering(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            with open(process.log_path) as log_file:
-                raise AssertionError(f"the server stopped: {log_file.read()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/api/v1/openapi.json", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling for the server to listen, not timing a result
-    raise AssertionError(f"the server did not answer within {START_TIMEOUT_SECONDS} s")
+        served.stop()
 
 
 def log(store, name, files, aliases=()):

@@ -47,7 +47,7 @@ from .status import StoreStatus
 from .tasks import Task
 from .transfers import Transfer, TransferPanel, may_cancel_running_transfers
 from .versions import VersionTableView
-from .recent import recent_stores, settings_list
+from .recent import settings_list
 from .window_actions import WRITE_ACTIONS, ShortcutsDialog, build_actions, shortcut_rows
 
 AGES_REFRESH_MS = 60_000  # "5 minutes ago" must not stay "5 minutes ago" for an hour
@@ -169,6 +169,7 @@ class MainWindow(FileDropMixin, QMainWindow):
     def _connect(self) -> None:
         self.session.changed.connect(self._on_changed)
         self.operations.aliasMoved.connect(self._offer_alias_undo)
+        self.operations.said.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.connectionChanged.connect(self._on_connection_changed)
         self.sidebar.collectionSelected.connect(self._on_collection_selected)
         self.versions.selectedVersionsChanged.connect(self._on_version_selection)
@@ -231,7 +232,7 @@ class MainWindow(FileDropMixin, QMainWindow):
     def _offer_alias_undo(self, alias: str, previous: VersionInfo, target: VersionInfo) -> None:
         """Moving an alias is never silent: say where it came from, and offer Undo."""
         self.status.offer_undo(f"Moved alias {alias!r} from {previous.qualified_name} to {target.qualified_name}.",
-                               lambda: self.operations.move_alias(alias, previous))
+                               lambda: self.operations.move_alias(alias, previous, undoing=True))
 
     def refresh_ages(self) -> None:
         """Relative times ("3 minutes ago") are worked out again, in every pane at once."""
@@ -380,15 +381,6 @@ class MainWindow(FileDropMixin, QMainWindow):
         dialog.accepted.connect(lambda: self.storeOpenRequested.emit(self.store.location))
         dialog.open()
         return dialog
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = recent_stores()
-        for location in recent:
-            action = self.recent_menu.addAction(location)
-            action.triggered.connect(lambda _checked=False, loc=location: self.storeOpenRequested.emit(loc))
-        if not recent:
-            self.recent_menu.addAction("No recent stores").setEnabled(False)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About artifact-gui",

@@ -39,6 +39,7 @@ class Operations(QObject):
     """The writes of one window's session."""
 
     aliasMoved = Signal(str, object, object)  # alias, the VersionInfo it left, the one it went to
+    said = Signal(str)  # a short outcome for the status bar
 
     def __init__(self, session):
         super().__init__(session)
@@ -86,10 +87,13 @@ class Operations(QObject):
         (then `aliasMoved` says so, so the window can offer Undo)."""
         return self._assign_alias(f"Adding alias {alias!r} to {version.qualified_name}", version, alias, on_success)
 
-    def move_alias(self, alias: str, target: VersionInfo, on_success: Callback = None) -> Task:
-        return self._assign_alias(f"Moving alias {alias!r} to {target.qualified_name}", target, alias, on_success)
+    def move_alias(self, alias: str, target: VersionInfo, on_success: Callback = None, undoing: bool = False) -> Task:
+        """`undoing`: putting an alias back is said as such, not as another move to undo."""
+        return self._assign_alias(f"Moving alias {alias!r} to {target.qualified_name}", target, alias, on_success,
+                                  announce_move=not undoing)
 
-    def _assign_alias(self, description: str, version: VersionInfo, alias: str, on_success: Callback) -> Task:
+    def _assign_alias(self, description: str, version: VersionInfo, alias: str, on_success: Callback,
+                      announce_move: bool = True) -> Task:
         store = self.store
 
         def assign(version_id: int) -> VersionInfo | None:
@@ -102,8 +106,10 @@ class Operations(QObject):
             return previous if moved else None  # (an unheld `latest` resolves to the newest: not a move)
 
         def landed(previous: VersionInfo | None) -> None:
-            if previous is not None:
+            if previous is not None and announce_move:
                 self.aliasMoved.emit(alias, previous, version)
+            elif not announce_move:
+                self.said.emit(f"Alias {alias!r} is back on {version.qualified_name}.")
             if on_success is not None:
                 on_success(previous)
 

@@ -136,10 +136,9 @@ class VersionTableView(QTableView):
         header.setStretchLastSection(True)
         # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
         # Together they fit beside the sidebar and the New Version panel at 1280 px.
+        # Each at least as wide as its title with the sort arrow, which would cover the title's end.
         for column, width in enumerate((55, 100, 80, 80, 70, 45, 60, 70)):
-            header.resizeSection(column, width)
-        # The column sorted by default always shows its arrow: room for it, or it covers "Version"'s n.
-        header.resizeSection(0, max(header.sectionSize(0), header.sectionSizeFromContents(0).width()))
+            header.resizeSection(column, max(width, header.sectionSizeFromContents(column).width()))
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it
         self.setAcceptDrops(True)

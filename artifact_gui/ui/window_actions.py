@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .recent import recent_stores
+
 # The actions that change the store: disabled, with the reason, on a read-only store.
 WRITE_ACTIONS = ("delete_versions_action", "delete_artifact_action", "rename_alias_action", "add_alias_action",
                  "edit_details_action", "new_artifact_action", "new_version_action")
@@ -111,7 +113,7 @@ def build_actions(w) -> None:
         file_menu.addAction(action)
     w.recent_menu = file_menu.addMenu("Recent &Stores")
     w.recent_menu.setObjectName("recentStoresMenu")
-    w.recent_menu.aboutToShow.connect(w._fill_recent_menu)
+    w.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(w))
     file_menu.addSeparator()
     file_menu.addAction(w.open_demo_action)
     file_menu.addAction(w.reset_demo_action)
@@ -156,3 +158,14 @@ def build_actions(w) -> None:
         w.versions.addAction(action)
     for action in (w.new_version_action, w.delete_artifact_action, w.cleanup_action, w.refresh_action):
         w.sidebar.tree.addAction(action)
+
+
+def fill_recent_menu(w: QMainWindow) -> None:
+    """File > Recent Stores, read afresh each time it opens (another window may have added one)."""
+    w.recent_menu.clear()
+    recent = recent_stores()
+    for location in recent:
+        action = w.recent_menu.addAction(location)
+        action.triggered.connect(lambda _checked=False, loc=location: w.storeOpenRequested.emit(loc))
+    if not recent:
+        w.recent_menu.addAction("No recent stores").setEnabled(False)

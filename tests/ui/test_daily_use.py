@@ -100,6 +100,9 @@ def test_typing_an_alias_another_version_has_moves_it_says_so_and_undoes(qtbot, 
     qtbot.waitUntil(lambda: window.store.get_version("mnist-demo", "mnist-cnn", "production").version == "v1",
                     timeout=5000)
     wait_idle(qtbot, window)
+    # undoing is not a new move to undo: it says where the alias went back, with no second Undo
+    assert window.statusBar().currentMessage() == "Alias 'production' is back on mnist-demo/mnist-cnn:v1."
+    assert not window.undo_button.isVisible()
 
 
 def test_new_artifact_panel_opens_clean_in_the_selected_project(qtbot, window, demo_store):

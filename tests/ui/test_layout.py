@@ -3,7 +3,7 @@ columns, and the sidebar gives its room to the names (issue 10, item 13)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QModelIndex, Qt
 
 from .conftest import select_artifact, wait_idle
 
@@ -115,11 +115,15 @@ def test_the_new_version_panel_leaves_the_overview_fields_whole(qtbot, window, t
             assert button.visibleRegion().boundingRect().width() == button.width(), (name, button.objectName())
 
 
-def test_the_version_title_keeps_room_for_its_sort_arrow(qtbot, window):
+def test_every_column_title_keeps_room_for_its_sort_arrow(qtbot, window):
+    """Sorting by any column shows its arrow over the title's end unless the column has room
+    for both ("Files" and "Expires" were covered)."""
     header = window.versions.horizontalHeader()
     assert header.sortIndicatorSection() == 0  # sorted by version from the start, so the arrow always shows
-    needed = header.sectionSizeFromContents(0).width()  # the title, its margins and the arrow
-    assert header.sectionSize(0) >= needed
+    for column in range(header.count() - 1):  # the last one stretches over what is left
+        needed = header.sectionSizeFromContents(column).width()  # the title, its margins and the arrow
+        assert header.sectionSize(column) >= needed, window.versions.model().headerData(
+            column, Qt.Orientation.Horizontal)
 
 
 def test_an_empty_new_version_panel_leaves_the_versions_columns_whole(qtbot, window):

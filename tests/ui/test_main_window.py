@@ -10,6 +10,7 @@ from artifact_gui.ui import MainWindow
 from artifact_gui.ui.app import WindowManager
 from artifact_gui.ui.recent import RECENT_STORES_KEY
 from artifact_gui.ui.theme import apply_theme, dark_palette
+from artifact_gui.ui.window_actions import fill_recent_menu
 
 
 def test_status_bar_shows_location_counts_and_size(qtbot, window, demo_store):
@@ -42,7 +43,7 @@ def test_geometry_splitters_and_recent_stores_persist(qtbot, demo_store, tmp_pat
     assert manager.open(second, create=True)
     qtbot.addWidget(manager.window)
     assert QSettings().value(RECENT_STORES_KEY) == [second, demo_store.location]
-    manager.window._fill_recent_menu()
+    fill_recent_menu(manager.window)
     assert [a.text() for a in manager.window.recent_menu.actions()] == [second, demo_store.location]
     manager.window.close()
     again.close()

@@ -36,12 +36,14 @@ class ServeProcess:
             return log_file.read()[-2000:]
 
     def stop(self) -> None:
+        """Stop it, and print its log: pytest shows it when the test failed (and only then)."""
         self.process.terminate()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        print(f"--- the server's log ({self.log_path}, exit status {self.process.returncode}) ---\n{self.log_tail()}")
 
 
 def start_serve(options: list[str], folder, workers: int = 2) -> ServeProcess:

@@ -77,7 +77,7 @@ def test_a_schema_upgrade_is_logged(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="artifact_gui.stores")
     store = LocalStore(schema2_store(tmp_path / "old"))
     store.close()
-    assert any("upgrading schema 2 to 3" in r.getMessage() for r in caplog.records)
+    assert any("upgrading schema 2 to 4" in r.getMessage() for r in caplog.records)
 
 
 def test_an_unreachable_server_is_logged_as_a_warning(caplog):

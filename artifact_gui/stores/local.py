@@ -25,6 +25,7 @@ from .base import (
 )
 from .local_connections import ConnectionRegistry
 from .local_ingest import _validate_draft  # noqa: F401 (stores/remote.py imports it from here)
+from .shared_manifests import migrate_3_to_4
 from .sql_store import SQLStore
 from .local_maintenance import (
     PROTECTION_SCHEMA,
@@ -50,7 +51,7 @@ from .objects import ObjectFolder
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _BUSY_TIMEOUT_MS = 120_000
 _CACHE_SIZE_PRAGMA = "PRAGMA cache_size=-16384"  # KiB per connection
 _WAL_CHECKPOINT_PAGES = 64  # of 64 KiB
@@ -108,8 +109,11 @@ CREATE TABLE versions (
     ttl_inherit INTEGER NOT NULL DEFAULT 1,
     source_version_id INTEGER REFERENCES versions(id),  -- a link: the version it shows
     updated_at REAL,
+    -- shares the entries of this whole version, storing only its own changed rows (shared_manifests)
+    base_version_id INTEGER REFERENCES versions(id) DEFERRABLE INITIALLY DEFERRED,
     UNIQUE (collection_id, version_index)
 );
+CREATE INDEX versions_base ON versions(base_version_id) WHERE base_version_id IS NOT NULL;
 CREATE INDEX versions_digest_newest ON versions(collection_id, digest, version_index);
 CREATE INDEX versions_producer ON versions(producer_run_id);
 CREATE INDEX versions_source ON versions(source_version_id) WHERE source_version_id IS NOT NULL;
@@ -339,7 +343,9 @@ class LocalStore(SQLStore):
                 if found == 1:
                     for statement in _MIGRATE_1_TO_2:
                         connection.execute(statement)
-                rules.migrate_2_to_3(connection)
+                if found < 3:
+                    rules.migrate_2_to_3(connection)
+                migrate_3_to_4(connection)
                 connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
                 for statement in _SCHEMA.split(";"):

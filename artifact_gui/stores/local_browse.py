@@ -19,7 +19,7 @@ from .base import (
 )
 from .local_sql import VERSION_COLUMNS, VERSION_FROM, batches
 from .local_rows import checked_entry, checked_json_object, checked_size
-from . import local_rules as rules
+from .shared_manifests import ENTRY_COLUMNS, Manifest, manifest_of, merged_rows
 
 
 class Browsing:
@@ -149,21 +149,20 @@ class Browsing:
             raise NotFoundError(f"version id {version_id} not found in store {self.root!r}")
         return found[0]
 
+    def _manifest(self, version_id: int) -> Manifest:
+        return manifest_of(self._db(), version_id, self.root)
+
     def list_entries(self, version_id: int, prefix: str = "", after: str = "", limit: int | None = None) -> list[ManifestEntry]:
-        clauses, params = ["version_id = ?"], [rules.content_version(self._db(), version_id)]
+        where, params = "", []
         if prefix:
             # A range scan on the primary key: every path that starts with `prefix`.
-            clauses.append("path >= ? AND path < ?")
+            where += " AND path >= ? AND path < ?"
             params += [prefix, prefix + "\U0010ffff"]
         if after:
-            clauses.append("path > ?")
+            where += " AND path > ?"
             params.append(after)
-        params.append(-1 if limit is None else limit)
-        rows = self._db().execute(
-            f"SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
-            f" WHERE {' AND '.join(clauses)} ORDER BY path LIMIT ?",
-            params,
-        )
+        manifest = self._manifest(version_id)
+        rows = self._db().execute(*merged_rows(manifest, where, params, limit))
         return [self._entry(row) for row in rows]
 
     def _entry(self, row: tuple) -> ManifestEntry:
@@ -173,7 +172,7 @@ class Browsing:
                     limit: int | None = None) -> list[FolderItem]:
         """Walks the (version_id, path) index by seeks: one per child, however many files
         lie below each sub-folder, so a million-file version lists its first level at once."""
-        version_id = rules.content_version(self._db(), version_id)
+        manifest = self._manifest(version_id)
         prefix = f"{folder}/" if folder else ""
         connection = self._db()
         items: list[FolderItem] = []
@@ -186,11 +185,8 @@ class Browsing:
         else:
             cursor = prefix + after + "\x00"
         while limit is None or len(items) < limit:
-            row = connection.execute(
-                "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
-                " WHERE version_id = ? AND path >= ? AND path < ? ORDER BY path LIMIT 1",
-                (version_id, cursor, prefix + "\U0010ffff"),
-            ).fetchone()
+            row = connection.execute(*merged_rows(
+                manifest, " AND path >= ? AND path < ?", [cursor, prefix + "\U0010ffff"], 1)).fetchone()
             if row is None:
                 break
             entry = self._entry(row)  # checks the path before a folder name is cut from it
@@ -204,14 +200,13 @@ class Browsing:
         return items
 
     def get_entry(self, version_id: int, path: str) -> ManifestEntry:
-        row = self._db().execute(
-            "SELECT path, digest, size, ref, extra, birth_artifact_id FROM entries"
-            " WHERE version_id = ? AND path = ?",
-            (rules.content_version(self._db(), version_id), path),
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no entry {path!r} in version id {version_id}")
-        return self._entry(row)
+        manifest = self._manifest(version_id)
+        for rows_of in (manifest.own, manifest.base):  # its own row wins over its base's
+            row = None if rows_of is None else self._db().execute(
+                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ? AND path = ?", (rows_of, path)).fetchone()
+            if row is not None:
+                return self._entry(row)
+        raise NotFoundError(f"no entry {path!r} in version id {version_id}")
 
     def change_token(self) -> int:
         return self._db().execute("SELECT change_seq FROM store_meta").fetchone()[0]

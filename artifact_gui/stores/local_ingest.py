@@ -46,6 +46,7 @@ from .base import (
 from .local_sql import batches
 from .local_maintenance import GC_GRACE_SECONDS, protect, release
 from . import local_rules as rules
+from .shared_manifests import ENTRY_COLUMNS, entry_row, rows_to_store
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
 _INLINE_BATCH_BYTES = 4 << 20
@@ -271,8 +272,13 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                self._check_blobs_present(connection, entries, secured.known_present())
-                version_id = self._insert_version(connection, collection_id, draft, digest)
+                base, rows = rows_to_store(connection, collection_id, [entry_row(e) for e in entries], self.root)
+                # A row equal to its base's names content the base holds (gc keeps it): only
+                # the differing rows' content needs checking.
+                differing = {row[0] for row in rows} if base is not None else None
+                self._check_blobs_present(connection, entries if differing is None else
+                                          [e for e in entries if e.path in differing], secured.known_present())
+                version_id = self._insert_version(connection, collection_id, draft, digest, base, rows)
                 created = True
             release(connection, secured.protected)
             # As W&B's log_artifact: `latest` marks the version just logged, new or not.
@@ -316,8 +322,11 @@ class Ingest:
         if missing:
             raise _MissingBlobs(missing)
 
-    def _insert_version(self, connection: sqlite3.Connection, collection_id: int,
-                        draft: VersionDraft, digest: str) -> int:
+    def _insert_version(self, connection: sqlite3.Connection, collection_id: int, draft: VersionDraft,
+                        digest: str, base: int | None = None, rows: list[tuple] | None = None) -> int:
+        """The version row, and the entry rows it stores: those differing from `base`, or all."""
+        if rows is None:
+            rows = [entry_row(e) for e in draft.entries]
         index = connection.execute(
             "UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1",
             (collection_id,),
@@ -326,19 +335,17 @@ class Ingest:
             raise NotFoundError(f"run {draft.run_id!r} not found in store {self.root!r}")
         version_id = connection.execute(
             "INSERT INTO versions(collection_id, version_index, digest, size, file_count, created_at,"
-            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " description, metadata, storage_policy_config, producer_run_id, tags, ttl_seconds, ttl_inherit,"
+            " base_version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (collection_id, index, digest, sum(e.size or 0 for e in draft.entries), len(draft.entries),
              time.time(), draft.description or "", json.dumps(draft.metadata or {}),
              json.dumps(draft.storage_policy_config or {}), draft.run_id,
              json.dumps(validate_tags(draft.tags)),
-             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit)),
+             None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit), base),
         ).lastrowid
         connection.executemany(
-            "INSERT INTO entries(version_id, path, digest, size, ref, extra, birth_artifact_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(version_id, e.path, e.digest, e.size, e.ref, json.dumps(e.extra) if e.extra else None,
-              e.birth_artifact_id) for e in draft.entries],
+            f"INSERT INTO entries(version_id, {ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(version_id, *row) for row in rows],
         )
         for alias in draft.aliases:
             rules.move_alias(connection, collection_id, version_id, alias)

@@ -15,6 +15,7 @@ from ..core.cleanup import DAY_SECONDS, CleanupCandidate, CleanupCriteria, Clean
 from .base import ConflictError, GcResult, ProgressCallback, TrashedVersion
 from . import local_rules as rules
 from .local_sql import VERSION_COLUMN_COUNT, VERSION_COLUMNS, aliases_refusal, batches
+from .shared_manifests import SHOWN_BY_SURVIVING_DEPENDENT, hand_down_shared_rows
 
 
 class CleanupAndTrash:
@@ -53,7 +54,12 @@ class CleanupAndTrash:
                         f"UPDATE versions SET trashed_at = ?, trashed_aliases = '[]' WHERE {still_candidates}",
                         (now, *batch)).rowcount
                 else:
-                    done += connection.execute(f"DELETE FROM versions WHERE {still_candidates}", batch).rowcount
+                    doomed = [row[0] for row in connection.execute(
+                        f"SELECT id FROM versions WHERE {still_candidates}", batch)]
+                    if doomed:
+                        hand_down_shared_rows(connection, doomed)
+                        done += connection.execute(
+                            f"DELETE FROM versions WHERE id IN ({','.join('?' * len(doomed))})", doomed).rowcount
             if progress:
                 progress(done, len(ids))
         freed = 0 if trash else self.gc().bytes_freed
@@ -119,6 +125,7 @@ class CleanupAndTrash:
             if version_ids is not None:
                 wanted = set(version_ids)
                 doomed = [i for i in doomed if i in wanted]
+            hand_down_shared_rows(connection, doomed)
             for batch in batches(doomed):
                 connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
         return self.gc()
@@ -192,7 +199,7 @@ def _freed_by(connection: sqlite3.Connection, version_ids: list[int]) -> int:
         "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT e.digest"
         "  FROM doomed d CROSS JOIN entries e ON e.version_id = d.version_id WHERE e.ref IS NULL)"
         " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
-        "  AND e2.version_id NOT IN (SELECT version_id FROM doomed))"
+        f"  AND (e2.version_id NOT IN (SELECT version_id FROM doomed) OR {SHOWN_BY_SURVIVING_DEPENDENT}))"
     ).fetchone()[0]
     connection.execute("DELETE FROM doomed")
     return freed

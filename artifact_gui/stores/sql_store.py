@@ -24,6 +24,7 @@ from .local_runs import Runs
 from .local_sql import aliases_refusal, batches
 from .local_trash import CleanupAndTrash
 from . import local_rules as rules
+from .shared_manifests import hand_down_shared_rows
 
 
 class SQLStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
@@ -131,6 +132,7 @@ class SQLStore(Browsing, Ingest, Runs, CleanupAndTrash, Store):
             raise ConflictError(aliases_refusal(aliased))
         connection = self._db()
         orphaned = rules.collections_holding_latest(connection, [v.id for v in versions])
+        hand_down_shared_rows(connection, [v.id for v in versions])
         for batch in batches([v.id for v in versions]):
             connection.execute(f"DELETE FROM versions WHERE id IN ({','.join('?' * len(batch))})", batch)
         for collection_id in orphaned:

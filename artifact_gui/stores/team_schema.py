@@ -16,6 +16,7 @@ from .base import DamagedStoreError, NoStoreError, StoreError
 from .blobstore import PackedBlob, checked_digest
 from .local import SCHEMA_VERSION, _SCHEMA
 from .local_maintenance import PROTECTION_SCHEMA
+from .shared_manifests import ADD_BASE_COLUMN, ADD_BASE_INDEX
 from .sql_portable import PostgresConnection, translate_script
 
 # One number for every writer of a store's schema: creation and upgrades take it, so two
@@ -54,6 +55,9 @@ $fn$
 """
 
 
+_LIVE_VERSIONS_AGAIN = "CREATE OR REPLACE VIEW live_versions AS SELECT * FROM versions WHERE trashed_at IS NULL"
+
+
 def schema_statements() -> list[str]:
     return [*translate_script(_SCHEMA), *translate_script(PROTECTION_SCHEMA), *translate_script(_TEAM_ONLY),
             _NAME_MATCHES, f"INSERT INTO store_info VALUES ({SCHEMA_VERSION})"]
@@ -75,6 +79,12 @@ def open_schema(connection: PostgresConnection, where: str, create: bool) -> Non
             for statement in schema_statements():
                 connection.raw.execute(statement)  # translated already; no parameters
         row = connection.execute("SELECT schema_version FROM store_info").fetchone()
+        if row is not None and row[0] == 3:  # schema 4: manifests shared between versions
+            # PostgreSQL expands a view's * once: the view is made again to show the new column.
+            for statement in (ADD_BASE_COLUMN, ADD_BASE_INDEX, _LIVE_VERSIONS_AGAIN):
+                connection.execute(statement)
+            connection.execute("UPDATE store_info SET schema_version = ?", (SCHEMA_VERSION,))
+            row = (SCHEMA_VERSION,)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -27,7 +27,7 @@ def test_a_healthy_folder_store_passes(tmp_path, capsys):
     assert main(["init", store_path]) == 0
     assert main(["doctor", "--store", store_path]) == 0
     out = capsys.readouterr().out
-    assert "ok\tschema\tschema 3" in out and "problem" not in out
+    assert "ok\tschema\tschema 4" in out and "problem" not in out
 
 
 def test_a_team_store_is_checked_for_bucket_permissions_and_orphans(team_store):

@@ -28,7 +28,7 @@ def test_a_schema_2_store_is_migrated_in_place_and_latest_written_for_each_artif
     store = LocalStore(schema2_store(tmp_path / "old"))
     try:
         with sqlite3.connect(os.path.join(store.root, "store.db")) as db:
-            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+            assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         # latest goes to the newest live version (v2 is in the Trash), as schema 2 resolved it
         assert [(v.index, v.aliases) for v in store.list_versions("proj", "data")] == [
             (1, ("latest",)), (0, ("best",))]

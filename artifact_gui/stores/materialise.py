@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import itertools
 import os
@@ -26,6 +25,7 @@ from ..core.refs import (
 )
 from ..core.transfer import Cancelled, write_verified
 from .base import CorruptBlobError, Store
+from .file_copy import FileCopier
 from .local import LocalStore
 
 LOCAL_REFERENCES_ENV = "ARTIFACT_GUI_ALLOW_LOCAL_REFERENCES"
@@ -33,8 +33,6 @@ _DOWNLOAD_THREADS = 4
 _SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
 _SMALL_BATCH = 256
 _SMALL_BATCH_BYTES = 16 << 20  # bounds the memory of a batch read at once
-_COPY_CHUNK = 1 << 20  # a chunk copied, then read back and hashed while still in the CPU's cache
-_UNHASHED_CHUNK = 32 << 20  # copied by the kernel at once when nothing is hashed (progress, cancel)
 
 
 class SizeBoundReader:
@@ -102,9 +100,9 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     """Write each (entry, relative POSIX destination) under `root`, in parallel, keeping
     files that already hold the right content. Progress counts bytes.
 
-    A LocalStore's files are copied by the kernel (`copy_file_range`: a reflink where the file
-    system shares extents) a chunk at a time, and each chunk is read back from the new file
-    while it is still cached and hashed, so the check covers the bytes written, in one pass.
+    A LocalStore's large files are reflinked where the file system shares extents (the clone is
+    read back and hashed); elsewhere each chunk is read once into a buffer, hashed there and
+    written from there, so the check covers the bytes written, in one pass (see file_copy.py).
     Small content is read many blobs per store call, hashed and written with no per-file
     stat, mode change or random temp name. `verify=False` skips the hashing for content a
     LocalStore holds (it hashed and fsynced it when storing it; sizes are still checked).
@@ -156,9 +154,12 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
         if batch:
             yield lambda b=batch: fetch_small(b)
 
-    with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
-        for _ in bounded_map(pool, lambda job: job(), jobs(), ahead=4 * _DOWNLOAD_THREADS):
-            pass
+    try:
+        with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
+            for _ in bounded_map(pool, lambda job: job(), jobs(), ahead=4 * _DOWNLOAD_THREADS):
+                pass
+    finally:
+        writer.close()
 
 
 class _Writer:
@@ -173,7 +174,10 @@ class _Writer:
         self._lock = threading.Lock()
         self._temp_prefix = f".partial-{secrets.token_hex(4)}-"
         self._temp_numbers = itertools.count()
-        self._buffers = threading.local()
+        self._copier = FileCopier()
+
+    def close(self) -> None:
+        self._copier.close()
 
     def destination(self, relative: str) -> str:
         path = _destination(self._root, relative)
@@ -211,8 +215,8 @@ class _Writer:
 
     def copy_file(self, source_path: str, entry: ManifestEntry, destination: str, verify: bool,
                   on_bytes: Callable[[int], None], check_cancelled: Callable[[], None]) -> None:
-        """Copy a stored file a chunk at a time; with `verify`, hash each chunk as read back
-        from the new file, so the digest covers exactly what was written."""
+        """Copy a stored file; with `verify`, hash exactly the bytes written and refuse them
+        (no file left under their name) when their digest is not the entry's."""
         try:
             source = open(source_path, "rb", buffering=0)
         except FileNotFoundError:
@@ -223,19 +227,10 @@ class _Writer:
             if entry.size is not None and size != entry.size:
                 _refuse_stored_size(entry, size, verify)
             hasher = hashlib.md5() if verify else None
-            copy = _ChunkCopier(source.fileno(), out, self._buffer(), hasher)
-            while copy.offset < size:
-                check_cancelled()
-                on_bytes(copy.next_chunk(size - copy.offset))
+            self._copier.copy(source.fileno(), out, size, hasher, on_bytes, check_cancelled)
             if hasher is not None and (digest := hex_to_b64(hasher.hexdigest())) != entry.digest:
                 raise DigestMismatchError(f"the stored content of {entry.path!r} (written to {destination!r}) has"
                                           f" digest {digest}, expected {entry.digest}; run 'artifact-gui verify'")
-
-    def _buffer(self) -> memoryview:
-        buffer = getattr(self._buffers, "view", None)
-        if buffer is None:
-            buffer = self._buffers.view = memoryview(bytearray(_COPY_CHUNK))
-        return buffer
 
     @contextmanager
     def _temp_beside(self, destination: str) -> Iterator[int]:
@@ -259,62 +254,6 @@ class _Writer:
             with suppress(FileNotFoundError):
                 os.unlink(temp_path)
             raise
-
-
-class _ChunkCopier:
-    """Copies a file to another a chunk at a time, in the kernel where it can, and feeds
-    each chunk to `hasher` as read back from the target (the bytes really written)."""
-
-    def __init__(self, source: int, target: int, buffer: memoryview, hasher):
-        self._source, self._target, self._buffer, self._hasher = source, target, buffer, hasher
-        self._in_kernel = True
-        self.offset = 0
-
-    def next_chunk(self, remaining: int) -> int:
-        unhashed_kernel_copy = self._in_kernel and self._hasher is None
-        wanted = min(_UNHASHED_CHUNK if unhashed_kernel_copy else len(self._buffer), remaining)
-        done = self._kernel_copy(wanted) if self._in_kernel else None
-        if done is None:
-            done = self._user_space_copy(min(wanted, len(self._buffer)))
-        elif self._hasher is not None:
-            self._hash_written(done)
-        if done == 0:
-            raise CorruptBlobError(f"stored content ended after {self.offset} bytes, expected more;"
-                                   " run 'artifact-gui verify'")
-        self.offset += done
-        return done
-
-    def _kernel_copy(self, wanted: int) -> int | None:
-        try:
-            return os.copy_file_range(self._source, self._target, wanted, self.offset, self.offset)
-        except OSError as error:
-            if error.errno not in _NO_KERNEL_COPY or self.offset:
-                raise
-            self._in_kernel = False  # another file system type on an old kernel: through user space
-            return None
-
-    def _user_space_copy(self, wanted: int) -> int:
-        part = self._buffer[:wanted]
-        done = os.preadv(self._source, [part], self.offset)
-        if self._hasher is not None:
-            self._hasher.update(part[:done])
-        written = 0
-        while written < done:
-            written += os.pwrite(self._target, part[written:done], self.offset + written)
-        return done
-
-    def _hash_written(self, done: int) -> None:
-        part = self._buffer[:done]
-        read = 0
-        while read < done:
-            got = os.preadv(self._target, [part[read:]], self.offset + read)
-            if got == 0:
-                raise CorruptBlobError(f"the file being written ended after {self.offset + read} bytes")
-            read += got
-        self._hasher.update(part)
-
-
-_NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP)
 
 
 def _refuse_stored_size(entry: ManifestEntry, size: int, verify: bool) -> None:

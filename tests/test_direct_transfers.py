@@ -128,8 +128,8 @@ def test_packed_small_blobs_come_straight_from_the_bucket(served, monkeypatch):
     server, _ = served
     files, tiny = many_small_files(), b"tiny: inline in the database"
     read_by_server: list[str] = []
-    open_blob = server.store.open_blob  # what the server's batch download reads each blob with
-    monkeypatch.setattr(server.store, "open_blob", lambda digest: (read_by_server.append(digest), open_blob(digest))[1])
+    read_blobs = server.store.read_blobs  # what the server's batch download reads blobs with
+    monkeypatch.setattr(server.store, "read_blobs", lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
     with RemoteStore(server.url, token=server.write_token) as client:
         log_files(client, files)
         log_files(client, {"tiny.txt": tiny})
@@ -143,8 +143,8 @@ def test_with_proxy_transfers_packed_blobs_come_through_the_server(served, monke
     server, _ = served
     files = many_small_files()
     read_by_server: list[str] = []
-    open_blob = server.store.open_blob  # what the server's batch download reads each blob with
-    monkeypatch.setattr(server.store, "open_blob", lambda digest: (read_by_server.append(digest), open_blob(digest))[1])
+    read_blobs = server.store.read_blobs  # what the server's batch download reads blobs with
+    monkeypatch.setattr(server.store, "read_blobs", lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
     with RemoteStore(server.url, token=server.write_token) as client:
         log_files(client, files)
         assert client.read_blobs([b64(data) for data in files.values()]) == {b64(d): d for d in files.values()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -342,6 +343,18 @@ class Store(abc.ABC):
         them; a store may check it against `digest` instead of reading the file again."""
         with open(path, "rb") as source:
             self.put_blob(digest, size, iter(lambda: source.read(1 << 20), b""))
+
+    def blob_sizes(self, digests: list[str]) -> dict[str, int]:
+        """digest -> size of each of these the store holds (absent ones are left out),
+        without reading their bytes where the store records sizes."""
+        sizes = {}
+        for digest in dict.fromkeys(digests):
+            try:
+                with self.open_blob(digest) as stream:
+                    sizes[digest] = stream.seek(0, io.SEEK_END)
+            except NotFoundError:
+                continue
+        return sizes
 
     def read_blobs(self, digests: list[str]) -> dict[str, bytes]:
         """The content of many small blobs at once, by digest."""

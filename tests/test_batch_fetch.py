@@ -153,3 +153,15 @@ def test_a_corrupt_blob_after_the_answer_started_ends_it_short_and_the_client_re
     with RemoteStore(any_server.url, token=any_server.read_token) as client:
         with pytest.raises(ProtocolError, match="refused"):
             client.read_blobs(asked)
+
+
+@pytest.mark.parametrize("kind", ["local_store", "team_store"])
+def test_blob_sizes_come_from_the_records_without_reading_content(kind, request, monkeypatch):
+    store = request.getfixturevalue(kind)
+    content = stored_kinds(store)
+    opened: list[str] = []
+    monkeypatch.setattr(store, "open_blob", lambda digest: opened.append(digest))
+    gets = bucket_gets(store) if kind == "team_store" else []
+    asked = [b64(data) for data in content.values()] + [b64(b"never stored")]
+    assert store.blob_sizes(asked) == {b64(data): len(data) for data in content.values()}
+    assert opened == [] and gets == []

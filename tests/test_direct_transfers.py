@@ -129,7 +129,8 @@ def test_packed_small_blobs_come_straight_from_the_bucket(served, monkeypatch):
     files, tiny = many_small_files(), b"tiny: inline in the database"
     read_by_server: list[str] = []
     read_blobs = server.store.read_blobs  # what the server's batch download reads blobs with
-    monkeypatch.setattr(server.store, "read_blobs", lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
+    monkeypatch.setattr(server.store, "read_blobs",
+                        lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
     with RemoteStore(server.url, token=server.write_token) as client:
         log_files(client, files)
         log_files(client, {"tiny.txt": tiny})
@@ -144,7 +145,8 @@ def test_with_proxy_transfers_packed_blobs_come_through_the_server(served, monke
     files = many_small_files()
     read_by_server: list[str] = []
     read_blobs = server.store.read_blobs  # what the server's batch download reads blobs with
-    monkeypatch.setattr(server.store, "read_blobs", lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
+    monkeypatch.setattr(server.store, "read_blobs",
+                        lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
     with RemoteStore(server.url, token=server.write_token) as client:
         log_files(client, files)
         assert client.read_blobs([b64(data) for data in files.values()]) == {b64(d): d for d in files.values()}

@@ -227,17 +227,20 @@ class S3BlobStore:
     def put_file(self, digest: str, path: str) -> None:
         """Upload a file as one object; the object store checks it against `digest` as it arrives
         (by parts over the multipart threshold, the whole checked by us as it goes)."""
-        key = self._loose_key(digest)
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > self.multipart_threshold:
-                self._put_multipart(digest, size, f)
-                return
-            try:
-                self.client.put_object(Bucket=self.location.bucket, Key=key, Body=f, ContentLength=size,
-                                       ContentMD5=md5_b64(digest))
-            except ClientError as error:
-                raise _s3_error("PUT", key, error) from error
+            self.put_stream(digest, f, os.fstat(f.fileno()).st_size)
+
+    def put_stream(self, digest: str, stream: BinaryIO, size: int) -> None:
+        """As put_file, for `size` bytes of a seekable stream from its current position."""
+        if size > self.multipart_threshold:
+            self._put_multipart(digest, size, stream)
+            return
+        key = self._loose_key(digest)
+        try:
+            self.client.put_object(Bucket=self.location.bucket, Key=key, Body=stream, ContentLength=size,
+                                   ContentMD5=md5_b64(digest))
+        except ClientError as error:
+            raise _s3_error("PUT", key, error) from error
 
     def _write_pack(self, blobs: list[tuple[str, bytes]]) -> None:
         already = self.index.find(d for d, _ in blobs)

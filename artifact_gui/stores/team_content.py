@@ -172,6 +172,37 @@ class TeamContent:
         return {digest: self.blobs.presigned_put(content_hex(digest), large[digest], expires_seconds)
                 for digest in absent}
 
+    def multipart_offers(self, blobs: list[tuple[str, int]]) -> dict[str, int]:
+        """digest -> part size for each blob over the multipart threshold the store lacks (now
+        protected from gc): the client may upload it by presigned parts."""
+        over = {digest: size for digest, size in blobs if size > self.blobs.multipart_threshold}
+        for digest in over:
+            content_hex(digest)  # a digest from a client is checked before it becomes a key
+        return {digest: self.blobs.part_size_for(over[digest]) for digest in self.missing_blobs(list(over))}
+
+    def start_multipart_upload(self, digest: str, size: int, part_md5s: list[str],
+                               expires_seconds: int = PRESIGN_SECONDS) -> tuple[str, list]:
+        """(upload id, a presigned UploadPart per part) for a client's upload of a blob over the
+        threshold; `part_md5s` (base64) are signed into the parts, so the bucket checks each."""
+        self._require_writable()
+        hex_digest = content_hex(digest)
+        if not isinstance(size, int) or size <= self.blobs.multipart_threshold:
+            raise ValueError(f"blob {digest} of {size} bytes is not over the multipart threshold"
+                             f" ({self.blobs.multipart_threshold} bytes): upload it by one PUT")
+        if self.blobs.has(hex_digest):  # completing over it would replace good bytes by unchecked ones
+            raise ValueError(f"blob {digest} is stored already: confirm it instead")
+        return self.blobs.presigned_multipart(hex_digest, size, [content_hex(m) for m in part_md5s], expires_seconds)
+
+    def complete_multipart_upload(self, digest: str, size: int, upload_id: str, etags: list[str]) -> None:
+        """Complete a client's upload by parts; the blob is recorded once the server has read it
+        back whole with the md5 its digest says (the bucket checked only the parts)."""
+        self._require_writable()
+        self.blobs.complete_multipart(content_hex(digest), size, upload_id, etags)
+        self._record_blobs([(digest, size)])
+
+    def abort_multipart_upload(self, digest: str, upload_id: str) -> None:
+        self.blobs.abort_multipart(content_hex(digest), upload_id)
+
     def presigned_download(self, digest: str, expires_seconds: int = PRESIGN_SECONDS):
         """(PresignedRequest, size) of a large blob, or None (unknown, or small: packed blobs
         are read through the server, many to a request)."""

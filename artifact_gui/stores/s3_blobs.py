@@ -63,7 +63,6 @@ MULTIPART_THRESHOLD = SINGLE_PUT_MAX
 PART_SIZE = 64 << 20
 MIN_PART_SIZE = 5 << 20
 MAX_PARTS = 10_000
-READ_CHUNK = 8 << 20
 MD5_METADATA = "md5"  # x-amz-meta-md5 of a multipart object: the md5 of the whole
 
 
@@ -508,57 +507,6 @@ class S3BlobStore:
     def part_size_for(self, size: int) -> int:
         """The part size of a multipart upload of `size` bytes (larger parts past MAX_PARTS)."""
         return max(self.part_size, -(-size // MAX_PARTS))
-
-    def part_lengths(self, size: int) -> list[int]:
-        part_size = self.part_size_for(size)
-        return [min(part_size, size - start) for start in range(0, size, part_size)]
-
-    def presigned_multipart(self, digest: str, size: int, part_md5s: list[str], expires_seconds: int = 3600
-                            ) -> tuple[str, list[PresignedRequest]]:
-        """(upload id, one presigned UploadPart per part, its Content-MD5 and length signed in)
-        for a client's multipart upload of a blob over the threshold; `part_md5s` are hex."""
-        lengths = self.part_lengths(size)
-        if len(part_md5s) != len(lengths):
-            raise ValueError(f"blob {digest} of {size} bytes has {len(lengths)} parts of {self.part_size_for(size)}"
-                             f" bytes, not {len(part_md5s)}")
-        md5s = [md5_b64(checked_digest(md5)) for md5 in part_md5s]
-        key = self._loose_key(digest)
-        try:
-            upload_id = self.client.create_multipart_upload(
-                Bucket=self.location.bucket, Key=key, Metadata={MD5_METADATA: digest})["UploadId"]
-        except ClientError as error:
-            raise _s3_error("CreateMultipartUpload", key, error) from error
-        signed = []
-        for number, (content_md5, length) in enumerate(zip(md5s, lengths), 1):
-            url = self.client.generate_presigned_url("upload_part", Params={
-                "Bucket": self.location.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number,
-                "ContentMD5": content_md5, "ContentLength": length}, ExpiresIn=expires_seconds)
-            signed.append(PresignedRequest("PUT", url, {"Content-MD5": content_md5, "Content-Length": str(length)}))
-        return upload_id, signed
-
-    def complete_multipart(self, digest: str, size: int, upload_id: str, etags: list[str]) -> None:
-        """Complete a client's multipart upload, then read it back whole: the bucket checked
-        each part, but only this read checks that the whole has md5 `digest` (and `size`
-        bytes). Other bytes are deleted and refused; a failed completion is aborted."""
-        key = self._loose_key(digest)
-        parts = [{"PartNumber": number, "ETag": etag} for number, etag in enumerate(etags, 1)]
-        try:
-            self.client.complete_multipart_upload(Bucket=self.location.bucket, Key=key, UploadId=upload_id,
-                                                  MultipartUpload={"Parts": parts})
-        except ClientError as error:
-            self._abort_multipart(key, upload_id)
-            raise _s3_error("CompleteMultipartUpload", key, error) from error
-        hasher, received = hashlib.md5(), 0
-        for chunk in self._get(key).iter_chunks(READ_CHUNK):
-            hasher.update(chunk)
-            received += len(chunk)
-        if (received, hasher.hexdigest()) != (size, digest):
-            self.delete([digest])
-            raise BlobRejectedError(f"blob {digest}: the {received} bytes uploaded by parts have md5"
-                                    f" {hasher.hexdigest()}, not {size} bytes with that md5")
-
-    def abort_multipart(self, digest: str, upload_id: str) -> None:
-        self._abort_multipart(self._loose_key(digest), upload_id)
 
     def close(self) -> None:
         self.client.close()

@@ -32,6 +32,7 @@ from .local_ingest import _MissingBlobs, _protect_named_and_pick_staged, _Secure
 from .local_maintenance import protect
 from .local_sql import batches
 from .objects import INLINE_MAX, BlobRejectedError
+from .s3_direct_parts import abort_parts, complete_parts, presigned_parts
 
 _PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
 _SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
@@ -191,17 +192,17 @@ class TeamContent:
                              f" ({self.blobs.multipart_threshold} bytes): upload it by one PUT")
         if self.blobs.has(hex_digest):  # completing over it would replace good bytes by unchecked ones
             raise ValueError(f"blob {digest} is stored already: confirm it instead")
-        return self.blobs.presigned_multipart(hex_digest, size, [content_hex(m) for m in part_md5s], expires_seconds)
+        return presigned_parts(self.blobs, hex_digest, size, [content_hex(m) for m in part_md5s], expires_seconds)
 
     def complete_multipart_upload(self, digest: str, size: int, upload_id: str, etags: list[str]) -> None:
         """Complete a client's upload by parts; the blob is recorded once the server has read it
         back whole with the md5 its digest says (the bucket checked only the parts)."""
         self._require_writable()
-        self.blobs.complete_multipart(content_hex(digest), size, upload_id, etags)
+        complete_parts(self.blobs, content_hex(digest), size, upload_id, etags)
         self._record_blobs([(digest, size)])
 
     def abort_multipart_upload(self, digest: str, upload_id: str) -> None:
-        self.blobs.abort_multipart(content_hex(digest), upload_id)
+        abort_parts(self.blobs, content_hex(digest), upload_id)
 
     def presigned_download(self, digest: str, expires_seconds: int = PRESIGN_SECONDS):
         """(PresignedRequest, size) of a large blob, or None (unknown, or small: packed blobs

@@ -42,6 +42,7 @@ CHUNK = 1 << 20
 MAX_BLOBS_PER_REQUEST = 1000
 RESUMES = 3
 MAX_PARTS = 10_000  # S3's most parts of one multipart upload
+MAX_PART_SIZE = 5 << 30  # S3's largest part (the client holds one part in memory)
 MAX_SPAN_BYTES = 64 << 20  # a span the client reads into memory: read_many's runs are at most 32 MiB
 
 
@@ -63,7 +64,7 @@ class DirectUpload(BaseModel):
 
 class DirectMultipartOffer(BaseModel):
     digest: str = Field(max_length=64)
-    part_size: int = Field(gt=0)
+    part_size: int = Field(gt=0, le=MAX_PART_SIZE)
 
 
 class DirectUploads(BaseModel):

@@ -10,6 +10,12 @@ same way with a presigned GET (the client resumes it with Range); packed small b
 presigned ranged GET per run of neighbours in a pack, each blob checked against its digest. A
 server without a bucket, or run with --proxy-transfers, hands out nothing: the client then
 sends and reads everything the usual way.
+
+A blob over the bucket's multipart threshold (5 GiB: one PUT's limit) is offered by parts
+instead: the client sends each part's md5, the server starts a multipart upload and presigns one
+UploadPart per part (its Content-MD5 and length signed in), the client PUTs the parts and
+reports their ETags, and the server completes the upload and reads the object back whole to
+check its md5 before it records it (the bucket checked only the parts).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ PUT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CHUNK = 1 << 20
 MAX_BLOBS_PER_REQUEST = 1000
 RESUMES = 3
+MAX_PARTS = 10_000  # S3's most parts of one multipart upload
+MAX_PART_SIZE = 5 << 30  # S3's largest part (the client holds one part in memory)
 MAX_SPAN_BYTES = 64 << 20  # a span the client reads into memory: read_many's runs are at most 32 MiB
 
 
@@ -54,9 +62,33 @@ class DirectUpload(BaseModel):
     headers: dict[str, str]
 
 
+class DirectMultipartOffer(BaseModel):
+    digest: str = Field(max_length=64)
+    part_size: int = Field(gt=0, le=MAX_PART_SIZE)
+
+
 class DirectUploads(BaseModel):
     available: bool  # False: this server takes every blob itself
     uploads: list[DirectUpload] = []
+    multipart: list[DirectMultipartOffer] = []  # blobs over the threshold: upload them by parts
+
+
+class DirectMultipartStart(BaseModel):
+    digest: str = Field(max_length=64)
+    size: int = Field(ge=0)
+    part_md5s: list[str] = Field(max_length=MAX_PARTS)  # base64 md5 of each part
+
+
+class DirectMultipartParts(BaseModel):
+    upload_id: str = Field(max_length=1024)
+    parts: list[DirectUpload] = Field(max_length=MAX_PARTS)
+
+
+class DirectMultipartDone(BaseModel):
+    digest: str = Field(max_length=64)
+    size: int = Field(ge=0)
+    upload_id: str = Field(max_length=1024)
+    etags: list[str] = Field(default=[], max_length=MAX_PARTS)
 
 
 class DirectDownload(BaseModel):
@@ -209,11 +241,14 @@ def upload_directly(call: Callable[..., object], entries: list[ManifestEntry], o
         if not answer.available:
             return left + entries[start:], False
         by_digest = {upload.digest: upload for upload in answer.uploads}
+        part_sizes = {offer.digest: offer.part_size for offer in answer.multipart}
         sent = [e for e in batch if e.digest in by_digest]
-        left += [e for e in batch if e.digest not in by_digest]
+        left += [e for e in batch if e.digest not in by_digest and e.digest not in part_sizes]
         with httpx.Client(timeout=PUT_TIMEOUT) as client:
             for entry in sent:
                 _put(client, by_digest[entry.digest], entry, on_bytes, cancelled)
+            for entry in (e for e in batch if e.digest in part_sizes):
+                _put_by_parts(call, client, entry, part_sizes[entry.digest], on_bytes, cancelled)
         if sent:
             call("POST", "direct-uploads/confirm", f"confirming {len(sent)} uploaded files",
                  json=DirectBlobs(blobs=[DirectBlob(digest=e.digest, size=e.size or 0) for e in sent]), into=None)
@@ -233,6 +268,56 @@ def _put(client: httpx.Client, upload: DirectUpload, entry: ManifestEntry, on_by
     if answer.status_code >= 300:
         raise StoreError(f"uploading {entry.path!r} to the bucket: HTTP {answer.status_code}:"
                          f" {answer.text[:200]} (a file changed since it was hashed is refused: add it again)")
+
+
+def _put_by_parts(call: Callable[..., object], client: httpx.Client, entry: ManifestEntry, part_size: int,
+                  on_bytes: Callable[[int], None], cancelled: Callable[[], bool] | None) -> None:
+    """Upload a blob over the threshold by presigned parts; the server aborts the upload when
+    a part fails (no parts are left in the bucket)."""
+    size = entry.size or 0
+    if not 0 < part_size or -(-size // part_size) > MAX_PARTS:
+        raise StoreError(f"uploading {entry.path!r}: the server asked for parts of {part_size} bytes")
+    md5s = [hex_to_b64(hashlib.md5(part).hexdigest()) for part in _parts(entry.local_path, part_size, cancelled)]
+    started = call("POST", "direct-uploads/multipart", f"starting the upload of {entry.path!r} by parts",
+                   json=DirectMultipartStart(digest=entry.digest, size=size, part_md5s=md5s), into=DirectMultipartParts)
+    done = DirectMultipartDone(digest=entry.digest, size=size, upload_id=started.upload_id)
+    try:
+        if len(started.parts) != len(md5s):
+            raise StoreError(f"uploading {entry.path!r}: the server handed out {len(started.parts)} parts, not {len(md5s)}")
+        for upload, part in zip(started.parts, _parts(entry.local_path, part_size, cancelled)):
+            answer = _put_bytes(client, upload, entry, part)
+            on_bytes(len(part))
+            done.etags.append(answer.headers.get("ETag", ""))
+        call("POST", "direct-uploads/multipart/complete", f"completing the upload of {entry.path!r}",
+             json=done, into=None)
+    except BaseException:
+        try:
+            call("POST", "direct-uploads/multipart/abort", f"aborting the upload of {entry.path!r}", json=done, into=None)
+        except StoreError as error:
+            log.warning("aborting the upload by parts of %s failed: %s", entry.path, error)
+        raise
+
+
+def _parts(path: str, part_size: int, cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
+    with open(path, "rb") as source:
+        while part := source.read(part_size):
+            if cancelled is not None and cancelled():
+                raise CancelledError("cancelled by the user")
+            yield part
+
+
+def _put_bytes(client: httpx.Client, upload: DirectUpload, entry: ManifestEntry, data: bytes) -> httpx.Response:
+    if upload.method != "PUT" or not upload.url.startswith(("http://", "https://")):
+        raise StoreError(f"uploading {entry.path!r}: the server handed out an unusable request ({upload.method})")
+    try:
+        answer = client.request("PUT", upload.url, headers=upload.headers, content=data)
+    except httpx.TransportError as error:
+        raise StoreError(f"uploading {entry.path!r} to the bucket at {_host(upload.url)}: {error}"
+                         " (the object store did not answer; log again once it is back)") from error
+    if answer.status_code >= 300:
+        raise StoreError(f"uploading {entry.path!r} to the bucket: HTTP {answer.status_code}:"
+                         f" {answer.text[:200]} (a file changed since it was hashed is refused: add it again)")
+    return answer
 
 
 def _host(url: str) -> str:

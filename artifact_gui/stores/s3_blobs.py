@@ -1,7 +1,8 @@
 """A BlobStore in an S3-compatible bucket (AWS S3, MinIO, Ceph, Swift's s3api, GCS interop).
 
 Keys under the configured prefix:
-  md5/<hex[:2]>/<hex[2:]>   one object per large blob (its ETag is its md5)
+  md5/<hex[:2]>/<hex[2:]>   one object per large blob (its ETag is its md5; see below for
+                            one over `multipart_threshold` bytes)
   packs/<pack md5>.pack     many small blobs back to back
   packs/<pack md5>.json     that pack's table of contents, so a lost index can be rebuilt
 
@@ -9,6 +10,13 @@ Every upload carries Content-MD5: the object store checks the bytes it received 
 others (BadDigest). Blobs up to `pack_max` bytes are packed (one PUT per pack instead of
 one per blob); where each one sits is kept in a PackIndex. Credentials come from boto3's
 usual chain (environment, profile, instance role), never from our settings.
+
+One PUT takes at most 5 GiB, so a blob over `multipart_threshold` bytes is uploaded by S3
+multipart (each part with its Content-MD5; the upload is aborted on any failure, so no parts
+are left behind to be billed). Its key is still its md5, but its ETag is not: the md5 we
+computed of the whole while sending the parts is set as metadata (x-amz-meta-md5) when the
+upload is created, and the upload is completed only if that md5 is what the bytes had. A HEAD
+accepts such an object by that metadata (and its size), a single-part one by its ETag.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +41,8 @@ from .blobstore import BlobNotFoundError, PackedBlob, PackIndex, PresignedReques
 from .base import BackendUnavailableError, CorruptBlobError, StoreError
 from .objects import BlobRejectedError
 
+log = logging.getLogger(__name__)
+
 # Measured on Swift here (docs/scale-out.md): a PUT costs ~10 ms whatever its size up to
 # ~1 MiB, and 1 MiB takes ~8 ms to move at ~120 MiB/s, so below ~1 MiB the request, not the
 # bytes, is the cost. Packs of 16 MiB keep a pack upload short enough to retry whole.
@@ -44,6 +55,15 @@ READ_GAP_MAX = 512 << 10
 # a table of contents costs ~90 bytes per blob: capping the blobs per pack bounds it
 PACK_MAX_BLOBS = 50_000
 TOC_MAX_BYTES = 16 << 20
+# S3's limits: one PUT takes at most 5 GiB; a multipart upload at most 10,000 parts, each at
+# least 5 MiB but the last (Swift's s3api: the same). A part is read into memory to compute its
+# Content-MD5, so parts stay moderate; a blob over 625 GiB gets larger parts.
+SINGLE_PUT_MAX = 5 << 30
+MULTIPART_THRESHOLD = SINGLE_PUT_MAX
+PART_SIZE = 64 << 20
+MIN_PART_SIZE = 5 << 20
+MAX_PARTS = 10_000
+MD5_METADATA = "md5"  # x-amz-meta-md5 of a multipart object: the md5 of the whole
 
 
 class S3BlobError(StoreError):
@@ -89,11 +109,19 @@ class S3BlobStore:
     """A BlobStore in `location`; it owns `index` (closes it on close())."""
 
     def __init__(self, location: S3Location, index: PackIndex, session: boto3.session.Session | None = None,
-                 pack_max_blob: int = PACK_MAX_BLOB, pack_target_size: int = PACK_TARGET_SIZE):
+                 pack_max_blob: int = PACK_MAX_BLOB, pack_target_size: int = PACK_TARGET_SIZE,
+                 multipart_threshold: int = MULTIPART_THRESHOLD, part_size: int = PART_SIZE):
+        if not 0 < multipart_threshold <= SINGLE_PUT_MAX:
+            raise ValueError(f"multipart threshold {multipart_threshold} must be between 1 and {SINGLE_PUT_MAX} bytes"
+                             " (the largest single PUT)")
+        if not MIN_PART_SIZE <= part_size <= SINGLE_PUT_MAX:
+            raise ValueError(f"part size {part_size} must be between {MIN_PART_SIZE} and {SINGLE_PUT_MAX} bytes")
         self.location = location
         self.index = index
         self.pack_max_blob = pack_max_blob
         self.pack_target_size = pack_target_size
+        self.multipart_threshold = multipart_threshold
+        self.part_size = part_size
         session = session or boto3.session.Session()
         config = Config(
             # flexible checksums (x-amz-checksum-*) are ignored by several S3 servers (Swift's
@@ -149,7 +177,12 @@ class S3BlobStore:
                 return None
             raise _s3_error("HEAD", key, error) from error
         etag = head.get("ETag", "").strip('"')
-        if "-" not in etag and etag != digest:  # "-" = multipart: its ETag is not the md5
+        if "-" in etag:  # multipart: its ETag is not the md5; the md5 we computed is its metadata
+            recorded = head.get("Metadata", {}).get(MD5_METADATA)
+            if recorded != digest:
+                raise CorruptBlobError(f"multipart object {key} records md5 {recorded!r}, not the md5 its name says"
+                                       f" (ETag {etag})")
+        elif etag != digest:
             raise CorruptBlobError(f"object {key} holds other bytes than its name says (ETag {etag})")
         return int(head["ContentLength"])
 
@@ -180,27 +213,34 @@ class S3BlobStore:
             self._write_pack(pack)
         if large:
             with ThreadPoolExecutor(UPLOAD_WORKERS) as pool:
-                list(pool.map(lambda item: self._put_object(self._loose_key(item[0]), item[1], item[0]), large))
+                list(pool.map(lambda item: self._put_loose(*item), large))
 
     def put_loose_many(self, blobs: Iterable[tuple[str, bytes]], workers: int = UPLOAD_WORKERS) -> None:
         """One object per blob, whatever its size (what packing avoids; kept for measuring)."""
         def put_one(item: tuple[str, bytes]) -> None:
             _verify(*item)
-            self._put_object(self._loose_key(item[0]), item[1], item[0])
+            self._put_loose(*item)
 
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(put_one, blobs))
 
     def put_file(self, digest: str, path: str) -> None:
-        """Upload a file as one object; the object store checks it against `digest` as it arrives."""
-        key = self._loose_key(digest)
+        """Upload a file as one object; the object store checks it against `digest` as it arrives
+        (by parts over the multipart threshold, the whole checked by us as it goes)."""
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            try:
-                self.client.put_object(Bucket=self.location.bucket, Key=key, Body=f, ContentLength=size,
-                                       ContentMD5=md5_b64(digest))
-            except ClientError as error:
-                raise _s3_error("PUT", key, error) from error
+            self.put_stream(digest, f, os.fstat(f.fileno()).st_size)
+
+    def put_stream(self, digest: str, stream: BinaryIO, size: int) -> None:
+        """As put_file, for `size` bytes of a seekable stream from its current position."""
+        if size > self.multipart_threshold:
+            self._put_multipart(digest, size, stream)
+            return
+        key = self._loose_key(digest)
+        try:
+            self.client.put_object(Bucket=self.location.bucket, Key=key, Body=stream, ContentLength=size,
+                                   ContentMD5=md5_b64(digest))
+        except ClientError as error:
+            raise _s3_error("PUT", key, error) from error
 
     def _write_pack(self, blobs: list[tuple[str, bytes]]) -> None:
         already = self.index.find(d for d, _ in blobs)
@@ -219,6 +259,59 @@ class S3BlobStore:
         self._put_object(self._pack_key(pack, ".json"), toc, hashlib.md5(toc).hexdigest())
         # the index learns of the blobs only once their pack is safely stored
         self.index.add(PackedBlob(c["digest"], pack, c["offset"], c["size"]) for c in contents)
+
+    def _put_loose(self, digest: str, data: bytes) -> None:
+        if len(data) > self.multipart_threshold:
+            self._put_multipart(digest, len(data), io.BytesIO(data))
+        else:
+            self._put_object(self._loose_key(digest), data, digest)
+
+    def _put_multipart(self, digest: str, size: int, source: BinaryIO) -> None:
+        """Upload `size` bytes of `source` as the object of `digest` in parts; completed only if
+        their md5 is `digest`, aborted on any failure (no parts left in the bucket)."""
+        key = self._loose_key(digest)
+        try:
+            upload_id = self.client.create_multipart_upload(
+                Bucket=self.location.bucket, Key=key, Metadata={MD5_METADATA: digest})["UploadId"]
+        except ClientError as error:
+            raise _s3_error("CreateMultipartUpload", key, error) from error
+        try:
+            parts = self._put_parts(digest, key, upload_id, size, source)
+            self.client.complete_multipart_upload(Bucket=self.location.bucket, Key=key, UploadId=upload_id,
+                                                  MultipartUpload={"Parts": parts})
+        except ClientError as error:
+            self._abort_multipart(key, upload_id)
+            raise _s3_error("multipart PUT", key, error) from error
+        except BaseException:
+            self._abort_multipart(key, upload_id)
+            raise
+
+    def _put_parts(self, digest: str, key: str, upload_id: str, size: int, source: BinaryIO) -> list[dict]:
+        part_size = max(self.part_size, -(-size // MAX_PARTS))
+        whole, parts, sent = hashlib.md5(), [], 0
+        while sent < size:
+            data = _read_exactly(source, min(part_size, size - sent))
+            if not data:
+                raise BlobRejectedError(f"blob {digest}: its source ended after {sent} of {size} bytes")
+            whole.update(data)
+            answer = self.client.upload_part(
+                Bucket=self.location.bucket, Key=key, UploadId=upload_id, PartNumber=len(parts) + 1, Body=data,
+                ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode("ascii"))
+            parts.append({"PartNumber": len(parts) + 1, "ETag": answer["ETag"]})
+            sent += len(data)
+        if source.read(1):
+            raise BlobRejectedError(f"blob {digest}: its source holds more than {size} bytes")
+        if whole.hexdigest() != digest:
+            raise BlobRejectedError(f"blob {digest}: the {size} bytes given have md5 {whole.hexdigest()}")
+        return parts
+
+    def _abort_multipart(self, key: str, upload_id: str) -> None:
+        """Drop the parts sent so far; a failure here is logged, not raised over the first error."""
+        try:
+            self.client.abort_multipart_upload(Bucket=self.location.bucket, Key=key, UploadId=upload_id)
+        except ClientError as error:
+            log.warning("aborting the multipart upload %s of %s failed (%s): its parts stay in the bucket"
+                        " until a lifecycle rule removes them", upload_id, key, error)
 
     def _put_object(self, key: str, data: bytes, hex_md5: str) -> None:
         try:
@@ -411,6 +504,10 @@ class S3BlobStore:
                                   "ContentLength": size}, ExpiresIn=expires_seconds)
         return PresignedRequest("PUT", url, {"Content-MD5": content_md5, "Content-Length": str(size)})
 
+    def part_size_for(self, size: int) -> int:
+        """The part size of a multipart upload of `size` bytes (larger parts past MAX_PARTS)."""
+        return max(self.part_size, -(-size // MAX_PARTS))
+
     def close(self) -> None:
         self.client.close()
         self.index.close()
@@ -427,6 +524,17 @@ def _coalesce(items: list[PackedBlob]) -> list[list[PackedBlob]]:
         else:
             spans.append([item])
     return spans
+
+
+def _read_exactly(source: BinaryIO, count: int) -> bytes:
+    """`count` bytes of `source`, fewer only at its end (a raw stream may answer fewer at once)."""
+    data = source.read(count)
+    while data and len(data) < count:
+        more = source.read(count - len(data))
+        if not more:
+            break
+        data += more
+    return data
 
 
 def _verify(digest: str, data: bytes, what: str = "given") -> None:

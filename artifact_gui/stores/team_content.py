@@ -7,7 +7,9 @@ request at all. Otherwise `data` is NULL and the row is written only after the b
 the bytes (their Content-MD5 checked by the object store): small blobs packed
 (S3BlobStore.put_many), large ones one object each. A version commits only when every blob it
 needs has a row *and*, for one in the bucket, the bucket still holds it (pack index, or HEAD
-whose ETag is the md5): a blob missing refuses the commit, naming it. Digests are base64 md5
+whose ETag is the md5, or for a multipart object over the blob store's multipart threshold,
+whose metadata records the md5 we computed while uploading it): a blob missing refuses the
+commit, naming it. Digests are base64 md5
 here (the manifests'), hex md5 in the bucket.
 """
 
@@ -30,11 +32,11 @@ from .local_ingest import _MissingBlobs, _protect_named_and_pick_staged, _Secure
 from .local_maintenance import protect
 from .local_sql import batches
 from .objects import INLINE_MAX, BlobRejectedError
+from .s3_direct_parts import abort_parts, complete_parts, presigned_parts
 
 _PACK_BATCH_BYTES = 16 << 20  # small files read before one put_many (one pack)
 _SPOOL_IN_MEMORY = 8 << 20  # a received blob above this waits in a temp file, not in memory
 PRESIGN_SECONDS = 3600
-SINGLE_PUT_MAX = 5 << 30  # S3's limit for one PUT; larger blobs go through the server
 READ_BUFFER = 8 << 20  # one ranged GET per this many bytes of a large blob read
 # Measured (benchmarks/team_inline.py, docs/scale-out.md): a request's small blobs written as
 # rows cost 1-15 ms where a pack costs two PUTs (55-100 ms here). The database keeps what a
@@ -97,16 +99,12 @@ class TeamContent:
                 spool.seek(0)
                 self._store_small([(digest, spool.read())])
                 return
-            self._put_spooled(hex_digest, spool)
+            self._put_spooled(hex_digest, spool, size)
         self._record_blobs([(digest, size)])
 
-    def _put_spooled(self, hex_digest: str, spool: tempfile.SpooledTemporaryFile) -> None:
-        spool.flush()
-        if getattr(spool, "_rolled", False):
-            self.blobs.put_file(hex_digest, spool.name)
-        else:
-            spool.seek(0)
-            self.blobs.put(hex_digest, spool.read())
+    def _put_spooled(self, hex_digest: str, spool: tempfile.SpooledTemporaryFile, size: int) -> None:
+        spool.seek(0)
+        self.blobs.put_stream(hex_digest, spool, size)
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> None:
         self._require_writable()
@@ -164,13 +162,47 @@ class TeamContent:
     # --- direct transfers (stores/direct_transfer.py) -----------------------------------
     def presigned_uploads(self, blobs: list[tuple[str, int]], expires_seconds: int = PRESIGN_SECONDS) -> dict:
         """digest -> PresignedRequest for each large blob the store lacks (now protected from
-        gc, as missing_blobs protects); small ones are left to the packed batches."""
+        gc, as missing_blobs protects); small ones are left to the packed batches, and those
+        over the multipart threshold (a single PUT the bucket may refuse) go through the server,
+        which uploads them by parts."""
         for digest, _size in blobs:
             content_hex(digest)  # a digest from a client is checked before it becomes a key
-        large = {digest: size for digest, size in blobs if self.blobs.pack_max_blob < size <= SINGLE_PUT_MAX}
+        large = {digest: size for digest, size in blobs
+                 if self.blobs.pack_max_blob < size <= self.blobs.multipart_threshold}
         absent = self.missing_blobs(list(large))
         return {digest: self.blobs.presigned_put(content_hex(digest), large[digest], expires_seconds)
                 for digest in absent}
+
+    def multipart_offers(self, blobs: list[tuple[str, int]]) -> dict[str, int]:
+        """digest -> part size for each blob over the multipart threshold the store lacks (now
+        protected from gc): the client may upload it by presigned parts."""
+        over = {digest: size for digest, size in blobs if size > self.blobs.multipart_threshold}
+        for digest in over:
+            content_hex(digest)  # a digest from a client is checked before it becomes a key
+        return {digest: self.blobs.part_size_for(over[digest]) for digest in self.missing_blobs(list(over))}
+
+    def start_multipart_upload(self, digest: str, size: int, part_md5s: list[str],
+                               expires_seconds: int = PRESIGN_SECONDS) -> tuple[str, list]:
+        """(upload id, a presigned UploadPart per part) for a client's upload of a blob over the
+        threshold; `part_md5s` (base64) are signed into the parts, so the bucket checks each."""
+        self._require_writable()
+        hex_digest = content_hex(digest)
+        if not isinstance(size, int) or size <= self.blobs.multipart_threshold:
+            raise ValueError(f"blob {digest} of {size} bytes is not over the multipart threshold"
+                             f" ({self.blobs.multipart_threshold} bytes): upload it by one PUT")
+        if self.blobs.has(hex_digest):  # completing over it would replace good bytes by unchecked ones
+            raise ValueError(f"blob {digest} is stored already: confirm it instead")
+        return presigned_parts(self.blobs, hex_digest, size, [content_hex(m) for m in part_md5s], expires_seconds)
+
+    def complete_multipart_upload(self, digest: str, size: int, upload_id: str, etags: list[str]) -> None:
+        """Complete a client's upload by parts; the blob is recorded once the server has read it
+        back whole with the md5 its digest says (the bucket checked only the parts)."""
+        self._require_writable()
+        complete_parts(self.blobs, content_hex(digest), size, upload_id, etags)
+        self._record_blobs([(digest, size)])
+
+    def abort_multipart_upload(self, digest: str, upload_id: str) -> None:
+        abort_parts(self.blobs, content_hex(digest), upload_id)
 
     def presigned_download(self, digest: str, expires_seconds: int = PRESIGN_SECONDS):
         """(PresignedRequest, size) of a large blob, or None (unknown, or small: packed blobs
@@ -330,3 +362,10 @@ class _BucketRangeReader(io.RawIOBase):
         buffer[:len(data)] = data
         self._position += len(data)
         return len(data)
+
+    def readall(self) -> bytes:
+        """The rest in ranged GETs of READ_BUFFER bytes (RawIOBase's own reads 8 KiB a request)."""
+        parts = []
+        while part := self.read(READ_BUFFER):
+            parts.append(part)
+        return b"".join(parts)

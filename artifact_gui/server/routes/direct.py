@@ -10,6 +10,10 @@ from ...stores.direct_transfer import (
     DirectBlobs,
     DirectDigests,
     DirectDownload,
+    DirectMultipartDone,
+    DirectMultipartOffer,
+    DirectMultipartParts,
+    DirectMultipartStart,
     DirectSpan,
     DirectSpanBlob,
     DirectSpans,
@@ -21,6 +25,7 @@ from ..deps import READ, WRITE, StoreDep, body_limit
 
 router = APIRouter(prefix=wire.API_PREFIX, tags=["blobs"])
 _REQUEST_BYTES = 256 << 10  # 1,000 digests and sizes
+_PARTS_REQUEST_BYTES = 1 << 20  # 10,000 part md5s or ETags
 
 
 def direct_transfers_on(request: Request, store) -> bool:
@@ -33,8 +38,36 @@ def presigned_uploads(asked: DirectBlobs, request: Request, store: StoreDep) -> 
     if not direct_transfers_on(request, store):
         return DirectUploads(available=False)
     signed = store.presigned_uploads(list(blobs_of(asked)))
+    by_parts = store.multipart_offers(list(blobs_of(asked)))
     return DirectUploads(available=True, uploads=[
-        DirectUpload(digest=digest, method=put.method, url=put.url, headers=put.headers) for digest, put in signed.items()])
+        DirectUpload(digest=digest, method=put.method, url=put.url, headers=put.headers) for digest, put in signed.items()
+    ], multipart=[DirectMultipartOffer(digest=digest, part_size=size) for digest, size in by_parts.items()])
+
+
+@router.post("/direct-uploads/multipart", dependencies=WRITE, openapi_extra=body_limit(_PARTS_REQUEST_BYTES))
+def start_multipart_upload(asked: DirectMultipartStart, request: Request, store: StoreDep) -> DirectMultipartParts:
+    """A multipart upload of a blob over the threshold: one presigned UploadPart per part."""
+    if not direct_transfers_on(request, store):
+        raise ValueError("this server takes every blob itself (--proxy-transfers): send it to the server")
+    upload_id, parts = store.start_multipart_upload(asked.digest, asked.size, asked.part_md5s)
+    return DirectMultipartParts(upload_id=upload_id, parts=[
+        DirectUpload(digest=asked.digest, method=put.method, url=put.url, headers=put.headers) for put in parts])
+
+
+@router.post("/direct-uploads/multipart/complete", dependencies=WRITE, openapi_extra=body_limit(_PARTS_REQUEST_BYTES))
+def complete_multipart_upload(done: DirectMultipartDone, request: Request, store: StoreDep) -> wire.Done:
+    """Complete it, read it back whole (its md5 checked) and record it."""
+    if not direct_transfers_on(request, store):
+        raise ValueError("this server takes every blob itself (--proxy-transfers): send it to the server")
+    store.complete_multipart_upload(done.digest, done.size, done.upload_id, done.etags)
+    return wire.Done()
+
+
+@router.post("/direct-uploads/multipart/abort", dependencies=WRITE, openapi_extra=body_limit(_PARTS_REQUEST_BYTES))
+def abort_multipart_upload(done: DirectMultipartDone, request: Request, store: StoreDep) -> wire.Done:
+    if direct_transfers_on(request, store):
+        store.abort_multipart_upload(done.digest, done.upload_id)
+    return wire.Done()
 
 
 @router.post("/direct-uploads/confirm", dependencies=WRITE, openapi_extra=body_limit(_REQUEST_BYTES))

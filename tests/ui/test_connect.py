@@ -261,9 +261,10 @@ def test_a_server_that_refuses_the_token_offers_a_token_prompt_in_plain_words(qt
     qtbot.addWidget(first)
     banner = first.errors
     qtbot.waitUntil(lambda: banner.isVisible() and banner.token_button.isVisible(), timeout=15000)
-    for jargon in ("401", "Bearer", "Authorization", "HTTP"):
-        assert jargon not in banner.label.text()
     assert server.url in banner.label.text()
+    words = banner.label.text().replace(server.url, "")  # the port may hold "401"
+    for jargon in ("401", "Bearer", "Authorization", "HTTP"):
+        assert jargon not in words
     banner.token_button.click()
     dialog = first.findChild(TokenDialog, "tokenDialog")
     assert dialog is not None and dialog.isVisible()

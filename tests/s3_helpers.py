@@ -71,11 +71,16 @@ def _ports_free(base: int, count: int) -> bool:
     return True
 
 
+# Not the `random` module's shared state: test tools seed it alike in every pytest-xdist worker,
+# which once gave two workers' servers the same port at the same moment.
+_PORT_CHOICE = random.SystemRandom()
+
+
 def free_port_block(count: int) -> int:
     """A first port of `count` consecutive free ports (another process may take one before
     the server binds: the callers retry on "already in use")."""
     for _ in range(200):
-        base = random.randrange(20000, 60000 - count)
+        base = _PORT_CHOICE.randrange(20000, 60000 - count)
         if _ports_free(base, count):
             return base
     raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")

@@ -83,11 +83,34 @@ def _wait_until_serving(served: ServeProcess, workers: int) -> None:
             if "address already in use" in log.lower():
                 raise PortTaken(served.url)
             raise AssertionError(f"the server stopped: {log}")
-        if _answers(served.url) and (workers == 1 or len(served.worker_pids()) == workers):
-            return
+        if _answers(served.url):
+            if not _listening_socket_is_ours(served):
+                raise PortTaken(served.url)  # another server answers there; ours cannot listen
+            if workers == 1 or len(served.worker_pids()) == workers:
+                return
         time.sleep(0.1)
     raise AssertionError(f"the server did not answer with {workers} workers within {START_TIMEOUT_SECONDS} s:"
                          f" {served.log_tail()}")
+
+
+def _listening_socket_is_ours(served: ServeProcess) -> bool:
+    """Whether the socket listening on the server's port is one our process holds. Linux lets two
+    processes bind one port while neither listens yet (SO_REUSEADDR), so the answer may come from
+    another test's server while ours fails; that one then fails to listen."""
+    port = int(served.url.rsplit(":", 1)[1])
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                    listening.add(f"socket:[{fields[9]}]")
+    try:
+        held = {os.readlink(os.path.join(f"/proc/{served.process.pid}/fd", fd))
+                for fd in os.listdir(f"/proc/{served.process.pid}/fd")}
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return bool(listening & held)
 
 
 def _answers(url: str) -> bool:

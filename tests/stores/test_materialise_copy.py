@@ -1,7 +1,7 @@
 """The ways a large stored file is copied into a download (stores/file_copy.py): hashed in
-memory with its writes on the copying thread or handed to a helper, reflinked, or copied by
-the kernel. Each way writes whole files, catches damage naming the entry, and leaves no
-partial file."""
+memory with its writes on the copying thread or handed to a helper, several files hashed
+together on MD5's SIMD lanes, reflinked, or copied by the kernel. Each way writes whole files,
+catches damage naming the entry, and leaves no partial file."""
 
 from __future__ import annotations
 
@@ -12,8 +12,12 @@ import re
 import pytest
 
 import artifact_gui as ag
+from artifact_gui.core import md5_lanes
 from artifact_gui.core.digests import DigestMismatchError
+from artifact_gui.core.transfer import Cancelled
 from artifact_gui.stores import file_copy
+from artifact_gui.stores import materialise as materialise_module
+from artifact_gui.stores.base import CorruptBlobError
 from artifact_gui.stores.materialise import materialise
 from tests.conftest import write_files
 
@@ -27,9 +31,9 @@ def logged(store, tmp_path, files=LARGE):
         return store.list_entries(run.log_artifact(artifact).id)
 
 
-def download(store, entries, root, verify=True, progress=None):
+def download(store, entries, root, verify=True, progress=None, cancelled=None):
     materialise(store, [(e, e.path) for e in entries], str(root), sum(e.size for e in entries),
-                progress=progress, verify=verify)
+                progress=progress, verify=verify, cancelled=cancelled)
 
 
 def tree(root) -> dict[str, bytes]:
@@ -46,10 +50,26 @@ def flip_a_byte(store, entry) -> None:
         f.write(bytes([byte[0] ^ 1]))
 
 
-# _CORES 1: every copy writes its own chunks; 64: every copy hands its writes to the helper.
-@pytest.fixture(params=[1, 64], ids=["writes-inline", "writes-overlapped"])
+needs_simd_lanes = pytest.mark.skipif(
+    not md5_lanes.accelerated(), reason="no MD5 SIMD lanes here: the C extension artifact_gui.core._md5mb was not"
+                                        " built, or this CPU has no AVX2")
+
+
+def without_lanes(monkeypatch) -> None:
+    # Made unavailable by hand, as where the extension could not be built: each file on its own, hashlib.
+    monkeypatch.setattr(md5_lanes, "_md5mb", None)
+
+
+# Without lanes, _CORES 1: every copy writes its own chunks; 64: every copy hands its writes to
+# the helper. With lanes: the five files are hashed together (where the extension is built).
+@pytest.fixture(params=["writes-inline", "writes-overlapped", "simd-lanes"])
 def cores(request, monkeypatch):
-    monkeypatch.setattr(file_copy, "_CORES", request.param)
+    if request.param == "simd-lanes":
+        if not md5_lanes.accelerated():
+            pytest.skip("no MD5 SIMD lanes here: the C extension artifact_gui.core._md5mb was not built, or no AVX2")
+        return request.param
+    without_lanes(monkeypatch)
+    monkeypatch.setattr(file_copy, "_CORES", 1 if request.param == "writes-inline" else 64)
     return request.param
 
 
@@ -98,9 +118,12 @@ def reflink_by_copying(source: int, target: int) -> bool:
     return True
 
 
+@pytest.mark.parametrize("lanes", [False, pytest.param(True, marks=needs_simd_lanes)], ids=["hashlib", "simd-lanes"])
 @pytest.mark.parametrize("verify", [True, False])
 def test_a_reflinked_file_is_whole_and_a_verified_one_is_hashed_as_cloned(local_store, tmp_path, monkeypatch,
-                                                                           verify):
+                                                                           verify, lanes):
+    if not lanes:
+        without_lanes(monkeypatch)
     monkeypatch.setattr(file_copy, "_clone", reflink_by_copying)
     entries = logged(local_store, tmp_path)
     download(local_store, entries, tmp_path / "good", verify=verify)
@@ -124,3 +147,103 @@ def test_where_the_kernel_cannot_copy_an_unverified_copy_goes_through_memory(loc
     entries = logged(local_store, tmp_path)
     download(local_store, entries, tmp_path / "out", verify=False)
     assert tree(tmp_path / "out") == LARGE
+
+
+MANY = {f"part{i:02}.bin": os.urandom((1 << 20) + 1 + 37_000 * i) for i in range(12)}
+
+
+@pytest.fixture
+def lane_copies(monkeypatch):
+    """Counts the downloads that go through SIMD lanes, and the files each copied."""
+    calls = []
+    real = materialise_module.copy_on_lanes
+
+    def counted(files, lanes, on_bytes, check_cancelled):
+        files = list(files)
+        calls.append((len(files), lanes))
+        return real(files, lanes, on_bytes, check_cancelled)
+
+    monkeypatch.setattr(materialise_module, "copy_on_lanes", counted)
+    return calls
+
+
+@needs_simd_lanes
+def test_many_large_files_on_lanes_are_byte_identical_with_full_progress(local_store, tmp_path, lane_copies):
+    entries = logged(local_store, tmp_path, MANY)
+    seen = []
+    download(local_store, entries, tmp_path / "out", progress=lambda done, total: seen.append(done))
+    assert tree(tmp_path / "out") == MANY
+    assert lane_copies == [(12, 12)]
+    assert seen[-1] == sum(map(len, MANY.values())) and seen == sorted(seen)
+
+
+@needs_simd_lanes
+def test_more_files_than_lanes_reuse_the_lanes_as_files_end(local_store, tmp_path, monkeypatch, lane_copies):
+    monkeypatch.setattr(md5_lanes, "simd_lanes", lambda: 3)  # the extension runs 3 lanes as well as 16
+    entries = logged(local_store, tmp_path, MANY)
+    download(local_store, entries, tmp_path / "out")
+    assert tree(tmp_path / "out") == MANY
+    assert lane_copies == [(6, 3), (6, 3)]  # batches of two files per lane
+
+
+@needs_simd_lanes
+def test_a_flipped_byte_on_lanes_is_refused_naming_the_file_and_leaves_no_partial_file(local_store, tmp_path,
+                                                                                        lane_copies):
+    entries = logged(local_store, tmp_path, MANY)
+    damaged = next(e for e in entries if e.path == "part07.bin")
+    flip_a_byte(local_store, damaged)
+    with pytest.raises(DigestMismatchError, match=f"'part07.bin'.*expected {re.escape(damaged.digest)}"):
+        download(local_store, entries, tmp_path / "out")
+    assert lane_copies
+    written = os.listdir(tmp_path / "out")
+    assert "part07.bin" not in written
+    assert not [name for name in written if name.startswith(".partial-")]
+    assert all((tmp_path / "out" / name).read_bytes() == MANY[name] for name in written)
+
+
+@needs_simd_lanes
+def test_a_truncated_or_missing_stored_file_on_lanes_is_refused(local_store, tmp_path, lane_copies):
+    entries = logged(local_store, tmp_path, MANY)
+    short, gone = entries[2], entries[9]
+    os.chmod(local_store.blob_file(short.digest), 0o644)
+    os.truncate(local_store.blob_file(short.digest), short.size - 1)
+    with pytest.raises(DigestMismatchError, match=f"{short.path!r} has {short.size - 1} bytes"):
+        download(local_store, entries, tmp_path / "short")
+    os.truncate(local_store.blob_file(short.digest), 0)
+    os.unlink(local_store.blob_file(short.digest))
+    os.unlink(local_store.blob_file(gone.digest))
+    with pytest.raises(CorruptBlobError, match="is missing from"):
+        download(local_store, entries, tmp_path / "gone")
+    assert not [name for name in os.listdir(tmp_path / "gone") if name.startswith(".partial-")]
+
+
+@needs_simd_lanes
+def test_cancelling_on_lanes_stops_and_leaves_no_partial_file(local_store, tmp_path, lane_copies):
+    entries = logged(local_store, tmp_path, MANY)
+    progress = []
+    with pytest.raises(Cancelled):
+        download(local_store, entries, tmp_path / "out", progress=lambda done, total: progress.append(done),
+                 cancelled=lambda: len(progress) > 5)
+    assert progress[-1] < sum(map(len, MANY.values()))
+    assert not [name for name in os.listdir(tmp_path / "out") if name.startswith(".partial-")]
+
+
+@needs_simd_lanes
+def test_a_few_large_files_or_unverified_ones_do_not_use_lanes(local_store, tmp_path, lane_copies):
+    few = dict(list(MANY.items())[:3])
+    download(local_store, logged(local_store, tmp_path / "few", few), tmp_path / "few-out")
+    entries = logged(local_store, tmp_path / "many", MANY)
+    download(local_store, entries, tmp_path / "unverified", verify=False)
+    assert lane_copies == []
+    assert tree(tmp_path / "few-out") == few and tree(tmp_path / "unverified") == MANY
+
+
+def test_without_the_extension_many_files_are_copied_and_checked_each_with_hashlib(local_store, tmp_path,
+                                                                                  monkeypatch, lane_copies):
+    without_lanes(monkeypatch)
+    entries = logged(local_store, tmp_path, MANY)
+    download(local_store, entries, tmp_path / "out")
+    assert tree(tmp_path / "out") == MANY and lane_copies == []
+    flip_a_byte(local_store, entries[5])
+    with pytest.raises(DigestMismatchError, match=entries[5].path):
+        download(local_store, entries, tmp_path / "bad")

@@ -3,10 +3,10 @@
  * MD5 is a serial chain within one stream, so one stream cannot use SIMD; 8 or 16 streams
  * advanced in lock step can. Measured here (x86-64 with AVX-512VL), per byte of 8 streams:
  * the 8-lane AVX-512VL kernel 3.48x hashlib, 8-lane AVX2 2.5x; 16 streams on the 16-lane
- * AVX-512 kernel 6.75x. Used only to verify downloads (artifact_gui/core/md5_lanes.py), never
+ * AVX-512 kernel 6.75x. Used only to verify downloads (md5_lanes.py), never
  * to compute a digest that is stored: a bug here can only refuse a good download, loudly.
  *
- * Python API (module artifact_gui._md5mb):
+ * Python API (module artifact_gui.core._md5mb):
  *   MultiMD5(lanes)          lanes independent MD5 streams, 1..64
  *   .update(buffers)         one bytes-like or None (no data) per lane; releases the GIL
  *   .digest(lane) -> bytes   the 16-byte MD5 of what the lane was fed (the lane is unchanged)
@@ -431,7 +431,7 @@ static PyMethodDef MultiMD5_methods[] = {
 
 static PyTypeObject MultiMD5Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "artifact_gui._md5mb.MultiMD5",
+    .tp_name = "artifact_gui.core._md5mb.MultiMD5",
     .tp_doc = "MultiMD5(lanes): independent MD5 streams hashed together on SIMD lanes",
     .tp_basicsize = sizeof(MultiMD5),
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -480,7 +480,7 @@ static PyMethodDef module_methods[] = {
     {"set_kernel", set_kernel, METH_O, "set_kernel(name): use this kernel (process-wide)"},
     {NULL}};
 
-static struct PyModuleDef module_definition = {PyModuleDef_HEAD_INIT, "artifact_gui._md5mb", NULL, -1, module_methods};
+static struct PyModuleDef module_definition = {PyModuleDef_HEAD_INIT, "artifact_gui.core._md5mb", NULL, -1, module_methods};
 
 PyMODINIT_FUNC PyInit__md5mb(void) {
     g_kernel = best_kernel();

@@ -2,11 +2,14 @@
 # System packages artifact-gui needs on Debian/Ubuntu: the libraries Qt loads, Xvfb for a
 # window without a display (tests, screenshots), and python3-venv/python3-pip so that
 # README's commands can make a virtual environment on a Python that refuses system-wide
-# installs (PEP 668, "externally-managed-environment").
+# installs (PEP 668, "externally-managed-environment"); a C compiler and Python's headers, so
+# that `pip install` builds the MD5 extension that verifies downloads faster (setup.py; without
+# them the install still works and downloads verify with hashlib).
 set -euo pipefail
 
 PACKAGES=(
     python3-venv python3-pip
+    gcc libc6-dev python3-dev
     libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
     libxcb-randr0 libxcb-render-util0 libxcb-image0 xvfb xauth fonts-dejavu-core

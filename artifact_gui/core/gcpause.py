@@ -24,4 +24,18 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _age_young_objects()
             gc.enable()
+
+
+def _age_young_objects() -> None:
+    """Move every object the collector tracks to its oldest generation without walking them.
+
+    Left young, what the block made (200,000 objects for 100,000 files) would all be walked by
+    the first collection after it (0.08 s), and again as it ages; in the oldest generation it
+    waits for the next full collection, as objects that live on do. freeze() then unfreeze()
+    splices the generations' lists, whatever their length. Skipped when the process keeps
+    objects frozen itself (unfreeze would thaw them)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -6,10 +6,14 @@ The cache is advisory: a miss or a broken cache file only costs time.
 A hit must never hide changed content, so the cache follows git's "racy clean" rules:
 - nanosecond mtime and ctime are compared too (ctime cannot be set back by `touch` or
   rsync, and changes when a reused inode gets new content);
-- an entry whose file was modified less than `RACY_SECONDS` before the entry was written is
-  not trusted (a rewrite within the file system's timestamp granularity would keep the
-  same stat); it is hashed again and rewritten, and trusted from then on;
-- a file modified after its entry was written never matches.
+- a file modified less than `RACY_SECONDS` before its digest is stored (a rewrite within the
+  file system's timestamp granularity would keep the same stat) is not stored: it is hashed
+  again next time, and stored and trusted from then on;
+- a file modified after its entry was written never matches (its stat differs).
+
+One row per folder holds its files' entries (names, stats as int64s, digests): a re-added
+folder of 100,000 files reads a thousand rows rather than 100,000, and compares each file
+without building a row object for it.
 """
 
 from __future__ import annotations
@@ -18,24 +22,21 @@ import os
 import sqlite3
 import threading
 import time
+from array import array
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .sql_rows import insert_rows
-
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS file_digests_v2 (
-    path TEXT PRIMARY KEY,
-    inode INTEGER NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    ctime_ns INTEGER NOT NULL,
-    digest TEXT NOT NULL,
-    written_ns INTEGER NOT NULL  -- when this entry was written (time.time_ns())
+CREATE TABLE IF NOT EXISTS folder_digests_v3 (
+    folder TEXT PRIMARY KEY,
+    names TEXT NOT NULL,    -- the files' names, NUL-separated
+    stats BLOB NOT NULL,    -- per file: inode, size, mtime_ns, ctime_ns as native int64s
+    digests TEXT NOT NULL   -- per file, NUL-separated
 ) WITHOUT ROWID
 """
-_LOOKUP_BATCH = 2000
+_OLD_TABLES = ("file_digests_v2",)  # one row per file: replaced by folder rows
 RACY_SECONDS = 3
+_SEPARATOR = "\0"  # in no file name (nor a digest the cache stores)
 
 
 class FileStat(NamedTuple):
@@ -67,52 +68,93 @@ class HashCache:
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
                 connection.execute(_SCHEMA)
+                for table in _OLD_TABLES:
+                    connection.execute(f"DROP TABLE IF EXISTS {table}")
             except (OSError, sqlite3.Error):
                 return None
             self._local.connection = connection
         return connection
 
-    def lookup(self, files: Iterable[tuple[str, FileStat]]) -> dict[str, str]:
-        """Digests of the files whose cached stat still matches, by absolute path.
-
-        Read in ranges of the sorted paths (`path BETWEEN first AND last` walks the primary
-        key in order): a folder's files are neighbours there, so a re-added folder of 100,000
-        files costs a few range reads instead of binding every path into an IN list."""
+    def digests_in(self, folder: str, files: dict[str, FileStat]) -> dict[str, str]:
+        """Digests of the files of `folder` (by name) whose cached stat still matches."""
         connection = self._connection()
-        wanted = {path: stat for path, stat in files}
-        if connection is None or not wanted:
+        if connection is None or not files:
             return {}
-        found: dict[str, str] = {}
-        paths = sorted(wanted)
         try:
-            for start in range(0, len(paths), _LOOKUP_BATCH):
-                batch = paths[start : start + _LOOKUP_BATCH]
-                # The racy-clean rule (see the module doc) in SQL: the file had stopped
-                # changing well before the entry was written, and its ctime is known.
-                rows = connection.execute(
-                    "SELECT path, inode, size, mtime_ns, ctime_ns, digest FROM file_digests_v2"
-                    " WHERE path BETWEEN ? AND ? AND ctime_ns > 0"
-                    " AND MAX(mtime_ns, ctime_ns) < written_ns - ?",
-                    (batch[0], batch[-1], RACY_SECONDS * 1_000_000_000))
-                for path, inode, size, mtime_ns, ctime_ns, digest in rows:
-                    if wanted.get(path) == (inode, size, mtime_ns, ctime_ns):
-                        found[path] = digest
+            cached = _read_folder(connection, folder)
         except sqlite3.Error:
-            return found
-        return found
+            return {}
+        return {name: digest for name, (stat, digest) in cached.items() if files.get(name) == stat}
+
+    def lookup(self, files: Iterable[tuple[str, FileStat]]) -> dict[str, str]:
+        """Digests of the files whose cached stat still matches, by absolute path."""
+        by_folder: dict[str, dict[str, FileStat]] = {}
+        for path, stat in files:
+            folder, name = os.path.split(path)
+            by_folder.setdefault(folder, {})[name] = stat
+        return {os.path.join(folder, name): digest
+                for folder, stats in by_folder.items() for name, digest in self.digests_in(folder, stats).items()}
 
     def store(self, records: Iterable[tuple[str, FileStat, str]]) -> None:
+        """Remember the digests of files (path, stat when hashed, digest), except those
+        modified too recently to trust (see the module doc)."""
         connection = self._connection()
         if connection is None:
             return
-        now = time.time_ns()
-        # sorted: rows land in primary-key order, neighbours on the same pages
-        rows = sorted((path, s.inode, s.size, s.mtime_ns, s.ctime_ns, digest, now) for path, s, digest in records)
+        settled_before = time.time_ns() - RACY_SECONDS * 1_000_000_000
+        by_folder: dict[str, dict[str, tuple[tuple[int, ...], str]]] = {}
+        for path, stat, digest in records:
+            # A file too recent to trust is left out; an entry it leaves behind for the same
+            # name never matches again (writing a file changes its ctime).
+            if 0 < stat.ctime_ns and max(stat.mtime_ns, stat.ctime_ns) < settled_before and _SEPARATOR not in digest:
+                folder, name = os.path.split(path)
+                by_folder.setdefault(folder, {})[name] = (stat, digest)
         try:
             with connection:
-                insert_rows(connection, "INSERT OR REPLACE INTO file_digests_v2", "(?, ?, ?, ?, ?, ?, ?)", rows)
+                for folder, updates in sorted(by_folder.items()):
+                    _write_folder(connection, folder, _read_folder(connection, folder) | updates)
         except sqlite3.Error:
             pass  # advisory cache: losing an update only costs a re-hash later
+
+
+def _read_folder(connection: sqlite3.Connection, folder: str) -> dict[str, tuple[tuple[int, ...], str]]:
+    """A folder's entries, name -> (stat as a plain tuple, equal to its FileStat; digest); none
+    if its row is not well formed (the cache is only a file in the user's cache folder, and a bad
+    row must cost only time)."""
+    row = connection.execute("SELECT names, stats, digests FROM folder_digests_v3 WHERE folder = ?",
+                             (folder,)).fetchone()
+    if row is None:
+        return {}
+    names_text, stats_blob, digests_text = row
+    if not (isinstance(names_text, str) and isinstance(stats_blob, bytes) and isinstance(digests_text, str)):
+        return {}
+    stats = array("q")
+    try:
+        stats.frombytes(stats_blob)
+    except ValueError:
+        return {}
+    names = names_text.split(_SEPARATOR)
+    digests = digests_text.split(_SEPARATOR)
+    if not (len(names) == len(digests) and len(stats) == 4 * len(names)):
+        return {}
+    return dict(zip(names, zip(zip(stats[0::4], stats[1::4], stats[2::4], stats[3::4]), digests)))
+
+
+def _write_folder(connection: sqlite3.Connection, folder: str, entries: dict[str, tuple[tuple[int, ...], str]]) -> None:
+    names, digests, stats = [], [], array("q")
+    for name, (stat, digest) in entries.items():
+        try:
+            packed = array("q", stat)
+        except OverflowError:
+            continue  # an inode number over 2**63 (some network file systems): not cached
+        names.append(name)
+        digests.append(digest)
+        stats.extend(packed)
+    if not names:
+        connection.execute("DELETE FROM folder_digests_v3 WHERE folder = ?", (folder,))
+        return
+    connection.execute("INSERT OR REPLACE INTO folder_digests_v3 VALUES (?, ?, ?, ?)",
+                       (folder, _SEPARATOR.join(names), stats.tobytes(), _SEPARATOR.join(digests)))
 
 
 def default_cache_path() -> str:

@@ -19,7 +19,7 @@ class ManifestError(ValueError):
     """A manifest that is not W&B manifest v1."""
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__: a version may hold a million of them
 class ManifestEntry:
     path: str
     digest: str

@@ -356,7 +356,7 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                base, rows = rows_to_store(connection, collection_id, [entry_row(e) for e in entries], self.root)
+                base, rows = rows_to_store(connection, collection_id, entries, self.root)
                 # A row equal to its base's names content the base holds (gc keeps it): only
                 # the differing rows' content needs checking.
                 differing = {row[0] for row in rows} if base is not None else None
@@ -428,10 +428,8 @@ class Ingest:
              json.dumps(validate_tags(draft.tags)),
              None if draft.ttl_inherit else rules.validate_ttl(draft.ttl_seconds), int(draft.ttl_inherit), base),
         ).lastrowid
-        connection.executemany(
-            f"INSERT INTO entries(version_id, {ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(version_id, *row) for row in rows],
-        )
+        insert_rows(connection, f"INSERT INTO entries(version_id, {ENTRY_COLUMNS})", "(?, ?, ?, ?, ?, ?, ?)",
+                    [(version_id, *row) for row in rows])
         for alias in draft.aliases:
             rules.move_alias(connection, collection_id, version_id, alias)
         return version_id

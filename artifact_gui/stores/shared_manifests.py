@@ -103,34 +103,55 @@ def entry_row(entry: ManifestEntry) -> tuple:
             entry.birth_artifact_id)
 
 
-def rows_to_store(connection: sqlite3.Connection, collection_id: int, rows: list[tuple],
+def rows_to_store(connection: sqlite3.Connection, collection_id: int, entries: list[ManifestEntry],
                   where: str) -> tuple[int | None, list[tuple]]:
-    """(base, rows) for a new version of the collection with these entry rows: the newest live
+    """(base, rows) for a new version of the collection with these entries: the newest live
     version's whole manifest as the base and only the rows that differ from it, when that
     base's paths are all kept and few change; else (None, all rows)."""
     newest = connection.execute(
         "SELECT id FROM live_versions WHERE collection_id = ? ORDER BY version_index DESC LIMIT 1",
         (collection_id,)).fetchone()
-    if newest is None or not rows:
-        return None, rows
+    if newest is None or not entries:
+        return None, [entry_row(e) for e in entries]
     manifest = manifest_of(connection, newest[0], where)
-    base = manifest.base if manifest.base is not None else manifest.own
-    differing = {row[0]: row for row in rows}  # what is left once the base's equal rows are taken out
-    limit = int(len(rows) * MAX_CHANGED_SHARE)
-    changed = 0
-    for stored in connection.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?", (base,)):
-        mine = differing.get(stored[0])
-        if mine is None:
-            return None, rows  # a path of the base is gone: a delta cannot say so
-        if mine == stored:
-            del differing[stored[0]]
+    differing = _differing_entries(connection, manifest.base if manifest.base is not None else manifest.own,
+                                   entries, int(len(entries) * MAX_CHANGED_SHARE))
+    if differing is None or len(differing) == len(entries):
+        return None, [entry_row(e) for e in entries]  # a base path gone, many changed, or nothing shared
+    return manifest.base if manifest.base is not None else manifest.own, [entry_row(e) for e in differing]
+
+
+def _differing_entries(connection: sqlite3.Connection, base: int, entries: list[ManifestEntry],
+                       limit: int) -> list[ManifestEntry] | None:
+    """The entries whose row the base lacks (changed or added), or None when a base path is
+    gone or more than `limit` differ.
+
+    Most rows are plain (no ref, extra or birth artifact): both sides' plain rows are compared
+    as sets of (path, size, digest), a set difference rather than a lookup per row. Other rows
+    are compared whole, by path."""
+    plain: dict[tuple, ManifestEntry] = {}
+    other: dict[str, ManifestEntry] = {}
+    for entry in entries:
+        if entry.ref is None and not entry.extra and entry.birth_artifact_id is None:
+            plain[(entry.path, entry.size, entry.digest)] = entry
         else:
-            changed += 1
-            if changed > limit:
-                return None, rows
-    if len(differing) > limit or len(differing) == len(rows):
-        return None, rows  # many added, or nothing shared (an empty base)
-    return base, list(differing.values())
+            other[entry.path] = entry
+    base_plain = set(connection.execute(
+        "SELECT path, size, digest FROM entries"
+        " WHERE version_id = ? AND ref IS NULL AND extra IS NULL AND birth_artifact_id IS NULL", (base,)))
+    base_other = {row[0]: row for row in connection.execute(
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?"
+        " AND (ref IS NOT NULL OR extra IS NOT NULL OR birth_artifact_id IS NOT NULL)", (base,))}
+    changed_plain = base_plain - plain.keys()
+    changed_other = [path for path, row in base_other.items() if path not in other or entry_row(other[path]) != row]
+    if len(changed_plain) + len(changed_other) > limit:
+        return None
+    paths = {e.path for e in entries} if changed_plain or changed_other else set()
+    if not paths.issuperset(row[0] for row in changed_plain) or not paths.issuperset(changed_other):
+        return None  # a path of the base is gone: a delta cannot say so
+    differing = [entry for key, entry in plain.items() if key not in base_plain]
+    differing += [entry for path, entry in other.items() if base_other.get(path) != entry_row(entry)]
+    return differing if len(differing) <= limit else None
 
 
 # --- deleting a base ---------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
+
+import pytest
 
 from artifact_gui.core.hashcache import RACY_SECONDS, FileStat, HashCache
 
@@ -56,3 +59,50 @@ def test_a_reused_inode_with_new_content_is_not_trusted(tmp_path):
     after = write(path, b"two", HOUR_AGO)
     reused = FileStat(before.inode, after.size, after.mtime_ns, after.ctime_ns)  # as if the inode came back
     assert cache.lookup([(path, reused)]) == {}
+
+
+def settled(path, content: bytes) -> FileStat:
+    """A file written an hour ago, whose ctime (which cannot be set back) is given as settled."""
+    stat = write(path, content, HOUR_AGO)
+    return FileStat(stat.inode, stat.size, stat.mtime_ns, time.time_ns() - (RACY_SECONDS + 1) * 10**9)
+
+
+def test_storing_some_files_of_a_folder_keeps_the_others(tmp_path):
+    """A folder's files share one row: storing one file's digest is a read-modify-write."""
+    cache = HashCache(str(tmp_path / "hashes.db"))
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    stat_a, stat_b = settled(a, b"a"), settled(b, b"b")
+    cache.store([(a, stat_a, "digest-a")])
+    cache.store([(b, stat_b, "digest-b")])
+    assert cache.lookup([(a, stat_a), (b, stat_b)]) == {a: "digest-a", b: "digest-b"}
+    assert cache.digests_in(str(tmp_path), {"a": stat_a, "b": stat_b._replace(size=9)}) == {"a": "digest-a"}
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE folder_digests_v3 SET names = names || char(0) || 'extra'",  # one name too many
+    "UPDATE folder_digests_v3 SET stats = substr(stats, 1, 13)",  # not whole int64s
+    "UPDATE folder_digests_v3 SET stats = 'text'",  # not a blob
+    "UPDATE folder_digests_v3 SET digests = ''",  # digests missing
+])
+def test_a_damaged_folder_row_costs_a_miss_not_an_error(tmp_path, damage):
+    cache = HashCache(str(tmp_path / "hashes.db"))
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    stat_a, stat_b = settled(a, b"a"), settled(b, b"b")
+    cache.store([(a, stat_a, "digest-a"), (b, stat_b, "digest-b")])
+    connection = sqlite3.connect(cache.db_path)
+    with connection:
+        connection.execute(damage)
+    connection.close()
+    assert cache.lookup([(a, stat_a), (b, stat_b)]) == {}
+    cache.store([(a, stat_a, "digest-a")])  # and the row is written afresh
+    assert cache.lookup([(a, stat_a)]) == {a: "digest-a"}
+
+
+def test_an_inode_number_beyond_int64_is_not_cached(tmp_path):
+    """Some network file systems hand out inode numbers >= 2**63; they are hashed every time."""
+    cache = HashCache(str(tmp_path / "hashes.db"))
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    huge = settled(a, b"a")._replace(inode=2**64 - 5)
+    stat_b = settled(b, b"b")
+    cache.store([(a, huge, "digest-a"), (b, stat_b, "digest-b")])
+    assert cache.lookup([(a, huge), (b, stat_b)]) == {b: "digest-b"}

@@ -9,6 +9,9 @@ import sqlite3
 import pytest
 
 from artifact_gui.core.cleanup import CleanupCriteria
+from artifact_gui.core.digests import b64_md5
+from artifact_gui.core.draft import VersionDraft
+from artifact_gui.core.manifest import ManifestEntry
 from artifact_gui.stores import LocalStore
 from artifact_gui.stores.base import DamagedStoreError
 from artifact_gui.stores.migrate import compare, migrate
@@ -249,3 +252,29 @@ def test_a_link_to_a_shared_version_shows_its_merged_rows_before_and_after_its_b
     assert_reads_exactly(local_store, link, versions[shared])
     local_store.delete_version(base, delete_aliases=True)
     assert_reads_exactly(local_store, link, versions[shared])
+
+
+def test_rows_with_a_reference_extra_or_birth_artifact_are_compared_whole(local_store):
+    """The commit compares most rows as 'path NUL size NUL digest' strings; the others (here a
+    reference with `extra`, and an entry naming its birth artifact) as whole rows: a change to
+    any of their columns is a differing row, and an unchanged one is shared."""
+    local_store.put_blobs(list({b64_md5(c): c for c in MANY.values()}.items()))
+    plain = [ManifestEntry(path, b64_md5(content), len(content)) for path, content in MANY.items()]
+    reference = ManifestEntry("ref/weights.bin", "etag-1", 10, ref="s3://bucket/weights.bin", extra={"etag": "1"})
+    born = ManifestEntry(plain[0].path, plain[0].digest, plain[0].size, birth_artifact_id="QXJ0aWZhY3Q6MQ==")
+
+    def log_entries(entries):
+        return local_store.log_version(VersionDraft("proj", "data", "dataset", entries)).version
+
+    first = log_entries(plain[1:] + [born, reference])
+    # (each version also changes its reference's digest: an equal artifact digest is the same version)
+    new_etag = ManifestEntry(reference.path, "etag-2", reference.size, ref=reference.ref, extra={"etag": "2"})
+    second = log_entries(plain[1:] + [born, new_etag])
+    assert stored(local_store, second.id) == (1, first.id)
+    assert local_store.get_entry(second.id, reference.path).extra == {"etag": "2"}
+    third_etag = ManifestEntry(reference.path, "etag-3", reference.size, ref=reference.ref, extra={"etag": "3"})
+    unborn = log_entries(plain + [third_etag])  # plain[0] as a plain row again: differs from `born`
+    assert stored(local_store, unborn.id) == (2, first.id)
+    assert local_store.get_entry(unborn.id, plain[0].path) == plain[0]
+    assert local_store.list_entries(unborn.id) == sorted(plain + [third_etag], key=lambda e: e.path)
+

@@ -6,7 +6,8 @@ The file (default: the first shard of benchmarks/ingest.py's large dataset) is r
 page cache first; each step runs `--runs` times on this thread, a fresh target each time, and
 the median of its thread CPU time is printed. These are the figures behind docs/performance.md's
 "Large downloads on ext4": the floor of a verified copy is md5 + reading the stored bytes +
-writing them, whatever the order.
+writing them, whatever the order. Where the MD5 extension is built, also md5 of 8 streams at
+once on SIMD lanes (what a download of several large files pays for md5).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+
+from artifact_gui.core import md5_lanes  # noqa: E402
 
 CHUNK = 256 << 10
 
@@ -83,9 +86,19 @@ def steps(source: str, target: str, size: int) -> dict:
                 hasher.update(buffer[:done])
             os.close(handle)
 
-    return {"md5 in memory": md5_in_memory, "read (preadv)": read, "md5 of an mmap": md5_of_mmap,
-            "write (pwrite)": write, "copy_file_range": kernel_copy, "read, md5, write": read_hash_write,
-            "copy_file_range, read back, md5": kernel_copy_read_back_hash}
+    def md5_on_lanes():  # 8 streams of size/8 hashed together, as stores/file_copy.copy_on_lanes does
+        lanes = 8
+        hasher, stride = md5_lanes.LaneHasher(lanes), len(in_memory) // lanes
+        for offset in range(0, size // lanes, CHUNK):
+            starts = [(offset + lane * stride) % len(in_memory) for lane in range(lanes)]
+            hasher.update([in_memory[start:start + CHUNK] for start in starts])
+
+    found = {"md5 in memory": md5_in_memory, "read (preadv)": read, "md5 of an mmap": md5_of_mmap,
+             "write (pwrite)": write, "copy_file_range": kernel_copy, "read, md5, write": read_hash_write,
+             "copy_file_range, read back, md5": kernel_copy_read_back_hash}
+    if md5_lanes.accelerated():
+        found[f"md5 of 8 streams, {md5_lanes.simd_lanes()} lanes"] = md5_on_lanes
+    return found
 
 
 def main() -> None:

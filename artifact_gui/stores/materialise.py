@@ -35,9 +35,9 @@ _SMALL_FILE = 1 << 20  # stored files up to this size are read many at a time
 _SMALL_BATCH = 256
 _SMALL_BATCH_BYTES = 16 << 20  # bounds the memory of a batch read at once
 # Large verified files go on MD5's SIMD lanes from this many on. Measured here (AVX-512, 96 MiB
-# files, a busy machine): 4 files on lanes took 0.56x the wall time and 0.63x the CPU of one
-# hashlib per file; 2-3 files 0.82-0.87x the wall time but no less CPU, and a lane costs as much
-# with 2 lanes in use as with 8 (3 with AVX2): on an idle machine two hashlib threads would win.
+# files, a busy machine): 4 files took 0.56x the wall time and 0.63x the CPU of hashlib per file;
+# 2-3 files 0.82-0.87x the wall time but no less CPU. A kernel call costs as much for 2 streams
+# as for 8, so on an idle machine 2-3 files are faster with hashlib on both cores.
 _MIN_LANE_FILES = 4
 _LANE_BATCH_PER_LANE = 2  # files per lane in one batch: a lane whose file ends takes the next
 
@@ -111,8 +111,8 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     read back and hashed); elsewhere each chunk is read once into a buffer, hashed there and
     written from there, so the check covers the bytes written, in one pass (see file_copy.py);
     with several of them and the MD5 extension built, their chunks are hashed together on SIMD
-    lanes by a thread of their own (file_copy.copy_on_lanes). Small content is read many blobs per store call, hashed and written with no per-file
-    stat, mode change or random temp name. `verify=False` skips the hashing for content a
+    lanes by a thread of their own (file_copy.copy_on_lanes). Small content is read many blobs
+    per store call, hashed and written with no per-file stat, mode change or random temp name. `verify=False` skips the hashing for content a
     LocalStore holds (it hashed and fsynced it when storing it; sizes are still checked).
     Content from a server or a reference is always verified."""
     counter = ByteCounter(total_bytes, progress)

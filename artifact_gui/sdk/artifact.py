@@ -12,7 +12,6 @@ import datetime
 import itertools
 import logging
 import os
-import posixpath
 import tempfile
 import warnings
 from collections.abc import Iterator

@@ -89,10 +89,12 @@ class HashCache:
     def lookup(self, files: Iterable[tuple[str, FileStat]]) -> dict[str, str]:
         """Digests of the files whose cached stat still matches, by absolute path."""
         by_folder: dict[str, dict[str, FileStat]] = {}
+        paths: dict[tuple[str, str], str] = {}  # answered by the caller's spelling of each path
         for path, stat in files:
             folder, name = os.path.split(path)
             by_folder.setdefault(folder, {})[name] = stat
-        return {os.path.join(folder, name): digest
+            paths[folder, name] = path
+        return {paths[folder, name]: digest
                 for folder, stats in by_folder.items() for name, digest in self.digests_in(folder, stats).items()}
 
     def store(self, records: Iterable[tuple[str, FileStat, str]]) -> None:

@@ -12,7 +12,6 @@ import datetime
 import itertools
 import logging
 import os
-import posixpath
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from urllib.parse import unquote, urlparse
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..core.digests import b64_to_hex, md5_file_b64
-from ..core.hashcache import FileStat, default_cache
 from ..core.manifest import Manifest, ManifestEntry
 from ..core.metadata import friendly_metadata
 from ..core.names import (
@@ -34,8 +32,7 @@ from ..core.names import (
 )
 from ..core.refs import ARTIFACT_SCHEME, entries_for_reference, reference_is_checksummed
 from ..core.gcpause import gc_paused
-from ..core.staged import hash_staged_entries, local_entry
-from ..core.walk import walk_folders
+from ..core.staged import folder_entries, hash_staged_entries, local_entry
 from ..core.transfer import (
     default_download_root,
     record_download,
@@ -327,19 +324,12 @@ class Artifact(WandbOnlyAttributes):
         if not os.path.isdir(local_path):
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) + "/" if name else ""
-        cache = default_cache()
         with gc_paused():  # one folder can make a million objects
-            for folder, relative_folder, files in walk_folders(local_path):
-                stats = {file_name: FileStat.of(stat) for file_name, _, stat in files}
-                known = cache.digests_in(folder, stats)
-                for file_name, physical, _ in files:
-                    stat = stats[file_name]
-                    path = to_entry_path(prefix + relative_folder + file_name)
-                    entry = ManifestEntry(path, known.get(file_name, ""), stat.size, local_path=physical, local_stat=stat)
-                    if path in self._entries:
-                        self._put(entry, overwrite=merge)
-                    else:
-                        self._entries[path] = entry  # what _put does for a new path, minus a call per file
+            for entry in folder_entries(local_path, prefix):
+                if entry.path in self._entries:
+                    self._put(entry, overwrite=merge)
+                else:
+                    self._entries[entry.path] = entry  # what _put does for a new path, minus a call per file
 
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None,

@@ -129,13 +129,8 @@ def _differing_entries(connection: sqlite3.Connection, base: int, entries: list[
     Most rows are plain (no ref, extra or birth artifact): both sides' plain rows are compared
     as sets of (path, size, digest), a set difference rather than a lookup per row. Other rows
     are compared whole, by path."""
-    plain: dict[tuple, ManifestEntry] = {}
-    other: dict[str, ManifestEntry] = {}
-    for entry in entries:
-        if entry.ref is None and not entry.extra and entry.birth_artifact_id is None:
-            plain[(entry.path, entry.size, entry.digest)] = entry
-        else:
-            other[entry.path] = entry
+    plain = {(e.path, e.size, e.digest): e for e in entries if e.ref is None and not e.extra and e.birth_artifact_id is None}
+    other = {e.path: e for e in entries if not (e.ref is None and not e.extra and e.birth_artifact_id is None)}
     base_plain = set(connection.execute(
         "SELECT path, size, digest FROM entries"
         " WHERE version_id = ? AND ref IS NULL AND extra IS NULL AND birth_artifact_id IS NULL", (base,)))
@@ -146,11 +141,12 @@ def _differing_entries(connection: sqlite3.Connection, base: int, entries: list[
     changed_other = [path for path, row in base_other.items() if path not in other or entry_row(other[path]) != row]
     if len(changed_plain) + len(changed_other) > limit:
         return None
-    paths = {e.path for e in entries} if changed_plain or changed_other else set()
-    if not paths.issuperset(row[0] for row in changed_plain) or not paths.issuperset(changed_other):
-        return None  # a path of the base is gone: a delta cannot say so
     differing = [entry for key, entry in plain.items() if key not in base_plain]
     differing += [entry for path, entry in other.items() if base_other.get(path) != entry_row(entry)]
+    # A base row the new entries do not repeat is changed (a differing entry has its path) or gone.
+    differing_paths = {e.path for e in differing}
+    if not differing_paths.issuperset(row[0] for row in changed_plain) or not differing_paths.issuperset(changed_other):
+        return None  # a path of the base is gone: a delta cannot say so
     return differing if len(differing) <= limit else None
 
 

@@ -228,8 +228,9 @@ def copy_on_lanes(files: Iterable[LaneFile], lanes: int, on_bytes: Callable[[int
     second thread hashes each turn's chunks in one call, on SIMD lanes, while this one goes on
     with the next turn. A lane whose file ends takes the next file. Memory: `_BUFFERS` turns of
     `lanes` chunks."""
-    with ThreadPoolExecutor(1, thread_name_prefix="download-md5") as hash_thread:
-        copy = _LaneCopy(iter(files), lanes, hash_thread)
+    with (ThreadPoolExecutor(1, thread_name_prefix="download-md5") as hash_thread,
+          ThreadPoolExecutor(1, thread_name_prefix="download-write") as write_thread):
+        copy = _LaneCopy(iter(files), lanes, hash_thread, write_thread)
         try:
             copy.run(on_bytes, check_cancelled)
         except BaseException:
@@ -265,12 +266,18 @@ class _Lane:
         return self.offset >= self.size
 
 
+def _write_lanes(writes: list[tuple[_Lane, memoryview]]) -> None:
+    for lane, chunk in writes:
+        lane.write(chunk)
+
+
 class _LaneCopy:
-    def __init__(self, files: Iterator[LaneFile], lanes: int, hash_thread: ThreadPoolExecutor):
+    def __init__(self, files: Iterator[LaneFile], lanes: int, hash_thread: ThreadPoolExecutor,
+                 write_thread: ThreadPoolExecutor):
         self._files = files
         self._lanes: list[_Lane | None] = [None] * lanes
         self._hasher = LaneHasher(lanes)
-        self._hash_thread = hash_thread
+        self._hash_thread, self._write_thread = hash_thread, write_thread
         self._buffers = [[memoryview(bytearray(_LANE_CHUNK)) for _ in range(lanes)] for _ in range(_BUFFERS)]
         self._hashing: deque[Future] = deque()  # one update per turn, oldest first
         self._digests: deque[tuple[Future, LaneFile]] = deque()  # copied files waiting for their md5
@@ -308,14 +315,29 @@ class _LaneCopy:
             self._hashing.popleft().result()  # hashed: this turn's buffers are free again
         chunks = [lane.read(buffer) if lane else None for lane, buffer in zip(self._lanes, buffers)]
         self._hashing.append(self._hash_thread.submit(self._hasher.update, chunks))
+        self._write_turn(chunks)
         for number, (lane, chunk) in enumerate(zip(self._lanes, chunks)):
             if lane is None:
                 continue
-            lane.write(chunk)
             on_bytes(len(chunk))
             if lane.done:  # its digest is taken after this turn's update, in the same thread
                 self._digests.append((self._hash_thread.submit(self._hasher.finish, number), lane.file))
                 self._lanes[number] = None
+
+    def _write_turn(self, chunks: list[memoryview | None]) -> None:
+        """Write half the lanes' chunks here and half on the write thread: writing into pages
+        this VM's host took back cost up to 1.7 s/GiB here (docs/performance.md), then the
+        writes are most of a download's time, and one thread would leave the other core idle."""
+        writes = [(lane, chunk) for lane, chunk in zip(self._lanes, chunks) if lane is not None]
+        handed = writes[:len(writes) // 2]
+        helper = self._write_thread.submit(_write_lanes, handed) if handed else None
+        try:
+            _write_lanes(writes[len(handed):])
+        finally:
+            if helper is not None:
+                wait([helper])  # no write may outlive the files, which an error here closes
+        if helper is not None:
+            helper.result()
 
     def _keep_hashed(self, wait_for_all: bool) -> None:
         while self._digests and (wait_for_all or self._digests[0][0].done()):

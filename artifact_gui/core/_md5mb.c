@@ -20,7 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* MD5MB_PORTABLE_ONLY builds only the scalar code, as on ARM (to check that build on x86). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(MD5MB_PORTABLE_ONLY)
 #define HAVE_X86_KERNELS 1
 #include <immintrin.h>
 #else

@@ -112,8 +112,9 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     written from there, so the check covers the bytes written, in one pass (see file_copy.py);
     with several of them and the MD5 extension built, their chunks are hashed together on SIMD
     lanes by a thread of their own (file_copy.copy_on_lanes). Small content is read many blobs
-    per store call, hashed and written with no per-file stat, mode change or random temp name. `verify=False` skips the hashing for content a
-    LocalStore holds (it hashed and fsynced it when storing it; sizes are still checked).
+    per store call, hashed and written with no per-file stat, mode change or random temp name.
+    `verify=False` skips the hashing for content a LocalStore holds (it hashed and fsynced it
+    when storing it; sizes are still checked).
     Content from a server or a reference is always verified."""
     counter = ByteCounter(total_bytes, progress)
     writer = _Writer(root)

@@ -40,6 +40,7 @@ _SMALL_BATCH_BYTES = 16 << 20  # bounds the memory of a batch read at once
 # as for 8, so on an idle machine 2-3 files are faster with hashlib on both cores.
 _MIN_LANE_FILES = 4
 _LANE_BATCH_PER_LANE = 2  # files per lane in one batch: a lane whose file ends takes the next
+_EXISTING_CHECK_THREADS = os.cpu_count() or 1
 
 
 class SizeBoundReader:
@@ -153,10 +154,13 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     def fetch_on_lanes(batch: list[tuple[ManifestEntry, str]]) -> None:
         """Large stored files, copied and verified together on MD5's SIMD lanes."""
         check_cancelled()
+        destinations = [writer.destination(relative) for _, relative in batch]
+        # Files left by an earlier download are hashed to be kept: one per core (hashlib, whole files).
+        with ThreadPoolExecutor(_EXISTING_CHECK_THREADS) as pool:
+            there = list(pool.map(writer.already_there, [entry for entry, _ in batch], destinations))
         copies = []
-        for entry, relative in batch:
-            destination = writer.destination(relative)
-            if writer.already_there(entry, destination):
+        for (entry, _), destination, already in zip(batch, destinations, there):
+            if already:
                 counter.add(entry.size or 0)
             elif (source := store.blob_file(entry.digest)) is not None:
                 copies.append((source, entry, destination))

@@ -247,3 +247,19 @@ def test_without_the_extension_many_files_are_copied_and_checked_each_with_hashl
     flip_a_byte(local_store, entries[5])
     with pytest.raises(DigestMismatchError, match=entries[5].path):
         download(local_store, entries, tmp_path / "bad")
+
+
+@needs_simd_lanes
+def test_a_download_over_an_earlier_one_keeps_the_files_that_hold_their_content(local_store, tmp_path, lane_copies):
+    """Files on the lanes' path that an earlier download left are hashed and kept (not written
+    again); one changed since, and one removed, are written afresh."""
+    entries = logged(local_store, tmp_path, MANY)
+    download(local_store, entries, tmp_path / "out")
+    kept = {name: os.stat(tmp_path / "out" / name).st_ino for name in MANY}
+    (tmp_path / "out" / "part03.bin").write_bytes(b"edited since")
+    os.unlink(tmp_path / "out" / "part05.bin")
+    download(local_store, entries, tmp_path / "out")
+    assert tree(tmp_path / "out") == MANY
+    assert lane_copies == [(12, 12), (2, 2)]
+    assert all(os.stat(tmp_path / "out" / name).st_ino == inode
+               for name, inode in kept.items() if name not in ("part03.bin", "part05.bin"))

@@ -28,11 +28,15 @@ NO_FSYNC=${PG_NO_FSYNC:-1}
 READY_TIMEOUT=${PG_READY_TIMEOUT:-60}
 # a port is in use when something accepts a connection on it
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# first port of COUNT consecutive free ports in 20000..59999
+# first port of COUNT consecutive free ports in 10000..(the first ephemeral port)
+# Below the kernel's ephemeral ports: a server restarted on its ports must not find one taken as
+# the local port of some client's connection (a memcached restarted on one did).
+EPHEMERAL_START=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[[ "$EPHEMERAL_START" =~ ^[0-9]+$ ]] && [ "$EPHEMERAL_START" -gt 11000 ] || EPHEMERAL_START=32768
 free_port_block() {
   local base p
   for _ in $(seq 1 200); do
-    base=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    base=$(( 10000 + (RANDOM * 32768 + RANDOM) % (EPHEMERAL_START - 10000 - $1) ))
     for ((p = base; p < base + $1; p++)); do port_in_use "$p" && continue 2; done
     echo "$base"; return 0
   done

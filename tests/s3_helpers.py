@@ -71,6 +71,18 @@ def _ports_free(base: int, count: int) -> bool:
     return True
 
 
+SERVER_PORTS_FROM = 10000
+
+
+def ephemeral_ports_start() -> int:
+    """The first port the kernel hands out for outgoing connections (Linux: 32768 by default)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            return max(int(ports.read().split()[0]), SERVER_PORTS_FROM + 1000)
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 # Not the `random` module's shared state: test tools seed it alike in every pytest-xdist worker,
 # which once gave two workers' servers the same port at the same moment.
 _PORT_CHOICE = random.SystemRandom()
@@ -78,9 +90,11 @@ _PORT_CHOICE = random.SystemRandom()
 
 def free_port_block(count: int) -> int:
     """A first port of `count` consecutive free ports (another process may take one before
-    the server binds: the callers retry on "already in use")."""
+    the server binds: the callers retry on "already in use"), below the kernel's ephemeral
+    range: a server restarted on its port must not find it taken as the local port of some
+    client's connection (a memcached restarted on one did: "Address already in use")."""
     for _ in range(200):
-        base = _PORT_CHOICE.randrange(20000, 60000 - count)
+        base = _PORT_CHOICE.randrange(SERVER_PORTS_FROM, ephemeral_ports_start() - count)
         if _ports_free(base, count):
             return base
     raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")

@@ -5,12 +5,13 @@ was told "started" by the other's answer, so its clients talked to the other's s
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from tests.s3_helpers import free_port_block
+from tests.s3_helpers import SCRIPTS, SERVER_PORTS_FROM, ephemeral_ports_start, free_port_block
 from tests.serve_processes import PortTaken, _launch, _wait_until_serving
 
 
@@ -36,3 +37,15 @@ def test_of_two_servers_launched_on_one_port_at_once_only_one_counts_as_started(
     finally:
         for served in launched:
             served.stop()
+
+
+def test_server_ports_lie_below_the_kernels_ephemeral_range():
+    """A server restarted on its ports (the restart tests) once found one taken as the local port
+    of a client connection, from the ephemeral range: servers take ports below it."""
+    first_ephemeral = ephemeral_ports_start()
+    for count in (1, 5):
+        bases = [free_port_block(count) for _ in range(300)]
+        assert all(SERVER_PORTS_FROM <= base and base + count <= first_ephemeral for base in bases)
+    for script in ("start-s3.sh", "start-postgres.sh"):  # the scripts choose theirs the same way
+        with open(os.path.join(SCRIPTS, script)) as text:
+            assert "base=$(( 10000 + (RANDOM * 32768 + RANDOM) % (EPHEMERAL_START - 10000 - $1) ))" in text.read()

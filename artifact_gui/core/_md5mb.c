@@ -82,6 +82,20 @@ static void md5_scalar(uint32_t st[4], const uint8_t *p, size_t nblocks) {
  * hashes nblocks 64-byte blocks. Each loads one block per lane and transposes it so that
  * register X[w] holds message word w of every lane. (x86 is little-endian: no byte swap.) */
 
+/* The 64 steps of one block for a kernel whose STEP(A, B, C, D, j, IMM, F0, F1, F2) computes F, G,
+ * H and I as one ternary-logic instruction (0xCA = select, 0x96 = xor3, 0x39 = I); the AVX-512
+ * kernels of both widths share it. */
+#define MD5_64_TERNARY_STEPS(STEP) do { \
+        _Pragma("GCC unroll 16") \
+        for (int i = 0; i < 16; i += 4) { STEP(a,b,c,d,i,0xCA,b,c,d); STEP(d,a,b,c,i+1,0xCA,a,b,c); STEP(c,d,a,b,i+2,0xCA,d,a,b); STEP(b,c,d,a,i+3,0xCA,c,d,a); } \
+        _Pragma("GCC unroll 16") \
+        for (int i = 16; i < 32; i += 4) { STEP(a,b,c,d,i,0xCA,d,b,c); STEP(d,a,b,c,i+1,0xCA,c,a,b); STEP(c,d,a,b,i+2,0xCA,b,d,a); STEP(b,c,d,a,i+3,0xCA,a,c,d); } \
+        _Pragma("GCC unroll 16") \
+        for (int i = 32; i < 48; i += 4) { STEP(a,b,c,d,i,0x96,b,c,d); STEP(d,a,b,c,i+1,0x96,a,b,c); STEP(c,d,a,b,i+2,0x96,d,a,b); STEP(b,c,d,a,i+3,0x96,c,d,a); } \
+        _Pragma("GCC unroll 16") \
+        for (int i = 48; i < 64; i += 4) { STEP(a,b,c,d,i,0x39,b,c,d); STEP(d,a,b,c,i+1,0x39,a,b,c); STEP(c,d,a,b,i+2,0x39,d,a,b); STEP(b,c,d,a,i+3,0x39,c,d,a); } \
+    } while (0)
+
 /* 16 lanes, AVX-512F */
 __attribute__((target("avx512f")))
 static void md5_x16(uint32_t st[4][16], const uint8_t *const ptrs[16], size_t nblocks) {
@@ -109,19 +123,11 @@ static void md5_x16(uint32_t st[4][16], const uint8_t *const ptrs[16], size_t nb
             }
         }
         __m512i aa = a, bb = b, cc = c, dd = d;
-/* F, G, H and I as one ternary-logic instruction each (0xCA = select, 0x96 = xor3, 0x39 = I) */
 #define V16STEP(A, B, C, D, j, IMM, F0, F1, F2) do { \
         __m512i f_ = _mm512_ternarylogic_epi32(F0, F1, F2, IMM); \
         __m512i t_ = _mm512_add_epi32(_mm512_add_epi32(A, _mm512_add_epi32(X[msg_index(j)], _mm512_set1_epi32((int)MD5_K[j]))), f_); \
         A = _mm512_add_epi32(B, _mm512_rol_epi32(t_, SHIFTS[j])); } while (0)
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i += 4) { V16STEP(a,b,c,d,i,0xCA,b,c,d); V16STEP(d,a,b,c,i+1,0xCA,a,b,c); V16STEP(c,d,a,b,i+2,0xCA,d,a,b); V16STEP(b,c,d,a,i+3,0xCA,c,d,a); }
-#pragma GCC unroll 16
-        for (int i = 16; i < 32; i += 4) { V16STEP(a,b,c,d,i,0xCA,d,b,c); V16STEP(d,a,b,c,i+1,0xCA,c,a,b); V16STEP(c,d,a,b,i+2,0xCA,b,d,a); V16STEP(b,c,d,a,i+3,0xCA,a,c,d); }
-#pragma GCC unroll 16
-        for (int i = 32; i < 48; i += 4) { V16STEP(a,b,c,d,i,0x96,b,c,d); V16STEP(d,a,b,c,i+1,0x96,a,b,c); V16STEP(c,d,a,b,i+2,0x96,d,a,b); V16STEP(b,c,d,a,i+3,0x96,c,d,a); }
-#pragma GCC unroll 16
-        for (int i = 48; i < 64; i += 4) { V16STEP(a,b,c,d,i,0x39,b,c,d); V16STEP(d,a,b,c,i+1,0x39,a,b,c); V16STEP(c,d,a,b,i+2,0x39,d,a,b); V16STEP(b,c,d,a,i+3,0x39,c,d,a); }
+        MD5_64_TERNARY_STEPS(V16STEP);
         a = _mm512_add_epi32(a, aa); b = _mm512_add_epi32(b, bb); c = _mm512_add_epi32(c, cc); d = _mm512_add_epi32(d, dd);
     }
     _mm512_storeu_si512(st[0], a); _mm512_storeu_si512(st[1], b); _mm512_storeu_si512(st[2], c); _mm512_storeu_si512(st[3], d);
@@ -192,14 +198,7 @@ static void md5_x8vl(uint32_t st[4][16], const uint8_t *const ptrs[8], size_t nb
         __m256i f_ = _mm256_ternarylogic_epi32(F0, F1, F2, IMM); \
         __m256i t_ = _mm256_add_epi32(_mm256_add_epi32(A, _mm256_add_epi32(X[msg_index(j)], _mm256_set1_epi32((int)MD5_K[j]))), f_); \
         A = _mm256_add_epi32(B, _mm256_rol_epi32(t_, SHIFTS[j])); } while (0)
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i += 4) { VLSTEP(a,b,c,d,i,0xCA,b,c,d); VLSTEP(d,a,b,c,i+1,0xCA,a,b,c); VLSTEP(c,d,a,b,i+2,0xCA,d,a,b); VLSTEP(b,c,d,a,i+3,0xCA,c,d,a); }
-#pragma GCC unroll 16
-        for (int i = 16; i < 32; i += 4) { VLSTEP(a,b,c,d,i,0xCA,d,b,c); VLSTEP(d,a,b,c,i+1,0xCA,c,a,b); VLSTEP(c,d,a,b,i+2,0xCA,b,d,a); VLSTEP(b,c,d,a,i+3,0xCA,a,c,d); }
-#pragma GCC unroll 16
-        for (int i = 32; i < 48; i += 4) { VLSTEP(a,b,c,d,i,0x96,b,c,d); VLSTEP(d,a,b,c,i+1,0x96,a,b,c); VLSTEP(c,d,a,b,i+2,0x96,d,a,b); VLSTEP(b,c,d,a,i+3,0x96,c,d,a); }
-#pragma GCC unroll 16
-        for (int i = 48; i < 64; i += 4) { VLSTEP(a,b,c,d,i,0x39,b,c,d); VLSTEP(d,a,b,c,i+1,0x39,a,b,c); VLSTEP(c,d,a,b,i+2,0x39,d,a,b); VLSTEP(b,c,d,a,i+3,0x39,c,d,a); }
+        MD5_64_TERNARY_STEPS(VLSTEP);
         a = _mm256_add_epi32(a, aa); b = _mm256_add_epi32(b, bb); c = _mm256_add_epi32(c, cc); d = _mm256_add_epi32(d, dd);
     }
     _mm256_storeu_si256((void *)st[0], a); _mm256_storeu_si256((void *)st[1], b);

@@ -124,13 +124,19 @@ def many_small_files(count: int = 4) -> dict[str, bytes]:
     return {f"part/{i:03}.bin": os.urandom(100 << 10) for i in range(count)}
 
 
+def record_server_reads(server, monkeypatch) -> list[str]:
+    """The digests the server's batch download reads from its store (from then on)."""
+    read_by_server: list[str] = []
+    read_blobs = server.store.read_blobs
+    monkeypatch.setattr(server.store, "read_blobs",
+                        lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
+    return read_by_server
+
+
 def test_packed_small_blobs_come_straight_from_the_bucket(served, monkeypatch):
     server, _ = served
     files, tiny = many_small_files(), b"tiny: inline in the database"
-    read_by_server: list[str] = []
-    read_blobs = server.store.read_blobs  # what the server's batch download reads blobs with
-    monkeypatch.setattr(server.store, "read_blobs",
-                        lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
+    read_by_server = record_server_reads(server, monkeypatch)
     with RemoteStore(server.url, token=server.write_token) as client:
         log_files(client, files)
         log_files(client, {"tiny.txt": tiny})
@@ -143,10 +149,7 @@ def test_packed_small_blobs_come_straight_from_the_bucket(served, monkeypatch):
 def test_with_proxy_transfers_packed_blobs_come_through_the_server(served, monkeypatch):
     server, _ = served
     files = many_small_files()
-    read_by_server: list[str] = []
-    read_blobs = server.store.read_blobs  # what the server's batch download reads blobs with
-    monkeypatch.setattr(server.store, "read_blobs",
-                        lambda digests: (read_by_server.extend(digests), read_blobs(digests))[1])
+    read_by_server = record_server_reads(server, monkeypatch)
     with RemoteStore(server.url, token=server.write_token) as client:
         log_files(client, files)
         assert client.read_blobs([b64(data) for data in files.values()]) == {b64(d): d for d in files.values()}

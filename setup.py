@@ -1,8 +1,10 @@
-"""The optional C extension; every other setting is in pyproject.toml.
+"""The optional C extensions; every other setting is in pyproject.toml.
 
-artifact_gui.core._md5mb (multi-buffer MD5, used to verify downloads) is optional: where it cannot be
-built (no compiler, no Python headers, not GCC or Clang) the install still succeeds and
-downloads verify with hashlib (artifact_gui/core/md5_lanes.py)."""
+Each is optional: where one cannot be built (no compiler, no Python headers, not GCC or Clang)
+the install still succeeds and the same work is done in Python, slower:
+- artifact_gui.core._md5mb (multi-buffer MD5, to verify downloads; else hashlib, core/md5_lanes.py);
+- artifact_gui.core._manifest (a listed folder's entries, and a version's per-entry checks, digest
+  and row comparison at commit; else their Python twins, core/manifest_steps.py)."""
 
 import sys
 
@@ -10,6 +12,7 @@ from setuptools import Extension, setup
 
 # -O3 also where Python's flags say -O0: the SIMD rotates need their shift counts folded to constants.
 _FLAGS = [] if sys.platform == "win32" else ["-O3"]
+_MODULES = ["_md5mb", "_manifest"]
 
-setup(ext_modules=[Extension("artifact_gui.core._md5mb", ["artifact_gui/core/_md5mb.c"], extra_compile_args=_FLAGS,
-                             optional=True)])
+setup(ext_modules=[Extension(f"artifact_gui.core.{name}", [f"artifact_gui/core/{name}.c"], extra_compile_args=_FLAGS,
+                             optional=True) for name in _MODULES])

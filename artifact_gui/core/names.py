@@ -132,7 +132,7 @@ def is_version_name(selector: str) -> bool:
 
 def validate_entry_path(path: str) -> str:
     """Entry paths are relative POSIX paths with no empty, '.' or '..' parts."""
-    if _is_valid_entry_path(path):
+    if is_valid_entry_path(path):
         return path
     if not isinstance(path, str) or not path:
         raise InvalidPathError(f"invalid entry path {path!r}: a path may not be empty")
@@ -143,7 +143,7 @@ def validate_entry_path(path: str) -> str:
     raise InvalidPathError(f"invalid entry path {path!r}: paths may not have empty, '.' or '..' parts")
 
 
-def _is_valid_entry_path(path: object) -> bool:
+def is_valid_entry_path(path: object) -> bool:
     """validate_entry_path's rules as a few substring searches (a version may hold a million
     paths; splitting each into parts cost more than the rest of its validation)."""
     if not isinstance(path, str) or not path or path[0] == "/" or "\\" in path or "\x00" in path:
@@ -154,7 +154,7 @@ def _is_valid_entry_path(path: object) -> bool:
 
 def to_entry_path(name: str) -> str:
     """Normalise a user-given entry name ('./a//b' -> 'a/b', OS separators -> '/') then validate it."""
-    if _is_valid_entry_path(name):
+    if is_valid_entry_path(name):
         return name  # already normal: a folder's 100,000 paths skip normpath
     candidate = name.replace("\\", "/") if isinstance(name, str) else name
     if isinstance(candidate, str) and candidate and not candidate.startswith("/"):

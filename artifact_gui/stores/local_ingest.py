@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from ..core.concurrency import ByteCounter, bounded_map
-from ..core.digests import artifact_digest, b64_to_hex, hex_to_b64
+from ..core.digests import b64_to_hex, hex_to_b64
 from ..core.draft import VersionDraft
 from ..core.gcpause import gc_paused
 from ..core.manifest import ManifestEntry
+from ..core.manifest_steps import entries_digest, first_problem
 from ..core.metadata import json_object_text as _metadata_json
 from ..core.names import (
     validate_alias,
@@ -339,7 +340,7 @@ class Ingest:
 
     def _commit(self, draft: VersionDraft, secured: "_Secured") -> LogResult:
         entries = draft.entries
-        digest = artifact_digest((e.path, e.digest) for e in entries)
+        digest = entries_digest(entries)
         with self._write() as connection:
             project_id = self._project_id(draft.project, create=True)
             collection_id = self._ensure_collection(project_id, draft)
@@ -502,12 +503,13 @@ def _validate_draft(draft: VersionDraft) -> None:
     for alias in draft.aliases:
         if alias != LATEST:
             validate_alias(alias)
-    seen: set[str] = set()
-    for entry in draft.entries:
-        validate_entry_path(entry.path)
-        if entry.path in seen:
-            raise ConflictError(f"entry path {entry.path!r} appears twice in the draft")
-        seen.add(entry.path)
-        if not entry.local_path and not entry.ref and not entry.digest:
-            raise StoreError(f"entry {entry.path!r} has no digest, no local file and no reference")
+    if first_problem(draft.entries) >= 0:  # then named the slow way
+        seen: set[str] = set()
+        for entry in draft.entries:
+            validate_entry_path(entry.path)
+            if entry.path in seen:
+                raise ConflictError(f"entry path {entry.path!r} appears twice in the draft")
+            seen.add(entry.path)
+            if not entry.local_path and not entry.ref and not entry.digest:
+                raise StoreError(f"entry {entry.path!r} has no digest, no local file and no reference")
     _metadata_json(draft.metadata)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..core.manifest import ManifestEntry
+from ..core.manifest_steps import unmatched
 from .base import DamagedStoreError
 from .local_sql import batches
 
@@ -121,31 +122,44 @@ def rows_to_store(connection: sqlite3.Connection, collection_id: int, entries: l
     return manifest.base if manifest.base is not None else manifest.own, [entry_row(e) for e in differing]
 
 
+# Most rows are a file's content: no ref, extra or birth artifact, an md5 digest (24 characters in
+# base64) and a size. Such a row is compared as one string, its key, spelled alike here and by
+# core/manifest_steps.unmatched: the digest, the size, a space, the path. Equal keys are equal rows
+# (the digest has a fixed length and the size holds no space), and one string per row is cheaper to
+# fetch and compare than three columns. The base's keys come joined by newlines: a row with a
+# newline in its path or digest is compared whole, as are all other rows (`_KEYED_SQL` is never
+# NULL, so NOT() takes the others).
+_KEY_SQL = "digest || size || ' ' || path"
+_KEYED_SQL = ("ref IS NULL AND extra IS NULL AND birth_artifact_id IS NULL AND typeof(path) = 'text'"
+              " AND typeof(digest) = 'text' AND length(digest) = 24 AND typeof(size) = 'integer'"
+              " AND instr(path, char(10)) = 0 AND instr(digest, char(10)) = 0")
+
+
 def _differing_entries(connection: sqlite3.Connection, base: int, entries: list[ManifestEntry],
                        limit: int) -> list[ManifestEntry] | None:
     """The entries whose row the base lacks (changed or added), or None when a base path is
-    gone or more than `limit` differ.
-
-    Most rows are plain (no ref, extra or birth artifact): both sides' plain rows are compared
-    as sets of (path, size, digest), a set difference rather than a lookup per row. Other rows
-    are compared whole, by path."""
-    plain = {(e.path, e.size, e.digest): e for e in entries if e.ref is None and not e.extra and e.birth_artifact_id is None}
-    other = {e.path: e for e in entries if not (e.ref is None and not e.extra and e.birth_artifact_id is None)}
-    base_plain = set(connection.execute(
-        "SELECT path, size, digest FROM entries"
-        " WHERE version_id = ? AND ref IS NULL AND extra IS NULL AND birth_artifact_id IS NULL", (base,)))
-    base_other = {row[0]: row for row in connection.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ?"
-        " AND (ref IS NOT NULL OR extra IS NOT NULL OR birth_artifact_id IS NOT NULL)", (base,))}
-    changed_plain = base_plain - plain.keys()
+    gone or more than `limit` differ. Keyed rows are compared as sets of keys, the others whole,
+    by path."""
+    joined, keyed_rows = connection.execute(
+        f"SELECT group_concat({_KEY_SQL}, char(10)), count(*) FROM entries WHERE version_id = ? AND {_KEYED_SQL}",
+        (base,)).fetchone()
+    found = unmatched(entries, joined or "")
+    if found is None or (joined.count("\n") + 1 if joined else 0) != keyed_rows:
+        return None  # not one key per row: a damaged row; the version is stored whole
+    added, not_keyed, gone = found
+    rows = connection.execute("SELECT count(*) FROM entries WHERE version_id = ?", (base,)).fetchone()[0]
+    base_other = {} if keyed_rows == rows else {row[0]: row for row in connection.execute(
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE version_id = ? AND NOT ({_KEYED_SQL})", (base,))}
+    other = {entries[index].path: entries[index] for index in not_keyed}
     changed_other = [path for path, row in base_other.items() if path not in other or entry_row(other[path]) != row]
-    if len(changed_plain) + len(changed_other) > limit:
+    if len(gone) + len(changed_other) > limit:
         return None
-    differing = [entry for key, entry in plain.items() if key not in base_plain]
+    differing = [entries[index] for index in added]
     differing += [entry for path, entry in other.items() if base_other.get(path) != entry_row(entry)]
     # A base row the new entries do not repeat is changed (a differing entry has its path) or gone.
     differing_paths = {e.path for e in differing}
-    if not differing_paths.issuperset(row[0] for row in changed_plain) or not differing_paths.issuperset(changed_other):
+    if not differing_paths.issuperset(key[24:].partition(" ")[2] for key in gone) \
+            or not differing_paths.issuperset(changed_other):
         return None  # a path of the base is gone: a delta cannot say so
     return differing if len(differing) <= limit else None
 

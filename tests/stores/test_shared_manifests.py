@@ -255,8 +255,8 @@ def test_a_link_to_a_shared_version_shows_its_merged_rows_before_and_after_its_b
 
 
 def test_rows_with_a_reference_extra_or_birth_artifact_are_compared_whole(local_store):
-    """The commit compares most rows as 'path NUL size NUL digest' strings; the others (here a
-    reference with `extra`, and an entry naming its birth artifact) as whole rows: a change to
+    """The commit compares most rows as one key string each (digest, size, path); the others (here
+    a reference with `extra`, and an entry naming its birth artifact) as whole rows: a change to
     any of their columns is a differing row, and an unchanged one is shared."""
     local_store.put_blobs(list({b64_md5(c): c for c in MANY.values()}.items()))
     plain = [ManifestEntry(path, b64_md5(content), len(content)) for path, content in MANY.items()]
@@ -278,3 +278,26 @@ def test_rows_with_a_reference_extra_or_birth_artifact_are_compared_whole(local_
     assert local_store.get_entry(unborn.id, plain[0].path) == plain[0]
     assert local_store.list_entries(unborn.id) == sorted(plain + [third_etag], key=lambda e: e.path)
 
+
+
+def test_a_damaged_row_never_passes_for_another_row(local_store):
+    """A size stored as text ('5 q', as a hand edit could leave it) would spell the key of the
+    row (path 'q p', size 5) a new version adds; such a row is compared whole instead, so the
+    new row is stored rather than taken for the base's."""
+    first = log(local_store, {**MANY, "p": b"hello"})
+    connection = sqlite3.connect(local_store.db_path)
+    with connection:
+        connection.execute("UPDATE entries SET size = '5 q' WHERE version_id = ? AND path = 'p'", (first.id,))
+    connection.close()
+    entries = [ManifestEntry(path, b64_md5(content), len(content)) for path, content in MANY.items()]
+    entries += [ManifestEntry("p", b64_md5(b"hello"), 5), ManifestEntry("q p", b64_md5(b"hello"), 5)]
+    second = local_store.log_version(VersionDraft("proj", "data", "dataset", entries)).version
+    assert stored(local_store, second.id) == (2, first.id)
+    assert local_store.list_entries(second.id) == sorted(entries, key=lambda e: e.path)
+
+
+def test_a_change_in_a_manifest_with_odd_rows_still_stores_only_what_differs(local_store):
+    files = {**MANY, "odd/line\nbreak.txt": b"a newline in its name"}
+    first = log(local_store, files)
+    second = log(local_store, {**files, "part3/file010.bin": b"changed"})
+    assert stored(local_store, second.id) == (1, first.id)

@@ -76,6 +76,27 @@ def test_shared_versions_read_exactly_as_whole_ones(store):
         assert store.get_version_by_id(version_id).file_count == len(files)
 
 
+def test_rows_compared_whole_read_back_exactly(store):
+    """The commit compares most rows as one key string each; the rest whole: a newline in a
+    path, no size, a reference. A version changing one file of such a manifest reads back as
+    logged, row for row."""
+    files = {**BASE, "odd/line\nbreak.txt": b"a newline in its name", "odd/sizeless.txt": b"no size"}
+    store.put_blobs(list({b64_md5(c): c for c in files.values()}.items()))
+
+    def entries_of(files):
+        return [ManifestEntry(path, b64_md5(content), None if "sizeless" in path else len(content))
+                for path, content in files.items()] + [ManifestEntry("odd/ref.bin", "etag-1", 5, ref="https://example.com/r")]
+
+    def log_entries(entries):
+        return store.log_version(VersionDraft("proj", "data", "dataset", entries)).version
+
+    log_entries(entries_of(files))
+    changed = {**files, "a/f0.txt": b"changed"}
+    store.put_blobs([(b64_md5(b"changed"), b"changed")])
+    second = log_entries(entries_of(changed))
+    assert store.list_entries(second.id) == sorted(entries_of(changed), key=lambda e: e.path)
+
+
 @pytest.mark.parametrize("how", ["delete", "trash and empty", "cleanup"])
 def test_deleting_the_base_keeps_every_dependent_whole(store, tmp_path, how):
     versions = history(store)

@@ -38,6 +38,19 @@ def write_files(root, files: dict[str, bytes | str]) -> str:
     return str(root)
 
 
+@pytest.fixture(params=["extension", "python"])
+def both_listings(request, monkeypatch):
+    """Folders listed by the C extension (core/_listing.c) and by the Python listing it falls
+    back to (for folders it declines, and where it is not built)."""
+    from artifact_gui.core import walk
+
+    if request.param == "python":
+        monkeypatch.setattr(walk, "_listing", None)
+    elif walk._listing is None:
+        pytest.skip("the _listing extension is not built (no compiler at install time)")
+    return request.param
+
+
 @pytest.fixture
 def local_store(tmp_path):
     from artifact_gui.stores import LocalStore

@@ -75,7 +75,7 @@ def _walk(source: Source) -> Iterator[ManifestEntry]:
         return
     for physical, relative, stat in walk_files(source.local_path):
         yield ManifestEntry(to_entry_path(f"{source.name}/{relative}" if source.name else relative),
-                            "", stat.st_size, local_path=physical, local_stat=FileStat.of(stat))
+                            "", stat.size, local_path=physical, local_stat=stat)
 
 
 def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import struct
 import threading
 import time
-from array import array
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS folder_digests_v3 (
 _OLD_TABLES = ("file_digests_v2",)  # one row per file: replaced by folder rows
 RACY_SECONDS = 3
 _SEPARATOR = "\0"  # in no file name (nor a digest the cache stores)
+_RECORD = struct.Struct("=4q")  # a file's stat in `stats`: inode, size, mtime_ns, ctime_ns (array("q")'s layout)
 
 
 class FileStat(NamedTuple):
@@ -75,27 +76,45 @@ class HashCache:
             self._local.connection = connection
         return connection
 
-    def digests_in(self, folder: str, files: dict[str, FileStat]) -> dict[str, str]:
-        """Digests of the files of `folder` (by name) whose cached stat still matches."""
+    def digests_in(self, folder: str, names: list[str], stats: bytes) -> list[str]:
+        """The digest of each of `folder`'s files (by name, `stats` packed as the cache stores
+        them: four int64s per file) whose cached stat still matches, else "". A folder whose
+        files all match costs two comparisons, not one per file."""
         connection = self._connection()
-        if connection is None or not files:
-            return {}
+        if connection is None or not names:
+            return [""] * len(names)
         try:
-            cached = _read_folder(connection, folder)
+            row = _folder_row(connection, folder)
         except sqlite3.Error:
-            return {}
-        return {name: digest for name, (stat, digest) in cached.items() if files.get(name) == stat}
+            row = None
+        if row is None:
+            return [""] * len(names)
+        cached_names, cached_stats, cached_digests = row
+        if cached_stats == stats and cached_names == _SEPARATOR.join(names):
+            return cached_digests
+        cached = dict(zip(cached_names.split(_SEPARATOR), zip(_records(cached_stats), cached_digests)))
+        digests = []
+        for name, record in zip(names, _records(stats)):
+            cached_record, digest = cached.get(name, (None, ""))
+            digests.append(digest if cached_record == record else "")
+        return digests
 
     def lookup(self, files: Iterable[tuple[str, FileStat]]) -> dict[str, str]:
         """Digests of the files whose cached stat still matches, by absolute path."""
-        by_folder: dict[str, dict[str, FileStat]] = {}
+        by_folder: dict[str, dict[str, bytes]] = {}
         paths: dict[tuple[str, str], str] = {}  # answered by the caller's spelling of each path
         for path, stat in files:
             folder, name = os.path.split(path)
-            by_folder.setdefault(folder, {})[name] = stat
-            paths[folder, name] = path
-        return {paths[folder, name]: digest
-                for folder, stats in by_folder.items() for name, digest in self.digests_in(folder, stats).items()}
+            record = _packed(stat)
+            if record is not None:
+                by_folder.setdefault(folder, {})[name] = record
+                paths[folder, name] = path
+        found: dict[str, str] = {}
+        for folder, records in by_folder.items():
+            for name, digest in zip(records, self.digests_in(folder, list(records), b"".join(records.values()))):
+                if digest:
+                    found[paths[folder, name]] = digest
+        return found
 
     def store(self, records: Iterable[tuple[str, FileStat, str]]) -> None:
         """Remember the digests of files (path, stat when hashed, digest), except those
@@ -104,59 +123,80 @@ class HashCache:
         if connection is None:
             return
         settled_before = time.time_ns() - RACY_SECONDS * 1_000_000_000
-        by_folder: dict[str, dict[str, tuple[tuple[int, ...], str]]] = {}
+        by_folder: dict[str, dict[str, tuple[bytes | None, str]]] = {}
         for path, stat, digest in records:
             # A file too recent to trust is left out; an entry it leaves behind for the same
             # name never matches again (writing a file changes its ctime).
             if 0 < stat.ctime_ns and max(stat.mtime_ns, stat.ctime_ns) < settled_before and _SEPARATOR not in digest:
                 folder, name = os.path.split(path)
-                by_folder.setdefault(folder, {})[name] = (stat, digest)
+                by_folder.setdefault(folder, {})[name] = (_packed(stat), digest)
         try:
             with connection:
                 for folder, updates in sorted(by_folder.items()):
-                    _write_folder(connection, folder, _read_folder(connection, folder) | updates)
+                    _update_folder(connection, folder, updates)
         except sqlite3.Error:
             pass  # advisory cache: losing an update only costs a re-hash later
 
 
-def _read_folder(connection: sqlite3.Connection, folder: str) -> dict[str, tuple[tuple[int, ...], str]]:
-    """A folder's entries, name -> (stat as a plain tuple, equal to its FileStat; digest); none
-    if its row is not well formed (the cache is only a file in the user's cache folder, and a bad
-    row must cost only time)."""
+def _folder_row(connection: sqlite3.Connection, folder: str) -> tuple[str, bytes, list[str]] | None:
+    """A folder's row as (names NUL-joined, stats, digests), or None if absent or not well formed
+    (the cache is only a file in the user's cache folder, and a bad row must cost only time)."""
     row = connection.execute("SELECT names, stats, digests FROM folder_digests_v3 WHERE folder = ?",
                              (folder,)).fetchone()
     if row is None:
-        return {}
-    names_text, stats_blob, digests_text = row
-    if not (isinstance(names_text, str) and isinstance(stats_blob, bytes) and isinstance(digests_text, str)):
-        return {}
-    stats = array("q")
-    try:
-        stats.frombytes(stats_blob)
-    except ValueError:
-        return {}
-    names = names_text.split(_SEPARATOR)
+        return None
+    names, stats, digests_text = row
+    if not (isinstance(names, str) and isinstance(stats, bytes) and isinstance(digests_text, str)):
+        return None
     digests = digests_text.split(_SEPARATOR)
-    if not (len(names) == len(digests) and len(stats) == 4 * len(names)):
-        return {}
-    return dict(zip(names, zip(zip(stats[0::4], stats[1::4], stats[2::4], stats[3::4]), digests)))
+    if not (names.count(_SEPARATOR) + 1 == len(digests) and len(stats) == _RECORD.size * len(digests)):
+        return None
+    return names, stats, digests
 
 
-def _write_folder(connection: sqlite3.Connection, folder: str, entries: dict[str, tuple[tuple[int, ...], str]]) -> None:
-    names, digests, stats = [], [], array("q")
-    for name, (stat, digest) in entries.items():
-        try:
-            packed = array("q", stat)
-        except OverflowError:
-            continue  # an inode number over 2**63 (some network file systems): not cached
-        names.append(name)
-        digests.append(digest)
-        stats.extend(packed)
-    if not names:
+def _update_folder(connection: sqlite3.Connection, folder: str, updates: dict[str, tuple[bytes | None, str]]) -> None:
+    """Store these files' entries (name -> (packed stat or None: not cached, digest)) in their
+    folder's row, keeping its other files'. Re-hashed files of a listed folder are in its row
+    already: their entries are replaced in place."""
+    row = _folder_row(connection, folder)
+    names, stats, digests = row if row is not None else ("", b"", [])
+    positions = {name: index for index, name in enumerate(names.split(_SEPARATOR))} if row is not None else {}
+    if all(name in positions and record is not None for name, (record, _) in updates.items()):
+        replaced = bytearray(stats)
+        for name, (record, digest) in updates.items():
+            index = positions[name]
+            replaced[index * _RECORD.size:(index + 1) * _RECORD.size] = record
+            digests[index] = digest
+        connection.execute("UPDATE folder_digests_v3 SET stats = ?, digests = ? WHERE folder = ?",
+                           (bytes(replaced), _SEPARATOR.join(digests), folder))
+        return
+    entries = dict(zip(positions, zip(_records(stats), digests)))
+    entries.update(updates)
+    _write_folder(connection, folder, entries)
+
+
+def _records(stats: bytes) -> list[bytes]:
+    size = _RECORD.size
+    return [stats[start:start + size] for start in range(0, len(stats), size)]
+
+
+def _packed(stat: tuple[int, ...]) -> bytes | None:
+    """A stat as the cache stores it, or None if a field does not fit an int64 (an inode number
+    over 2**63 on some network file systems: such a file is not cached)."""
+    try:
+        return _RECORD.pack(*stat)
+    except struct.error:
+        return None
+
+
+def _write_folder(connection: sqlite3.Connection, folder: str, entries: dict[str, tuple[bytes | None, str]]) -> None:
+    kept = sorted((name, record, digest) for name, (record, digest) in entries.items() if record is not None)
+    if not kept:  # by name above: as a folder is listed, so that digests_in compares a whole folder at once
         connection.execute("DELETE FROM folder_digests_v3 WHERE folder = ?", (folder,))
         return
+    names, records, digests = zip(*kept)
     connection.execute("INSERT OR REPLACE INTO folder_digests_v3 VALUES (?, ?, ?, ?)",
-                       (folder, _SEPARATOR.join(names), stats.tobytes(), _SEPARATOR.join(digests)))
+                       (folder, _SEPARATOR.join(names), b"".join(records), _SEPARATOR.join(digests)))
 
 
 def default_cache_path() -> str:

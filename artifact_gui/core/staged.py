@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from .concurrency import bounded_map
 from .digests import md5_file_b64
-from .hashcache import FileStat, default_cache
+from .hashcache import FileStat, HashCache, default_cache
 from .manifest import ManifestEntry
+from .manifest_steps import local_entries
 from .names import to_entry_path
-from .walk import walk_folders
+from .walk import FolderListing, walk_folders
 
 _HASH_THREADS = 2
 
@@ -22,17 +24,21 @@ def local_entry(path: str, local_path: str, stat: os.stat_result) -> ManifestEnt
     return ManifestEntry(path=path, digest="", size=stat.st_size, local_path=local_path, local_stat=FileStat.of(stat))
 
 
-def folder_entries(root: str, prefix: str = "") -> Iterator[ManifestEntry]:
+def folder_entries(root: str, prefix: str = "") -> Iterator[list[ManifestEntry]]:
     """An entry for each file under `root`, named `prefix` + its relative path, with the
-    digest the hash cache still holds for it (else ""). One cache row per folder."""
-    cache = default_cache()
-    for folder, relative_folder, files in walk_folders(root):
-        stats = {name: FileStat.of(stat) for name, _, stat in files}
-        known = cache.digests_in(folder, stats)
-        for name, physical, _ in files:
-            stat = stats[name]
-            yield ManifestEntry(to_entry_path(prefix + relative_folder + name), known.get(name, ""), stat.size,
-                                local_path=physical, local_stat=stat)
+    digest the hash cache still holds for it (else ""): a list per folder."""
+    return walk_folders(root, then=functools.partial(_listed_entries, default_cache(), prefix))
+
+
+def _listed_entries(cache: HashCache, prefix: str, listing: FolderListing) -> list[ManifestEntry]:
+    folder_path = prefix + listing.relative
+    digests = cache.digests_in(listing.folder, listing.names, listing.stats)
+    entries = local_entries(folder_path, os.path.join(listing.folder, ""), listing.names, listing.stats, digests)
+    if "\\" in folder_path or any("\\" in name for name in listing.names):
+        for entry in entries:  # a backslash becomes '/'
+            entry.path = to_entry_path(entry.path)
+    # Otherwise valid as they are: names from a listing are not empty, '.' or '..' and hold no '/' or NUL.
+    return entries
 
 
 def hash_staged_entries(entries: list[ManifestEntry]) -> None:

@@ -282,15 +282,18 @@ class Artifact(WandbOnlyAttributes):
 
     # --- adding content (drafts) --------------------------------------------------------
     def _put(self, entry: ManifestEntry, overwrite: bool) -> ManifestEntry:
-        existing = self._entries.get(entry.path)
-        if existing is not None and not overwrite:
-            hash_staged_entries([existing, entry])
-            if existing.digest != entry.digest:
-                raise ValueError(
-                    f"cannot add {entry.path!r} twice with different content; pass overwrite=True to replace it"
-                )
+        if not overwrite:
+            self._refuse_other_content(entry)
         self._entries[entry.path] = entry
         return entry
+
+    def _refuse_other_content(self, entry: ManifestEntry) -> None:
+        existing = self._entries.get(entry.path)
+        if existing is not None:
+            hash_staged_entries([existing, entry])
+            if existing.digest != entry.digest:
+                raise ValueError(f"cannot add {entry.path!r} twice with different content; pass overwrite=True"
+                                 " to replace it")
 
     def add_file(self, local_path: str, name: str | None = None, is_tmp: bool | None = False,
                  skip_cache: bool | None = False, policy: str | None = "mutable",
@@ -317,19 +320,21 @@ class Artifact(WandbOnlyAttributes):
 
     def add_dir(self, local_path: str, name: str | None = None, skip_cache: bool | None = False,
                 policy: str | None = "mutable", merge: bool = False) -> None:
-        """Add every file below `local_path`; adding a path again with other content needs
-        `merge=True` (as in W&B)."""
+        """Add every file below `local_path` (none if one is refused); adding a path again with
+        other content needs `merge=True` (as in W&B)."""
         self._draft()
         _check_policy(policy)
         if not os.path.isdir(local_path):
             raise ValueError(f"cannot add folder {local_path!r}: it is not a folder")
         prefix = to_entry_path(name) + "/" if name else ""
         with gc_paused():  # one folder can make a million objects
-            for entry in folder_entries(local_path, prefix):
-                if entry.path in self._entries:
-                    self._put(entry, overwrite=merge)
-                else:
-                    self._entries[entry.path] = entry  # what _put does for a new path, minus a call per file
+            folders = list(folder_entries(local_path, prefix))  # all listed before any is added
+            for entries in folders:
+                if not merge and not self._entries.keys().isdisjoint(entry.path for entry in entries):
+                    for entry in entries:
+                        self._refuse_other_content(entry)
+            for entries in folders:
+                self._entries.update((entry.path, entry) for entry in entries)
 
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None,

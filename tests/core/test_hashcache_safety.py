@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import struct
 import time
 
 import pytest
@@ -75,7 +76,27 @@ def test_storing_some_files_of_a_folder_keeps_the_others(tmp_path):
     cache.store([(a, stat_a, "digest-a")])
     cache.store([(b, stat_b, "digest-b")])
     assert cache.lookup([(a, stat_a), (b, stat_b)]) == {a: "digest-a", b: "digest-b"}
-    assert cache.digests_in(str(tmp_path), {"a": stat_a, "b": stat_b._replace(size=9)}) == {"a": "digest-a"}
+    assert cache.digests_in(str(tmp_path), ["a", "b"], packed(stat_a, stat_b._replace(size=9))) == ["digest-a", ""]
+
+
+def packed(*stats: FileStat) -> bytes:
+    return b"".join(struct.pack("=4q", *stat) for stat in stats)
+
+
+def test_a_folder_answers_by_name_whatever_else_it_holds(tmp_path):
+    """A whole folder unchanged is answered at once; otherwise file by file: a file added,
+    gone or changed does not cost the others their digests."""
+    cache = HashCache(str(tmp_path / "hashes.db"))
+    a, b, c = (str(tmp_path / name) for name in "abc")
+    stat_a, stat_b, stat_c = settled(a, b"a"), settled(b, b"b"), settled(c, b"c")
+    cache.store([(b, stat_b, "digest-b"), (a, stat_a, "digest-a")])
+    folder = str(tmp_path)
+    assert cache.digests_in(folder, ["a", "b"], packed(stat_a, stat_b)) == ["digest-a", "digest-b"]
+    assert cache.digests_in(folder, ["a", "b", "c"], packed(stat_a, stat_b, stat_c)) == ["digest-a", "digest-b", ""]
+    assert cache.digests_in(folder, ["b"], packed(stat_b)) == ["digest-b"]
+    assert cache.digests_in(folder, ["a", "b"], packed(stat_a._replace(ctime_ns=stat_a.ctime_ns + 1), stat_b)) == [
+        "", "digest-b"]
+    assert cache.digests_in(folder, ["b", "a"], packed(stat_a, stat_b)) == ["", ""]  # each name has its own stat
 
 
 @pytest.mark.parametrize("damage", [
@@ -106,3 +127,17 @@ def test_an_inode_number_beyond_int64_is_not_cached(tmp_path):
     stat_b = settled(b, b"b")
     cache.store([(a, huge, "digest-a"), (b, stat_b, "digest-b")])
     assert cache.lookup([(a, huge), (b, stat_b)]) == {b: "digest-b"}
+
+
+def test_storing_a_rehashed_file_replaces_its_entry_in_place(tmp_path):
+    """A folder's re-hashed file is written into its row where it stands: its new stat and
+    digest answer, the old ones do not, and the other files keep theirs."""
+    cache = HashCache(str(tmp_path / "hashes.db"))
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    stat_a, stat_b = settled(a, b"a"), settled(b, b"b")
+    cache.store([(a, stat_a, "digest-a"), (b, stat_b, "digest-b")])
+    new_a = settled(a, b"A, rewritten")
+    cache.store([(a, new_a, "digest-A")])
+    folder = str(tmp_path)
+    assert cache.digests_in(folder, ["a", "b"], packed(new_a, stat_b)) == ["digest-A", "digest-b"]
+    assert cache.digests_in(folder, ["a", "b"], packed(stat_a, stat_b)) == ["", "digest-b"]

@@ -9,6 +9,8 @@ import pytest
 import artifact_gui as ag
 from tests.conftest import write_files
 
+pytestmark = pytest.mark.usefixtures("both_listings")  # the C listing and the Python one
+
 
 def test_a_non_utf8_file_name_is_named_with_a_fix(tmp_path):
     folder = write_files(tmp_path / "d", {"ok.txt": "fine"})
@@ -35,3 +37,13 @@ def test_two_links_to_one_folder_are_not_a_loop(tmp_path):
     artifact = ag.Artifact("data", "dataset")
     artifact.add_dir(folder)
     assert sorted(e.path for e in artifact._draft_entries()) == ["alias/a.txt", "shared/a.txt"]
+
+
+def test_a_refused_folder_leaves_the_draft_as_it_was(tmp_path):
+    folder = write_files(tmp_path / "d", {"a.txt": "a", "z/b.txt": "b"})
+    os.symlink("nowhere", os.path.join(folder, "z", "gone"))
+    artifact = ag.Artifact("data", "dataset")
+    artifact.add_file(write_files(tmp_path / "e", {"kept.txt": "k"}) + "/kept.txt")
+    with pytest.raises(ValueError, match="gone"):
+        artifact.add_dir(folder)
+    assert [e.path for e in artifact._draft_entries()] == ["kept.txt"]

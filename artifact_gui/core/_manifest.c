@@ -64,13 +64,28 @@ typedef struct {
     size_t mask;
 } Table;
 
+/* Seeded per process (from Python's own randomized str hash), so that keys read from a
+ * hostile store.db cannot be chosen to collide; a word at a time, splitmix64's mixer. */
+static uint64_t hash_seed;
+
+static uint64_t mix(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
 static uint64_t hash_bytes(const char *bytes, Py_ssize_t length) {
-    uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
-    for (Py_ssize_t i = 0; i < length; i++) {
-        hash ^= (unsigned char)bytes[i];
-        hash *= 1099511628211ULL;
+    uint64_t hash = hash_seed ^ ((uint64_t)length * 0x9e3779b97f4a7c15ULL);
+    for (; length >= 8; bytes += 8, length -= 8) {
+        uint64_t word;
+        memcpy(&word, bytes, 8);
+        hash = mix(hash ^ word);
     }
-    return hash ^ (hash >> 29);
+    uint64_t tail = 0;
+    memcpy(&tail, bytes, (size_t)length);
+    return mix(hash ^ tail);
 }
 
 static int table_init(Table *table, size_t expected) {
@@ -353,7 +368,11 @@ static PyObject *digest_lines(PyObject *module, PyObject *entries) {
         }
         total += (size_t)line->path_length + (size_t)line->digest_length + 2;
     }
-    qsort(lines, (size_t)count, sizeof *lines, by_path);
+    int sorted = 1; /* a walked folder's entries mostly come in path order already */
+    for (Py_ssize_t i = 1; i < count && sorted; i++)
+        sorted = by_path(&lines[i - 1], &lines[i]) < 0;
+    if (!sorted)
+        qsort(lines, (size_t)count, sizeof *lines, by_path);
     PyObject *text = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (text == NULL)
         goto error;
@@ -376,6 +395,23 @@ error:
 }
 
 /* ---- rows against the base's ----------------------------------------------------------- */
+/* value in decimal, as str(int) spells it, into text (24 bytes); returns its length. */
+static int decimal(long long value, char *text) {
+    char reversed[24];
+    int length = 0;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        reversed[length++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    int out = 0;
+    if (value < 0)
+        text[out++] = '-';
+    while (length)
+        text[out++] = reversed[--length];
+    return out;
+}
+
 /* The entry's key into *buffer (grown as needed); 1 if keyed, 0 if not, -1 on error. */
 static int entry_key(PyObject *entry, char **buffer, size_t *capacity, Py_ssize_t *key_length) {
     int keyed = 0;
@@ -408,7 +444,7 @@ static int entry_key(PyObject *entry, char **buffer, size_t *capacity, Py_ssize_
     if (memchr(digest_bytes, '\n', (size_t)digest_length) || memchr(path_bytes, '\n', (size_t)path_length))
         goto done;
     char size_text[24];
-    int size_length = snprintf(size_text, sizeof size_text, "%lld", size_value);
+    int size_length = decimal(size_value, size_text);
     size_t needed = (size_t)digest_length + (size_t)size_length + 1 + (size_t)path_length;
     if (needed > *capacity) {
         char *grown = realloc(*buffer, needed);
@@ -536,5 +572,9 @@ PyMODINIT_FUNC PyInit__manifest(void) {
     for (int i = 0; i < FIELDS; i++)
         if ((field_names[i] = PyUnicode_InternFromString(FIELD_NAMES[i])) == NULL)
             return NULL;
+    Py_hash_t seed = PyObject_Hash(field_names[PATH]);
+    if (seed == -1)
+        return NULL;
+    hash_seed = mix((uint64_t)seed);
     return PyModule_Create(&module);
 }

@@ -57,7 +57,7 @@ from .local_maintenance import (
 )
 from .local_packs import PackWriter, has_pack_columns
 from . import local_rules as rules
-from .shared_manifests import ENTRY_COLUMNS, entry_row, rows_to_store
+from .shared_manifests import ENTRY_COLUMNS, entry_row, entries_to_store
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
 _PACK_WRITE_BYTES = 4 << 20  # small blobs gathered per write into a pack
@@ -357,13 +357,11 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                base, rows = rows_to_store(connection, collection_id, entries, self.root)
+                base, stored = entries_to_store(connection, collection_id, entries, self.root)
                 # A row equal to its base's names content the base holds (gc keeps it): only
-                # the differing rows' content needs checking.
-                differing = {row[0] for row in rows} if base is not None else None
-                self._check_blobs_present(connection, entries if differing is None else
-                                          [e for e in entries if e.path in differing], secured.known_present())
-                version_id = self._insert_version(connection, collection_id, draft, digest, base, rows)
+                # the stored rows' content needs checking.
+                self._check_blobs_present(connection, stored, secured.known_present())
+                version_id = self._insert_version(connection, collection_id, draft, digest, base, stored)
                 created = True
             release(connection, secured.protected)
             end_log_protection(connection, secured.log_rows)
@@ -409,10 +407,9 @@ class Ingest:
             raise _MissingBlobs(missing)
 
     def _insert_version(self, connection: sqlite3.Connection, collection_id: int, draft: VersionDraft,
-                        digest: str, base: int | None = None, rows: list[tuple] | None = None) -> int:
+                        digest: str, base: int | None = None, stored: list[ManifestEntry] | None = None) -> int:
         """The version row, and the entry rows it stores: those differing from `base`, or all."""
-        if rows is None:
-            rows = [entry_row(e) for e in draft.entries]
+        rows = [entry_row(e) for e in (draft.entries if stored is None else stored)]
         index = connection.execute(
             "UPDATE collections SET next_index = next_index + 1 WHERE id = ? RETURNING next_index - 1",
             (collection_id,),

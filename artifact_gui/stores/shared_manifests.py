@@ -104,22 +104,22 @@ def entry_row(entry: ManifestEntry) -> tuple:
             entry.birth_artifact_id)
 
 
-def rows_to_store(connection: sqlite3.Connection, collection_id: int, entries: list[ManifestEntry],
-                  where: str) -> tuple[int | None, list[tuple]]:
-    """(base, rows) for a new version of the collection with these entries: the newest live
-    version's whole manifest as the base and only the rows that differ from it, when that
-    base's paths are all kept and few change; else (None, all rows)."""
+def entries_to_store(connection: sqlite3.Connection, collection_id: int, entries: list[ManifestEntry],
+                     where: str) -> tuple[int | None, list[ManifestEntry]]:
+    """(base, the entries whose rows to store) for a new version of the collection: the newest
+    live version's whole manifest as the base and only the entries that differ from it, when
+    that base's paths are all kept and few change; else (None, all the entries)."""
     newest = connection.execute(
         "SELECT id FROM live_versions WHERE collection_id = ? ORDER BY version_index DESC LIMIT 1",
         (collection_id,)).fetchone()
     if newest is None or not entries:
-        return None, [entry_row(e) for e in entries]
+        return None, entries
     manifest = manifest_of(connection, newest[0], where)
     differing = _differing_entries(connection, manifest.base if manifest.base is not None else manifest.own,
                                    entries, int(len(entries) * MAX_CHANGED_SHARE))
     if differing is None or len(differing) == len(entries):
-        return None, [entry_row(e) for e in entries]  # a base path gone, many changed, or nothing shared
-    return manifest.base if manifest.base is not None else manifest.own, [entry_row(e) for e in differing]
+        return None, entries  # a base path gone, many changed, or nothing shared
+    return manifest.base if manifest.base is not None else manifest.own, differing
 
 
 # Most rows are a file's content: no ref, extra or birth artifact, an md5 digest (24 characters in

@@ -201,6 +201,8 @@ class LocalStore(SQLStore):
     """A store in a folder. `create=True` creates one when the folder is new or empty;
     otherwise a folder without a store is refused (NoStoreError)."""
 
+    _reads_base_keys_ahead = True  # Ingest._read_base_keys_ahead
+
     def __init__(self, path: str | os.PathLike, create: bool = False):
         self.root = os.path.abspath(os.fspath(path))
         self.db_path = os.path.join(self.root, DATABASE)

@@ -15,7 +15,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -57,18 +57,21 @@ from .local_maintenance import (
 )
 from .local_packs import PackWriter, has_pack_columns
 from . import local_rules as rules
-from .shared_manifests import ENTRY_COLUMNS, entry_row, entries_to_store
+from .shared_manifests import ENTRY_COLUMNS, BaseKeys, base_keys, entries_to_store, entry_row, newest_base
 from .objects import INLINE_MAX, BlobRejectedError, ReadBlob
 
 _PACK_WRITE_BYTES = 4 << 20  # small blobs gathered per write into a pack
 INGEST_THREADS = 3  # one more than the cores: hashing goes on while a thread waits in fsync
+READ_AHEAD_ENTRIES = 10_000  # from this size on, the base's keys are read while content is stored
 _CHUNK_FILES = 64
 _CHUNK_BYTES = 1 << 20
 
 
 class Ingest:
     """LocalStore's content and logging. LocalStore supplies `_db`, `_write`, `root`, `objects`, `packs`,
-    `_connections`, `_read_only`, `_require_writable`, `_project_id` and `get_version_by_id`."""
+    `_connections`, `_connect`, `_read_only`, `_require_writable`, `_project_id` and `get_version_by_id`."""
+
+    _reads_base_keys_ahead = False  # SQLite's data_version tells the commit whether they still hold
 
     # --- content in and out ----------------------------------------------------------
     def _blob_location_columns(self) -> str:
@@ -188,10 +191,11 @@ class Ingest:
     def _log_version(self, draft: VersionDraft, progress: ProgressCallback | None,
                      cancelled: Callable[[], bool] | None) -> LogResult:
         _validate_draft(draft)
+        read_ahead = self._read_base_keys_ahead(draft)
         secured = self._store_contents(draft.entries, progress, cancelled)
         for attempt in range(3):
             try:
-                return self._commit(draft, secured)
+                return self._commit(draft, secured, read_ahead)
             except _MissingBlobs as missing:
                 # Content whose digest was known but the store lacks: a hash-cache hit for
                 # content never stored here, or content a concurrent gc took. Store it from
@@ -204,6 +208,32 @@ class Ingest:
                     ) from None
                 secured.update(self._store_contents(list(restorable.values()), progress, cancelled, force=True))
         raise AssertionError("unreachable")
+
+    def _read_base_keys_ahead(self, draft: VersionDraft) -> "Future[_ReadAhead | None] | None":
+        """For a large draft on a LocalStore: the base version's keys (shared_manifests), read
+        on another thread while the content is stored (0.05 s at 100,000 rows, without the GIL),
+        with the commit connection's `data_version` from before the read: the commit uses them
+        only if it is unchanged then, i.e. no other connection committed anything meanwhile."""
+        if not self._reads_base_keys_ahead or len(draft.entries) < READ_AHEAD_ENTRIES:
+            return None
+        data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
+        pool = ThreadPoolExecutor(1, thread_name_prefix="base-keys")
+        try:
+            return pool.submit(self._base_keys_now, draft.project, draft.name, data_version)
+        finally:
+            pool.shutdown(wait=False)
+
+    def _base_keys_now(self, project: str, name: str, data_version: int) -> "_ReadAhead | None":
+        connection = self._connect()
+        try:
+            row = connection.execute("SELECT c.id FROM collections c JOIN projects p ON p.id = c.project_id"
+                                     " WHERE p.name = ? AND c.name = ?", (project, name)).fetchone()
+            base = newest_base(connection, row[0], self.root) if row else None
+            return None if base is None else _ReadAhead(data_version, base_keys(connection, base))
+        except (sqlite3.Error, StoreError):
+            return None  # the commit reads them itself, and reports what is wrong
+        finally:
+            connection.close()
 
     def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
         """The digests the store has, protected from gc, in one write transaction: a gc
@@ -338,9 +368,11 @@ class Ingest:
         finally:
             self.objects.discard(blob)
 
-    def _commit(self, draft: VersionDraft, secured: "_Secured") -> LogResult:
+    def _commit(self, draft: VersionDraft, secured: "_Secured",
+                read_ahead: "Future[_ReadAhead | None] | None" = None) -> LogResult:
         entries = draft.entries
         digest = entries_digest(entries)
+        ahead = read_ahead.result() if read_ahead is not None else None  # before taking the write lock
         with self._write() as connection:
             project_id = self._project_id(draft.project, create=True)
             collection_id = self._ensure_collection(project_id, draft)
@@ -357,7 +389,10 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                base, stored = entries_to_store(connection, collection_id, entries, self.root)
+                still_true = ahead is not None and ahead.data_version == connection.execute(
+                    "PRAGMA data_version").fetchone()[0]
+                base, stored = entries_to_store(connection, collection_id, entries, self.root,
+                                                ahead.keys if still_true else None)
                 # A row equal to its base's names content the base holds (gc keeps it): only
                 # the stored rows' content needs checking.
                 self._check_blobs_present(connection, stored, secured.known_present())
@@ -449,6 +484,12 @@ def _work_chunks(entries: list[ManifestEntry]) -> list[list[ManifestEntry]]:
     if current:
         chunks.append(current)
     return chunks
+
+
+@dataclass(frozen=True)
+class _ReadAhead:
+    data_version: int  # of the commit's connection, before the keys were read
+    keys: BaseKeys
 
 
 @dataclass

@@ -105,21 +105,48 @@ def entry_row(entry: ManifestEntry) -> tuple:
 
 
 def entries_to_store(connection: sqlite3.Connection, collection_id: int, entries: list[ManifestEntry],
-                     where: str) -> tuple[int | None, list[ManifestEntry]]:
+                     where: str, read_ahead: "BaseKeys | None" = None) -> tuple[int | None, list[ManifestEntry]]:
     """(base, the entries whose rows to store) for a new version of the collection: the newest
     live version's whole manifest as the base and only the entries that differ from it, when
-    that base's paths are all kept and few change; else (None, all the entries)."""
+    that base's paths are all kept and few change; else (None, all the entries). `read_ahead`:
+    the base's keys read before the caller's transaction, used if they are this base's (the
+    caller vouches that nothing else was committed since)."""
+    base = newest_base(connection, collection_id, where)
+    if base is None or not entries:
+        return None, entries
+    keys = read_ahead if read_ahead is not None and read_ahead.base == base else base_keys(connection, base)
+    differing = _differing_entries(connection, keys, entries, int(len(entries) * MAX_CHANGED_SHARE))
+    if differing is None or len(differing) == len(entries):
+        return None, entries  # a base path gone, many changed, or nothing shared
+    return base, differing
+
+
+def newest_base(connection: sqlite3.Connection, collection_id: int, where: str) -> int | None:
+    """The whole version a new version of the collection would share rows with: the newest
+    live version, or its base when it shares rows itself; None for an empty collection."""
     newest = connection.execute(
         "SELECT id FROM live_versions WHERE collection_id = ? ORDER BY version_index DESC LIMIT 1",
         (collection_id,)).fetchone()
-    if newest is None or not entries:
-        return None, entries
+    if newest is None:
+        return None
     manifest = manifest_of(connection, newest[0], where)
-    differing = _differing_entries(connection, manifest.base if manifest.base is not None else manifest.own,
-                                   entries, int(len(entries) * MAX_CHANGED_SHARE))
-    if differing is None or len(differing) == len(entries):
-        return None, entries  # a base path gone, many changed, or nothing shared
-    return manifest.base if manifest.base is not None else manifest.own, differing
+    return manifest.base if manifest.base is not None else manifest.own
+
+
+@dataclass(frozen=True)
+class BaseKeys:
+    """A base version's keyed rows, joined by newlines (None: none), and how many there are."""
+
+    base: int
+    joined: str | None
+    rows: int
+
+
+def base_keys(connection: sqlite3.Connection, base: int) -> BaseKeys:
+    joined, rows = connection.execute(
+        f"SELECT group_concat({_KEY_SQL}, char(10)), count(*) FROM entries WHERE version_id = ? AND {_KEYED_SQL}",
+        (base,)).fetchone()
+    return BaseKeys(base, joined, rows)
 
 
 # Most rows are a file's content: no ref, extra or birth artifact, an md5 digest (24 characters in
@@ -135,14 +162,12 @@ _KEYED_SQL = ("ref IS NULL AND extra IS NULL AND birth_artifact_id IS NULL AND t
               " AND instr(path, char(10)) = 0 AND instr(digest, char(10)) = 0")
 
 
-def _differing_entries(connection: sqlite3.Connection, base: int, entries: list[ManifestEntry],
+def _differing_entries(connection: sqlite3.Connection, keys: BaseKeys, entries: list[ManifestEntry],
                        limit: int) -> list[ManifestEntry] | None:
     """The entries whose row the base lacks (changed or added), or None when a base path is
     gone or more than `limit` differ. Keyed rows are compared as sets of keys, the others whole,
     by path."""
-    joined, keyed_rows = connection.execute(
-        f"SELECT group_concat({_KEY_SQL}, char(10)), count(*) FROM entries WHERE version_id = ? AND {_KEYED_SQL}",
-        (base,)).fetchone()
+    base, joined, keyed_rows = keys.base, keys.joined, keys.rows
     found = unmatched(entries, joined or "")
     if found is None or (joined.count("\n") + 1 if joined else 0) != keyed_rows:
         return None  # not one key per row: a damaged row; the version is stored whole

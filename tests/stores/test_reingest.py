@@ -110,10 +110,10 @@ def test_content_a_gc_takes_before_the_commit_is_stored_again(local_store, tmp_p
     real_commit = Ingest._commit
     collected = []
 
-    def gc_first(self, draft, secured):
+    def gc_first(self, draft, secured, *rest):
         if not collected:  # a gc in between: takes kept.txt's content, which the log assumed present
             collected.append(self.gc().blobs_deleted)
-        return real_commit(self, draft, secured)
+        return real_commit(self, draft, secured, *rest)
 
     monkeypatch.setattr(Ingest, "_commit", gc_first)
     version = log_folder(local_store, folder)

@@ -12,7 +12,7 @@ from artifact_gui.core.cleanup import CleanupCriteria
 from artifact_gui.core.digests import b64_md5
 from artifact_gui.core.draft import VersionDraft
 from artifact_gui.core.manifest import ManifestEntry
-from artifact_gui.stores import LocalStore
+from artifact_gui.stores import LocalStore, local_ingest, shared_manifests
 from artifact_gui.stores.base import DamagedStoreError
 from artifact_gui.stores.migrate import compare, migrate
 from tests.stores.test_query_plans import StatementLog, full_scans
@@ -301,3 +301,61 @@ def test_a_change_in_a_manifest_with_odd_rows_still_stores_only_what_differs(loc
     first = log(local_store, files)
     second = log(local_store, {**files, "part3/file010.bin": b"changed"})
     assert stored(local_store, second.id) == (1, first.id)
+
+
+def reading_keys_ahead(monkeypatch, then=None) -> list[int]:
+    """Every log reads its base's keys ahead, whatever its size; `then()` runs on the reading
+    thread right after the read. Returns the bases whose keys the commit read itself."""
+    monkeypatch.setattr(local_ingest, "READ_AHEAD_ENTRIES", 1)
+    read_at_commit = []
+    real_base_keys = shared_manifests.base_keys
+
+    def base_keys_at_commit(connection, base):
+        read_at_commit.append(base)
+        return real_base_keys(connection, base)
+
+    monkeypatch.setattr(shared_manifests, "base_keys", base_keys_at_commit)
+    if then is not None:
+        real_read = local_ingest.Ingest._base_keys_now
+
+        pending = [then]  # once: a log inside then() reads ahead too
+
+        def read_then(self, *args):
+            found = real_read(self, *args)
+            while pending:
+                pending.pop()()
+            return found
+
+        monkeypatch.setattr(local_ingest.Ingest, "_base_keys_now", read_then)
+    return read_at_commit
+
+
+def test_keys_read_ahead_make_the_same_versions(local_store, monkeypatch):
+    read_at_commit = reading_keys_ahead(monkeypatch)
+    first = log(local_store, MANY)
+    changed = {**MANY, "part3/file010.bin": b"changed", "new/added.bin": b"added"}
+    second = log(local_store, changed)
+    assert read_at_commit == []  # the keys read ahead were used
+    assert stored(local_store, second.id) == (2, first.id)
+    assert_reads_exactly_many(local_store, second.id, changed)
+
+
+def test_keys_read_ahead_are_read_again_when_another_connection_committed_meanwhile(local_store, monkeypatch):
+    """Meanwhile another connection deletes the base for good and logs a version that takes its
+    id (SQLite reuses the highest rowid): the same base id, other rows. The commit sees that
+    something was committed (PRAGMA data_version) and reads the new base's keys."""
+    first = log(local_store, MANY)
+    other_content = {path: content + b" elsewhere" for path, content in MANY.items()}
+
+    def meanwhile():
+        other = LocalStore(local_store.root)
+        other.trash_versions([first.id], delete_aliases=True)
+        other.empty_trash([first.id])
+        assert log(other, other_content).id == first.id
+        other.close()
+
+    read_at_commit = reading_keys_ahead(monkeypatch, then=meanwhile)
+    changed = {**MANY, "part3/file010.bin": b"changed"}
+    third = log(local_store, changed)
+    assert_reads_exactly_many(local_store, third.id, changed)
+    assert read_at_commit == [first.id]

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS folder_digests_v3 (
 _OLD_TABLES = ("file_digests_v2",)  # one row per file: replaced by folder rows
 RACY_SECONDS = 3
 _SEPARATOR = "\0"  # in no file name (nor a digest the cache stores)
-_RECORD = struct.Struct("=4q")  # a file's stat in `stats`: inode, size, mtime_ns, ctime_ns (array("q")'s layout)
+STAT_RECORD = struct.Struct("=4q")  # a file's stat in `stats`: inode, size, mtime_ns, ctime_ns
 
 
 class FileStat(NamedTuple):
@@ -149,7 +149,7 @@ def _folder_row(connection: sqlite3.Connection, folder: str) -> tuple[str, bytes
     if not (isinstance(names, str) and isinstance(stats, bytes) and isinstance(digests_text, str)):
         return None
     digests = digests_text.split(_SEPARATOR)
-    if not (names.count(_SEPARATOR) + 1 == len(digests) and len(stats) == _RECORD.size * len(digests)):
+    if not (names.count(_SEPARATOR) + 1 == len(digests) and len(stats) == STAT_RECORD.size * len(digests)):
         return None
     return names, stats, digests
 
@@ -165,7 +165,7 @@ def _update_folder(connection: sqlite3.Connection, folder: str, updates: dict[st
         replaced = bytearray(stats)
         for name, (record, digest) in updates.items():
             index = positions[name]
-            replaced[index * _RECORD.size:(index + 1) * _RECORD.size] = record
+            replaced[index * STAT_RECORD.size:(index + 1) * STAT_RECORD.size] = record
             digests[index] = digest
         connection.execute("UPDATE folder_digests_v3 SET stats = ?, digests = ? WHERE folder = ?",
                            (bytes(replaced), _SEPARATOR.join(digests), folder))
@@ -176,7 +176,7 @@ def _update_folder(connection: sqlite3.Connection, folder: str, updates: dict[st
 
 
 def _records(stats: bytes) -> list[bytes]:
-    size = _RECORD.size
+    size = STAT_RECORD.size
     return [stats[start:start + size] for start in range(0, len(stats), size)]
 
 
@@ -184,7 +184,7 @@ def _packed(stat: tuple[int, ...]) -> bytes | None:
     """A stat as the cache stores it, or None if a field does not fit an int64 (an inode number
     over 2**63 on some network file systems: such a file is not cached)."""
     try:
-        return _RECORD.pack(*stat)
+        return STAT_RECORD.pack(*stat)
     except struct.error:
         return None
 

@@ -9,10 +9,9 @@ same answers (tests/core/test_manifest_steps.py)."""
 from __future__ import annotations
 
 import hashlib
-import struct
 
 from .digests import MANIFEST_DIGEST_HEADER, artifact_digest
-from .hashcache import FileStat
+from .hashcache import STAT_RECORD, FileStat
 from .manifest import ManifestEntry
 from .names import is_valid_entry_path
 
@@ -24,7 +23,6 @@ else:
     _manifest.set_entry_type(ManifestEntry, FileStat)  # their fields are then read where their slots are
 
 _INT64 = range(-2**63, 2**63)
-_STAT = struct.Struct("=4q")  # a file's stat as walk.FolderListing packs it
 
 
 def local_entries(entry_prefix: str, physical_prefix: str, names: list[str], stats: bytes,
@@ -35,7 +33,7 @@ def local_entries(entry_prefix: str, physical_prefix: str, names: list[str], sta
     if entries is None:
         entries = [ManifestEntry(entry_prefix + name, digest, stat.size, local_path=physical_prefix + name,
                                  local_stat=stat)
-                   for name, digest, stat in zip(names, digests, map(FileStat._make, _STAT.iter_unpack(stats)))]
+                   for name, digest, stat in zip(names, digests, map(FileStat._make, STAT_RECORD.iter_unpack(stats)))]
     return entries
 
 

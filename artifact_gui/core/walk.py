@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from array import array
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
 
-from .hashcache import FileStat
+from .hashcache import STAT_RECORD, FileStat
 
 try:  # the optional C extension (setup.py): the same listing outside the GIL
     from . import _listing
@@ -18,7 +17,7 @@ except ImportError:
 if sys.getfilesystemencoding().lower() not in ("utf-8", "utf8"):
     _listing = None  # it decodes names as UTF-8, which is then not what os.scandir does
 
-_LISTING_THREADS = 2  # with the extension: folders listed while Python builds entries
+_LISTING_THREADS = 2  # with the extension (more were no faster on two cores)
 _LIST_AHEAD = 16  # folders on top of the walk's stack being listed at once
 
 
@@ -29,9 +28,7 @@ class FolderListing(NamedTuple):
     stats: bytes  # per file: inode, size, mtime_ns, ctime_ns as native int64s (the hash cache's layout)
 
     def file_stats(self) -> list[FileStat]:
-        values = array("q")
-        values.frombytes(self.stats)
-        return list(map(_as_file_stat, zip(*[iter(values)] * 4)))
+        return list(map(FileStat._make, STAT_RECORD.iter_unpack(self.stats)))
 
 
 T = TypeVar("T")
@@ -39,10 +36,6 @@ T = TypeVar("T")
 
 def _itself(listing: FolderListing) -> FolderListing:
     return listing
-
-
-def _as_file_stat(fields: tuple[int, int, int, int]) -> FileStat:
-    return tuple.__new__(FileStat, fields)
 
 
 def walk_files(root: str) -> Iterator[tuple[str, str, FileStat]]:
@@ -105,7 +98,7 @@ def _list(folder: str) -> tuple[list[str], bytes, list[tuple[str, int, int]]]:
 
 def _list_in_python(folder: str) -> tuple[list[str], bytes, list[tuple[str, int, int]]]:
     names: list[str] = []
-    stats = array("q")
+    stats: list[bytes] = []
     subfolders = []
     for item in _sorted_listing(folder):
         _require_utf8(item.path, item.name)
@@ -118,15 +111,15 @@ def _list_in_python(folder: str) -> tuple[list[str], bytes, list[tuple[str, int,
         except OSError as error:
             raise ValueError(f"cannot add {item.path!r}: {error.strerror}") from error
         names.append(item.name)
-        stats.extend(_packed(stat))
-    return names, stats.tobytes(), subfolders
+        stats.append(_packed(stat))
+    return names, b"".join(stats), subfolders
 
 
-def _packed(stat: os.stat_result) -> tuple[int, int, int, int]:
+def _packed(stat: os.stat_result) -> bytes:
     if stat.st_ino < 2**63:
-        return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+        return STAT_RECORD.pack(stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     # An inode over int64 (some network file systems): ctime 0 means "unknown", never cached.
-    return -1, stat.st_size, stat.st_mtime_ns, 0
+    return STAT_RECORD.pack(-1, stat.st_size, stat.st_mtime_ns, 0)
 
 
 def _sorted_listing(folder: str) -> list[os.DirEntry]:

@@ -20,7 +20,10 @@ try:
 except ImportError:  # built without the extension
     _manifest = None
 else:
-    _manifest.set_entry_type(ManifestEntry, FileStat)  # their fields are then read where their slots are
+    try:
+        _manifest.set_entry_type(ManifestEntry, FileStat)  # their fields are then read where their slots are
+    except TypeError:
+        pass  # not slots classes (any more): the extension reads fields by name, and makes no entries
 
 _INT64 = range(-2**63, 2**63)
 

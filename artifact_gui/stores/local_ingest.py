@@ -224,8 +224,9 @@ class Ingest:
             pool.shutdown(wait=False)
 
     def _base_keys_now(self, project: str, name: str, data_version: int) -> "_ReadAhead | None":
-        connection = self._connect()
+        connection = None
         try:
+            connection = self._connect()
             row = connection.execute("SELECT c.id FROM collections c JOIN projects p ON p.id = c.project_id"
                                      " WHERE p.name = ? AND c.name = ?", (project, name)).fetchone()
             base = newest_base(connection, row[0], self.root) if row else None
@@ -233,7 +234,8 @@ class Ingest:
         except (sqlite3.Error, StoreError):
             return None  # the commit reads them itself, and reports what is wrong
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
     def _present_and_protect(self, digests: Iterable[str]) -> set[str]:
         """The digests the store has, protected from gc, in one write transaction: a gc
@@ -389,10 +391,10 @@ class Ingest:
                 if not draft.ttl_inherit:
                     rules.set_ttl(connection, version_id, draft.ttl_seconds, inherit=False)
             else:
-                still_true = ahead is not None and ahead.data_version == connection.execute(
+                ahead_holds = ahead is not None and ahead.data_version == connection.execute(
                     "PRAGMA data_version").fetchone()[0]
                 base, stored = entries_to_store(connection, collection_id, entries, self.root,
-                                                ahead.keys if still_true else None)
+                                                ahead.keys if ahead_holds else None)
                 # A row equal to its base's names content the base holds (gc keeps it): only
                 # the stored rows' content needs checking.
                 self._check_blobs_present(connection, stored, secured.known_present())

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import humanize
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ..core.text import counted
 from ..stores.base import Store, VersionInfo
 from ..stores.compare import DiffRow, FileChange, TextDiff, VersionDiff, compare_versions, text_diff
+from .models.rows_table import RowsTableModel
 from .tasks import TaskRunner
 
 SHOWN_ROWS = 5000  # per kind; the counts above the list stay exact
@@ -155,29 +156,13 @@ class CompareDialog(QDialog):
         self.text_diff.show_diff(diff)
 
 
-class TextDiffModel(QAbstractTableModel):
+class TextDiffModel(RowsTableModel):
     """Rows of a side-by-side diff: old line number, old line, new line number, new line."""
 
+    rows: tuple[DiffRow, ...]
+
     def __init__(self, old_title: str, new_title: str, parent=None):
-        super().__init__(parent)
-        self.headers = ("", old_title, "", new_title)
-        self.rows: tuple[DiffRow, ...] = ()
-
-    def set_rows(self, rows: tuple[DiffRow, ...]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
-        return None
+        super().__init__(("", old_title, "", new_title), parent)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

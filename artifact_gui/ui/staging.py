@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 import humanize
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,6 +47,7 @@ from ..core.names import (
 )
 from ..stores.base import CollectionInfo, Store, VersionInfo
 from .confirm import ConfirmDialog, ask
+from .models.rows_table import RowsTableModel
 from .tasks import TaskRunner
 from .theme import error_css
 
@@ -56,28 +57,11 @@ STATUS_COLORS = {StagedStatus.NEW: QColor("#2e7d32"), StagedStatus.CHANGED: QCol
                  StagedStatus.REMOVED: QColor("#c62828")}
 
 
-class StagedEntriesModel(QAbstractTableModel):
-    COLUMNS = ("Path", "Size", "Status")
+class StagedEntriesModel(RowsTableModel):
+    rows: list[StagedRow]
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[StagedRow] = []
-
-    def set_rows(self, rows: list[StagedRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+        super().__init__(("Path", "Size", "Status"), parent)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

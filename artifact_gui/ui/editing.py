@@ -101,38 +101,53 @@ class ChipListDelegate(QStyledItemDelegate):
         editor.setGeometry(rect)
 
 
-class AliasEditor(QWidget):
+class _ChipEditor(QWidget):
+    """What the alias and tag editors share: the name typed is checked as it is typed, and
+    cleared once it landed (kept when the write fails, or if the user typed another since)."""
+
+    validate: Callable[[str], object]
+
+    def _check(self, name: str) -> str | None:
+        try:
+            type(self).validate(name)
+        except InvalidNameError as error:
+            return str(error)
+        return None
+
+    def _show_problem(self, text: str) -> str | None:
+        problem = self._check(text.strip()) if text.strip() else None
+        self.rule.setText(problem or "")
+        self.rule.setVisible(problem is not None)
+        return problem
+
+    def _clear_input_if(self, name: str) -> None:
+        if self.input.text().strip() == name:
+            self.input.clear()
+
+
+class AliasEditor(_ChipEditor):
+    validate = staticmethod(validate_alias)
+
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("aliasEditor")
         self.setAccessibleName("Aliases")
         self.operations = session.operations
         self.version: VersionInfo | None = None
-        self.list = AliasList(self)
-        self.list.setObjectName("aliasList")
-        self.list.setAccessibleName("Aliases of this version")
-        self.list.setFlow(QListWidget.Flow.LeftToRight)
-        self.list.setWrapping(True)
-        self.list.setSpacing(2)
+        self.list = _chips(AliasList(self), "aliasList", "Aliases of this version", ChipListDelegate)
         line = self.list.fontMetrics().height() + 8
         self.list.setFixedHeight(2 * line + 6)  # two rows of chips, then it scrolls
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed | QAbstractItemView.EditTrigger.DoubleClicked)
-        self.list.setItemDelegate(ChipListDelegate(self.list))
         self.list.itemChanged.connect(self._on_renamed)
         _add_input_row(self, "alias", "New alias")  # short placeholder: a longer one was always cut
         self.input.setToolTip(ALIAS_INPUT_TIP)
         self.rename_action = QAction("Rename Alias (F2)", self)  # F2 itself is the window's action
         self.rename_action.setObjectName("renameAliasAction")
         self.rename_action.triggered.connect(self.rename_selected)
-        self.remove_action = QAction("Remove Alias", self)
-        self.remove_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
-        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.remove_action.triggered.connect(self.remove_selected)
         self.list.addAction(self.rename_action)
-        self.list.addAction(self.remove_action)
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        _add_remove_action(self.list, "Remove Alias", self.remove_selected)
         _lay_out_chip_editor(self)
         self.set_version(None)
 
@@ -162,17 +177,8 @@ class AliasEditor(QWidget):
             self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.list.setDragEnabled(False)
 
-    def _check(self, alias: str) -> str | None:
-        try:
-            validate_alias(alias)
-        except InvalidNameError as error:
-            return str(error)
-        return None
-
     def _on_input_changed(self, text: str) -> None:
-        problem = self._check(text.strip()) if text.strip() else None
-        self.rule.setText(problem or "")
-        self.rule.setVisible(problem is not None)
+        problem = self._show_problem(text)
         self.add_button.setEnabled(self.version is not None and bool(text.strip()) and problem is None
                                    and self.operations.read_only_reason is None)
 
@@ -181,12 +187,6 @@ class AliasEditor(QWidget):
         if self.version is None or not alias or self._check(alias) or self.operations.read_only_reason:
             return
         self.operations.add_alias(self.version, alias, on_success=lambda _moved: self._clear_input_if(alias))
-
-    def _clear_input_if(self, alias: str) -> None:
-        """The alias landed: clear what was typed (kept when the write fails, or if the user
-        has typed something else since)."""
-        if self.input.text().strip() == alias:
-            self.input.clear()
 
     def remove_selected(self) -> ConfirmDialog | None:
         """Asks first: nothing remembers where a removed alias pointed."""
@@ -221,10 +221,12 @@ class AliasEditor(QWidget):
             self.operations.move_alias(alias, target)
 
 
-class TagEditor(QWidget):
+class TagEditor(_ChipEditor):
     """A version's tags as chips: type one and press Enter to add it, Delete removes the
     selected one. Each change is one `set_tags` operation (a tag is easily added back, so
     removing one does not ask)."""
+
+    validate = staticmethod(validate_tag)
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -232,22 +234,12 @@ class TagEditor(QWidget):
         self.setAccessibleName("Tags")
         self.operations = session.operations
         self.version: VersionInfo | None = None
-        self.list = QListWidget(self)
-        self.list.setObjectName("tagList")
-        self.list.setAccessibleName("Tags of this version")
-        self.list.setFlow(QListWidget.Flow.LeftToRight)
-        self.list.setWrapping(True)
-        self.list.setSpacing(2)
+        self.list = _chips(QListWidget(self), "tagList", "Tags of this version",
+                           lambda chips: ChipListDelegate(chips, tags=True))
         self.list.setFixedHeight(self.list.fontMetrics().height() + 14)  # one row of chips, then it scrolls
-        self.list.setItemDelegate(ChipListDelegate(self.list, tags=True))
         _add_input_row(self, "tag", "Add a tag", accessible="New tag")
         self.rule.setWordWrap(True)
-        remove = QAction("Remove Tag", self.list)
-        remove.setShortcut(QKeySequence(Qt.Key.Key_Delete))
-        remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        remove.triggered.connect(self.remove_selected)
-        self.list.addAction(remove)
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        _add_remove_action(self.list, "Remove Tag", self.remove_selected)
         _lay_out_chip_editor(self)
         self.set_version(None)
 
@@ -266,18 +258,8 @@ class TagEditor(QWidget):
         self._on_input_changed(self.input.text())
         _enable_remove(self)
 
-    @staticmethod
-    def _check(tag: str) -> str | None:
-        try:
-            validate_tag(tag)
-        except InvalidNameError as error:
-            return str(error)
-        return None
-
     def _on_input_changed(self, text: str) -> None:
-        problem = self._check(text.strip()) if text.strip() else None
-        self.rule.setText(problem or "")
-        self.rule.setVisible(problem is not None)
+        problem = self._show_problem(text)
         self.add_button.setEnabled(self.input.isEnabled() and bool(text.strip()) and problem is None)
 
     def add_from_input(self) -> None:
@@ -290,15 +272,33 @@ class TagEditor(QWidget):
         else:
             self.input.clear()
 
-    def _clear_input_if(self, tag: str) -> None:
-        if self.input.text().strip() == tag:
-            self.input.clear()
-
     def remove_selected(self) -> None:
         item = self.list.currentItem() if self.list.currentItem() in self.list.selectedItems() else None
         if item is None or self.version is None or not self.remove_button.isEnabled():
             return
         self.operations.set_tags(self.version, [t for t in self.version.tags if t != item.text()])
+
+
+def _chips(chips: QListWidget, name: str, accessible: str, delegate) -> QListWidget:
+    """`chips` laid out as chips, left to right and wrapping, drawn by `delegate(chips)`."""
+    chips.setObjectName(name)
+    chips.setAccessibleName(accessible)
+    chips.setFlow(QListWidget.Flow.LeftToRight)
+    chips.setWrapping(True)
+    chips.setSpacing(2)
+    chips.setItemDelegate(delegate(chips))
+    return chips
+
+
+def _add_remove_action(chips: QListWidget, text: str, remove) -> QAction:
+    """Delete on the chips, and their context menu's entry, call `remove`."""
+    action = QAction(text, chips)
+    action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
+    action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    action.triggered.connect(remove)
+    chips.addAction(action)
+    chips.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    return action
 
 
 def _add_input_row(editor: QWidget, kind: str, placeholder: str, accessible: str | None = None) -> None:

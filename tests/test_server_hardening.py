@@ -246,8 +246,8 @@ def test_server_upkeep_removes_stale_partial_uploads_and_fails_abandoned_runs(tm
 
     store = LocalStore(tmp_path / "s", create=True)
     try:
-        stale = os.path.join(store.objects.tmp_dir, "killed-upload")
-        fresh = os.path.join(store.objects.tmp_dir, "upload-in-flight")
+        stale = os.path.join(store.objects.tmp_dir, "1" * 32)  # a killed upload's
+        fresh = os.path.join(store.objects.tmp_dir, f"upload-{'2' * 32}-{'3' * 32}.part")  # in flight
         for path in (stale, fresh):
             with open(path, "wb") as f:
                 f.write(b"x" * 1000)

@@ -215,6 +215,7 @@ class LocalStore(SQLStore):
         self.objects = ObjectFolder(os.path.join(self.root, OBJECTS))
         self.packs = PackFolder(os.path.join(self.root, OBJECTS, "packs"))
         try:
+            self.objects.check_folders(self.packs.root)
             with self._connections.in_use():
                 self._open_schema(create)
             if not self._read_only:

@@ -216,6 +216,16 @@ def _unrecorded_files(store, connection: sqlite3.Connection) -> list[tuple[str, 
     return [(digest, path) for digest, path in store.objects.all_files() if digest not in known]
 
 
+def _listed_unrecorded_files(store, connection: sqlite3.Connection, problems: list[str]) -> list[tuple[str, str]]:
+    """For verify: the unrecorded files, or none and the reason in `problems` when the blob
+    folders cannot be listed safely."""
+    try:
+        return _unrecorded_files(store, connection)
+    except DamagedStoreError as error:
+        problems.append(str(error))
+        return []
+
+
 def _refuse_if_database_looks_new(store, connection: sqlite3.Connection) -> None:
     if connection.execute("SELECT 1 FROM blobs LIMIT 1").fetchone():
         return
@@ -231,7 +241,7 @@ def verify_store(store, progress: ProgressCallback | None = None) -> VerifyRepor
     problems = _database_problems(store, connection)
     try:
         rows = connection.execute("SELECT digest, size, data IS NULL FROM blobs ORDER BY digest").fetchall()
-        unrecorded = _unrecorded_files(store, connection)
+        unrecorded = _listed_unrecorded_files(store, connection, problems)
         unstored = [row[0] for row in connection.execute(
             "SELECT DISTINCT e.digest FROM entries e WHERE e.ref IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = e.digest)")]

@@ -25,11 +25,12 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 from .base import CorruptBlobError, StoreError
-from .objects import ReadBlob
+from .objects import ReadBlob, own_files
 
 PACK_MAX_BYTES = 64 << 20
 _PACK_NAME = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIX = ".pack"
+_PACK_FILE = re.compile(r"[0-9a-f]{32}\.pack")
 _IOV_GROUP = 512  # buffers per writev: under every system's IOV_MAX (1024 on Linux)
 
 
@@ -99,12 +100,7 @@ class PackFolder:
                 os.close(fd)
 
     def names(self) -> list[str]:
-        try:
-            listing = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        return [name[: -len(_SUFFIX)] for name in listing
-                if name.endswith(_SUFFIX) and _PACK_NAME.match(name[: -len(_SUFFIX)])]
+        return [name[: -len(_SUFFIX)] for name in own_files(self.root, _PACK_FILE)]
 
     def size(self, pack: str) -> int:
         return os.path.getsize(self.path_for(pack))

@@ -5,6 +5,10 @@ fsynced and verified, then renamed into place while the writer holds the databas
 lock, so garbage collection (which also holds it) never races a writer. Collection moves
 doomed files to `objects/gc-pending` before its transaction commits; on the next open a
 file there whose row survived (a crash before commit) is moved back, the rest are deleted.
+
+None of these folders is ever followed as a link (a store folder from elsewhere could lead
+the deletions above out of the store), and only files with the names the store gives are
+listed, moved or deleted: anything else found there is left alone.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import errno
 import hashlib
 import mmap
 import os
+import re
+import stat
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +27,7 @@ from dataclasses import dataclass
 
 from ..core.digests import CHUNK_SIZE, b64_md5, b64_to_hex, hex_to_b64
 from ..core.manifest import ManifestEntry
-from .base import CancelledError, StoreError
+from .base import CancelledError, DamagedStoreError, StoreError
 
 # Blobs up to this size are kept inside SQLite: per DESIGN.md creating one file per small
 # blob costs far more than hashing it, and SQLite reads and writes small blobs faster.
@@ -33,6 +39,11 @@ RESERVE_BYTES = 8 << 20
 RESERVE_WHEN_FREE_BELOW = 256 << 20  # on a roomier disk no reserve file is kept
 MAP_WINDOW = 16 << 20  # bytes of a source mapped at once: bounds resident memory
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # O_BINARY: Windows only
+_BLOB_FOLDER = re.compile(r"[0-9a-f]{2}")  # objects/md5/<hex[:2]>/<hex[2:]>
+_BLOB_FILE = re.compile(r"[0-9a-f]{30}")
+_PENDING_FILE = re.compile(r"[0-9a-f]{32}")
+# uuid4().hex here; server/resumable.py's partial uploads: upload-<md5 hex>-<upload id>.part
+_TEMP_FILE = re.compile(r"[0-9a-f]{32}|upload-[0-9a-f]{32}-[0-9a-f]{32}\.part")
 
 
 class SourceChangedError(StoreError):
@@ -62,10 +73,16 @@ class ObjectFolder:
         self.gc_pending_dir = os.path.join(root, "gc-pending")
         self.reserve_path = os.path.join(root, "reserve")
 
+    def check_folders(self, *others: str) -> None:
+        """Refuse a store whose own folders (these and `others`) are links or files."""
+        for folder in (self.root, self.md5_dir, self.tmp_dir, self.gc_pending_dir, *others):
+            own_folder_exists(folder)
+
     def make_folders(self) -> None:
         """Create the layout (a writer does, once the database exists; a reader never)."""
         for folder in (self.md5_dir, self.tmp_dir, self.gc_pending_dir):
-            os.makedirs(folder, exist_ok=True)
+            if not own_folder_exists(folder):
+                os.makedirs(folder, exist_ok=True)
 
     def path_for(self, digest: str) -> str:
         hex_md5 = b64_to_hex(digest)
@@ -200,7 +217,7 @@ class ObjectFolder:
         """Rename a verified temp file to its final path. Call while holding the write lock."""
         assert blob.temp_path is not None
         final = self.path_for(blob.digest)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        _make_blob_folder(final)
         os.replace(blob.temp_path, final)
         blob.temp_path = None
 
@@ -216,6 +233,8 @@ class ObjectFolder:
         """Move a blob's file aside; returns where it went, or None if it was not there."""
         source = self.path_for(digest)
         target = os.path.join(self.gc_pending_dir, b64_to_hex(digest))
+        if not own_folder_exists(os.path.dirname(source)):
+            return None
         try:
             os.replace(source, target)
         except FileNotFoundError:
@@ -224,19 +243,19 @@ class ObjectFolder:
 
     def pending_deletions(self) -> Iterator[tuple[str, str]]:
         """(digest, path) of files a collection moved aside."""
-        for name in os.listdir(self.gc_pending_dir):
+        for name in own_files(self.gc_pending_dir, _PENDING_FILE):
             yield hex_to_b64(name), os.path.join(self.gc_pending_dir, name)
 
     def restore(self, digest: str, pending_path: str) -> None:
         final = self.path_for(digest)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        _make_blob_folder(final)
         os.replace(pending_path, final)
 
     def all_files(self) -> Iterator[tuple[str, str]]:
         """(digest, path) of every large blob file on disk."""
-        for prefix in os.listdir(self.md5_dir):
+        for prefix in own_files(self.md5_dir, _BLOB_FOLDER, folders=True):
             folder = os.path.join(self.md5_dir, prefix)
-            for rest in os.listdir(folder):
+            for rest in own_files(folder, _BLOB_FILE):
                 yield hex_to_b64(prefix + rest), os.path.join(folder, rest)
 
     def keep_reserve(self) -> None:
@@ -265,13 +284,53 @@ class ObjectFolder:
             return False
 
     def sweep_stale_temp_files(self, now: float) -> None:
-        for name in os.listdir(self.tmp_dir):
+        for name in own_files(self.tmp_dir, _TEMP_FILE):
             path = os.path.join(self.tmp_dir, name)
             try:
                 if now - os.stat(path).st_mtime > TMP_SWEEP_AGE_SECONDS:
                     os.unlink(path)
             except FileNotFoundError:
                 pass
+
+
+def own_folder_exists(folder: str) -> bool:
+    """False when one of the store's own folders is not there yet; raises when a link or a
+    file stands where it should be."""
+    try:
+        mode = os.lstat(folder).st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(mode):
+        return True
+    what = "a link" if stat.S_ISLNK(mode) else "not a folder"
+    raise DamagedStoreError(
+        f"the store's own folder {folder!r} is {what}. A store never follows links inside itself"
+        " (they could lead its deletions out of it): to keep content on another disk, move the"
+        " whole store there and link the store's folder instead; otherwise move this out of the"
+        " store, and open the store again")
+
+
+def own_files(folder: str, names: re.Pattern, folders: bool = False) -> Iterator[str]:
+    """Names in one of the store's own folders that match `names` and are files (or with
+    `folders`, folders), never links; raises when a link among them matches `names`."""
+    if not own_folder_exists(folder):
+        return
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            if not names.fullmatch(entry.name):
+                continue
+            if entry.is_symlink():
+                if folders:  # a linked blob folder: refuse, rather than skip the blobs it should hold
+                    own_folder_exists(entry.path)
+                continue
+            if entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False):
+                yield entry.name
+
+
+def _make_blob_folder(blob_path: str) -> None:
+    folder = os.path.dirname(blob_path)
+    if not own_folder_exists(folder):
+        os.makedirs(folder, exist_ok=True)
 
 
 def _read_whole(fd: int, entry: ManifestEntry, size: int) -> bytes:

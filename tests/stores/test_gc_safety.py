@@ -82,13 +82,16 @@ def test_stale_temporary_files_are_swept_at_open_and_by_gc(tmp_path):
     store = LocalStore(tmp_path / "store", create=True)
     tmp_dir = store.objects.tmp_dir
     store.close()
-    stale, fresh = os.path.join(tmp_dir, "stale"), os.path.join(tmp_dir, "fresh")
-    for path in (stale, fresh):
+    fresh_name = "f" * 32
+    stale = [os.path.join(tmp_dir, name) for name in ("0" * 32, f"upload-{'a' * 32}-{'b' * 32}.part")]
+    fresh = os.path.join(tmp_dir, fresh_name)
+    for path in (*stale, fresh):
         open(path, "wb").write(b"left by a killed upload")
     old = time.time() - TMP_SWEEP_AGE_SECONDS - 60
-    os.utime(stale, (old, old))
+    for path in stale:
+        os.utime(path, (old, old))
     store = LocalStore(tmp_path / "store")  # a writer opening the store sweeps
-    assert os.listdir(tmp_dir) == ["fresh"]  # a temp file still being written stays
+    assert os.listdir(tmp_dir) == [fresh_name]  # a temp file still being written stays
     os.utime(fresh, (old, old))
     store.gc()
     assert os.listdir(tmp_dir) == []

@@ -4,10 +4,24 @@ that says so while dragging, and the drop itself, which opens the staging panel.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QLabel
 
 from ..stores.base import CollectionInfo
+
+_HINT_GAP = 28  # pixels between the pointer and the hint
+
+
+def accept_as_copy(event) -> bool:
+    """Take dropped files as a copy whatever the source proposed (Shift proposes a move): a file
+    manager told "moved" may delete the user's originals. Refused where the source offers no copy."""
+    if not event.possibleActions() & Qt.DropAction.CopyAction:
+        event.ignore()
+        return False
+    event.setDropAction(Qt.DropAction.CopyAction)
+    event.accept()
+    return True
 
 
 class FileDropMixin:
@@ -49,15 +63,13 @@ class FileDropMixin:
         return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
 
     def dragEnterEvent(self, event) -> None:
-        if self._local_paths(event.mimeData()):
-            event.acceptProposedAction()
+        if self._local_paths(event.mimeData()) and accept_as_copy(event):
             self._show_drop_hint(self._drop_target(event.position().toPoint())[1])
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
-        if self._local_paths(event.mimeData()):
-            event.acceptProposedAction()
+        if self._local_paths(event.mimeData()) and accept_as_copy(event):
             self._show_drop_hint(self._drop_target(event.position().toPoint())[1])
 
     def dragLeaveEvent(self, event) -> None:
@@ -66,15 +78,24 @@ class FileDropMixin:
     def dropEvent(self, event) -> None:
         self.drop_hint.hide()
         paths = self._local_paths(event.mimeData())
-        if not paths:
+        if not paths or not accept_as_copy(event):
             event.ignore()
             return
-        event.acceptProposedAction()
         self.start_staging(self._drop_target(event.position().toPoint())[1], paths)
 
     def _show_drop_hint(self, collection: CollectionInfo | None) -> None:
         self.drop_hint.setText(self._describe_drop(collection))
         self.drop_hint.adjustSize()
-        self.drop_hint.move((self.width() - self.drop_hint.width()) // 2, self.menuBar().height() + 40)
+        self.drop_hint.move(self._drop_hint_position())
         self.drop_hint.raise_()
         self.drop_hint.show()
+
+    def _drop_hint_position(self) -> QPoint:
+        """Just below the pointer, so that it covers neither what the drop lands on nor the
+        titles and headers that say where that is; kept inside the window."""
+        pointer = self.mapFromGlobal(QCursor.pos())
+        hint = self.drop_hint.size()
+        x = min(max(pointer.x() - hint.width() // 2, 0), max(self.width() - hint.width(), 0))
+        below = pointer.y() + _HINT_GAP
+        y = below if below + hint.height() <= self.height() else pointer.y() - _HINT_GAP - hint.height()
+        return QPoint(x, min(max(y, 0), max(self.height() - hint.height(), 0)))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..stores.base import LATEST, VersionInfo
+from .drops import accept_as_copy
 from .models.version_table import ALIASES_COLUMN, ALIASES_ROLE, TAGS_COLUMN, TAGS_ROLE, VersionTableModel
 
 CHIP_PADDING = 6
@@ -221,9 +222,9 @@ class VersionTableView(QTableView):
 
     def dragEnterEvent(self, event) -> None:
         mime = event.mimeData()
-        if mime.hasFormat(ALIAS_MIME) or mime.hasUrls():
+        if mime.hasFormat(ALIAS_MIME):
             event.acceptProposedAction()
-        else:
+        elif not (mime.hasUrls() and accept_as_copy(event)):
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:
@@ -231,8 +232,7 @@ class VersionTableView(QTableView):
         if mime.hasFormat(ALIAS_MIME):
             row = self.indexAt(event.position().toPoint()).row()
             event.setAccepted(row >= 0)
-        elif mime.hasUrls():
-            event.acceptProposedAction()
+        elif mime.hasUrls() and accept_as_copy(event):
             self.filesHovering.emit(True)
 
     def dragLeaveEvent(self, event) -> None:
@@ -248,8 +248,7 @@ class VersionTableView(QTableView):
             return
         self.filesHovering.emit(False)
         paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
+        if paths and accept_as_copy(event):
             self.filesDropped.emit(paths)
 
     def selected_versions(self) -> list[VersionInfo]:

@@ -7,6 +7,7 @@ import os
 import threading
 import sqlite3
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
@@ -403,6 +404,29 @@ def test_dragging_over_the_window_says_where_the_drop_will_go(qtbot, window, tmp
                               Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, refused)
     assert not refused.isAccepted()
+
+
+@pytest.mark.parametrize("target", ["window", "versions"])
+def test_a_file_drop_is_taken_as_a_copy_never_a_move(qtbot, window, tmp_path, target):
+    """A file manager that is told "moved" may delete the user's originals."""
+    path = write_files(tmp_path / "dropped", {"a.txt": "a"})
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    widget = window if target == "window" else window.versions.viewport()
+    position = QPointF(widget.rect().center())
+    both = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    shift = Qt.KeyboardModifier.ShiftModifier  # Shift held: the source proposes a move
+    for event in (QDragEnterEvent(position.toPoint(), both, mime, Qt.MouseButton.LeftButton, shift),
+                  QDropEvent(position, both, mime, Qt.MouseButton.LeftButton, shift)):
+        assert event.proposedAction() == Qt.DropAction.MoveAction
+        QApplication.sendEvent(widget, event)
+        assert event.isAccepted() and event.dropAction() == Qt.DropAction.CopyAction
+    qtbot.waitUntil(lambda: len(window.staging.sources) == 1, timeout=5000)
+    only_move = QDropEvent(position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, only_move)
+    assert not only_move.isAccepted()
+    assert os.path.exists(path)
 
 
 def test_cleanup_and_trash_summaries_say_nothing_they_do_not_know(qtbot, window):

@@ -96,6 +96,7 @@ class DownloadDialog(QDialog):
         self.store, self.queue, self._job = store, queue, job
         self._name = title.removeprefix("Download ")
         self.task: Task | None = None
+        self._follows_task = False  # its signals reach this dialog
         self.tracker = RateTracker()
         self.tracker.total = total_bytes
 
@@ -158,18 +159,22 @@ class DownloadDialog(QDialog):
         self._say("Starting…")
         transfer = self.queue.add(self._name, "download", lambda context: self._job(context, root),
                                   self.tracker.total)
-        self.task = transfer.task
-        self.task.failed.connect(self._on_failed)
-        self.task.progressed.connect(self._on_progress)
-        self.task.succeeded.connect(lambda _result: self._on_succeeded(root))
-        self.task.cancelled.connect(self._on_cancelled)
+        self.task, self._root = transfer.task, root
+        for signal, slot in self._task_slots():
+            signal.connect(slot)
+        self._follows_task = True
+
+    def _task_slots(self):
+        return ((self.task.failed, self._on_failed), (self.task.progressed, self._on_progress),
+                (self.task.succeeded, self._on_succeeded), (self.task.cancelled, self._on_cancelled))
 
     def _on_progress(self, done: int, total: int) -> None:
         self.tracker.update(done, total)
         self.progress.setValue(int(1000 * done / total) if total else 1000)
         self._say(self.tracker.describe())
 
-    def _on_succeeded(self, root: str) -> None:
+    def _on_succeeded(self, _result) -> None:
+        root = self._root
         self.progress.setValue(1000)
         self.tracker.update(self.tracker.total, self.tracker.total)
         self._say(f"Downloaded and verified {self.tracker.describe().split(',')[0]} into {root}.")
@@ -202,9 +207,22 @@ class DownloadDialog(QDialog):
         else:
             self.reject()
 
+    def reject(self) -> None:
+        """Escape, as Cancel: a running download is cancelled first, and the dialog stays to
+        say when it stopped; only then does it close."""
+        if self._follows_task and self.task.is_running:
+            self._on_cancel()
+        else:
+            super().reject()
+
     def closeEvent(self, event) -> None:
-        if self.task is not None and self.task.is_running:
+        """Closed (the title bar's close button, the window closing): cancel, and leave what
+        the download reports from now on to Transfers (this dialog may be deleted before)."""
+        if self._follows_task:
             self.task.cancel()
+            for signal, slot in self._task_slots():
+                signal.disconnect(slot)
+            self._follows_task = False
         super().closeEvent(event)
 
 

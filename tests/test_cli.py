@@ -281,3 +281,32 @@ def test_a_refused_connection_is_one_plain_error_line():
     assert refused.stderr.strip().splitlines() == [
         f"artifact-gui ls: error: listing artifacts: cannot reach http://127.0.0.1:{port} (Connection refused);"
         " is the server running?"], refused.stderr
+
+
+@pytest.mark.parametrize("damage, named", [
+    ("UPDATE versions SET created_at = 'yesterday'", "versions.created_at"),
+    ("UPDATE versions SET size = 'abc'", "versions.size"),
+    ("UPDATE blobs SET size = -1000000000000", "blobs.size"),
+    ("UPDATE collections SET tags = 'nope'", "collections.tags"),
+])
+def test_a_damaged_store_db_row_is_one_error_line_and_verify_names_it(store_path, tmp_path, damage, named):
+    import sqlite3
+
+    for i in range(3):
+        cli("put", write_files(tmp_path / f"v{i}" / "data", {"x": os.urandom(1000)}), "--project", "p",
+            "--store", store_path)
+    db = sqlite3.connect(os.path.join(store_path, "store.db"))
+    with db:
+        db.execute(damage)
+    db.close()
+    failed = [cli(*args, "--store", store_path, check=False)
+              for args in (("ls",), ("ls", "p/data"), ("cleanup", "--dry-run"), ("cleanup", "--yes"))]
+    failed = [result for result in failed if result.returncode]
+    assert failed, "no command noticed the damage"
+    for result in failed:
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert named in result.stderr and "artifact-gui verify" in result.stderr, result.stderr
+    assert "frees -" not in "".join(result.stdout for result in failed)
+    verified = cli("verify", "--store", store_path, check=False)
+    assert verified.returncode == 1
+    assert f"problem: store {store_path!r} holds an invalid value in {named}" in verified.stderr

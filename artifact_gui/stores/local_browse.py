@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,8 +18,16 @@ from .base import (
     VersionInfo,
 )
 from .local_sql import VERSION_COLUMNS, VERSION_FROM, batches
-from .local_rows import checked_entry, checked_json_object, checked_size
+from .local_rows import StoredRow, checked_entry, checked_total, collection_info, version_info
 from .shared_manifests import ENTRY_COLUMNS, Manifest, manifest_of, merged_rows
+
+
+# the columns local_rows.collection_info reads: a collection, its live versions and their tags
+COLLECTION_COLUMNS = (
+    "c.id, p.name, c.name, c.type, c.description, c.created_at,"
+    " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id), c.tags, c.ttl_seconds, c.is_portfolio,"
+    " (SELECT json_group_array(DISTINCT t.value) FROM live_versions v, json_each(v.tags) t"
+    "  WHERE v.collection_id = c.id)")
 
 
 class Browsing:
@@ -49,23 +57,18 @@ class Browsing:
         return self._collections(" AND ".join(clauses), params)
 
     def _collections(self, where: str, params: Iterable[Any]) -> list[CollectionInfo]:
-        rows = self._db().execute(
-            "SELECT c.id, p.name, c.name, c.type, c.description, c.created_at,"
-            " (SELECT COUNT(*) FROM live_versions v WHERE v.collection_id = c.id),"
-            " c.tags, c.ttl_seconds, c.is_portfolio,"
-            " (SELECT json_group_array(DISTINCT t.value) FROM live_versions v, json_each(v.tags) t"
-            "  WHERE v.collection_id = c.id)"
-            f" FROM collections c JOIN projects p ON p.id = c.project_id WHERE {where}"
-            " ORDER BY p.name, c.type, c.name",
-            tuple(params),
-        )
-        return [
-            CollectionInfo(id=r[0], project=r[1], name=r[2], type=r[3], description=r[4],
-                           created_at=r[5], version_count=r[6], tags=tuple(json.loads(r[7])),
-                           ttl_seconds=r[8], is_portfolio=bool(r[9]),
-                           version_tags=tuple(t for t in json.loads(r[10]) if isinstance(t, str)))
-            for r in rows
-        ]
+        try:
+            rows = self._db().execute(
+                f"SELECT {COLLECTION_COLUMNS} FROM collections c JOIN projects p ON p.id = c.project_id"
+                f" WHERE {where} ORDER BY p.name, c.type, c.name", tuple(params)).fetchall()
+        except sqlite3.OperationalError:  # SQLite's json_each refuses a version's tags that are no JSON
+            self._refuse_damaged_version_tags()  # named, when that is what failed
+            raise
+        return [collection_info(self.root, row) for row in rows]
+
+    def _refuse_damaged_version_tags(self) -> None:
+        for version_id, tags in self._db().execute("SELECT id, tags FROM live_versions"):
+            StoredRow(self.root, "versions", version_id).check("tags", tags)
 
     def get_collection(self, project: str, name: str) -> CollectionInfo:
         collection_id, _ = self._collection_row(project, name)
@@ -90,21 +93,7 @@ class Browsing:
         return [self._version_info(row, aliases[row[0]]) for row in rows]
 
     def _version_info(self, row: tuple, aliases: list[str]) -> VersionInfo:
-        """`latest` first, then the other aliases in name order; values read back are checked."""
-        what = f"version of {row[1]!r}/{row[2]!r}"
-        return VersionInfo(
-            id=row[0], project=row[1], name=row[2], type=row[3],
-            index=checked_size(self.root, f"index of a {what}", row[4]), digest=row[5],
-            size=checked_size(self.root, f"size of a {what}", row[6]),
-            file_count=checked_size(self.root, f"file count of a {what}", row[7]),
-            created_at=row[8], description=row[9],
-            metadata=checked_json_object(self.root, f"metadata of a {what}", row[10]),
-            producer_run_id=row[11],
-            storage_policy_config=checked_json_object(self.root, f"storage policy of a {what}", row[12]),
-            aliases=tuple(sorted(aliases, key=lambda alias: (alias != LATEST, alias))),
-            tags=tuple(json.loads(row[14])), ttl_seconds=row[15], ttl_inherited=bool(row[16]),
-            source_version_id=row[17], updated_at=row[18], source_name=row[19],
-        )
+        return version_info(self.root, row, aliases)
 
     def list_versions(self, project: str, name: str, offset: int = 0, limit: int | None = None,
                       sort: str = "-index") -> list[VersionInfo]:
@@ -216,6 +205,13 @@ class Browsing:
         projects, collections = connection.execute(
             "SELECT (SELECT COUNT(*) FROM projects), (SELECT COUNT(*) FROM collections)"
         ).fetchone()
-        versions, logical = connection.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM live_versions").fetchone()
-        stored = connection.execute("SELECT COALESCE(SUM(size), 0) FROM blobs").fetchone()[0]
-        return StoreStats(projects, collections, versions, logical, stored)
+        versions = connection.execute("SELECT COUNT(*) FROM live_versions").fetchone()[0]
+        return StoreStats(projects, collections, versions, self._size_sum("live_versions", "id"),
+                          self._size_sum("blobs", "digest"))
+
+    def _size_sum(self, table: str, key: str) -> int:
+        """SUM(size) of `table`, or a DamagedStoreError naming a size that is no byte count."""
+        connection = self._db()
+        total, smallest = connection.execute(f"SELECT COALESCE(SUM(size), 0), MIN(size) FROM {table}").fetchone()
+        return checked_total(self.root, table.replace("live_", ""), "size", total, smallest,
+                             lambda: connection.execute(f"SELECT {key}, size FROM {table}"))

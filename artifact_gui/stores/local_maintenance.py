@@ -28,6 +28,7 @@ from .base import CorruptBlobError, DamagedStoreError, GcResult, NotFoundError, 
 from .local_packs import PackWriter
 from .local_sql import batches
 from .objects import ReadBlob
+from .row_audit import damaged_values
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,7 @@ def verify_store(store, progress: ProgressCallback | None = None) -> VerifyRepor
     connection = store._db()
     problems = _database_problems(store, connection)
     try:
+        problems += damaged_values(connection, store.root)
         rows = connection.execute("SELECT digest, size, data IS NULL FROM blobs ORDER BY digest").fetchall()
         unrecorded = _listed_unrecorded_files(store, connection, problems)
         unstored = [row[0] for row in connection.execute(
@@ -289,7 +291,7 @@ def _database_problems(store, connection: sqlite3.Connection) -> list[str]:
 
 def _check_blobs(store, rows: list[tuple], progress: ProgressCallback | None
                  ) -> tuple[list[str], list[str]]:
-    total = sum(r[1] for r in rows)
+    total = sum(_byte_count(r[1]) for r in rows)
     done = 0
     corrupt: list[str] = []
     missing: list[str] = []
@@ -301,10 +303,15 @@ def _check_blobs(store, rows: list[tuple], progress: ProgressCallback | None
                 corrupt.append(digest)
         except (CorruptBlobError, NotFoundError):  # file or row gone (checked again afterwards)
             missing.append(digest)
-        done += size
+        done += _byte_count(size)
         if progress:
             progress(done, total)
     return corrupt, missing
+
+
+def _byte_count(size) -> int:
+    """A blob's size for progress: a damaged one (named by row_audit) counts as nothing."""
+    return size if type(size) is int and size >= 0 else 0
 
 
 def fail_abandoned_runs(store, older_than_seconds: float = RUN_TIMEOUT_SECONDS) -> int:

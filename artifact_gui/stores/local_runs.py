@@ -11,6 +11,7 @@ from typing import Any
 
 from ..core.metadata import json_object_text as _metadata_json
 from .base import ConflictError, NotFoundError, RunInfo, VersionInfo
+from .local_rows import run_info
 from .local_sql import batches
 
 _RUN_COLUMNS = ("r.id, p.name, r.name, r.job_type, r.config, r.state, r.created_at, r.finished_at,"
@@ -61,9 +62,7 @@ class Runs:
 
     def _runs(self, where: str, params: Iterable[Any]) -> list[RunInfo]:
         rows = self._db().execute(f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE {where} ORDER BY r.created_at", tuple(params))
-        return [RunInfo(id=r[0], project=r[1], name=r[2], job_type=r[3], config=json.loads(r[4]),
-                        state=r[5], created_at=r[6], finished_at=r[7], tags=tuple(json.loads(r[8])),
-                        group=r[9], notes=r[10]) for r in rows]
+        return [run_info(self.root, row) for row in rows]
 
     def update_run(self, run_id: str, config: dict[str, Any] | None = None, tags: list[str] | None = None,
                    group: str | None = None, notes: str | None = None) -> RunInfo:

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..core.cleanup import DAY_SECONDS, CleanupCandidate, CleanupCriteria, CleanupPlan, CleanupResult
+from ..core.cleanup import DAY_SECONDS, CleanupCriteria, CleanupPlan, CleanupResult
 from .base import ConflictError, GcResult, ProgressCallback, TrashedVersion
 from . import local_rules as rules
+from .local_rows import StoredRow, checked_total, cleanup_candidate
 from .local_sql import VERSION_COLUMN_COUNT, VERSION_COLUMNS, aliases_refusal, batches
 from .shared_manifests import SHOWN_BY_SURVIVING_DEPENDENT, hand_down_shared_rows
 
@@ -26,14 +27,14 @@ class CleanupAndTrash:
         connection.create_function("name_matches", 2, fnmatch.fnmatchcase, deterministic=True)
         with _one_snapshot(connection):
             rows = connection.execute(sql, params).fetchall()
-            freed = _freed_by(connection, [row[0] for row in rows])
-        return CleanupPlan(criteria, tuple(CleanupCandidate(*row) for row in rows), freed)
+            freed = _freed_by(connection, [row[0] for row in rows], self.root)
+        return CleanupPlan(criteria, tuple(cleanup_candidate(self.root, row) for row in rows), freed)
 
     def _bytes_freed_by(self, version_ids: list[int]) -> int:
         """Bytes of content that only these versions reference."""
         connection = self._db()
         with _one_snapshot(connection):
-            return _freed_by(connection, version_ids)
+            return _freed_by(connection, version_ids, self.root)
 
     def apply_cleanup(self, plan: CleanupPlan, progress: ProgressCallback | None = None,
                       trash: bool = False) -> CleanupResult:
@@ -91,8 +92,12 @@ class CleanupAndTrash:
             " WHERE v.trashed_at IS NOT NULL ORDER BY v.trashed_at DESC, v.id"
         ).fetchall()
         n = VERSION_COLUMN_COUNT
-        return [TrashedVersion(self._version_info(row[:n], []), row[n], tuple(json.loads(row[n + 1] or "[]")))
-                for row in rows]
+        return [self._trashed_version(row[:n], *row[n:]) for row in rows]
+
+    def _trashed_version(self, row: tuple, trashed_at: Any, trashed_aliases: Any) -> TrashedVersion:
+        stored = StoredRow(self.root, "versions", row[0], f"{row[1]}/{row[2]}:v{row[4]}")
+        return TrashedVersion(self._version_info(row, []), stored.check("trashed_at", trashed_at),
+                              stored.check("trashed_aliases", trashed_aliases))
 
     def restore_versions(self, version_ids: list[int]) -> int:
         """Bring versions back from the Trash, with the aliases they had where no other
@@ -107,7 +112,8 @@ class CleanupAndTrash:
                     continue
                 connection.execute("UPDATE versions SET trashed_at = NULL, trashed_aliases = NULL WHERE id = ?",
                                    (version_id,))
-                rules.restore_aliases(connection, row[0], version_id, row[2], json.loads(row[1] or "[]"))
+                aliases = StoredRow(self.root, "versions", version_id).check("trashed_aliases", row[1])
+                rules.restore_aliases(connection, row[0], version_id, row[2], list(aliases))
                 restored += 1
         return restored
 
@@ -187,19 +193,27 @@ def _one_snapshot(connection: sqlite3.Connection) -> Iterator[None]:
         connection.execute("COMMIT")
 
 
-def _freed_by(connection: sqlite3.Connection, version_ids: list[int]) -> int:
-    """Bytes of content only these versions reference, in one query over temp table `doomed`."""
+def _freed_by(connection: sqlite3.Connection, version_ids: list[int], root: str) -> int:
+    """Bytes of content only these versions reference, in one query over temp table `doomed`;
+    a blob size that is no byte count stops the sum (a negative one would make cleanup promise
+    space it cannot free)."""
     if not version_ids:
         return 0
     connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(version_id INTEGER PRIMARY KEY)")
     connection.execute("DELETE FROM doomed")
     connection.executemany("INSERT OR IGNORE INTO doomed VALUES (?)", ((i,) for i in version_ids))
-    freed = connection.execute(
-        # CROSS JOIN keeps doomed outside: a seek into entries per doomed version.
-        "SELECT COALESCE(SUM(b.size), 0) FROM blobs b WHERE b.digest IN (SELECT e.digest"
-        "  FROM doomed d CROSS JOIN entries e ON e.version_id = d.version_id WHERE e.ref IS NULL)"
-        " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
-        f"  AND (e2.version_id NOT IN (SELECT version_id FROM doomed) OR {SHOWN_BY_SURVIVING_DEPENDENT}))"
-    ).fetchone()[0]
-    connection.execute("DELETE FROM doomed")
-    return freed
+    try:
+        total, smallest = connection.execute(f"SELECT COALESCE(SUM(b.size), 0), MIN(b.size) {_ONLY_DOOMED_BLOBS}"
+                                             ).fetchone()
+        return checked_total(root, "blobs", "size", total, smallest,
+                             lambda: connection.execute(f"SELECT b.digest, b.size {_ONLY_DOOMED_BLOBS}").fetchall())
+    finally:
+        connection.execute("DELETE FROM doomed")
+
+
+# CROSS JOIN keeps doomed outside: a seek into entries per doomed version.
+_ONLY_DOOMED_BLOBS = (
+    "FROM blobs b WHERE b.digest IN (SELECT e.digest"
+    "  FROM doomed d CROSS JOIN entries e ON e.version_id = d.version_id WHERE e.ref IS NULL)"
+    " AND NOT EXISTS (SELECT 1 FROM entries e2 WHERE e2.digest = b.digest"
+    f"  AND (e2.version_id NOT IN (SELECT version_id FROM doomed) OR {SHOWN_BY_SURVIVING_DEPENDENT}))")

@@ -33,6 +33,7 @@ from ..core.digests import hex_to_b64
 from .base import BackendUnavailableError, GcResult, ProgressCallback, Store, StoreError, VerifyReport
 from .local_maintenance import RUN_TIMEOUT_SECONDS, fail_abandoned_runs
 from .local_sql import batches
+from .row_audit import damaged_values
 from .s3_blobs import S3BlobStore, S3Location
 from .sql_portable import PostgresConnection
 from .sql_store import SQLStore
@@ -244,7 +245,8 @@ class TeamStore(TeamContent, SQLStore):
             if progress:
                 progress(min((done + 1) * 1000, len(in_bucket)), len(in_bucket))
         checked = inline_count + len(in_bucket)
-        report = VerifyReport(checked, tuple(corrupt), tuple(sorted(set(missing + unstored))), ())
+        problems = tuple(damaged_values(connection, self.root))
+        report = VerifyReport(checked, tuple(corrupt), tuple(sorted(set(missing + unstored))), problems)
         log.info("store %s: verified %d blobs: %d missing, %d corrupt", self.root, checked, len(report.missing),
                  len(corrupt))
         return report

@@ -106,10 +106,10 @@ def test_uploads_with_large_files_leak_no_connections(tmp_path):
 
 # --- item 7: what store.db says is input -------------------------------------------------
 @pytest.mark.parametrize("column, value, message", [
-    ("path", "../../outside.txt", "invalid entry path"),
-    ("path", "/etc/passwd", "invalid entry path"),
-    ("digest", "not-a-digest", "invalid digest"),
-    ("size", -5, "invalid size"),
+    ("path", "../../outside.txt", "invalid value in entries.path .*invalid entry path"),
+    ("path", "/etc/passwd", "invalid value in entries.path .*invalid entry path"),
+    ("digest", "not-a-digest", "invalid value in entries.digest"),
+    ("size", -5, "invalid value in entries.size"),
 ])
 def test_tampered_entries_in_store_db_are_refused_on_every_read_path(tmp_path, column, value, message):
     import sqlite3

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .names import INT64_MAX
+
 DAY_SECONDS = 86400
 
 
@@ -28,8 +30,8 @@ class CleanupCriteria:
     def __post_init__(self) -> None:
         if self.name is not None and self.project is None:
             raise ValueError("a cleanup scoped to one artifact needs its project")
-        if self.keep_newest < 0:
-            raise ValueError(f"invalid keep_newest {self.keep_newest}: it may not be negative")
+        if not 0 <= self.keep_newest <= INT64_MAX:
+            raise ValueError(f"invalid keep_newest {self.keep_newest}: a count from 0 to {INT64_MAX}")
         if self.older_than_days is not None and self.older_than_days < 0:
             raise ValueError(f"invalid older_than_days {self.older_than_days}: it may not be negative")
 

@@ -10,6 +10,7 @@ ARTIFACT_NAME_MAX = 128
 ALIAS_MAX = 128
 _ARTIFACT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _VERSION_ALIAS = re.compile(r"v[0-9]+")
+INT64_MAX = 2**63 - 1  # the largest integer SQLite and PostgreSQL's BIGINT hold: no id, index or size is larger
 
 
 class InvalidNameError(ValueError):
@@ -128,6 +129,14 @@ def casefold_clash(alias: str, others: Iterable[str]) -> str | None:
 
 def is_version_name(selector: str) -> bool:
     return bool(_VERSION_ALIAS.fullmatch(selector))
+
+
+def version_number(selector: str) -> int:
+    """N of a version name 'vN'; ValueError when N is past any index a store can hold."""
+    digits = selector[1:]
+    if len(digits) > len(str(INT64_MAX)) or int(digits) > INT64_MAX:
+        raise ValueError(f"invalid version {selector[:40]!r}: a version number is at most {INT64_MAX}")
+    return int(digits)
 
 
 def validate_entry_path(path: str) -> str:

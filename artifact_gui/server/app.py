@@ -18,7 +18,7 @@ from ..stores import STORE_ENV
 from ..stores.base import Store
 from ..stores.targets import StoreTarget
 from ..stores.wire import API_PREFIX
-from .errors import ERROR_RESPONSES, install_error_handlers
+from .errors import ERROR_RESPONSES, LastResort, install_error_handlers
 from .guard import Guard
 from .request_log import RequestLog
 from .routes import blobs, browse, direct, maintenance, runs, versions
@@ -51,6 +51,7 @@ def create_app(store: Store, tokens: TokenRegistry | None, allow_anonymous_read:
     install_error_handlers(app)
     for area in AREAS:
         app.include_router(area.router, responses=ERROR_RESPONSES)
+    app.add_middleware(LastResort)  # added first, so innermost: inside the guard, around the routes
     app.add_middleware(Guard, routes=[route for area in AREAS for route in area.router.routes], tokens=tokens, allow_anonymous_read=allow_anonymous_read,
                        max_json_bytes=max_json_bytes, body_timeout=body_timeout,
                        max_body_requests_per_client=max_body_requests_per_client)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
+from ..core.names import INT64_MAX
 from ..stores.base import Store
 from ..stores.wire import ErrorCode
 from .errors import ApiError
@@ -31,6 +32,10 @@ def store_of(request: Request) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(store_of)]
+# Integers in paths and queries fit the databases' 64 bits (wire.py bounds those in bodies);
+# tests/test_server_integers.py holds every route to it.
+VersionIdPath = Annotated[int, Path(ge=0, le=INT64_MAX)]
+COUNT_MAX = INT64_MAX
 
 
 def caller_of(request: Request) -> Caller:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..core.manifest import ManifestEntry
-from ..core.names import is_version_name
+from ..core.names import is_version_name, version_number
 from .base import (
     LATEST,
     CollectionInfo,
@@ -120,7 +120,7 @@ class Browsing:
         collection_id, _ = self._collection_row(project, name)
         if is_version_name(selector):
             found = self._versions("v.collection_id = ? AND v.version_index = ?",
-                                   (collection_id, int(selector[1:])))
+                                   (collection_id, version_number(selector)))
         else:
             found = self._versions(
                 "v.id = (SELECT version_id FROM aliases WHERE collection_id = ? AND alias = ?)",

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from ..core.cleanup import CleanupCandidate
 from ..core.draft import VersionDraft
 from ..core.manifest import ManifestEntry
 from ..core.names import (
+    INT64_MAX,
     validate_alias,
     validate_artifact_name,
     validate_entry_path,
@@ -74,6 +75,13 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+# --- integers: every one on the wire fits the databases' 64-bit integers ------------------------------
+# (a larger one reached SQLite as an OverflowError: a 500 instead of a refusal naming the value)
+Int64 = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
+NonNegativeInt64 = Annotated[int, Field(ge=0, le=INT64_MAX)]  # an id, an index, a size, a number of things
+VersionId = NonNegativeInt64
+
+
 # --- entries, folders and drafts: the forms that differ from the dataclasses ----------------------------
 EntryPath = Annotated[str, AfterValidator(validate_entry_path)]  # refused before it reaches a path
 
@@ -83,7 +91,7 @@ class Entry(BaseModel):
     model_config = ConfigDict(extra="ignore")
     path: EntryPath
     digest: str = Field(min_length=1, max_length=1024)
-    size: NonNegativeInt | None = None
+    size: NonNegativeInt64 | None = None
     ref: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
     birth_artifact_id: str | None = None
@@ -128,7 +136,7 @@ def _model_of(cls: type, name: str, overrides: dict[str, Any]) -> type[BaseModel
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
-DraftJson = _model_of(VersionDraft, "VersionDraftJson", {"entries": list[Entry]})
+DraftJson = _model_of(VersionDraft, "VersionDraftJson", {"entries": list[Entry], "ttl_seconds": NonNegativeInt64 | None})
 
 
 def draft_to_json(draft: VersionDraft) -> dict[str, Any]:
@@ -163,20 +171,20 @@ class Done(BaseModel):
 
 class UploadStatus(BaseModel):
     """How much of a resumable upload the server holds; `complete` once the blob is stored."""
-    offset: NonNegativeInt
+    offset: NonNegativeInt64
     complete: bool = False
 
 
 class Count(BaseModel):
-    count: NonNegativeInt
+    count: NonNegativeInt64
 
 
 class ByteCount(BaseModel):
-    bytes: NonNegativeInt
+    bytes: NonNegativeInt64
 
 
 class ChangeToken(BaseModel):
-    token: int
+    token: Int64
 
 
 class Digests(BaseModel):
@@ -209,20 +217,20 @@ class RunFinish(BaseModel):
 
 
 class UseRequest(BaseModel):
-    version_id: int
+    version_id: VersionId
 
 
 class VersionIds(BaseModel):
-    version_ids: list[int]
+    version_ids: list[VersionId]
 
 
 class TrashRequest(BaseModel):
-    version_ids: list[int]
+    version_ids: list[VersionId]
     delete_aliases: bool = False
 
 
 class EmptyTrashRequest(BaseModel):
-    version_ids: list[int] | None = None
+    version_ids: list[VersionId] | None = None
     older_than_days: float | None = Field(None, ge=0)
 
 
@@ -231,7 +239,7 @@ class TagsRequest(BaseModel):
 
 
 class TtlRequest(BaseModel):
-    ttl_seconds: NonNegativeInt | None = None
+    ttl_seconds: NonNegativeInt64 | None = None
     inherit: bool = False
 
 
@@ -243,7 +251,7 @@ class CollectionUpdate(BaseModel):
 
 
 class CollectionTtl(BaseModel):
-    ttl_seconds: NonNegativeInt | None = None
+    ttl_seconds: NonNegativeInt64 | None = None
 
 
 class LinkRequest(BaseModel):

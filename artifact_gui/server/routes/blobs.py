@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 from ...stores import wire
 from ...stores.base import CorruptBlobError, NotFoundError, Store, StoreError
 from ...stores.wire import ErrorCode
-from ..deps import READ, WRITE, StoreDep, body_limit
+from ..deps import COUNT_MAX, READ, StoreDep, WRITE, body_limit
 from ..errors import ApiError
 from ..resumable import PartialUploads, parse_content_range, upload_folder
 
@@ -50,7 +50,7 @@ def missing(request: wire.Digests, store: StoreDep) -> wire.Missing:
 
 
 @router.put("/blobs/{digest:path}", dependencies=WRITE, openapi_extra={**_BINARY_BODY, **body_limit(None)})
-async def upload(digest: str, request: Request, store: StoreDep, size: int = Query(..., ge=0)) -> wire.Done:
+async def upload(digest: str, request: Request, store: StoreDep, size: int = Query(..., ge=0, le=COUNT_MAX)) -> wire.Done:
     """Stream content in; the store stops at `size` bytes and checks the md5 before it becomes visible."""
     await _with_body(request, store.put_blob, digest, size)
     return wire.Done()
@@ -65,7 +65,7 @@ def upload_offset(upload_id: str, digest: str, request: Request) -> wire.UploadS
 @router.put("/uploads/{upload_id}/{digest:path}", dependencies=WRITE,
             openapi_extra={**_BINARY_BODY, **body_limit(None)})
 async def resumable_upload(upload_id: str, digest: str, request: Request, store: StoreDep,
-                           size: int = Query(..., ge=0)) -> wire.UploadStatus:
+                           size: int = Query(..., ge=0, le=COUNT_MAX)) -> wire.UploadStatus:
     """Append to a resumable upload from `Content-Range: bytes START-END/SIZE` (START: the
     offset the server gave). Once complete the blob is verified (size, md5) and stored."""
     start = parse_content_range(request.headers.get("content-range"), size)

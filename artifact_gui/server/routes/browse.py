@@ -8,7 +8,7 @@ from ..._version import __version__
 from ...core.manifest import ManifestEntry
 from ...stores import wire
 from ...stores.base import CollectionInfo, LineageGraph, RunInfo, StoreStats, VERSION_SORT_KEYS, VersionInfo
-from ..deps import READ, StoreDep, caller_of
+from ..deps import COUNT_MAX, READ, StoreDep, VersionIdPath, caller_of
 
 router = APIRouter(prefix=wire.API_PREFIX, tags=["browse"])
 _SORT = f"^-?({'|'.join(VERSION_SORT_KEYS)})$"
@@ -52,14 +52,14 @@ def collection(project: str, name: str, store: StoreDep) -> CollectionInfo:
 
 
 @router.get("/projects/{project}/artifacts/{name}/versions", dependencies=READ)
-def versions(project: str, name: str, store: StoreDep, offset: int = Query(0, ge=0),
-             limit: int | None = Query(None, ge=0), sort: str = Query("-index", pattern=_SORT)) -> list[VersionInfo]:
+def versions(project: str, name: str, store: StoreDep, offset: int = Query(0, ge=0, le=COUNT_MAX),
+             limit: int | None = Query(None, ge=0, le=COUNT_MAX), sort: str = Query("-index", pattern=_SORT)) -> list[VersionInfo]:
     return store.list_versions(project, name, offset, limit, sort)
 
 
 @router.get("/projects/{project}/artifacts/{name}/versions-before", dependencies=READ)
 def versions_before(project: str, name: str, store: StoreDep, limit: int = Query(..., ge=1, le=10_000),
-                    before_index: int | None = Query(None, ge=0)) -> list[VersionInfo]:
+                    before_index: int | None = Query(None, ge=0, le=COUNT_MAX)) -> list[VersionInfo]:
     """A cursor over versions, newest first: those with an index below `before_index`."""
     return store.list_versions_before(project, name, before_index, limit)
 
@@ -70,34 +70,34 @@ def version(project: str, name: str, selector: str, store: StoreDep) -> VersionI
 
 
 @router.get("/versions/{version_id}", dependencies=READ)
-def version_by_id(version_id: int, store: StoreDep) -> VersionInfo:
+def version_by_id(version_id: VersionIdPath, store: StoreDep) -> VersionInfo:
     return store.get_version_by_id(version_id)
 
 
 @router.get("/versions/{version_id}/entries", dependencies=READ)
-def entries(version_id: int, store: StoreDep, prefix: str = "", after: str = "",
-            limit: int | None = Query(None, ge=0)) -> list[wire.Entry]:
+def entries(version_id: VersionIdPath, store: StoreDep, prefix: str = "", after: str = "",
+            limit: int | None = Query(None, ge=0, le=COUNT_MAX)) -> list[wire.Entry]:
     return _entries(store.list_entries(version_id, prefix, after, limit))
 
 
 @router.get("/versions/{version_id}/entry", dependencies=READ)
-def entry(version_id: int, path: str, store: StoreDep) -> wire.Entry:
+def entry(version_id: VersionIdPath, path: str, store: StoreDep) -> wire.Entry:
     return wire.Entry.of(store.get_entry(version_id, path))
 
 
 @router.get("/versions/{version_id}/folder", dependencies=READ)
-def folder(version_id: int, store: StoreDep, folder: str = "", after: str = "",
-           limit: int | None = Query(None, ge=0)) -> list[wire.FolderItemJson]:
+def folder(version_id: VersionIdPath, store: StoreDep, folder: str = "", after: str = "",
+           limit: int | None = Query(None, ge=0, le=COUNT_MAX)) -> list[wire.FolderItemJson]:
     return [wire.FolderItemJson.of(i) for i in store.list_folder(version_id, folder, after, limit)]
 
 
 @router.get("/versions/{version_id}/consumers", dependencies=READ)
-def consumers(version_id: int, store: StoreDep) -> list[RunInfo]:
+def consumers(version_id: VersionIdPath, store: StoreDep) -> list[RunInfo]:
     return store.version_consumers(version_id)
 
 
 @router.get("/versions/{version_id}/lineage", dependencies=READ)
-def lineage(version_id: int, store: StoreDep, upstream: int = Query(2, ge=0, le=50),
+def lineage(version_id: VersionIdPath, store: StoreDep, upstream: int = Query(2, ge=0, le=50),
             downstream: int = Query(2, ge=0, le=50)) -> LineageGraph:
     return store.lineage(version_id, upstream, downstream)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ...stores import wire
 from ...stores.base import CollectionInfo, LogResult, VersionInfo
-from ..deps import LARGE_JSON, READ, WRITE, StoreDep, body_limit
+from ..deps import LARGE_JSON, READ, StoreDep, VersionIdPath, WRITE, body_limit
 
 router = APIRouter(prefix=wire.API_PREFIX, tags=["versions"])
 
@@ -18,24 +18,24 @@ def commit(draft: wire.DraftJson, store: StoreDep) -> LogResult:
 
 
 @router.post("/versions/{version_id}/aliases", dependencies=WRITE)
-def add_alias(version_id: int, request: wire.AliasRequest, store: StoreDep) -> wire.Done:
+def add_alias(version_id: VersionIdPath, request: wire.AliasRequest, store: StoreDep) -> wire.Done:
     store.add_alias(version_id, request.alias)
     return wire.Done()
 
 
 @router.delete("/versions/{version_id}/aliases/{alias}", dependencies=WRITE)
-def remove_alias(version_id: int, alias: str, store: StoreDep) -> wire.Done:
+def remove_alias(version_id: VersionIdPath, alias: str, store: StoreDep) -> wire.Done:
     store.remove_alias(version_id, alias)
     return wire.Done()
 
 
 @router.patch("/versions/{version_id}", dependencies=WRITE, openapi_extra=body_limit(LARGE_JSON))
-def update(version_id: int, request: wire.VersionUpdate, store: StoreDep) -> VersionInfo:
+def update(version_id: VersionIdPath, request: wire.VersionUpdate, store: StoreDep) -> VersionInfo:
     return store.update_version(version_id, request.description, request.metadata)
 
 
 @router.delete("/versions/{version_id}", dependencies=WRITE)
-def delete_version(version_id: int, store: StoreDep, delete_aliases: bool = False) -> wire.Done:
+def delete_version(version_id: VersionIdPath, store: StoreDep, delete_aliases: bool = False) -> wire.Done:
     store.delete_version(version_id, delete_aliases)
     return wire.Done()
 
@@ -47,12 +47,12 @@ def delete_collection(project: str, name: str, store: StoreDep, delete_aliases: 
 
 # --- W&B's tags, TTL and links (portfolio collections) ---------------------------------------------------
 @router.put("/versions/{version_id}/tags", dependencies=WRITE)
-def set_tags(version_id: int, request: wire.TagsRequest, store: StoreDep) -> VersionInfo:
+def set_tags(version_id: VersionIdPath, request: wire.TagsRequest, store: StoreDep) -> VersionInfo:
     return store.set_tags(version_id, request.tags)
 
 
 @router.put("/versions/{version_id}/ttl", dependencies=WRITE)
-def set_ttl(version_id: int, request: wire.TtlRequest, store: StoreDep) -> VersionInfo:
+def set_ttl(version_id: VersionIdPath, request: wire.TtlRequest, store: StoreDep) -> VersionInfo:
     return store.set_ttl(version_id, request.ttl_seconds, request.inherit)
 
 
@@ -67,16 +67,16 @@ def set_collection_ttl(project: str, name: str, request: wire.CollectionTtl, sto
 
 
 @router.post("/versions/{version_id}/links", dependencies=WRITE)
-def link_version(version_id: int, request: wire.LinkRequest, store: StoreDep) -> VersionInfo:
+def link_version(version_id: VersionIdPath, request: wire.LinkRequest, store: StoreDep) -> VersionInfo:
     return store.link_version(version_id, request.project, request.name, request.aliases)
 
 
 @router.delete("/links/{version_id}", dependencies=WRITE)
-def unlink_version(version_id: int, store: StoreDep) -> wire.Done:
+def unlink_version(version_id: VersionIdPath, store: StoreDep) -> wire.Done:
     store.unlink_version(version_id)
     return wire.Done()
 
 
 @router.get("/versions/{version_id}/links", dependencies=READ)
-def version_links(version_id: int, store: StoreDep) -> list[VersionInfo]:
+def version_links(version_id: VersionIdPath, store: StoreDep) -> list[VersionInfo]:
     return store.version_links(version_id)

@@ -94,7 +94,7 @@ def cmd_ls(args: argparse.Namespace) -> None:
                   f"\t{_when(v.created_at)}\t{v.digest[:12]}")
         return
     version = store.get_version(project, name, selector)
-    for entry in iter_entries(store, version.id):
+    for entry in iter_entries(store, version.id, file_count=version.file_count):
         print(f"{entry.path}\t{_size(entry.size or 0)}\t{entry.ref or entry.digest}")
 
 

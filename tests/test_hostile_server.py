@@ -40,10 +40,13 @@ Answer = Callable[[], tuple[int, Iterator[bytes] | bytes]]
 
 
 class HostileServer:
-    """Answers GET/POST by path with whatever a test sets in `answers`."""
+    """Answers GET/POST by path with whatever a test sets in `answers`; `query` holds the
+    last request's query parameters. An answer with status None is written as it is, with
+    no status line or headers of ours."""
 
     def __init__(self, answers: dict[str, Answer]):
         self.answers = answers
+        self.query: dict[str, str] = {}
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -52,8 +55,12 @@ class HostileServer:
             def _answer(self):
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
-                path = urllib.parse.unquote(self.path.split("?")[0].removeprefix("/api/v1/"))
+                parsed = urllib.parse.urlsplit(self.path)
+                path = urllib.parse.unquote(parsed.path.removeprefix("/api/v1/"))
+                server.query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
                 status, body = server.answers.get(path, lambda: (404, b'{"detail": "no"}'))()
+                if status is None:
+                    return self._write_raw(body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 try:
@@ -69,6 +76,14 @@ class HostileServer:
                     self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client stopped reading, as it should
+
+            def _write_raw(self, chunks):
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
 
             do_GET = do_POST = _answer
 
@@ -285,3 +300,87 @@ def test_batch_downloads_go_through_the_retry_loop(tmp_path):
     finally:
         store.close()
         hostile.stop()
+
+
+# --- answers that would keep the client paging forever ------------------------------------------------------
+def test_an_entry_listing_past_the_declared_file_count_is_refused(tmp_path, workdir):
+    """Every page full and after the cursor, for a version of one file: the download stops
+    after the first page instead of paging, and holding entries, without end."""
+    import artifact_gui as ag
+
+    pages = []
+
+    def endless_entries() -> tuple[int, bytes]:
+        pages.append(dict(hostile.query))
+        if len(pages) > 2:  # ends a client that keeps paging with a different refusal, so the test fails fast
+            return 200, json.dumps([entry_json(path="../stop")]).encode()
+        after, limit = hostile.query.get("after", ""), int(hostile.query["limit"])
+        start = int(after[1:]) + 1 if after else 0
+        return 200, json.dumps([entry_json(path=f"f{start + i:09d}") for i in range(limit)]).encode()
+
+    answers = serving(version_json(), [])
+    answers["versions/1/entries"] = endless_entries
+    hostile = HostileServer(answers)
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(ProtocolError, match="more than the version's 1 files"):
+            ag.Api(store=store).artifact("p/data:latest").download()
+    finally:
+        store.close()
+        hostile.stop()
+    assert len(pages) == 1
+    assert files_outside(tmp_path, workdir) == []
+
+
+def test_an_entry_page_longer_than_asked_for_is_refused():
+    from artifact_gui.stores.paging import iter_entries
+
+    entries = [entry_json(path=f"f{i}") for i in range(3)]
+    hostile = HostileServer(serving(version_json(file_count=3), entries))
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(ProtocolError, match="3 entries when asked for 2"):
+            list(iter_entries(store, 1, page_size=2))
+    finally:
+        store.close()
+        hostile.stop()
+
+
+def collection_json(**changes) -> dict:
+    return {"id": 1, "project": "p", "name": "data", "type": "dataset", "description": "", "version_count": 3,
+            "created_at": 1.0, **changes}
+
+
+def serving_versions_before(page: Callable[[int | None], list[int]]) -> HostileServer:
+    """A collection whose versions-before answers carry the indices `page(before)` gives."""
+    requests = []
+
+    def versions_before() -> tuple[int, bytes]:
+        requests.append(1)
+        if len(requests) > 5:  # a client that keeps paging gets an end, and the test fails instead of hanging
+            return 200, b"[]"
+        before = hostile.query.get("before_index")
+        indices = page(int(before) if before else None)
+        return 200, json.dumps([version_json(id=i + 1, index=i) for i in indices]).encode()
+
+    hostile = HostileServer({"projects/p/artifacts/data": json_answer(collection_json()),
+                             "projects/p/artifacts/data/versions-before": versions_before})
+    return hostile
+
+
+@pytest.mark.parametrize("page, refusal", [
+    (lambda before: [5, 4], "not newest first below v4"),  # ignores the cursor
+    (lambda before: [1000, 999] if before is None else [before - 1, before - 2], "more versions than"),
+], ids=["cursor ignored", "more than version_count"])
+def test_a_versions_listing_that_would_page_forever_is_refused(page, refusal):
+    import artifact_gui as ag
+
+    hostile = serving_versions_before(page)
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(ProtocolError, match=refusal):
+            list(ag.Api(store=store).artifacts("dataset", "p/data", per_page=2))
+    finally:
+        store.close()
+        hostile.stop()
+

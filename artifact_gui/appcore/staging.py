@@ -81,7 +81,7 @@ def _walk(source: Source) -> Iterator[ManifestEntry]:
 def base_entries(store: Store, base: VersionInfo | None) -> dict[str, ManifestEntry]:
     if base is None:
         return {}
-    return {entry.path: entry for entry in iter_entries(store, base.id)}
+    return {entry.path: entry for entry in iter_entries(store, base.id, file_count=base.file_count)}
 
 
 def stage(context: WorkContext, store: Store, base: VersionInfo | None, sources: list[Source],

@@ -398,7 +398,7 @@ class Artifact(WandbOnlyAttributes):
     # --- reading (logged) -----------------------------------------------------------
     def _iter_entries(self) -> Iterator[Entry]:
         version = self._logged()
-        for entry in iter_entries(self._store, version.id):
+        for entry in iter_entries(self._store, version.id, file_count=version.file_count):
             yield self._as_entry(entry)
 
     def _as_entry(self, entry: ManifestEntry) -> Entry:

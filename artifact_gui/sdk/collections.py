@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from ..core.names import validate_tags
-from ..stores.base import CollectionInfo, NotFoundError, Store
+from ..stores.base import CollectionInfo, NotFoundError, Store, VersionInfo
+from ..stores.wire import ProtocolError
 from .artifact import Artifact
 from .entry import iso_time
 
@@ -78,15 +79,36 @@ class Artifacts(Paginator[Artifact]):
             raise NotFoundError(f"artifact '{project}/{collection_name}' has type {info.type!r}, not {type!r}")
         wanted = set(validate_tags(tags)) if tags else set()
         self._before: int | None = None  # the cursor: pages stay right while versions are deleted
+        self._left: int | None = None  # how many more versions the store may still list (see below)
 
         def fetch(limit: int) -> tuple[list[Artifact], bool]:
             versions = store.list_versions_before(project, collection_name, self._before, limit)
+            _check_versions_page(store, versions, self._before, limit)
+            if self._left is not None:
+                self._left -= len(versions)
+                if self._left < 0:
+                    raise ProtocolError(f"listing {project}/{collection_name}: {store.location} listed more"
+                                        " versions than the artifact has; the store's answer cannot be trusted")
+            elif len(versions) == limit:
+                # Counted after the first page: versions logged since sort above the cursor and
+                # deleted ones are not listed, so an honest store lists at most this many more.
+                self._left = store.get_collection(project, collection_name).version_count
             if versions:
                 self._before = versions[-1].index
             page = [Artifact._from_version(store, v) for v in versions if wanted <= set(v.tags)]
             return page, len(versions) == limit
 
         super().__init__(fetch, per_page, lambda: store.get_collection(project, collection_name).version_count)
+
+
+def _check_versions_page(store: Store, versions: list[VersionInfo], before: int | None, limit: int) -> None:
+    """A page longer than asked, or one that does not go on below the cursor (newest first),
+    would keep the paging going forever."""
+    indices = [before, *(v.index for v in versions)] if before is not None else [v.index for v in versions]
+    if len(versions) > limit or any(newer <= older for newer, older in zip(indices, indices[1:])):
+        below = f" below v{before}" if before is not None else ""
+        raise ProtocolError(f"listing versions: {store.location} answered {len(versions)} versions, not newest"
+                            f" first{below} or more than the {limit} asked for; the store's answer cannot be trusted")
 
 
 class ArtifactCollection:

@@ -32,6 +32,9 @@ class _CursorIgnoringStore:
     def list_entries(self, version_id, prefix="", after="", limit=None):
         return self.store.list_entries(version_id, prefix=prefix, limit=limit)
 
+    def get_version_by_id(self, version_id):
+        return self.store.get_version_by_id(version_id)
+
 
 def test_a_store_that_ignores_the_cursor_is_refused_instead_of_looping(local_store):
     files = {f"f{i}": str(i) for i in range(4)}

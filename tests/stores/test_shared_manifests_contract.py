@@ -47,7 +47,8 @@ def expected_entries(files: dict[str, bytes]) -> list[ManifestEntry]:
 def assert_reads_exactly(store, version_id: int, files: dict[str, bytes]) -> None:
     expected = expected_entries(files)
     assert store.list_entries(version_id) == expected
-    assert list(iter_entries(store, version_id, page_size=3)) == expected
+    # Given the count: a trashed version (whose dependents still read it) is not found by id.
+    assert list(iter_entries(store, version_id, page_size=3, file_count=len(expected))) == expected
     for folder in ("a", "b", "c", "extra"):
         assert store.list_entries(version_id, prefix=f"{folder}/") == [e for e in expected if e.path.startswith(f"{folder}/")]
     assert store.list_entries(version_id, after="b/f1.txt", limit=4) == [e for e in expected if e.path > "b/f1.txt"][:4]

@@ -384,3 +384,86 @@ def test_a_versions_listing_that_would_page_forever_is_refused(page, refusal):
         store.close()
         hostile.stop()
 
+
+# --- answers sent too slowly to ever finish -----------------------------------------------------------------
+@pytest.fixture
+def drip():
+    """drip(chunk, head=b"") -> an answer that sends `head`, then `chunk` every 50 ms. It ends
+    after 20 s so that a client that does not give up fails the test instead of hanging it."""
+    stop = threading.Event()
+
+    def answer(chunk: bytes, head: bytes = b"", status: int | None = 200) -> Answer:
+        def chunks():
+            if head:  # an empty chunk would end a chunked body
+                yield head
+            for _ in range(400):
+                if stop.wait(0.05):
+                    return
+                yield chunk
+        return lambda: (status, chunks())
+
+    yield answer
+    stop.set()
+
+
+def refused_as_too_slow(call: Callable[[], object], answers: dict[str, Answer]) -> StoreError:
+    from artifact_gui.appcore.connection import is_connection_error
+    from artifact_gui.stores.remote import ServerUnreachableError
+
+    hostile = HostileServer(answers)
+    store = RemoteStore(hostile.url, token="agt_x", timeout=0.5)
+    try:
+        with pytest.raises(ServerUnreachableError, match="too slowly") as refused:
+            call(store)
+    finally:
+        store.close()
+        hostile.stop()
+    assert is_connection_error(refused.value)  # the window shows "disconnected", as for a server that is down
+    return refused.value
+
+
+@pytest.mark.timeout(60)
+def test_a_json_answer_dripped_byte_by_byte_is_cut_at_the_deadline(drip):
+    answers = serving(version_json(), [entry_json()])
+    answers["projects/p/artifacts/data/versions/latest"] = drip(b" ")
+    refused_as_too_slow(lambda store: store.get_version("p", "data"), answers)
+
+
+@pytest.mark.timeout(60)
+def test_answer_headers_dripped_byte_by_byte_are_cut_at_the_deadline(drip):
+    answers = serving(version_json(), [entry_json()])
+    answers["projects/p/artifacts/data/versions/latest"] = drip(b"x", head=b"HTTP/1.1 200 OK\r\nX-Slow: ",
+                                                                status=None)
+    refused_as_too_slow(lambda store: store.get_version("p", "data"), answers)
+
+
+@pytest.mark.timeout(60)
+def test_a_blob_dripped_byte_by_byte_is_cut_by_the_minimum_rate(drip):
+    digest = b64_md5(b"x" * (1 << 20))
+    answers = serving(version_json(), [entry_json()])
+    answers[f"blobs/{digest}"] = drip(b"x")
+    refused_as_too_slow(lambda store: store.open_blob(digest).read(), answers)
+
+
+@pytest.mark.timeout(60)
+def test_a_blob_batch_dripped_byte_by_byte_is_cut_by_the_minimum_rate(drip):
+    answers = serving(version_json(), [entry_json()], batch=drip(b"\0"))
+    refused_as_too_slow(lambda store: store.read_blobs([b64_md5(CONTENT)]), answers)
+
+
+def test_a_large_blob_sent_at_full_speed_is_not_cut():
+    """The control: the minimum rate stops a drip, not a transfer longer than the timeout."""
+    data = os.urandom(32 << 20)
+    digest = b64_md5(data)
+
+    def in_chunks() -> tuple[int, Iterator[bytes]]:
+        return 200, (data[start:start + (1 << 20)] for start in range(0, len(data), 1 << 20))
+
+    hostile = HostileServer({f"blobs/{digest}": in_chunks})
+    store = RemoteStore(hostile.url, token="agt_x", timeout=2)
+    try:
+        with store.open_blob(digest) as blob:
+            assert blob.read() == data
+    finally:
+        store.close()
+        hostile.stop()

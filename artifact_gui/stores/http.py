@@ -6,14 +6,22 @@ microseconds; a restarting one listens again within them), and so does a host th
 answer within the connect timeout; read timeouts, dropped connections, 429 and 502-504 are
 retried with backoff. Every
 answer is read with a size bound, every error body is mapped from its `code` to a typed
-exception (never from its text), and every JSON answer is parsed by `wire.parse`."""
+exception (never from its text), and every JSON answer is parsed by `wire.parse`.
+
+The timeout is per read, so a server sending a byte just within it would hold a call forever.
+A whole answer must therefore arrive within ANSWER_DEADLINE_FACTOR times the timeout of its
+request being sent (15 minutes at the default 300 s), and a blob's body, which can
+legitimately take longer, must keep above MIN_TRANSFER_RATE over every timeout-long window.
+Either failing raises ServerUnreachableError (from a TimeoutError, so the window shows the
+server as disconnected); neither is retried: a slow server would only be slow again."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -29,6 +37,7 @@ from .base import (
     ReadOnlyStoreError,
     StoreError,
 )
+from .deadlines import RateFloor, TooSlowError, answer_deadline, install_answer_deadlines
 from .objects import BlobRejectedError
 from .wire import API_PREFIX, ErrorBody, ErrorCode, ProtocolError, parse
 
@@ -40,6 +49,8 @@ RETRY_STATUSES = {429, 502, 503, 504}
 MAX_RETRY_DELAY = 10.0
 MAX_JSON_RESPONSE = 512 << 20  # a page of a million entries is about 150 MB
 MAX_ERROR_RESPONSE = 64 << 10
+ANSWER_DEADLINE_FACTOR = 3  # a whole answer may take this many timeouts (15 min at the default 300 s)
+MIN_TRANSFER_RATE = 1 << 10  # bytes/s; far below any real link, far above a drip of bytes
 
 
 class AuthenticationError(StoreError):
@@ -81,14 +92,17 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def read_bounded(response: httpx.Response, limit: int, what: str) -> bytes:
-    """The whole body, refused once it passes `limit` bytes (a server may not fill our memory)."""
+def read_bounded(response: httpx.Response, limit: int, what: str, floor: RateFloor | None = None) -> bytes:
+    """The whole body, refused once it passes `limit` bytes (a server may not fill our memory)
+    or, with a `floor`, once it comes in slower than that."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ResponseTooLargeError(f"{what}: the server's answer of {declared} bytes exceeds {limit}; not read")
     body = bytearray()
     for chunk in response.iter_bytes():
         body += chunk
+        if floor is not None:
+            floor.moved(len(chunk))
         if len(body) > limit:
             raise ResponseTooLargeError(f"{what}: the server's answer exceeds {limit} bytes; stopped reading")
     return bytes(body)
@@ -126,6 +140,14 @@ def _retry_delay(response: httpx.Response | None, attempt: int) -> float:
     return min(MAX_RETRY_DELAY, delay if delay >= 0 else 0.2 * 2 ** attempt)
 
 
+@contextlib.contextmanager
+def too_slow_means_unreachable(what: str, url: str) -> Iterator[None]:
+    try:
+        yield
+    except TooSlowError as error:
+        raise ServerUnreachableError(f"{what}: {url} answers too slowly ({error}); giving up") from error
+
+
 class ApiClient:
     """httpx under the API prefix of one server, with the call path above."""
 
@@ -135,6 +157,18 @@ class ApiClient:
         self._client = httpx.Client(base_url=f"{url}{API_PREFIX}/", headers=headers,
                                     timeout=httpx.Timeout(timeout, connect=10.0),
                                     verify=ssl.create_default_context())  # the system's CA store
+        install_answer_deadlines(self._client)
+        self.timeout = timeout
+        self.answer_deadline = ANSWER_DEADLINE_FACTOR * timeout
+
+    def rate_floor(self) -> RateFloor:
+        """The least rate a blob's body must keep, over windows as long as the timeout."""
+        return RateFloor(MIN_TRANSFER_RATE, self.timeout)
+
+    @contextlib.contextmanager
+    def _answer_deadline(self, what: str, seconds: float | None) -> Iterator[None]:
+        with too_slow_means_unreachable(what, self.url), answer_deadline(seconds):
+            yield
 
     def close(self) -> None:
         self._client.close()
@@ -149,8 +183,10 @@ class ApiClient:
         return parse(into, data, what) if into is not None else None
 
     def fetch(self, method: str, endpoint: str, what: str, *, body: Callable[[], Iterable[bytes]] | None = None,
-              json: BaseModel | dict | None = None, max_bytes: int = MAX_JSON_RESPONSE, **kwargs: Any) -> bytes:
-        """One request's whole answer, at most `max_bytes`. `body` makes a fresh request body
+              json: BaseModel | dict | None = None, max_bytes: int = MAX_JSON_RESPONSE, paced: bool = False,
+              **kwargs: Any) -> bytes:
+        """One request's whole answer, at most `max_bytes`, within the answer deadline; `paced`
+        (blobs): its body held to the least rate instead. `body` makes a fresh request body
         for each attempt; a body given once as an iterator (`content=`) cannot be sent again,
         so such a request is tried once."""
         if isinstance(json, BaseModel):
@@ -163,7 +199,8 @@ class ApiClient:
         for attempt in range(attempts):
             response = self.open(method, endpoint, what, body=body, attempts=attempts - attempt, **kwargs)
             try:
-                return read_bounded(response, max_bytes, what)
+                with self._answer_deadline(what, None if paced else self.answer_deadline):
+                    return read_bounded(response, max_bytes, what, self.rate_floor() if paced else None)
             except httpx.TransportError as error:  # the connection dropped mid-answer
                 if attempt == attempts - 1:
                     raise StoreError(f"{what}: the connection to {self.url} dropped ({error})") from error
@@ -175,9 +212,11 @@ class ApiClient:
 
     def open(self, method: str, endpoint: str, what: str, *, body: Callable[[], Iterable[bytes]] | None = None,
              attempts: int = RETRIES, **kwargs: Any) -> httpx.Response:
-        """Send with retries; the answer, not yet read, with a 2xx status (errors raised typed)."""
+        """Send with retries; the answer, not yet read, with a 2xx status (errors raised typed).
+        Its status and headers must arrive within the answer deadline."""
         try:
-            return self._send_with_retries(method, endpoint, what, body=body, attempts=attempts, **kwargs)
+            with self._answer_deadline(what, self.answer_deadline):
+                return self._send_with_retries(method, endpoint, what, body=body, attempts=attempts, **kwargs)
         except ServerUnreachableError as error:
             log.warning("%s", error)
             raise

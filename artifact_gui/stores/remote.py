@@ -18,14 +18,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
-import httpx
 
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.concurrency import ByteCounter
 from ..core.manifest import ManifestEntry
 from ..core.names import validate_alias, validate_project_name, validate_type
 from ..core.staged import hashed_in_groups
-from ..core.transfer import ChunkReader
 from . import wire
 from .base import (
     LATEST,
@@ -49,7 +47,6 @@ from .base import (
 )
 from .credentials import default_credentials, plain_http_warning
 from .http import (
-    RETRIES,
     ApiClient,
     AuthenticationError,
     NotArtifactServerError,
@@ -60,6 +57,7 @@ from ..core.metadata import json_object_text as _metadata_json
 from .local import _validate_draft
 from .local_rules import validate_ttl
 from .direct_transfer import DirectTransfers
+from .remote_download import ResumingDownload
 from .wire import ProtocolError
 
 __all__ = ["RemoteStore", "AuthenticationError", "NotArtifactServerError", "ServerUnreachableError"]
@@ -75,58 +73,13 @@ BATCH_FILES, BATCH_BYTES = 500, 8 << 20
 DIGESTS_PER_REQUEST = 20000
 
 
-class _ResumingDownload(ChunkReader):
-    """A blob read from the server like a file; a dropped connection resumes with Range
-    from the first byte not yet received."""
-
-    def __init__(self, api: ApiClient, digest: str):
-        self._api, self._digest = api, digest
-        self._offset = 0
-        self._response: httpx.Response | None = None
-        self._open()
-        super().__init__(self._resuming_chunks())
-
-    def _open(self) -> None:
-        headers = {"Range": f"bytes={self._offset}-"} if self._offset else {}
-        self._response = self._api.open("GET", f"blobs/{segment(self._digest)}", f"downloading {self._digest}",
-                                        headers=headers)
-        if self._offset and self._response.status_code != 206:
-            self._response.close()
-            raise ProtocolError(f"downloading {self._digest}: the server ignored the Range to resume from"
-                                f" byte {self._offset}")
-
-    def _resuming_chunks(self) -> Iterator[bytes]:
-        resumes = 0
-        while True:
-            try:
-                for chunk in self._response.iter_raw():  # as they arrive: ChunkReader joins them
-                    self._offset += len(chunk)
-                    yield chunk
-                return
-            except (httpx.TransportError, httpx.StreamError) as error:
-                resumes += 1
-                if resumes > RETRIES:
-                    raise ServerUnreachableError(f"downloading {self._digest}: the connection broke off {resumes}"
-                                                 f" times ({error})") from error
-                self._response.close()
-                self._open()
-
-    def close(self) -> None:
-        if self._response is not None:
-            self._response.close()
-
-    def __enter__(self) -> "_ResumingDownload":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class RemoteStore(Store):
     logs_in_background = True  # Run.log_artifact returns at once, as W&B's does
 
     def __init__(self, url: str, token: str | None = None, upload_concurrency: int = UPLOAD_CONCURRENCY,
                  timeout: float = 300.0):
+        """`timeout`: seconds one read or write may wait. A whole answer gets
+        http.ANSWER_DEADLINE_FACTOR times it; a blob's body must keep http.MIN_TRANSFER_RATE."""
         self.url = url.rstrip("/")
         self.upload_concurrency = upload_concurrency
         if token is None:
@@ -242,7 +195,7 @@ class RemoteStore(Store):
                          path=path).to_entry()
 
     def open_blob(self, digest: str) -> BinaryIO:
-        return self._direct.open(digest) or _ResumingDownload(self._api, digest)
+        return self._direct.open(digest) or ResumingDownload(self._api, digest)
 
     def stats(self) -> StoreStats:
         return self._get("stats", "reading the store's statistics", into=StoreStats)
@@ -378,7 +331,8 @@ class RemoteStore(Store):
         while pending:
             asked = pending[:wire.MAX_BATCH_DIGESTS]
             body = self._api.fetch("POST", "blob-batches/fetch", "downloading small files",
-                                   json=wire.Digests(digests=asked), max_bytes=wire.MAX_BATCH_BYTES + (1 << 20))
+                                   json=wire.Digests(digests=asked), max_bytes=wire.MAX_BATCH_BYTES + (1 << 20),
+                                   paced=True)
             try:
                 received = dict(wire.unpack_blobs(body))
             except ValueError as error:

@@ -106,9 +106,9 @@ def test_connection_errors_are_told_apart():
 def test_server_down_shows_disconnected_keeps_data_and_recovers(qtbot, tmp_path, monkeypatch):
     """Issue 14 item 2: a clear state at once, the last data kept greyed, reconnection by
     itself, a refresh, and no stale red banner after it."""
-    import artifact_gui.stores.remote as remote
+    import artifact_gui.stores.remote_download as remote_download
 
-    monkeypatch.setattr(remote, "RETRIES", 1)  # a refused connection fails at once (the wire helper's fix)
+    monkeypatch.setattr(remote_download, "RETRIES", 1)  # a refused connection fails at once (the wire helper's fix)
     from artifact_gui.stores.remote import RemoteStore
     from artifact_gui.ui import MainWindow
     from tests.server_helpers import RunningServer

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -36,6 +37,24 @@ def write_files(root, files: dict[str, bytes | str]) -> str:
         with open(path, "wb") as f:
             f.write(content.encode() if isinstance(content, str) else content)
     return str(root)
+
+
+def outcome_within(call, seconds: float = 60.0) -> tuple[str, object]:
+    """("returned", value) or ("raised", error) of `call()`, run on a daemon thread so that a
+    hang fails the test instead of the run. The limit is a safety net, not a measurement."""
+    outcome = []
+
+    def run() -> None:
+        try:
+            outcome.append(("returned", call()))
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome.append(("raised", error))
+
+    thread = threading.Thread(target=run, daemon=True, name="outcome-within")
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"{call!r} was still running after {seconds} s: it hangs"
+    return outcome[0]
 
 
 @pytest.fixture(params=["extension", "python"])

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from ..core.hashcache import FileStat
 from ..core.manifest import ManifestEntry
 from ..core.names import to_entry_path
+from ..core.source_files import require_regular
 from ..core.walk import walk_files
 from ..core.staged import hash_staged_entries
 from ..sdk.artifact import Artifact
@@ -67,9 +68,11 @@ LISTING_REPORT_EVERY = 256  # files listed between two progress reports while li
 
 def _walk(source: Source) -> Iterator[ManifestEntry]:
     """The entries a dropped file or folder becomes. Folders go through `walk_files`, which
-    names a file whose name is not UTF-8 and a symlink that loops back."""
+    names a file whose name is not UTF-8, one that is not a regular file (a named pipe, a
+    device) and a symlink that loops back; the task's failure shows that message."""
     if not source.is_folder:
         stat = os.stat(source.local_path)
+        require_regular(source.local_path, stat.st_mode)
         yield ManifestEntry(to_entry_path(source.name), "", stat.st_size, local_path=source.local_path,
                             local_stat=FileStat.of(stat))
         return

@@ -15,8 +15,9 @@
  *     subfolders   list[(name, st_dev, st_ino)] sorted by name
  *   Every entry is stat'ed following symlinks, as os.scandir's is_dir()/stat() do.
  *   None: something walk.py's Python listing must handle, and word for the user: the folder
- *   cannot be opened or read, a stat fails (a dangling link, a file gone meanwhile), a name
- *   is not UTF-8, an inode does not fit an int64. */
+ *   cannot be opened or read, a stat fails (a dangling link, a file gone meanwhile), an entry
+ *   is neither a folder nor a regular file (a named pipe, a device, a socket), a name is not
+ *   UTF-8, an inode does not fit an int64. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dirent.h>
@@ -92,7 +93,8 @@ static int read_folder(const char *path, Item **items_out, size_t *count_out) {
             capacity *= 2;
         }
         struct stat st;
-        if (fstatat(folder_fd, name, &st, 0) != 0 || (uint64_t)st.st_ino > INT64_MAX) {
+        if (fstatat(folder_fd, name, &st, 0) != 0 || (uint64_t)st.st_ino > INT64_MAX ||
+            !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
             status = NEEDS_PYTHON;
             break;
         }

@@ -9,6 +9,8 @@ import os
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from .source_files import open_regular_file
+
 CHUNK_SIZE = 4 << 20
 MANIFEST_DIGEST_HEADER = b"wandb-artifact-manifest-v1\n"
 
@@ -50,7 +52,7 @@ def md5_stream(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> tuple[str, int
 
 
 def md5_file_hex(path: str) -> str:
-    with open(path, "rb") as stream:
+    with open_regular_file(path) as stream:
         # A small file in one read: zeroing a chunk-sized buffer for it costs more than hashing it.
         if os.fstat(stream.fileno()).st_size < CHUNK_SIZE:
             return hashlib.md5(stream.read()).hexdigest()

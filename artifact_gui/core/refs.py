@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import pathlib
 import posixpath
-import stat
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
 from .digests import b64_md5, md5_file_b64
 from .manifest import ManifestEntry
 from .names import to_entry_path
+from .source_files import NotRegularFileError, open_regular_file
 from .transfer import ChunkReader
 
 
@@ -194,13 +194,11 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
 def _open_regular_file(ref: str, local: str) -> BinaryIO:
     """Only a regular file: a device (/dev/zero, /dev/urandom) or a FIFO would never end."""
     try:
-        stream = open(local, "rb")
+        return open_regular_file(local)
     except OSError as error:
         raise ReferenceError(f"cannot read reference {ref!r}: {error.strerror}") from error
-    if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-        stream.close()
-        raise ReferenceError(f"cannot read reference {ref!r}: {local!r} is not a regular file")
-    return stream
+    except NotRegularFileError:
+        raise ReferenceError(f"cannot read reference {ref!r}: {local!r} is not a regular file") from None
 
 
 def is_file_reference(entry: ManifestEntry) -> bool:

@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
 
 from .hashcache import STAT_RECORD, FileStat
+from .source_files import require_regular
 
 try:  # the optional C extension (setup.py): the same listing outside the GIL
     from . import _listing
@@ -40,8 +41,9 @@ def _itself(listing: FolderListing) -> FolderListing:
 
 def walk_files(root: str) -> Iterator[tuple[str, str, FileStat]]:
     """(absolute physical path, relative POSIX path, stat) of every file under `root`, following
-    symlinks. Refuses a name that is not UTF-8 (entry paths are UTF-8 text) and a symlink
-    that leads back to a folder it is inside (a loop), naming the file or the link."""
+    symlinks. Refuses a name that is not UTF-8 (entry paths are UTF-8 text), an entry that is
+    neither a folder nor a regular file (a named pipe, a device, a socket, or a link to one),
+    and a symlink that leads back to a folder it is inside (a loop), naming the file or the link."""
     for listing in walk_folders(root):
         for name, stat in zip(listing.names, listing.file_stats()):
             yield os.path.join(listing.folder, name), listing.relative + name, stat
@@ -110,6 +112,7 @@ def _list_in_python(folder: str) -> tuple[list[str], bytes, list[tuple[str, int,
             stat = item.stat()
         except OSError as error:
             raise ValueError(f"cannot add {item.path!r}: {error.strerror}") from error
+        require_regular(item.path, stat.st_mode)  # listed, never opened: a pipe would wait for a writer
         names.append(item.name)
         stats.append(_packed(stat))
     return names, b"".join(stats), subfolders

@@ -32,6 +32,7 @@ from ..core.names import (
 )
 from ..core.refs import ARTIFACT_SCHEME, entries_for_reference, reference_is_checksummed
 from ..core.gcpause import gc_paused
+from ..core.source_files import require_regular
 from ..core.staged import folder_entries, hash_staged_entries, local_entry
 from ..core.transfer import (
     default_download_root,
@@ -307,8 +308,7 @@ class Artifact(WandbOnlyAttributes):
             stat = os.stat(local_path)
         except OSError as error:
             raise ValueError(f"cannot add file {local_path!r}: {error.strerror}") from error
-        if not os.path.isfile(local_path):
-            raise ValueError(f"cannot add file {local_path!r}: it is not a regular file")
+        require_regular(local_path, stat.st_mode)
         path = to_entry_path(name if name is not None else os.path.basename(local_path))
         entry = local_entry(path, local_path, stat)
         if is_tmp:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 
 from ..core.digests import hex_to_b64
 from ..core.manifest import ManifestEntry
+from ..core.source_files import open_regular_file
 from ..core.transfer import ChunkReader
 from .base import CancelledError, CorruptBlobError, NotFoundError, StoreError
 from .http import NotArtifactServerError
@@ -299,7 +300,7 @@ def _put_by_parts(call: Callable[..., object], client: httpx.Client, entry: Mani
 
 
 def _parts(path: str, part_size: int, cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
-    with open(path, "rb") as source:
+    with open_regular_file(path) as source:
         while part := source.read(part_size):
             if cancelled is not None and cancelled():
                 raise CancelledError("cancelled by the user")
@@ -327,7 +328,7 @@ def _host(url: str) -> str:
 
 
 def _chunks(path: str, on_bytes: Callable[[int], None], cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
-    with open(path, "rb") as source:
+    with open_regular_file(path) as source:
         while chunk := source.read(CHUNK):
             if cancelled is not None and cancelled():
                 raise CancelledError("cancelled by the user")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from ..core.digests import CHUNK_SIZE, b64_md5, b64_to_hex, hex_to_b64
 from ..core.manifest import ManifestEntry
+from ..core.source_files import open_regular
 from .base import CancelledError, DamagedStoreError, StoreError
 
 # Blobs up to this size are kept inside SQLite: per DESIGN.md creating one file per small
@@ -38,7 +39,6 @@ TMP_SWEEP_AGE_SECONDS = 3600
 RESERVE_BYTES = 8 << 20
 RESERVE_WHEN_FREE_BELOW = 256 << 20  # on a roomier disk no reserve file is kept
 MAP_WINDOW = 16 << 20  # bytes of a source mapped at once: bounds resident memory
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # O_BINARY: Windows only
 _BLOB_FOLDER = re.compile(r"[0-9a-f]{2}")  # objects/md5/<hex[:2]>/<hex[2:]>
 _BLOB_FILE = re.compile(r"[0-9a-f]{30}")
 _PENDING_FILE = re.compile(r"[0-9a-f]{32}")
@@ -100,7 +100,7 @@ class ObjectFolder:
         as the read itself."""
         assert entry.local_path is not None
         try:
-            fd = os.open(entry.local_path, _READ_FLAGS)
+            fd = open_regular(entry.local_path)  # refuses a pipe put in its place, without waiting on it
         except OSError as error:
             raise SourceChangedError(
                 f"cannot read {entry.local_path!r} for entry {entry.path!r}: {error.strerror}"

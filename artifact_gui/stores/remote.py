@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from ..core.cleanup import CleanupCriteria, CleanupPlan, CleanupResult
 from ..core.concurrency import ByteCounter
 from ..core.manifest import ManifestEntry
+from ..core.source_files import open_regular_file
 from ..core.names import validate_alias, validate_project_name, validate_type
 from ..core.staged import hashed_in_groups
 from . import wire
@@ -349,7 +350,7 @@ class RemoteStore(Store):
         blobs = []
         for entry in entries:
             _check_cancelled(cancelled)
-            with open(entry.local_path, "rb") as source:
+            with open_regular_file(entry.local_path) as source:
                 stat = os.fstat(source.fileno())
                 recorded = entry.local_stat
                 if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
@@ -538,7 +539,7 @@ def _file_chunks(entry: ManifestEntry, offset: int, on_bytes: Callable[[int], No
                  cancelled: Callable[[], bool] | None) -> Iterator[bytes]:
     """The file of a staged entry from `offset`, refused if it changed since it was added."""
     recorded = entry.local_stat
-    with open(entry.local_path, "rb") as source:
+    with open_regular_file(entry.local_path) as source:
         stat = os.fstat(source.fileno())
         if recorded and (stat.st_size, stat.st_mtime_ns) != (recorded.size, recorded.mtime_ns):
             raise StoreError(f"{entry.local_path!r} changed since it was added as {entry.path!r}; add it again")

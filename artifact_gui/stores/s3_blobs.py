@@ -37,6 +37,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ..core.source_files import open_regular_file
 from .blobstore import BlobNotFoundError, PackedBlob, PackIndex, PresignedRequest, checked_digest
 from .base import BackendUnavailableError, CorruptBlobError, StoreError
 from .objects import BlobRejectedError
@@ -227,7 +228,7 @@ class S3BlobStore:
     def put_file(self, digest: str, path: str) -> None:
         """Upload a file as one object; the object store checks it against `digest` as it arrives
         (by parts over the multipart threshold, the whole checked by us as it goes)."""
-        with open(path, "rb") as f:
+        with open_regular_file(path) as f:
             self.put_stream(digest, f, os.fstat(f.fileno()).st_size)
 
     def put_stream(self, digest: str, stream: BinaryIO, size: int) -> None:

@@ -26,6 +26,7 @@ from typing import BinaryIO
 from ..core.concurrency import ByteCounter
 from ..core.digests import b64_to_hex, hex_to_b64, md5_stream
 from ..core.manifest import ManifestEntry
+from ..core.source_files import open_regular_file
 from .base import CancelledError, CorruptBlobError, MissingContentError, NotFoundError, ProgressCallback
 from .blobstore import BlobNotFoundError
 from .local_ingest import _MissingBlobs, _protect_named_and_pick_staged, _Secured
@@ -267,7 +268,7 @@ class TeamContent:
                 raise CancelledError("cancelled by the user")
             size = os.path.getsize(entry.local_path)
             if size <= self.blobs.pack_max_blob:
-                with open(entry.local_path, "rb") as f:
+                with open_regular_file(entry.local_path) as f:
                     data = f.read(size + 1)
                 small.append((entry, data))
                 small_bytes += len(data)
@@ -292,7 +293,7 @@ class TeamContent:
     def _put_large_file(self, entry: ManifestEntry, counter: ByteCounter) -> None:
         """Hash, then upload with that md5 as Content-MD5: a file changed in between is
         refused by the object store (BadDigest), never stored under the wrong digest."""
-        with open(entry.local_path, "rb") as f:
+        with open_regular_file(entry.local_path) as f:
             hex_digest, size = md5_stream(f)
         self.blobs.put_file(hex_digest, entry.local_path)
         entry.digest, entry.size = hex_to_b64(hex_digest), size

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import artifact_gui as ag
 from artifact_gui.appcore.changes import Change, ChangeRecord
 from artifact_gui.appcore.staging import Source, StagedStatus, stage
 from artifact_gui.appcore.transfers import Direction, InvalidTransition, TransferRecord, TransferState
-from tests.conftest import write_files
+from tests.conftest import outcome_within, write_files
 
 
 class Context:
@@ -65,3 +67,14 @@ def test_change_records_say_what_they_touch():
     assert record.touches_version(7, ("p", "data")) and not record.touches_version(7, ("p", "other"))
     everything = ChangeRecord.everything()
     assert everything.external and everything.touches_version(1, ("x", "y"))
+
+
+def test_staging_names_a_named_pipe_or_a_device_link_it_cannot_add(local_store, tmp_path):
+    folder = write_files(tmp_path / "drop", {"ok.txt": "ok"})
+    os.mkfifo(os.path.join(folder, "pipe"))
+    kind, error = outcome_within(lambda: stage(Context(), local_store, None, [Source(folder, True, "")], set()))
+    assert kind == "raised" and "pipe'" in str(error) and "named pipe" in str(error), error
+    os.symlink("/dev/zero", str(tmp_path / "zero"))
+    single = Source(str(tmp_path / "zero"), False, "zero")
+    kind, error = outcome_within(lambda: stage(Context(), local_store, None, [single], set()))
+    assert kind == "raised" and "zero'" in str(error) and "character device" in str(error), error

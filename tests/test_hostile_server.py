@@ -467,3 +467,51 @@ def test_a_large_blob_sent_at_full_speed_is_not_cut():
     finally:
         store.close()
         hostile.stop()
+def download_from(hostile: HostileServer, root: str, entry: str | None = None) -> None:
+    import artifact_gui as ag
+
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        artifact = ag.Api(store=store).artifact("p/data:latest")
+        artifact.get_entry(entry).download(root) if entry else artifact.download(root)
+    finally:
+        store.close()
+
+
+def partial_files(folder) -> list[str]:
+    return [name for _f, _d, names in os.walk(folder) for name in names if name.startswith(".partial-")]
+
+
+@pytest.mark.parametrize("link_at", ["link", "sub/link"])
+@pytest.mark.parametrize("through", ["download", "entry download"])
+def test_a_symlink_already_in_the_download_folder_does_not_take_an_entry_outside(tmp_path, link_at, through):
+    from artifact_gui.core.names import InvalidPathError
+
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    os.makedirs(root / os.path.dirname(link_at), exist_ok=True)
+    outside.mkdir()
+    os.symlink(outside, root / link_at)
+    entries = [entry_json(path="a.txt"), entry_json(path=f"{link_at}/evil.sh")]
+    answers = serving(version_json(size=2 * len(CONTENT), file_count=2), entries)
+    answers["versions/1/entry"] = json_answer(entries[1])
+    hostile = HostileServer(answers)
+    try:
+        with pytest.raises(InvalidPathError, match=rf"{link_at}/evil.sh'.*'{link_at}'.*symlink"):
+            download_from(hostile, str(root), f"{link_at}/evil.sh" if through == "entry download" else None)
+    finally:
+        hostile.stop()
+    assert os.listdir(outside) == []
+    assert not (root / "a.txt").exists()  # refused before anything was written
+    assert partial_files(root) == []
+
+
+def test_a_download_folder_reached_through_a_symlink_is_written_as_usual(tmp_path):
+    """Only the levels below the root are checked: a symlinked home or /tmp on macOS is fine."""
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "root")
+    hostile = HostileServer(serving(version_json(), [entry_json(path="sub/a.txt")]))
+    try:
+        download_from(hostile, str(tmp_path / "root"))
+    finally:
+        hostile.stop()
+    assert (tmp_path / "real" / "sub" / "a.txt").read_bytes() == CONTENT

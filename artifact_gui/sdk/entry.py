@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime
 import enum
-import os
 from dataclasses import dataclass, field
 
+from ..core.download_paths import DownloadFolders
 from ..core.manifest import ManifestEntry
 from ..core.refs import ARTIFACT_SCHEME
 from ..stores.materialise import fetch_entry
@@ -48,7 +48,7 @@ class Entry(ManifestEntry):
         """Write this file under `root` (default: its artifact's download folder), verified."""
         artifact = self.parent_artifact()
         root = root or artifact._default_root()
-        destination = os.path.join(root, *self.path.split("/"))
+        destination = DownloadFolders(root).destination(self.path)
         fetch_entry(artifact._store, self, destination)
         return destination
 

@@ -15,8 +15,8 @@ from typing import BinaryIO, Callable
 from ..core import md5_lanes
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import DigestMismatchError, hex_to_b64, md5_file_b64
+from ..core.download_paths import DownloadFolders, check_destinations
 from ..core.manifest import ManifestEntry
-from ..core.names import validate_entry_path
 from ..core.refs import (
     ReferenceError,
     is_artifact_reference,
@@ -116,7 +116,12 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     per store call, hashed and written with no per-file stat, mode change or random temp name.
     `verify=False` skips the hashing for content a LocalStore holds (it hashed and fsynced it
     when storing it; sizes are still checked).
-    Content from a server or a reference is always verified."""
+    Content from a server or a reference is always verified.
+
+    Every destination is checked before anything is written (check_destinations), and each
+    folder is made or checked level by level as it is first needed (DownloadFolders)."""
+    items = list(items)
+    check_destinations(root, ((entry.path, relative) for entry, relative in items))
     counter = ByteCounter(total_bytes, progress)
     writer = _Writer(root)
     local = isinstance(store, LocalStore)
@@ -211,7 +216,7 @@ class _Writer:
     `cp` would give it, and is renamed into place only when whole and checked."""
 
     def __init__(self, root: str):
-        self._root = root
+        self._folders = DownloadFolders(root)
         self._existing: dict[str, dict[str, int]] = {}  # folder -> sizes of its regular files before we wrote
         self._lock = threading.Lock()
         self._temp_prefix = f".partial-{secrets.token_hex(4)}-"
@@ -222,7 +227,7 @@ class _Writer:
         self._copier.close()
 
     def destination(self, relative: str) -> str:
-        path = _destination(self._root, relative)
+        path = self._folders.destination(relative)
         folder = os.path.dirname(path)
         if folder not in self._existing:
             with self._lock:
@@ -295,7 +300,8 @@ class _Writer:
         while True:
             temp_path = os.path.join(folder, f"{self._temp_prefix}{next(self._temp_numbers)}")
             try:  # the mode is filtered by the umask, as `cp` creates files
-                return os.open(temp_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), temp_path
+                flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                return os.open(temp_path, flags, 0o666), temp_path
             except FileExistsError:
                 continue
 
@@ -373,18 +379,8 @@ def _refuse_stored_size(entry: ManifestEntry, size: int, verify: bool) -> None:
 
 
 def _regular_file_sizes(folder: str) -> dict[str, int]:
-    """Sizes of the regular files (not links) in `folder`, made if missing: read once, so
-    checking whether an entry is already there costs no stat when it is not."""
-    try:
-        with os.scandir(folder) as listing:
-            return {item.name: item.stat(follow_symlinks=False).st_size for item in listing
-                    if item.is_file(follow_symlinks=False)}
-    except (FileNotFoundError, NotADirectoryError):
-        os.makedirs(folder, exist_ok=True)  # a file in the way fails here, as FileExistsError naming it
-        return {}
-
-
-def _destination(root: str, relative: str) -> str:
-    """Where an entry goes under `root`: its path is checked again here, whatever the store
-    said, so no entry can be written outside the root."""
-    return os.path.join(root, *validate_entry_path(relative).split("/"))
+    """Sizes of the regular files (not links) in `folder`: read once, so checking whether an
+    entry is already there costs no stat when it is not."""
+    with os.scandir(folder) as listing:
+        return {item.name: item.stat(follow_symlinks=False).st_size for item in listing
+                if item.is_file(follow_symlinks=False)}

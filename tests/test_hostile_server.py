@@ -515,3 +515,26 @@ def test_a_download_folder_reached_through_a_symlink_is_written_as_usual(tmp_pat
     finally:
         hostile.stop()
     assert (tmp_path / "real" / "sub" / "a.txt").read_bytes() == CONTENT
+
+
+CONFLICTS_AND_LONG_NAMES = {
+    "a file and a folder of one name": (["a", "a.txt", "a/b"], r"'a'.*'a/b'.*both a file and a folder"),
+    "a name over 255 bytes": (["ok.txt", "x" * 300], r"'x{300}'.*300 bytes.*255"),
+    "a folder name over 255 bytes": (["ok.txt", "d" * 256 + "/a.txt"], r"'d{256}/a\.txt'.*256 bytes.*255"),
+    "a path over 4096 bytes": (["ok.txt", "/".join(["d" * 200] * 21) + "/a"], r"'d{200}/.*/a'.*bytes.*4096"),
+}
+
+
+@pytest.mark.parametrize("paths, message", CONFLICTS_AND_LONG_NAMES.values(), ids=list(CONFLICTS_AND_LONG_NAMES))
+def test_entries_that_cannot_all_be_files_are_refused_before_anything_is_written(tmp_path, paths, message):
+    from artifact_gui.core.names import InvalidPathError
+
+    entries = [entry_json(path=path) for path in sorted(paths)]  # a listing comes in path order
+    hostile = HostileServer(serving(version_json(size=len(paths) * len(CONTENT), file_count=len(paths)), entries))
+    root = tmp_path / "root"
+    try:
+        with pytest.raises(InvalidPathError, match=message):
+            download_from(hostile, str(root))
+    finally:
+        hostile.stop()
+    assert not root.exists()  # not even the download folder was made

@@ -13,14 +13,15 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from .names import InvalidPathError, validate_entry_path
 
 
-def check_destinations(root: str, destinations: Iterable[tuple[str, str]]) -> None:
+def check_destinations(root: str, destinations: Sequence[tuple[str, str]]) -> None:
     """Before a download writes anything: each (entry path, destination relative to `root`)
-    is a valid path, and no folder on its way that already exists is a symlink or a file."""
+    is a valid path; none is also a folder another one needs; no name is longer than the file
+    system takes; and no folder on the way that already exists is a symlink or a file."""
     root = os.path.abspath(root)
     needed: dict[str, str] = {}  # each folder below the root -> the first entry that needs it
     for entry_path, relative in destinations:
@@ -28,6 +29,53 @@ def check_destinations(root: str, destinations: Iterable[tuple[str, str]]) -> No
         while folder and folder not in needed:
             needed[folder] = entry_path
             folder = folder.rpartition("/")[0]
+    _refuse_files_that_are_folders(destinations, needed)
+    _refuse_names_too_long(root, destinations)
+    _refuse_links_and_files_on_the_way(root, needed)
+
+
+def _refuse_files_that_are_folders(destinations: Sequence[tuple[str, str]], needed: dict[str, str]) -> None:
+    for entry_path, relative in destinations:
+        if relative in needed:
+            raise InvalidPathError(
+                f"entries {entry_path!r} and {needed[relative]!r} cannot both be downloaded: {relative!r}"
+                " would be both a file and a folder; the version's manifest is inconsistent"
+            )
+
+
+def _refuse_names_too_long(root: str, destinations: Sequence[tuple[str, str]]) -> None:
+    name_max, path_max = _limits(root)
+    root_bytes = len(os.fsencode(root))
+    for entry_path, relative in destinations:
+        encoded = os.fsencode(relative)
+        if root_bytes + 1 + len(encoded) >= path_max:
+            raise InvalidPathError(f"entry {entry_path!r} refused: its path under {root!r} is"
+                                   f" {root_bytes + 1 + len(encoded)} bytes, and the file system takes"
+                                   f" paths under {path_max}")
+        if len(encoded) > name_max and (longest := max(map(len, encoded.split(b"/")))) > name_max:
+            raise InvalidPathError(f"entry {entry_path!r} refused: a name in it is {longest} bytes, and the file"
+                                   f" system at {root!r} takes names of at most {name_max}")
+
+
+def _limits(root: str) -> tuple[int, int]:
+    """NAME_MAX and PATH_MAX where the download goes (its nearest folder that exists)."""
+    existing = root
+    while not os.path.isdir(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    try:
+        return os.pathconf(existing, "PC_NAME_MAX"), os.pathconf(existing, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
+        return 255, 4096
+
+
+def name_too_long(error: OSError) -> InvalidPathError:
+    """ENAMETOOLONG from writing a download, as the error that names the path."""
+    path = error.filename2 or error.filename
+    return InvalidPathError(f"cannot write {path!r}: a name in it, or the whole path, is longer than the file"
+                            " system takes")
+
+
+def _refuse_links_and_files_on_the_way(root: str, needed: dict[str, str]) -> None:
     missing: set[str] = set()
     for folder in sorted(needed):  # a folder after its parent
         if folder.rpartition("/")[0] in missing:

@@ -7,7 +7,7 @@ import datetime
 import enum
 from dataclasses import dataclass, field
 
-from ..core.download_paths import DownloadFolders
+from ..core.download_paths import DownloadFolders, check_destinations
 from ..core.manifest import ManifestEntry
 from ..core.refs import ARTIFACT_SCHEME
 from ..stores.materialise import fetch_entry
@@ -48,6 +48,7 @@ class Entry(ManifestEntry):
         """Write this file under `root` (default: its artifact's download folder), verified."""
         artifact = self.parent_artifact()
         root = root or artifact._default_root()
+        check_destinations(root, [(self.path, self.path)])
         destination = DownloadFolders(root).destination(self.path)
         fetch_entry(artifact._store, self, destination)
         return destination

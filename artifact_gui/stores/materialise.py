@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import os
@@ -15,7 +16,7 @@ from typing import BinaryIO, Callable
 from ..core import md5_lanes
 from ..core.concurrency import ByteCounter, bounded_map
 from ..core.digests import DigestMismatchError, hex_to_b64, md5_file_b64
-from ..core.download_paths import DownloadFolders, check_destinations
+from ..core.download_paths import DownloadFolders, check_destinations, name_too_long
 from ..core.manifest import ManifestEntry
 from ..core.refs import (
     ReferenceError,
@@ -121,7 +122,7 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
     Every destination is checked before anything is written (check_destinations), and each
     folder is made or checked level by level as it is first needed (DownloadFolders)."""
     items = list(items)
-    check_destinations(root, ((entry.path, relative) for entry, relative in items))
+    check_destinations(root, [(entry.path, relative) for entry, relative in items])
     counter = ByteCounter(total_bytes, progress)
     writer = _Writer(root)
     local = isinstance(store, LocalStore)
@@ -205,6 +206,10 @@ def materialise(store: Store, items: Iterable[tuple[ManifestEntry, str]], root: 
         with ThreadPoolExecutor(_DOWNLOAD_THREADS) as pool:
             for _ in bounded_map(pool, lambda job: job(), jobs(), ahead=4 * _DOWNLOAD_THREADS):
                 pass
+    except OSError as error:
+        if error.errno == errno.ENAMETOOLONG:  # a limit check_destinations could not know
+            raise name_too_long(error) from error
+        raise
     finally:
         writer.close()
 

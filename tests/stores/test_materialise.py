@@ -185,3 +185,20 @@ def test_a_stored_file_gone_missing_is_named(local_store, tmp_path, verify):
     with pytest.raises(CorruptBlobError, match="'big.bin'.*is missing.*artifact-gui verify"):
         download(local_store, entries, tmp_path / "out", verify=verify)
     assert not (tmp_path / "out" / "big.bin").exists() and partial_files(tmp_path / "out") == []
+
+
+def test_a_name_the_file_system_refuses_while_writing_is_named_and_leaves_nothing(local_store, tmp_path, monkeypatch):
+    """Limits check_destinations cannot know (another file system under the root, say) still
+    end in an error naming the path, not a bare OSError."""
+    from artifact_gui.core import download_paths
+    from artifact_gui.core.names import InvalidPathError
+
+    with ag.init("p", store=local_store) as run:
+        artifact = ag.Artifact("data", "dataset")
+        artifact.add_file(write_files(tmp_path / "src", {"a.txt": "a"}) + "/a.txt", name="x" * 300)
+        logged = run.log_artifact(artifact)
+    monkeypatch.setattr(download_paths, "_limits", lambda root: (100_000, 100_000))
+    root = tmp_path / "root"
+    with pytest.raises(InvalidPathError, match=r"cannot write '.*/x{300}'.*longer than"):
+        logged.download(str(root))
+    assert os.listdir(root) == []

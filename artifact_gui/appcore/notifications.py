@@ -41,6 +41,7 @@ class Notification:
     topic: Hashable | None = None
     connection_lost: bool = False  # resolved when the store answers again
     token_refused: bool = False  # the server wants a (different) token: the window offers to enter one
+    action: str = ""  # what failed, in the user's words ("Adding alias 'x' to proj/data:v0")
     created_at: float = field(default_factory=time.time)
     id: int = 0
     resolved: bool = False
@@ -79,7 +80,7 @@ class NotificationCentre:
             listener(notification)
 
     def post(self, severity: Severity, message: str, error: BaseException | None = None,
-             topic: Hashable | None = None) -> Notification:
+             topic: Hashable | None = None, action: str = "") -> Notification:
         repeated = self._active_duplicate(message, topic)
         if repeated is not None:  # a poll failing every few seconds is one message, not hundreds
             repeated.created_at = time.time()
@@ -87,7 +88,7 @@ class NotificationCentre:
         details = "".join(traceback.format_exception(type(error), error, error.__traceback__)) if error else ""
         notification = Notification(Severity(severity), message, details, topic,
                                     error is not None and is_connection_error(error),
-                                    token_refused=is_token_refused(error), id=next(_ids))
+                                    token_refused=is_token_refused(error), action=action, id=next(_ids))
         with self._lock:
             self._records.append(notification)
         log.log(notification.severity, "%s", message, exc_info=(type(error), error, error.__traceback__)
@@ -103,7 +104,8 @@ class NotificationCentre:
 
     def error(self, action: str, error: BaseException, topic: Hashable | None = None) -> Notification:
         """`<action> failed: <error>`, with the traceback kept for Details."""
-        return self.post(Severity.ERROR, f"{action} failed: {error}", error, topic if topic is not None else action)
+        return self.post(Severity.ERROR, f"{action} failed: {error}", error, topic if topic is not None else action,
+                         action=action)
 
     def _resolve_where(self, matches: Callable[[Notification], bool]) -> list[Notification]:
         with self._lock:

@@ -176,10 +176,12 @@ class OverviewTab(QWidget):
                 "Digest": version.digest,
                 "Size": f"{humanize.naturalsize(version.size, binary=True)} ({counted(version.size, 'byte')})",
                 "Files": f"{version.file_count:,}", "Created": format_time(version.created_at),
-                "Produced by": f"{run.name} ({run.job_type or 'run'}, {run.state})" if run else "—",
+                "Produced by": f"{run.name} ({run.job_type or 'run'}, {run.state})" if run
+                else "…" if version.producer_run_id else "—",  # "…": known to exist, not loaded yet
             }
         for name, label in self.fields.items():
             label.setText(values.get(name, ""))
+            label.setToolTip("")
         self.copy_digest.setEnabled(version is not None)
         self.form.setRowVisible(self._source_row, version is not None and version.is_link)
         self.change_ttl_button.setEnabled(version is not None and self.operations.read_only_reason is None)
@@ -257,8 +259,11 @@ class VersionTabs(QTabWidget):
         super().__init__(parent)
         self.setObjectName("versionTabs")
         self.setAccessibleName("Version details")
-        self.store, self.runner = session.store, session.runner
+        self.session, self.store, self.runner = session, session.store, session.runner
         self.version: VersionInfo | None = None
+        # The runs of the versions shown so far, so that their Overview is whole while the
+        # server does not answer; refreshed whenever a version is shown while it does.
+        self._known_runs: dict[int, tuple[RunInfo | None, list[RunInfo]]] = {}
         self.overview = OverviewTab(session, self)
         self.files = FilesTab(session, self)
         self.lineage = LineageTab(session.store, session.runner, self)
@@ -274,16 +279,34 @@ class VersionTabs(QTabWidget):
         self.usage.runActivated.connect(self.runActivated)
         self.files.statusMessage.connect(self.statusMessage)
         self.currentChanged.connect(lambda _index: self._load_current_tab())
+        session.connectionChanged.connect(lambda _state: self._reload_what_failed())
 
     def set_version(self, version: VersionInfo | None) -> None:
         self.version = version
-        self.overview.set_version(version, None)
-        self.usage.set_runs(None, [])
-        if version is not None:
-            self.runner.submit(f"Loading runs of {version.qualified_name}", self._runs_of, version,
-                               supersedes=("version-runs", id(self)), owner=self, topic="version-runs",
-                               on_success=self._on_runs)
+        known = self._known_runs.get(version.id) if version is not None else None
+        self._show_runs(known or (None, []))
+        if version is not None and (known is None or self.session.is_connected):
+            task = self.runner.submit(f"Loading runs of {version.qualified_name}", self._runs_of, version,
+                                      supersedes=("version-runs", id(self)), owner=self, topic="version-runs",
+                                      on_success=lambda runs: self._on_runs(version.id, runs))
+            if known is None:
+                task.failed.connect(self._on_runs_failed)
         self._load_current_tab()
+
+    def _on_runs_failed(self, error: BaseException) -> None:
+        produced_by = self.overview.fields["Produced by"]
+        if produced_by.text() == "…":
+            produced_by.setText("not loaded")
+            produced_by.setToolTip(str(error))
+
+    def _reload_what_failed(self) -> None:
+        """Back from an outage: what could not be loaded meanwhile is loaded now."""
+        if not self.session.is_connected or self.version is None:
+            return
+        self.set_version(self.version)  # the runs (the Overview's "Produced by", Usage)
+        self.files.reload_if_failed()
+        if self.lineage.load_failed:
+            self.lineage.reload()
 
     def refresh_ages(self) -> None:
         self.overview.refresh_ages()
@@ -293,7 +316,12 @@ class VersionTabs(QTabWidget):
         producer = self.store.get_run(version.producer_run_id) if version.producer_run_id else None
         return producer, self.store.version_consumers(version.id)
 
-    def _on_runs(self, runs: tuple[RunInfo | None, list[RunInfo]]) -> None:
+    def _on_runs(self, version_id: int, runs: tuple[RunInfo | None, list[RunInfo]]) -> None:
+        self._known_runs[version_id] = runs
+        if self.version is not None and self.version.id == version_id:
+            self._show_runs(runs)
+
+    def _show_runs(self, runs: tuple[RunInfo | None, list[RunInfo]]) -> None:
         producer, consumers = runs
         self.overview.set_version(self.version, producer)
         self.usage.set_runs(producer, consumers)

@@ -36,6 +36,7 @@ from ..core.manifest import ManifestEntry
 from ..core.text import counted
 from ..stores.base import CancelledError, Store, VersionInfo
 from ..stores.materialise import open_entry
+from .disconnected import SERVER_NEEDED
 from .download import download_selection, selection_download_dialog
 from .models.file_tree import ENTRY_ROLE, IS_FOLDER_ROLE, PATH_ROLE, FileTreeModel
 from .tasks import TaskContext
@@ -201,6 +202,7 @@ class FilesTab(QWidget):
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
+        self.session = session
         self.store, self.runner, self.queue = session.store, session.runner, session.transfers
         self.version: VersionInfo | None = None
         self.model = FileTreeModel(self.store, self.runner, self)
@@ -216,6 +218,8 @@ class FilesTab(QWidget):
         self.tree.dragRefused.connect(self.statusMessage)
         self.tree.wait_for_copies = self._wait_for_drag_copies
         self.preview = Preview(self)
+        self.model.pageFailed.connect(self._on_listing_failed)
+        self._listing_failed = False
 
         self.download_button = QPushButton("Download Selected…", self)
         self.download_button.setObjectName("downloadSelected")
@@ -250,16 +254,28 @@ class FilesTab(QWidget):
         self._drag_key = ("drag-preparation", id(self))
         self._drag_task = None  # the preparation of the current selection, while it runs
         self._drag_selection: tuple | None = None  # (version id, paths) it prepares or prepared
+        session.connectionChanged.connect(lambda _state: self._on_selection_changed())
 
     def set_version(self, version: VersionInfo | None) -> None:
         same = version is not None and self.version is not None and version.id == self.version.id
         self.version = version
         if same:
             return
+        self._listing_failed = False
         self.model.set_version(version.id if version else None)
         self.preview.show_message("Select a file to preview it.")
         self.summary.setText(f"{counted(version.file_count, 'file')}, {humanize.naturalsize(version.size, binary=True)}"
                              if version else "")
+
+    def _on_listing_failed(self, error: BaseException) -> None:
+        self._listing_failed = True
+        self.preview.show_message(f"The files could not be listed: {error}")
+
+    def reload_if_failed(self) -> None:
+        """List again what could not be listed (a listing that worked stays, with its selection)."""
+        if self._listing_failed and self.version is not None:
+            version, self.version = self.version, None
+            self.set_version(version)
 
     # --- selection, preview, drag preparation -------------------------------------------
     def selected_items(self) -> list[tuple[str, bool, ManifestEntry | None]]:
@@ -271,10 +287,14 @@ class FilesTab(QWidget):
         return [item for item in items if not any(item[0].startswith(f + "/") for f in folders)]
 
     def _on_selection_changed(self) -> None:
+        """Download and drag apply to a selection, and need the server to answer."""
         items = self.selected_items()
-        self.download_button.setEnabled(bool(items))
-        self.download_action.setEnabled(bool(items))
-        self._prepare_drag(items)
+        reason = None if self.session.is_connected else SERVER_NEEDED
+        self.download_button.setEnabled(bool(items) and reason is None)
+        self.download_action.setEnabled(bool(items) and reason is None)
+        self.download_button.setToolTip(reason or "")
+        self._prepare_drag(items if reason is None else [])
+        self.tree.preparation_error = reason
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry: ManifestEntry | None = current.data(ENTRY_ROLE)

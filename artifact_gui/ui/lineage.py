@@ -246,6 +246,7 @@ class LineageTab(QWidget):
         super().__init__(parent)
         self.store, self.runner = store, runner
         self.version_id: int | None = None
+        self.load_failed = False
         self.graph: LineageGraph | None = None
         self.expanded: set[str] = set()
         self._task_key = ("lineage", id(self))  # a new load or layout supersedes the running one
@@ -284,6 +285,7 @@ class LineageTab(QWidget):
 
     def reload(self) -> None:
         self.runner.cancel(self._task_key)
+        self.load_failed = False
         self.scene.clear()
         self.scene.items_by_key = {}
         if self.version_id is None:
@@ -298,8 +300,15 @@ class LineageTab(QWidget):
             graph = self.store.lineage(version_id, hops, hops)
             return graph, lay_out_lineage(graph, f"version:{version_id}", set())
 
-        self.runner.submit(f"Loading the lineage of version id {version_id}", load, supersedes=self._task_key,
-                           owner=self, on_success=lambda result: self._on_loaded(*result))
+        task = self.runner.submit(f"Loading the lineage of version id {version_id}", load, supersedes=self._task_key,
+                                  owner=self, on_success=lambda result: self._on_loaded(*result))
+        task.failed.connect(self._on_load_failed)  # said here too, not left at "Loading…"
+
+    def _on_load_failed(self, error: BaseException) -> None:
+        self.load_failed = True
+        self.summary.setText("")
+        self.scene.show_message(f"The lineage could not be loaded: {error}")
+        self.view.fit()
 
     def _on_loaded(self, graph: LineageGraph, laid_out: LaidOutGraph) -> None:
         self.graph = graph

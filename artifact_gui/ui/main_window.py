@@ -41,14 +41,14 @@ from .session import ConnectionState, WindowSession
 from .settings import THEME_KEY, TRANSFERS_KEY, TRASH_RETENTION_KEY, SettingsDialog, setting
 from .run_page import open_run_page
 from .sidebar import CollectionSidebar
-from .disconnected import DisconnectedNotes
+from .disconnected import DisconnectedBanner
 from .staging import LogRequest, StagingPanel
 from .status import StoreStatus
 from .tasks import Task
 from .transfers import Transfer, TransferPanel, may_cancel_running_transfers
 from .versions import VersionTableView
 from .recent import settings_list
-from .window_actions import WRITE_ACTIONS, ShortcutsDialog, build_actions, shortcut_rows
+from .window_actions import ShortcutsDialog, build_actions, shortcut_rows, update_actions
 
 AGES_REFRESH_MS = 60_000  # "5 minutes ago" must not stay "5 minutes ago" for an hour
 
@@ -80,6 +80,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.errors = NotificationBanner(self.session.notifications, self, store.location)
         self.errors.tokenRequested.connect(self.ask_for_token)
         self.session.notified.connect(self.errors.update_view)
+        self.disconnected_banner = DisconnectedBanner(self.session, self)
         self.versions_header = QLabel("Select an artifact.", self)
         self.versions_header.setObjectName("versionsHeader")
         font = self.versions_header.font()
@@ -124,6 +125,8 @@ class MainWindow(FileDropMixin, QMainWindow):
         top = QWidget(right)
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        # Above the versions, so its height comes out of the table's empty rows, not the Overview.
+        top_layout.addWidget(self.disconnected_banner)
         top_layout.addWidget(self.versions_header)
         top_layout.addWidget(self.versions)
         right.addWidget(top)
@@ -136,7 +139,6 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.main_splitter.addWidget(right)
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setSizes([270, 1000])
-        self.disconnected_notes = DisconnectedNotes([self.sidebar, self.versions, self.tabs])
         self.right_splitter = right
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -156,14 +158,8 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def _apply_access(self) -> None:
         """On a read-only store every write action is disabled and says why."""
-        reason = self.operations.read_only_reason
-        for name in WRITE_ACTIONS:
-            action = getattr(self, name)
-            action.setToolTip(reason or action.statusTip())
-            if reason:
-                action.setStatusTip(reason)
         self.status.show_access()
-        self.empty_state.set_read_only(bool(reason))
+        self.empty_state.set_read_only(bool(self.operations.read_only_reason))
         self._update_version_actions()
 
     def _connect(self) -> None:
@@ -185,7 +181,10 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     # --- reacting to changes ----------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload everything (F5)."""
+        """Reload everything (F5); while disconnected, that is to try the store again."""
+        if not self.session.is_connected:
+            self.disconnected_banner.retry()
+            return
         self._on_changed(ChangeRecord.everything(external=False))
 
     def _on_changed(self, record: ChangeRecord) -> None:
@@ -245,11 +244,13 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.tabs.refresh_ages()
 
     def _on_connection_changed(self, state: ConnectionState) -> None:
-        """Disconnected: the panes keep the last known data, greyed; reconnected: reload."""
+        """Disconnected: the panes keep the last known data and stay usable (the banner says
+        so, once); what needs the server is disabled. Reconnected: the session reloads."""
         connected = state is ConnectionState.CONNECTED
-        self.main_splitter.setEnabled(connected)
-        self.disconnected_notes.show_disconnected(not connected)
-        self.status.show_access()
+        self.errors.hides_connection_errors = not connected
+        self.errors.update_view()
+        self.status.show_access()  # a server that was never reached names its backend once it answers
+        self._update_version_actions()
         if connected:
             self.statusBar().showMessage(f"Connected again to {self.store.location}.", 5000)
 
@@ -308,19 +309,7 @@ class MainWindow(FileDropMixin, QMainWindow):
         self._update_version_actions()
 
     def _update_version_actions(self) -> None:
-        selected = self.versions.selected_versions()
-        writable = self.operations.read_only_reason is None
-        one = len(selected) == 1
-        artifact = self.sidebar.selected_collection is not None
-        self.download_action.setEnabled(one)
-        self.copy_digest_action.setEnabled(one)
-        self.compare_action.setEnabled(len(selected) == 2)
-        self.delete_versions_action.setEnabled(bool(selected) and writable)
-        for action in (self.rename_alias_action, self.add_alias_action, self.edit_details_action):
-            action.setEnabled(one and writable)
-        self.new_version_action.setEnabled(artifact and writable)
-        self.delete_artifact_action.setEnabled(artifact and writable)
-        self.new_artifact_action.setEnabled(writable)
+        update_actions(self)
 
     def show_version_id(self, version_id: int) -> None:
         """Select a version anywhere in the store (a click in the lineage graph)."""

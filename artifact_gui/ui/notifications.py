@@ -44,6 +44,9 @@ class NotificationBanner(QFrame):
         self.setAccessibleName("Error message")
         self.centre = centre
         self.shown: Notification | None = None
+        # While disconnected the DisconnectedBanner names what failed for want of the
+        # server; a second, red banner for the same cause would only repeat it.
+        self.hides_connection_errors = False
         self.label = QLabel(self)
         self.label.setObjectName("errorText")
         self.label.setWordWrap(True)
@@ -70,7 +73,7 @@ class NotificationBanner(QFrame):
         self.hide()
 
     def update_view(self, _changed: Notification | None = None) -> None:
-        active = self.centre.active
+        active = [n for n in self.centre.active if not (self.hides_connection_errors and n.connection_lost)]
         if not active:
             self.shown = None
             self.hide()

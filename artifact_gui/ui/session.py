@@ -109,6 +109,13 @@ class WindowSession(QObject):
                                   supersedes="poll", topic="poll", on_success=self._on_token,
                                   on_error=self._on_poll_failed)
 
+    def retry_now(self) -> Task:
+        """The user's "Retry Now": ask the store at once; if it still does not answer, the
+        backoff starts again from its shortest wait."""
+        self._reconnect_attempt = 0
+        self.poll_timer.stop()
+        return self.poll()
+
     def _schedule_poll(self) -> None:
         if not self.runner.is_shut_down:
             delay = POLL_MS if self.is_connected else backoff_seconds(self._reconnect_attempt) * 1000

@@ -1,5 +1,5 @@
-"""The main window's status bar: where the store is, whether it can be written or even
-reached, whether work runs, what it holds, and an Undo offer tied to its message."""
+"""The main window's status bar: where the store is, whether it can be written, whether
+work runs, what it holds, and an Undo offer tied to its message."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from ..core.text import counted
 from ..stores.base import StoreStats
 
 UNDO_MESSAGE_MS = 15_000
-DISCONNECTED_STYLE = "color: #b71c1c; font-weight: bold;"
 
 
 class StoreStatus:
@@ -53,19 +52,14 @@ class StoreStatus:
         session.runner.activeCountChanged.connect(lambda count: self.busy.setVisible(count > 0))
 
     def show_access(self) -> None:
-        """"Disconnected — retrying…" while the store does not answer; "read-only" when
-        it cannot be written; nothing otherwise."""
+        """"read-only" when the store cannot be written; nothing otherwise. (A store that
+        does not answer is said by the window's DisconnectedBanner, in one place.)"""
         session = self.session
-        if not session.is_connected:
-            self.access_label.setText("Disconnected — retrying…")
-            self.access_label.setStyleSheet(DISCONNECTED_STYLE)
-            self.access_label.setToolTip(f"{session.store.location} does not answer; the last known data is "
-                                         "shown greyed out until it does.")
-        elif session.read_only:
+        if session.read_only:
             self.access_label.setText("read-only")
             self.access_label.setStyleSheet("font-weight: bold;")
             self.access_label.setToolTip(session.operations.read_only_reason)
-        self.access_label.setVisible(not session.is_connected or session.read_only)
+        self.access_label.setVisible(session.read_only)
         self._show_location()
 
     def _show_location(self) -> None:

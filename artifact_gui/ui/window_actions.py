@@ -16,11 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .disconnected import SERVER_NEEDED
 from .recent import recent_stores
 
 # The actions that change the store: disabled, with the reason, on a read-only store.
 WRITE_ACTIONS = ("delete_versions_action", "delete_artifact_action", "rename_alias_action", "add_alias_action",
                  "edit_details_action", "new_artifact_action", "new_version_action")
+# The actions that cannot work while the server does not answer: the writes, and the reads
+# of more than the window shows (a download, a comparison's manifests).
+SERVER_ACTIONS = WRITE_ACTIONS + ("download_action", "compare_action")
 
 
 def make_action(window: QMainWindow, text: str, name: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -29,9 +33,29 @@ def make_action(window: QMainWindow, text: str, name: str, slot, shortcut=None, 
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
     action.setStatusTip(tip or text.replace("&", "").rstrip("…"))
+    action.setProperty("tip", action.statusTip())  # the status tip again once a reason to refuse is gone
     action.triggered.connect(slot)
     window.addAction(action)
     return action
+
+
+def update_actions(w) -> None:
+    """Enables the actions of main window `w` that apply to its selection and can work now;
+    one that cannot says why (a read-only store, a server that does not answer)."""
+    selected = w.versions.selected_versions()
+    one, artifact = len(selected) == 1, w.sidebar.selected_collection is not None
+    applies = {"download_action": one, "copy_digest_action": one, "compare_action": len(selected) == 2,
+               "delete_versions_action": bool(selected), "rename_alias_action": one, "add_alias_action": one,
+               "edit_details_action": one, "new_version_action": artifact, "delete_artifact_action": artifact,
+               "new_artifact_action": True}
+    read_only = w.operations.read_only_reason
+    offline = None if w.session.is_connected else SERVER_NEEDED
+    for name, wanted in applies.items():
+        action = getattr(w, name)
+        reason = (read_only if name in WRITE_ACTIONS else None) or (offline if name in SERVER_ACTIONS else None)
+        action.setEnabled(wanted and reason is None)
+        action.setToolTip(reason or action.property("tip"))
+        action.setStatusTip(reason or action.property("tip"))
 
 
 def shortcut_rows(window: QMainWindow) -> list[tuple[str, str]]:

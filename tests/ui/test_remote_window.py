@@ -163,10 +163,11 @@ def test_a_dropped_folder_with_a_symlink_loop_names_the_link(qtbot, tmp_path):
         close_window(window, server)
 
 
-def test_while_disconnected_each_pane_says_so_and_an_action_fails_at_once(qtbot, tmp_path):
-    """Item 2's leftovers: every pane says "disconnected" in words, and an action started
-    meanwhile is refused at once (without trying the network) with a clear message."""
-    from artifact_gui.ui.disconnected import DisconnectedError, PANE_NOTE
+def test_while_disconnected_the_banner_says_so_and_an_action_fails_at_once(qtbot, tmp_path):
+    """Item 2's leftovers: the window says "disconnected" in words (once, above the panes),
+    and an action started meanwhile is refused at once (without trying the network) with a
+    clear message, named in that banner."""
+    from artifact_gui.ui.disconnected import DisconnectedError
     from tests.ui.conftest import log_versions
 
     server = RunningServer(str(tmp_path / "served"))
@@ -180,17 +181,18 @@ def test_while_disconnected_each_pane_says_so_and_an_action_fails_at_once(qtbot,
         server.stop()
         window.session.poll()
         qtbot.waitUntil(lambda: not window.session.is_connected, timeout=30000)
-        notes = window.disconnected_notes.notes
-        assert len(notes) == 3 and all(n.isVisible() and n.text() == PANE_NOTE for n in notes)
+        banner = window.disconnected_banner
+        assert banner.isVisible() and "Disconnected" in banner.message.text() and store.url in banner.message.text()
         with qtbot.waitSignal(window.runner.taskFailed, timeout=10000) as failed:
             window.operations.add_alias(version, "candidate")
         error = failed.args[0].error
         assert isinstance(error, DisconnectedError) and "nothing was changed" in str(error)
         assert store.url in str(error)
+        qtbot.waitUntil(lambda: "Adding alias 'candidate'" in banner.not_done.full_text, timeout=10000)
         server = RunningServer(str(tmp_path / "served"), port=port, new_tokens=False)
         window.session.poll()
         qtbot.waitUntil(lambda: window.session.is_connected, timeout=30000)
-        assert not any(n.isVisible() for n in notes)
+        assert not banner.isVisible()
         wait_idle(qtbot, window, timeout=30000)
     finally:
         close_window(window, server)

@@ -43,6 +43,7 @@ class _Node:
 
 class FileTreeModel(QAbstractItemModel):
     loadingChanged = Signal(bool)
+    pageFailed = Signal(object)  # the exception: a folder's page could not be listed
 
     def __init__(self, store: Store, runner: TaskRunner, parent=None):
         super().__init__(parent)
@@ -86,6 +87,7 @@ class FileTreeModel(QAbstractItemModel):
             on_success=lambda items: self._on_page(node, items),
         )
         self._page_tasks.add(task)
+        task.failed.connect(self.pageFailed)
         task.finished.connect(lambda: self._on_fetch_finished(task, node))
 
     def _on_fetch_finished(self, task: Task, node: _Node) -> None:

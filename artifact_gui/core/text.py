@@ -1,4 +1,4 @@
-"""Words for people: a count with its noun in the right number."""
+"""Words for people: a count with its noun in the right number, a message as a sentence."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ def age_text(seconds: float) -> str:
         return f"{int(seconds // 60)} min ago"
     unit, length = next((unit, length) for unit, length in _AGE_UNITS if seconds >= length)
     return f"{counted(int(seconds // length), unit)} ago"
+
+
+def sentence(message: str) -> str:
+    """`message` as the start of a sentence: its first letter capital, the rest as written.
+
+    Error messages are written to be quoted ("cannot open 'x': ..."); a dialog that shows
+    one on its own starts it with a capital, and leaves names and paths inside untouched."""
+    return message[:1].upper() + message[1:]

@@ -117,16 +117,15 @@ class WindowManager:
     def open(self, location: str, create: bool = False) -> bool:
         """Open the store at `location`; `create` (an explicit choice) makes a new or empty
         folder a new store. A missing store (a deleted recent one) is reported, not re-created."""
-        from PySide6.QtWidgets import QMessageBox
-
         from .main_window import MainWindow
+        from .messages import show_error
         from .recent import remember_recent_store
 
         try:
             store = open_store(location, create=create)
         except (StoreError, OSError, ValueError) as error:
-            QMessageBox.critical(self.window, "Cannot open store",
-                                 f"{error}\n\nChoose a folder that holds a store, or an empty folder to create one.")
+            show_error(self.window, "Cannot open store", error,
+                       "Choose a folder that holds a store, or an empty folder to create one.")
             return False
         previous = self.window
         if previous is not None and not previous.close():  # it refused (transfers running): keep it
@@ -148,6 +147,8 @@ class WindowManager:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication, QMessageBox
 
+        from .messages import show_error
+
         if reset and QMessageBox.question(
                 self.window, "Reset the demo store", "Build the demo store anew? Changes you made to it are lost.",
                 QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
@@ -166,7 +167,7 @@ class WindowManager:
             try:
                 location = ensure_demo_store(reset=reset)
             except (StoreError, OSError) as error:
-                QMessageBox.critical(self.window, "Cannot build the demo store", str(error))
+                show_error(self.window, "Cannot build the demo store", error)
                 location = demo_store_location() if self.window is None else None
             return location is not None and self.open(location)
         finally:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.text import counted
+from ..core.text import counted, sentence
 from ..stores.base import StoreError
 from ..stores.credentials import Credentials, default_credentials, plain_http_warning
 from ..stores.remote import AuthenticationError, RemoteStore, ServerUnreachableError
@@ -211,7 +211,7 @@ class ConnectDialog(QDialog):
 
     def _show(self, text: str, ok: bool) -> None:
         self.last_test = text
-        self.status.setText(text)
+        self.status.setText(sentence(text))
         self.status.setStyleSheet("" if ok else error_css())
 
     def test(self, then_connect: bool = False) -> None:

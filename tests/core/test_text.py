@@ -25,3 +25,12 @@ def test_age_text_is_short_and_counts_in_the_right_number():
     assert age_text(86_400) == "1 day ago"
     assert age_text(45 * 86_400) == "1 month ago"
     assert age_text(800 * 86_400) == "2 years ago"
+
+
+def test_sentence_capitalises_the_first_letter_only():
+    from artifact_gui.core.text import sentence
+
+    assert sentence("cannot open 'MyStore': not a folder") == "Cannot open 'MyStore': not a folder"
+    assert sentence("Already a sentence.") == "Already a sentence."
+    assert sentence("") == ""
+    assert sentence("'x' is not a full path") == "'x' is not a full path"  # a quote stays first

@@ -295,3 +295,10 @@ def test_without_saved_servers_no_empty_list_shows_and_the_url_field_has_the_foc
     qtbot.waitUntil(dialog.isActiveWindow)
     assert not dialog.saved.isVisible()  # it sat at the dialog's corner, first in the Tab order
     qtbot.waitUntil(dialog.url.hasFocus)
+
+
+def test_a_failure_is_shown_as_a_sentence(qtbot, dialog):
+    dialog.url.setText("ftp://example")
+    dialog.test()
+    assert "invalid server URL" in wait_status(qtbot, dialog)  # the message, as written
+    assert dialog.status.text().startswith("Invalid server URL")  # the dialog's line, as a sentence

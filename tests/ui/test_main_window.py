@@ -57,6 +57,18 @@ def test_opening_something_that_is_not_a_store_says_so(qtbot, tmp_path, monkeypa
     assert shown and "not a folder" in shown[0][1]
 
 
+def test_an_error_shown_in_a_dialog_starts_with_a_capital_and_keeps_its_names(qtbot, tmp_path, monkeypatch):
+    """Errors are written to be quoted ("will not create a store in 'x': ..."); the dialog
+    that shows one on its own starts it as a sentence."""
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    folder = tmp_path / "notastore"
+    folder.mkdir()
+    (folder / "file.txt").write_text("x")
+    assert not WindowManager().open(str(folder), create=True)
+    assert shown and shown[0].startswith("Will not create a store in ") and str(folder) in shown[0]
+
+
 def test_dark_theme_palette(qtbot, window):
     app = QApplication.instance()
     original = app.palette()

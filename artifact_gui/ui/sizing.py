@@ -3,10 +3,14 @@ the screen), tall enough for their wrapped sentences."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QLineEdit, QTreeWidget, QWidget
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QLineEdit, QStyle, QStyleOptionFrame, QTreeWidget, QWidget
 
 SCREEN_SHARE = 0.8  # a dialog never grows wider than this part of the screen it is on
-LINE_EDIT_PADDING_CHARS = 4  # frame, margins and the cursor around a path
+TYPICAL_PATH = "/home/firstname.lastname/Downloads"  # a folder field shows at least this much whole
+LINE_EDIT_TEXT_MARGIN = 2  # QLineEdit's own space left and right of its text (qlineedit_p.h)
+CURSOR_ROOM = 2  # the text cursor after the last character, and a pixel that rounding may take
+PROBE_WIDTH = 1000  # any width: the style's frame around a line edit's text is the same at all
 
 
 def available_width(widget: QWidget) -> int:
@@ -34,10 +38,22 @@ def fit_height(dialog: QWidget) -> None:
         dialog.resize(dialog.width(), needed)
 
 
+def line_edit_width_for(edit: QLineEdit, text: str) -> int:
+    """The width at which `edit` shows `text` whole, without scrolling: the text and the
+    cursor, with the margins QLineEdit keeps (as its paintEvent counts them) and the frame
+    its style draws around them."""
+    option = QStyleOptionFrame()
+    edit.initStyleOption(option)
+    option.rect = QRect(0, 0, PROBE_WIDTH, edit.sizeHint().height())
+    frame = PROBE_WIDTH - edit.style().subElementRect(QStyle.SubElement.SE_LineEditContents, option, edit).width()
+    margins = edit.textMargins() + edit.contentsMargins()
+    return (edit.fontMetrics().horizontalAdvance(text) + CURSOR_ROOM + 2 * LINE_EDIT_TEXT_MARGIN
+            + margins.left() + margins.right() + frame)
+
+
 def line_edit_text_width(edit: QLineEdit) -> int:
     """The width `edit` needs to show its whole text (a path) without scrolling."""
-    metrics = edit.fontMetrics()
-    return metrics.horizontalAdvance(edit.text()) + LINE_EDIT_PADDING_CHARS * metrics.averageCharWidth()
+    return line_edit_width_for(edit, edit.text())
 
 
 def tree_content_width(tree: QTreeWidget) -> int:

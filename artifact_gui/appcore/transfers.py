@@ -11,6 +11,7 @@ import enum
 import time
 from typing import Any
 
+from ..core.text import counted, sentence
 from .progress import RateTracker
 
 
@@ -122,3 +123,19 @@ class TransferRecord:
         if stalled is not None:
             return f"stalled: no bytes moved for {int(stalled)} s"
         return self.state.value
+
+
+_WHAT_CANCELLING_LEAVES = {
+    Direction.UPLOAD: "a cancelled upload leaves no version behind",
+    Direction.DOWNLOAD: "a cancelled download leaves no partial files (files already complete are kept)",
+}
+
+
+def cancel_question(running: list[Direction]) -> str:
+    """The question before closing cancels the transfers `running`, in the words of their kinds."""
+    kinds = [kind for kind in Direction if kind in running]
+    counts = " and ".join(counted(running.count(kind), kind.value) for kind in kinds)
+    one = len(running) == 1
+    leaves = "; ".join(_WHAT_CANCELLING_LEAVES[kind] for kind in kinds)
+    return (f"{counts} {'is' if one else 'are'} still running. Close and cancel {'it' if one else 'them'}? "
+            f"{sentence(leaves)}.")

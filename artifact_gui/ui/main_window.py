@@ -578,7 +578,7 @@ class MainWindow(FileDropMixin, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not settle_unsaved_edits(self, self.tabs.overview.editor) or \
-                not may_cancel_running_transfers(self, len(self.transfers.running())):
+                not may_cancel_running_transfers(self, self.transfers):
             event.ignore()
             return
         self.save_settings()

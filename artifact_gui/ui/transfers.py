@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..appcore.transfers import Direction, TransferRecord
-from ..core.text import counted
+from ..appcore.transfers import Direction, TransferRecord, cancel_question
 from .tasks import Task, TaskContext, TaskKind, TaskRunner
 
 REFRESH_MS = 500
@@ -226,13 +225,37 @@ class TransferPanel(QWidget):
             self.queue.retry(transfer)
 
 
-def may_cancel_running_transfers(parent: QWidget, count: int) -> bool:
-    """Closing the window cancels the `count` running transfers: True when none run, or the user agrees."""
-    if not count:
+class RunningTransfersPrompt(QMessageBox):
+    """Asks before closing cancels the running transfers, and follows them while it is open:
+    its count and words change as they finish, and it answers Close itself once none runs."""
+
+    def __init__(self, queue: TransferQueue, parent: QWidget | None = None):
+        super().__init__(QMessageBox.Icon.Question, "Transfers are running", "",
+                         QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Close, parent)
+        self.setObjectName("runningTransfersPrompt")
+        self.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.queue = queue
+        queue.transferFinished.connect(self._on_transfer_finished)
+        self.setText(cancel_question([t.direction for t in queue.running()]))
+
+    def _on_transfer_finished(self, _transfer: Transfer) -> None:
+        if not self.isVisible():
+            return
+        running = self.queue.running()
+        if not running:
+            self.done(QMessageBox.StandardButton.Close.value)  # nothing left to cancel: closing is safe
+        else:
+            self.setText(cancel_question([t.direction for t in running]))
+
+
+def may_cancel_running_transfers(parent: QWidget, queue: TransferQueue) -> bool:
+    """Closing the window cancels the transfers running in `queue`: True when none runs, or
+    the user agrees, or the last one finished while the question was open."""
+    if not queue.running():
         return True
-    answer = QMessageBox.question(
-        parent, "Transfers are running",
-        f"{counted(count, 'transfer')} {'is' if count == 1 else 'are'} still running. Close and cancel "
-        f"{'them' if count > 1 else 'it'}? A cancelled upload leaves no version behind.",
-        QMessageBox.StandardButton.Cancel | QMessageBox.StandardButton.Close, QMessageBox.StandardButton.Cancel)
-    return answer == QMessageBox.StandardButton.Close
+    prompt = RunningTransfersPrompt(queue, parent)
+    try:
+        return prompt.exec() == QMessageBox.StandardButton.Close.value
+    finally:
+        queue.transferFinished.disconnect(prompt._on_transfer_finished)
+        prompt.deleteLater()

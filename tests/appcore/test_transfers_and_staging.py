@@ -78,3 +78,17 @@ def test_staging_names_a_named_pipe_or_a_device_link_it_cannot_add(local_store, 
     single = Source(str(tmp_path / "zero"), False, "zero")
     kind, error = outcome_within(lambda: stage(Context(), local_store, None, [single], set()))
     assert kind == "raised" and "zero'" in str(error) and "character device" in str(error), error
+
+
+def test_the_question_before_cancelling_names_the_kinds_of_transfers_running():
+    from artifact_gui.appcore.transfers import Direction, cancel_question
+
+    downloads = cancel_question([Direction.DOWNLOAD])
+    assert downloads.startswith("1 download is still running. Close and cancel it?")
+    assert "a cancelled download leaves no partial files" in downloads.lower() and "version" not in downloads
+    uploads = cancel_question([Direction.UPLOAD, Direction.UPLOAD])
+    assert uploads.startswith("2 uploads are still running. Close and cancel them?")
+    assert "a cancelled upload leaves no version behind" in uploads.lower() and "download" not in uploads
+    both = cancel_question([Direction.DOWNLOAD, Direction.UPLOAD, Direction.DOWNLOAD])
+    assert both.startswith("1 upload and 2 downloads are still running. Close and cancel them?")
+    assert "no version behind" in both and "no partial files" in both

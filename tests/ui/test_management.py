@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 
 import artifact_gui as ag
 from artifact_gui.appcore.changes import Change
@@ -338,20 +338,6 @@ def test_transfer_rows_show_progress_and_failures(qtbot, window, tmp_path):
     assert model.index(model.transfers.index(failing), 5).data() == "failed: disk full"
     assert window.errors.isVisible() and "disk full" in window.errors.label.text()
     dialog.close()
-
-
-def test_closing_with_running_transfers_asks_first(qtbot, window, monkeypatch):
-    import threading
-
-    release = threading.Event()
-    window.transfers.add("slow", "upload", lambda context: release.wait(10), 1)
-    asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: asked.append(args) or QMessageBox.StandardButton.Cancel)
-    assert not window.close()
-    assert asked and window.isVisible()
-    release.set()
-    qtbot.waitUntil(lambda: not window.transfers.running(), timeout=5000)
-    assert window.close()
 
 
 def test_settings_are_saved_and_applied(qtbot, window):

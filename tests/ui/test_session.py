@@ -14,6 +14,7 @@ from artifact_gui.appcore import ownership
 from artifact_gui.appcore.changes import Change
 from artifact_gui.stores import LocalStore
 from artifact_gui.ui.app import WindowManager
+from artifact_gui.ui.transfers import RunningTransfersPrompt
 from tests.conftest import write_files
 from tests.ui.conftest import log_versions, select_artifact, wait_idle
 
@@ -71,7 +72,7 @@ def test_opening_another_store_keeps_the_first_open_while_its_window_refuses_to_
     qtbot.addWidget(window)
     release = threading.Event()
     window.transfers.add("slow", "upload", lambda context: release.wait(10), 1)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(RunningTransfersPrompt, "exec", lambda prompt: QMessageBox.StandardButton.Cancel.value)
     assert not manager.open(str(tmp_path / "second"))
     assert manager.window is window and window.isVisible()
     assert ownership.lease_count(window.store) == 1

@@ -1,0 +1,67 @@
+"""The transfer queue's panel and the question before closing over running transfers."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+
+HANG_GUARD_MS = 30_000  # a prompt that never closes fails the test instead of hanging it
+
+
+def _held(queue, name: str, direction: str) -> threading.Event:
+    """A transfer that runs until the event returned is set."""
+    release = threading.Event()
+    queue.add(name, direction, lambda context: release.wait(HANG_GUARD_MS / 1000), 1)
+    return release
+
+
+def _prompt_text_when_shown(seen: list, then=None) -> None:
+    """Once the modal prompt shows (in its own event loop), note its text and call `then`;
+    close it as the user would if nothing else does (the guard)."""
+    def look():
+        prompt = QApplication.activeModalWidget()
+        if prompt is None:
+            QTimer.singleShot(10, look)
+            return
+        seen.append(prompt.text())
+        QTimer.singleShot(HANG_GUARD_MS, lambda: prompt.isVisible() and prompt.reject())
+        if then is not None:
+            then()
+    QTimer.singleShot(0, look)
+
+
+def test_the_prompt_follows_the_transfers_and_closes_when_none_runs(qtbot, window):
+    from artifact_gui.ui.transfers import RunningTransfersPrompt
+
+    first, second = _held(window.transfers, "a", "download"), _held(window.transfers, "b", "download")
+    prompt = RunningTransfersPrompt(window.transfers, window)
+    prompt.open()
+    assert prompt.text().startswith("2 downloads are still running") and "no partial files" in prompt.text()
+    assert "version" not in prompt.text()
+    first.set()
+    qtbot.waitUntil(lambda: prompt.text().startswith("1 download is still running"), timeout=10000)
+    second.set()
+    qtbot.waitUntil(lambda: not prompt.isVisible(), timeout=10000)
+    assert prompt.result() == QMessageBox.StandardButton.Close.value
+
+
+def test_closing_asks_and_the_window_closes_once_the_download_finished_behind_the_prompt(qtbot, window):
+    release = _held(window.transfers, "mnist-cnn:v2", "download")
+    seen = []
+    _prompt_text_when_shown(seen, then=release.set)  # the download finishes while the prompt is open
+    assert window.close()
+    assert seen and seen[0].startswith("1 download is still running") and "no partial files" in seen[0]
+
+
+def test_closing_over_a_running_upload_can_be_cancelled(qtbot, window):
+    release = _held(window.transfers, "big-upload", "upload")
+    seen = []
+    _prompt_text_when_shown(seen, then=lambda: QApplication.activeModalWidget().reject())
+    assert not window.close() and window.isVisible()
+    assert "1 upload is still running" in seen[0] and "no version behind" in seen[0]
+    release.set()
+    qtbot.waitUntil(lambda: not window.transfers.running(), timeout=10000)
+    assert window.close()

@@ -190,7 +190,7 @@ class TransferPanel(QWidget):
         self.cancel_button.setObjectName("transferCancel")
         self.retry_button = QPushButton("Retry", self)
         self.retry_button.setObjectName("transferRetry")
-        clear = QPushButton("Clear Finished", self)
+        clear = self.clear_button = QPushButton("Clear Finished", self)
         clear.setObjectName("transferClear")
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.retry_button.clicked.connect(self.retry_selected)
@@ -212,6 +212,23 @@ class TransferPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        for signal in (queue.rowsInserted, queue.modelReset, queue.transferFinished):
+            signal.connect(self._update_buttons)
+        queue.dataChanged.connect(self._update_buttons)  # a retry starts a row again
+        self._update_buttons()
+
+    def _update_buttons(self, *_args) -> None:
+        """Cancel and Retry act on the selection: enabled when it holds a transfer they can
+        act on; Clear Finished when a finished transfer is listed."""
+        selected = self.selected()
+        can_cancel = any(t.is_running for t in selected)
+        can_retry = any(not t.is_running and t.state != "done" for t in selected)
+        for widget in (self.cancel_button, self.cancel_action):
+            widget.setEnabled(can_cancel)
+        for widget in (self.retry_button, self.retry_action):
+            widget.setEnabled(can_retry)
+        self.clear_button.setEnabled(any(not t.is_running for t in self.queue.transfers))
 
     def selected(self) -> list[Transfer]:
         return [self.queue.transfers[i.row()] for i in self.table.selectionModel().selectedRows()]
@@ -222,7 +239,8 @@ class TransferPanel(QWidget):
 
     def retry_selected(self) -> None:
         for transfer in self.selected():
-            self.queue.retry(transfer)
+            if transfer.state != "done":
+                self.queue.retry(transfer)
 
 
 class RunningTransfersPrompt(QMessageBox):

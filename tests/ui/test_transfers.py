@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+from .conftest import select_row
 
 
 HANG_GUARD_MS = 30_000  # a prompt that never closes fails the test instead of hanging it
@@ -65,3 +67,31 @@ def test_closing_over_a_running_upload_can_be_cancelled(qtbot, window):
     release.set()
     qtbot.waitUntil(lambda: not window.transfers.running(), timeout=10000)
     assert window.close()
+
+
+def _enabled(panel) -> dict[str, bool]:
+    return {"cancel": panel.cancel_button.isEnabled(), "retry": panel.retry_button.isEnabled(),
+            "clear": panel.findChild(QPushButton, "transferClear").isEnabled(),
+            "cancel action": panel.cancel_action.isEnabled(), "retry action": panel.retry_action.isEnabled()}
+
+
+def _only(*names: str) -> dict[str, bool]:
+    return {name: name in names for name in ("cancel", "retry", "clear", "cancel action", "retry action")}
+
+
+def test_cancel_and_retry_are_enabled_only_for_a_selection_they_can_act_on(qtbot, window):
+    panel, queue = window.transfer_panel, window.transfers
+    assert _enabled(panel) == _only()  # nothing in the list
+    release = _held(queue, "slow", "download")
+    assert _enabled(panel) == _only()  # nothing selected
+    select_row(panel.table, 0)
+    assert _enabled(panel) == _only("cancel", "cancel action")
+    release.set()
+    qtbot.waitUntil(lambda: not queue.running(), timeout=10000)
+    assert _enabled(panel) == _only("clear")  # done: nothing to cancel or retry
+    failing = queue.add("doomed", "upload", lambda context: (_ for _ in ()).throw(OSError("disk full")), 1)
+    qtbot.waitUntil(lambda: not failing.is_running, timeout=10000)
+    select_row(panel.table, 1)
+    assert _enabled(panel) == _only("retry", "retry action", "clear")
+    queue.clear_finished()
+    assert _enabled(panel) == _only()

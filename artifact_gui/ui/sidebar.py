@@ -8,7 +8,16 @@ nodes the user had expanded are expanded again once the filter is cleared.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QIdentityProxyModel, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QIdentityProxyModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
@@ -70,6 +79,7 @@ class CollectionSidebar(QWidget):
         # on every change, which is most of a filter keystroke's time at 10,000 artifacts.
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.tree.installEventFilter(self)  # Escape in the tree clears the filter, as in the box
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -140,6 +150,16 @@ class CollectionSidebar(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._size_count_column()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape in the tree clears a filter (the open artifact stays selected, the focus
+        stays in the tree); without a filter it is not the sidebar's and goes on."""
+        if watched is self.tree and event.type() == QEvent.Type.KeyPress and \
+                event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier \
+                and self.filter.text():
+            self.filter.clear()
+            return True
+        return super().eventFilter(watched, event)
 
     def _expanded_keys(self) -> list[NodeKey]:
         return [key for key in self.model.group_keys()

@@ -129,6 +129,38 @@ def test_escape_in_the_filter_box_clears_it(qtbot):
     assert sidebar.filter.text() == "" and _shown_names(sidebar) == ["alpha", "beta"]
 
 
+def test_escape_in_the_tree_clears_a_filter_and_otherwise_passes_on(qtbot):
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    class Holder(QWidget):  # stands for the window: it sees an Escape the sidebar leaves alone
+        def __init__(self):
+            super().__init__()
+            self.escapes = 0
+            self.sidebar = CollectionSidebar(self)
+            QVBoxLayout(self).addWidget(self.sidebar)
+
+        def keyPressEvent(self, event):
+            self.escapes += event.key() == Qt.Key.Key_Escape
+
+    holder = Holder()
+    qtbot.addWidget(holder)
+    sidebar = holder.sidebar
+    sidebar.set_collections(_collections(["alpha", "beta"]))
+    holder.show()
+    qtbot.waitExposed(holder)
+    _type_in(qtbot, sidebar, "alp")
+    assert sidebar.select_key(("proj", "model", "alpha"))
+    sidebar.tree.setFocus()
+    qtbot.waitUntil(sidebar.tree.hasFocus)
+    with qtbot.waitSignal(sidebar.filterApplied, timeout=5000):
+        qtbot.keyClick(sidebar.tree, Qt.Key.Key_Escape)
+    assert sidebar.filter.text() == "" and _shown_names(sidebar) == ["alpha", "beta"]
+    assert sidebar.tree.hasFocus() and sidebar.selected_key == ("proj", "model", "alpha")
+    assert holder.escapes == 0
+    qtbot.keyClick(sidebar.tree, Qt.Key.Key_Escape)  # no filter: Escape is not the sidebar's
+    assert holder.escapes == 1 and sidebar.selected_key == ("proj", "model", "alpha")
+
+
 def test_counts_have_thousands_separators_and_long_names_keep_their_ends(qtbot):
     sidebar = CollectionSidebar()
     qtbot.addWidget(sidebar)

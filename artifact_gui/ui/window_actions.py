@@ -119,6 +119,10 @@ def build_actions(w) -> None:
                                  "Ctrl+Del", "Move every version of the selected artifact to the Trash")
     w.rename_alias_action = a("Re&name Alias", "renameAliasWindowAction", w.rename_alias, "F2")
     w.add_alias_action = a("Add A&lias…", "addAliasAction", w.focus_alias_input, "Ctrl+L")
+    # Not forced from text fields (no ApplicationShortcut, no ShortcutOverride): on X11 Qt binds
+    # Ctrl+E to "end of line" in every line and text edit (QKeySequence.MoveToEndOfLine, as
+    # Emacs does), and a field keeps its platform's editing keys. Ctrl+K (Compare) is the
+    # same: "delete to the end of the line" there.
     w.edit_details_action = a("Edit Description && &Metadata", "editDetailsAction", w.edit_details, "Ctrl+E")
     w.new_artifact_action = a("&New Artifact from Files…", "newArtifactAction", w.new_artifact_from_files,
                               QKeySequence.StandardKey.New)

@@ -248,3 +248,26 @@ def test_the_shortcuts_list_has_a_close_button_and_lists_escape_in_the_filter(qt
     close = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Close)
     qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def test_ctrl_e_in_a_text_field_keeps_the_platforms_meaning_and_works_elsewhere(qtbot, window):
+    """Ctrl+E is Edit Description & Metadata. Where the platform binds it to "end of line"
+    in text fields (X11: Qt's KB_X11 key scheme, as in Emacs), the alias field keeps that
+    meaning; where it does not, the window's shortcut reaches the field too."""
+    from PySide6.QtGui import QKeySequence
+
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    field, description = window.tabs.overview.aliases.input, window.tabs.overview.editor.description
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    qtbot.keyClicks(field, "candidate")
+    field.home(False)
+    qtbot.keyClick(field, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    end_of_line = QKeySequence("Ctrl+E") in QKeySequence.keyBindings(QKeySequence.StandardKey.MoveToEndOfLine)
+    if end_of_line:
+        assert field.hasFocus() and field.cursorPosition() == len("candidate")
+    else:
+        qtbot.waitUntil(description.hasFocus, timeout=5000)
+    field.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -44,7 +45,7 @@ from .sidebar import CollectionSidebar
 from .disconnected import DisconnectedBanner
 from .staging import LogRequest, StagingPanel
 from .status import StoreStatus
-from .tasks import Task
+from .theme import apply_theme
 from .transfers import Transfer, TransferPanel, may_cancel_running_transfers
 from .versions import VersionTableView
 from .recent import settings_list
@@ -458,10 +459,6 @@ class MainWindow(FileDropMixin, QMainWindow):
         return dialog
 
     def apply_settings(self) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        from .theme import apply_theme
-
         self.runner.set_transfer_concurrency(setting(TRANSFERS_KEY))
         apply_theme(QApplication.instance(), setting(THEME_KEY))
 
@@ -585,7 +582,3 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.session.close()
         self.tabs.files.cleanup()
         super().closeEvent(event)
-
-    @property
-    def active_tasks(self) -> list[Task]:
-        return self.runner.active_tasks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
@@ -32,6 +32,14 @@ class FocusRingStyle(QProxyStyle):
         super().drawPrimitive(element, option, painter, widget)
         if element in _FRAMED_PRIMITIVES and option.state & QStyle.StateFlag.State_HasFocus:
             self._ring(option, painter, inset=1)
+
+    def subElementRect(self, element, option, widget=None) -> QRect:
+        """A line edit's text starts clear of the ring drawn inside its frame: a leading '/'
+        under the ring looked like a path cut at its start."""
+        rect = super().subElementRect(element, option, widget)
+        if element == QStyle.SubElement.SE_LineEditContents:
+            return rect.adjusted(FOCUS_RING_WIDTH, 0, -FOCUS_RING_WIDTH, 0)
+        return rect
 
     def drawComplexControl(self, control, option, painter, widget=None) -> None:
         super().drawComplexControl(control, option, painter, widget)

@@ -79,6 +79,31 @@ def test_the_ring_is_drawn_on_a_focused_widget_in_a_window(qtbot, themed):
     assert _ring_pixels(edit.grab().toImage(), ring) >= FOCUS_RING_WIDTH * (edit.width() + edit.height())
 
 
+def test_the_ring_leaves_the_first_character_of_a_focused_field_clear(qtbot, themed):
+    """The ring is drawn inside the field's frame; the text starts beyond it, so a path's
+    leading '/' is not painted over (the tester read it as a cut path)."""
+    themed("light")
+    edit = QLineEdit("/tmp/data")
+    qtbot.addWidget(edit)
+    edit.show()
+    qtbot.waitExposed(edit)
+    edit.activateWindow()
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    edit.end(False)  # the cursor away from the start
+    image, middle = edit.grab().toImage(), edit.height() // 2
+    ring, base = focus_ring_color(edit.palette()), edit.palette().color(QPalette.ColorRole.Base)
+
+    def distance(x: int, y: int, color: QColor) -> int:
+        pixel = image.pixelColor(x, y)
+        return abs(pixel.red() - color.red()) + abs(pixel.green() - color.green()) + abs(pixel.blue() - color.blue())
+
+    ring_inner = max(x for x in range(edit.width() // 4) if distance(x, middle, ring) < 40)
+    rows = range(2 * FOCUS_RING_WIDTH + 1, edit.height() - 2 * FOCUS_RING_WIDTH - 1)  # inside the ring
+    first_text = min(x for x in range(ring_inner + 1, edit.width()) for y in rows if distance(x, y, base) > 120)
+    assert first_text - ring_inner >= 2, (ring_inner, first_text)
+
+
 def test_chip_lists_are_a_tab_stop_only_with_chips_and_show_the_focused_chip(qtbot, window):
     from PySide6.QtCore import Qt
 

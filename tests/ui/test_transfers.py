@@ -23,13 +23,17 @@ def _held(queue, name: str, direction: str) -> threading.Event:
 def _prompt_text_when_shown(seen: list, then=None) -> None:
     """Once the modal prompt shows (in its own event loop), note its text and call `then`;
     close it as the user would if nothing else does (the guard)."""
-    def look():
+    def look(tries_left: int = HANG_GUARD_MS // 10):
         prompt = QApplication.activeModalWidget()
         if prompt is None:
-            QTimer.singleShot(10, look)
+            if tries_left:
+                QTimer.singleShot(10, lambda: look(tries_left - 1))
             return
         seen.append(prompt.text())
-        QTimer.singleShot(HANG_GUARD_MS, lambda: prompt.isVisible() and prompt.reject())
+        guard = QTimer(prompt)  # dies with the prompt: never fires into a later test
+        guard.setSingleShot(True)
+        guard.timeout.connect(prompt.reject)
+        guard.start(HANG_GUARD_MS)
         if then is not None:
             then()
     QTimer.singleShot(0, look)

@@ -166,6 +166,7 @@ class MainWindow(FileDropMixin, QMainWindow):
     def _connect(self) -> None:
         self.session.changed.connect(self._on_changed)
         self.operations.aliasMoved.connect(self._offer_alias_undo)
+        self.operations.aliasRenamedOver.connect(self._offer_rename_undo)
         self.operations.said.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.connectionChanged.connect(self._on_connection_changed)
         self.sidebar.collectionSelected.connect(self._on_collection_selected)
@@ -233,6 +234,11 @@ class MainWindow(FileDropMixin, QMainWindow):
         """Moving an alias is never silent: say where it came from, and offer Undo."""
         self.status.offer_undo(f"Moved alias {alias!r} from {previous.qualified_name} to {target.qualified_name}.",
                                lambda: self.operations.move_alias(alias, previous, undoing=True))
+
+    def _offer_rename_undo(self, old: str, new: str, previous: VersionInfo, renamed: VersionInfo) -> None:
+        self.status.offer_undo(f"Renamed alias {old!r} to {new!r} on {renamed.qualified_name};"
+                               f" {new!r} left {previous.qualified_name}.",
+                               lambda: self.operations.undo_rename_over(old, new, previous, renamed))
 
     def refresh_ages(self) -> None:
         """Relative times ("3 minutes ago") are worked out again, in every pane at once."""

@@ -39,6 +39,7 @@ class Operations(QObject):
     """The writes of one window's session."""
 
     aliasMoved = Signal(str, object, object)  # alias, the VersionInfo it left, the one it went to
+    aliasRenamedOver = Signal(str, str, object, object)  # old name, new name, the version it left, the renamed one's
     said = Signal(str)  # a short outcome for the status bar
 
     def __init__(self, session):
@@ -97,13 +98,9 @@ class Operations(QObject):
         store = self.store
 
         def assign(version_id: int) -> VersionInfo | None:
-            try:
-                previous = store.get_version(version.project, version.name, alias)
-            except NotFoundError:
-                previous = None
+            previous = _holder(store, version, alias)
             store.add_alias(version_id, alias)
-            moved = previous is not None and previous.id != version_id and alias in previous.aliases
-            return previous if moved else None  # (an unheld `latest` resolves to the newest: not a move)
+            return previous
 
         def landed(previous: VersionInfo | None) -> None:
             if previous is not None and announce_move:
@@ -118,14 +115,27 @@ class Operations(QObject):
                            on_success=landed)
 
     def rename_alias(self, version: VersionInfo, old: str, new: str) -> Task:
+        """Another version that had `new` loses it, as with adding it; `aliasRenamedOver` says
+        so, so the window can offer an Undo that puts both names back."""
         store = self.store
 
-        def rename(version_id: int) -> None:
+        def rename(version_id: int) -> VersionInfo | None:
+            previous = _holder(store, version, new)
             store.add_alias(version_id, new)
             store.remove_alias(version_id, old)
+            return previous
+
+        def landed(previous: VersionInfo | None) -> None:
+            if previous is not None:
+                self.aliasRenamedOver.emit(old, new, previous, version)
 
         return self._write(f"Renaming alias {old!r} to {new!r}", rename, version.id,
-                           record=collection_change(Change.ALIASES, version.project, version.name))
+                           record=collection_change(Change.ALIASES, version.project, version.name), on_success=landed)
+
+    def undo_rename_over(self, old: str, new: str, previous: VersionInfo, renamed: VersionInfo) -> None:
+        self.move_alias(new, previous, undoing=True)
+        self._write(f"Adding alias {old!r} back to {renamed.qualified_name}", self.store.add_alias, renamed.id, old,
+                    record=collection_change(Change.ALIASES, renamed.project, renamed.name))
 
     def remove_alias(self, parent: QWidget, version: VersionInfo, alias: str) -> ConfirmDialog:
         """Asks first: nothing remembers where a removed alias pointed."""
@@ -212,3 +222,13 @@ class Operations(QObject):
                                    request.name)
         transfer.changed.connect(lambda: self.session.announce(record) if transfer.state == "done" else None)
         return transfer
+
+
+def _holder(store, version: VersionInfo, alias: str) -> VersionInfo | None:
+    """Another version of `version`'s artifact that holds `alias` now, if any (an unheld
+    `latest` resolves to the newest version: nobody holds it)."""
+    try:
+        holder = store.get_version(version.project, version.name, alias)
+    except NotFoundError:
+        return None
+    return holder if holder.id != version.id and alias in holder.aliases else None

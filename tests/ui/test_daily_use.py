@@ -105,6 +105,23 @@ def test_typing_an_alias_another_version_has_moves_it_says_so_and_undoes(qtbot, 
     assert not window.undo_button.isVisible()
 
 
+def test_renaming_an_alias_to_one_another_version_has_says_so_and_undoes_both(qtbot, window):
+    """v1 has 'production': renaming v2's 'candidate' to 'production' takes it from v1."""
+    store = window.store
+    store.add_alias(store.get_version("mnist-demo", "mnist-cnn", "v2").id, "candidate")
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    wait_idle(qtbot, window)
+    window.operations.rename_alias(store.get_version("mnist-demo", "mnist-cnn", "v2"), "candidate", "production")
+    qtbot.waitUntil(window.undo_button.isVisible, timeout=5000)
+    assert window.statusBar().currentMessage() == ("Renamed alias 'candidate' to 'production' on"
+                                                   " mnist-demo/mnist-cnn:v2; 'production' left mnist-demo/mnist-cnn:v1.")
+    assert store.get_version("mnist-demo", "mnist-cnn", "production").version == "v2"
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: store.get_version("mnist-demo", "mnist-cnn", "production").version == "v1", timeout=5000)
+    wait_idle(qtbot, window)
+    assert "candidate" in store.get_version("mnist-demo", "mnist-cnn", "v2").aliases
+
+
 def test_new_artifact_panel_opens_clean_in_the_selected_project(qtbot, window, demo_store):
     import artifact_gui as ag
 

@@ -41,6 +41,10 @@ def _size(n: int) -> str:
     return humanize.naturalsize(n, binary=True)
 
 
+def moved_to_trash(versions: int, bytes_freed: int) -> str:
+    return f"Moved {counted(versions, 'version')} ({_size(bytes_freed)}) to the Trash."
+
+
 def plan_summary(plan: CleanupPlan) -> str:
     """The dry run in one paragraph: how many versions, their size, and what deleting them frees."""
     if not plan.candidates:
@@ -69,6 +73,7 @@ class CleanupDialog(QDialog):
         self.session = session
         self.store, self.runner = session.store, session.runner
         self.plan: CleanupPlan | None = None
+        self._applying: CleanupPlan | None = None
         session.changed.connect(self._on_store_changed)
         self.scope = QComboBox(self)
         self.scope.setObjectName("cleanupScope")
@@ -123,6 +128,10 @@ class CleanupDialog(QDialog):
         self.summary = QLabel(self)
         self.summary.setObjectName("cleanupSummary")
         self.summary.setWordWrap(True)
+        self.outcome = QLabel(self)  # what the last Move to Trash did: the plan made after it finds nothing
+        self.outcome.setObjectName("cleanupOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.hide()
         self.progress = QProgressBar(self)
         self.progress.setObjectName("cleanupProgress")
         self.progress.hide()
@@ -147,6 +156,7 @@ class CleanupDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.candidates, 1)
+        layout.addWidget(self.outcome)
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
@@ -181,7 +191,7 @@ class CleanupDialog(QDialog):
     def apply(self) -> None:
         if not self.plan or not self.plan.candidates:
             return
-        plan = self.plan
+        plan = self._applying = self.plan  # the plan made after it lands replaces self.plan
         self.apply_button.setEnabled(False)
         self.progress.show()
         self.progress.setRange(0, len(plan.candidates))
@@ -196,8 +206,9 @@ class CleanupDialog(QDialog):
 
     def _on_applied(self, result) -> None:
         self.progress.hide()
-        self.summary.setText(f"Moved {counted(result.versions_deleted, 'version')} to the Trash. "
-                             "Empty the Trash (Tools → Trash) to free the space.")
+        self.outcome.setText(f"{moved_to_trash(result.versions_deleted, self._applying.bytes_freed)} Tools → Trash"
+                             " restores them, or empties the Trash to free the space.")
+        self.outcome.show()
         self.applied.emit(result.versions_deleted)
 
 

@@ -24,7 +24,7 @@ from ..core.text import counted
 from ..appcore.changes import Change, ChangeRecord
 from ..sdk.artifact import Artifact
 from ..stores.base import CollectionInfo, NotFoundError, Store, StoreStats, VersionInfo
-from .cleanup import CleanupDialog, TrashDialog
+from .cleanup import CleanupDialog, TrashDialog, moved_to_trash
 from .compare import CompareDialog
 from .confirm import DeleteDialog
 from .connect import ConnectDialog, TokenDialog
@@ -167,6 +167,8 @@ class MainWindow(FileDropMixin, QMainWindow):
         self.session.changed.connect(self._on_changed)
         self.operations.aliasMoved.connect(self._offer_alias_undo)
         self.operations.aliasRenamedOver.connect(self._offer_rename_undo)
+        self.operations.cleanedUp.connect(lambda plan, result: self.status.offer_undo(
+            moved_to_trash(result.versions_deleted, plan.bytes_freed), lambda: self.operations.undo_cleanup(plan)))
         self.operations.said.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.session.connectionChanged.connect(self._on_connection_changed)
         self.sidebar.collectionSelected.connect(self._on_collection_selected)

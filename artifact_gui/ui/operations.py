@@ -40,6 +40,7 @@ class Operations(QObject):
 
     aliasMoved = Signal(str, object, object)  # alias, the VersionInfo it left, the one it went to
     aliasRenamedOver = Signal(str, str, object, object)  # old name, new name, the version it left, the renamed one's
+    cleanedUp = Signal(object, object)  # the CleanupPlan applied, its CleanupResult
     said = Signal(str)  # a short outcome for the status bar
 
     def __init__(self, session):
@@ -202,14 +203,22 @@ class Operations(QObject):
     def apply_cleanup(self, plan: CleanupPlan, on_progress: Callable[[int, int], None] | None = None,
                       on_success: Callback = None) -> Task:
         store = self.store
-        record = ChangeRecord(Change.VERSIONS | Change.TRASH | Change.COLLECTIONS,
-                              frozenset(c.version_id for c in plan.candidates),
-                              frozenset((c.project, c.name) for c in plan.candidates))
+
+        def landed(result) -> None:
+            self.cleanedUp.emit(plan, result)
+            if on_success is not None:
+                on_success(result)
+
         task = self._write("Cleaning up", lambda context: store.apply_cleanup(plan, context.progress, trash=True),
-                           record=record, on_success=on_success, wants_context=True)
+                           record=_cleanup_change(plan), on_success=landed, wants_context=True)
         if on_progress is not None:
             task.progressed.connect(on_progress)
         return task
+
+    def undo_cleanup(self, plan: CleanupPlan) -> Task:
+        """Restores every version a cleanup moved to the Trash (with the aliases they had: none)."""
+        return self._write(f"Restoring {counted(len(plan.candidates), 'version')}", self.store.restore_versions,
+                           [c.version_id for c in plan.candidates], record=_cleanup_change(plan))
 
     # --- new versions -----------------------------------------------------------------------------
     def log_staged(self, request: LogRequest) -> Transfer:
@@ -232,3 +241,9 @@ def _holder(store, version: VersionInfo, alias: str) -> VersionInfo | None:
     except NotFoundError:
         return None
     return holder if holder.id != version.id and alias in holder.aliases else None
+
+
+def _cleanup_change(plan: CleanupPlan) -> ChangeRecord:
+    return ChangeRecord(Change.VERSIONS | Change.TRASH | Change.COLLECTIONS,
+                        frozenset(c.version_id for c in plan.candidates),
+                        frozenset((c.project, c.name) for c in plan.candidates))

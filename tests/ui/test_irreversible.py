@@ -159,3 +159,25 @@ def test_discarding_a_staged_version_asks_when_work_would_be_lost(qtbot, window,
     qtbot.waitUntil(lambda: not window.staging_dock.isVisible(), timeout=5000)
     assert staging.description.text() == "" and staging.sources == []
     wait_idle(qtbot, window)
+
+
+def test_a_cleanup_says_what_it_moved_after_the_plan_is_made_again_and_undoes(qtbot, window):
+    """The dialog plans again once the versions are gone ("nothing to clean up"): what was
+    moved stays said there, and the window offers Undo, which restores every one of them."""
+    dialog = window.show_cleanup()
+    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.apply_button.isEnabled(), timeout=5000)
+    plan = dialog.plan
+    moved = sorted(c.version_id for c in plan.candidates)
+    versions = window.store.stats().versions
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.plan is not plan and not dialog.plan.candidates, timeout=5000)
+    wait_idle(qtbot, window)
+    said = f"Moved {len(moved)} versions"
+    assert dialog.outcome.isVisible() and dialog.outcome.text().startswith(said)
+    assert window.statusBar().currentMessage().startswith(said) and window.undo_button.isVisible()
+    assert sorted(t.version.id for t in window.store.list_trash()) == moved
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.store.list_trash() == [], timeout=5000)
+    wait_idle(qtbot, window)
+    assert window.store.stats().versions == versions
+    dialog.close()

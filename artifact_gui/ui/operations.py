@@ -217,8 +217,10 @@ class Operations(QObject):
 
     def undo_cleanup(self, plan: CleanupPlan) -> Task:
         """Restores every version a cleanup moved to the Trash (with the aliases they had: none)."""
-        return self._write(f"Restoring {counted(len(plan.candidates), 'version')}", self.store.restore_versions,
-                           [c.version_id for c in plan.candidates], record=_cleanup_change(plan))
+        restoring = counted(len(plan.candidates), 'version')
+        return self._write(f"Restoring {restoring}", self.store.restore_versions,
+                           [c.version_id for c in plan.candidates], record=_cleanup_change(plan),
+                           on_success=lambda _restored: self.said.emit(f"Restored {restoring} from the Trash."))
 
     # --- new versions -----------------------------------------------------------------------------
     def log_staged(self, request: LogRequest) -> Transfer:

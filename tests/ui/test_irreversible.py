@@ -180,4 +180,5 @@ def test_a_cleanup_says_what_it_moved_after_the_plan_is_made_again_and_undoes(qt
     qtbot.waitUntil(lambda: window.store.list_trash() == [], timeout=5000)
     wait_idle(qtbot, window)
     assert window.store.stats().versions == versions
+    assert window.statusBar().currentMessage() == f"Restored {len(moved)} versions from the Trash."
     dialog.close()

@@ -3,7 +3,7 @@ onto another row to move the alias there."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QMimeData, QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QMimeData, QModelIndex, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,10 @@ LATEST_COLOR = QColor("#2e7d32")
 ALIAS_COLOR = QColor("#1565c0")
 TAG_COLOR = QColor("#6a3fa0")  # tags: another hue and square corners, so they never pass for aliases
 ALIAS_MIME = "application/x-artifact-gui-alias"
+# A chip column grows to show its chips up to this many average characters; "Produced by"
+# stretches over the rest, and keeps at least PRODUCED_BY_CHARS before a chip column grows.
+CHIP_COLUMN_CAP_CHARS = 34
+PRODUCED_BY_CHARS = 12
 
 
 def chip_color(text: str, tag: bool = False) -> QColor:
@@ -48,16 +52,24 @@ def chip_rects(rect: QRect, texts, metrics: QFontMetrics) -> list[tuple[str, QRe
     return placed
 
 
+def chips_width(texts, metrics: QFontMetrics) -> int:
+    """The width of a cell that shows every chip of `texts` (see chip_rects)."""
+    return sum(metrics.horizontalAdvance(text) + 2 * CHIP_PADDING + CHIP_SPACING for text in texts) + CHIP_SPACING
+
+
 def paint_chip(painter: QPainter, chip: QRect, text: str, color: QColor, tag: bool = False,
-               selected: bool = False, ring: QColor | None = None) -> None:
+               selected: bool = False, ring: QColor | None = None, outline: QColor | None = None) -> None:
     """One chip: rounded for an alias, square-cornered for a tag. A selected chip is drawn
-    brighter, with a ring, so it stands out more than the others, never less."""
+    brighter, with a ring, so it stands out more than the others, never less. `outline`
+    rings a chip on a selected row: a blue chip on the blue selection all but vanished."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     radius = 3 if tag else chip.height() / 2
+    edge_color, edge_width = ((ring or QColor("white")), 2.0) if selected else (outline, 1.5)
     painter.setBrush(color.lighter(125) if selected else color)
-    painter.setPen(QPen(ring or QColor("white"), 2) if selected else Qt.PenStyle.NoPen)
-    painter.drawRoundedRect(chip.adjusted(1, 1, -1, -1) if selected else chip, radius, radius)
+    painter.setPen(QPen(edge_color, edge_width) if edge_color is not None else Qt.PenStyle.NoPen)
+    inset = edge_width / 2 if edge_color is not None else 0.0  # the edge inside the chip's rect
+    painter.drawRoundedRect(QRectF(chip).adjusted(inset, inset, -inset, -inset), radius, radius)
     painter.setPen(QColor("white"))
     if selected:
         font = painter.font()
@@ -83,8 +95,10 @@ class ChipDelegate(QStyledItemDelegate):
         texts = tuple(index.data(self.role) or ())
         metrics = QFontMetrics(option.font)
         placed = chip_rects(option.rect, texts, metrics)
+        row_selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        outline = option.palette.color(QPalette.ColorRole.HighlightedText) if row_selected else None
         for text, chip in placed:
-            paint_chip(painter, chip, text, chip_color(text, self.tags), self.tags)
+            paint_chip(painter, chip, text, chip_color(text, self.tags), self.tags, outline=outline)
         if len(placed) < len(texts):
             x = placed[-1][1].right() + CHIP_SPACING if placed else option.rect.x() + CHIP_SPACING
             painter.save()
@@ -101,9 +115,7 @@ class ChipDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         metrics = QFontMetrics(option.font)
-        texts = index.data(self.role) or ()
-        width = sum(metrics.horizontalAdvance(t) + 2 * CHIP_PADDING + CHIP_SPACING for t in texts) + CHIP_SPACING
-        return QSize(max(width, 60), metrics.height() + 8)
+        return QSize(max(chips_width(index.data(self.role) or (), metrics), 60), metrics.height() + 8)
 
 
 class VersionTableView(QTableView):
@@ -136,11 +148,19 @@ class VersionTableView(QTableView):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         # Version, Aliases, Tags, Created, Size, Files, Expires, Digest; "Produced by" takes the rest.
-        # Together they fit beside the sidebar and the New Version panel at 1280 px.
+        # Together they fit beside the sidebar and the New Version panel at 1280 px; the chip
+        # columns then follow their chips (see _fit_chip_columns).
         # Each at least as wide as its title with the sort arrow, which would cover the title's end.
         for column, width in enumerate((55, 100, 80, 80, 70, 45, 60, 70)):
             header.resizeSection(column, max(width, header.sectionSizeFromContents(column).width()))
+        # The least "Produced by" stretches to: resizing the stretched section sets it.
+        header.resizeSection(header.count() - 1, self._produced_by_minimum())
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._fitting = False
+        self._sized_by_user: set[int] = set()  # chip columns whose edge the user dragged
+        header.sectionResized.connect(self._on_section_resized)
+        for signal in (model.modelReset, model.pageLoaded, model.dataChanged):
+            signal.connect(self._fit_chip_columns)
         self._chip_press: tuple[str, QPoint] | None = None  # an alias chip pressed: a move may drag it
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
@@ -153,6 +173,42 @@ class VersionTableView(QTableView):
         model.modelReset.connect(self._restore_selection)
         model.pageLoaded.connect(self._announce_selection)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+    # --- column widths ----------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_chip_columns()
+
+    def _produced_by_minimum(self) -> int:
+        return QFontMetrics(self.font()).averageCharWidth() * PRODUCED_BY_CHARS
+
+    def _fit_chip_columns(self) -> None:
+        """Aliases, then Tags, as wide as the chips of the versions loaded, up to a cap and to
+        the room left beside the other columns; "Produced by" stretches over the rest."""
+        header, metrics = self.horizontalHeader(), QFontMetrics(self.font())
+        widths = {column: header.sectionSizeFromContents(column).width() for column in (ALIASES_COLUMN, TAGS_COLUMN)}
+        fixed = sum(header.sectionSize(column) for column in range(header.count() - 1) if column not in widths)
+        for column, role in ((ALIASES_COLUMN, ALIASES_ROLE), (TAGS_COLUMN, TAGS_ROLE)):
+            others = sum(width for other, width in widths.items() if other != column)
+            room = self.viewport().width() - fixed - others - self._produced_by_minimum()
+            wanted = min(self._widest_chips(role, metrics), metrics.averageCharWidth() * CHIP_COLUMN_CAP_CHARS, room)
+            widths[column] = max(widths[column], wanted)
+        self._fitting = True
+        try:
+            for column, width in widths.items():
+                if column not in self._sized_by_user:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _widest_chips(self, role: int, metrics: QFontMetrics) -> int:
+        versions = self.model().loaded_versions()
+        cells = {version.aliases if role == ALIASES_ROLE else version.tags for version in versions}
+        return max((chips_width(texts, metrics) for texts in cells), default=0)
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting and column in (ALIASES_COLUMN, TAGS_COLUMN):
+            self._sized_by_user.add(column)
 
     # --- keys -------------------------------------------------------------------------------
     def moveCursor(self, action, modifiers) -> QModelIndex:

@@ -125,3 +125,15 @@ def log_versions(store, name, count, project="proj", type_="dataset", aliases_fo
                 f.write(str(i))
             run.log_artifact(artifact, aliases=(aliases_for or {}).get(i, []))
     return run
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio of two QColors: 4.5 is the minimum for text, 3 for shapes."""
+    def luminance(color):
+        def channel(value):
+            value /= 255
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(color.red()) + 0.7152 * channel(color.green()) + 0.0722 * channel(color.blue())
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)

@@ -137,7 +137,7 @@ def test_error_lines_are_readable_in_both_themes(qtbot, themed, theme):
     from artifact_gui.ui.connect import ConnectDialog
     from artifact_gui.ui.tasks import TaskRunner
 
-    from .test_lineage import _contrast
+    from .conftest import contrast_ratio
 
     themed(theme)
     runner = TaskRunner()
@@ -148,5 +148,5 @@ def test_error_lines_are_readable_in_both_themes(qtbot, themed, theme):
     css = dialog.status.styleSheet()
     assert css.startswith("color: ")
     color = QColor(css.removeprefix("color: ").rstrip(";"))
-    assert _contrast(color, dialog.palette().color(QPalette.ColorRole.Window)) >= 4.5, (theme, css)
+    assert contrast_ratio(color, dialog.palette().color(QPalette.ColorRole.Window)) >= 4.5, (theme, css)
     runner.shutdown()

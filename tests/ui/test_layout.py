@@ -3,9 +3,14 @@ columns, and the sidebar gives its room to the names (issue 10, item 13)."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from .conftest import select_artifact, wait_idle
+from artifact_gui.ui.models.version_table import ALIASES_COLUMN, ALIASES_ROLE, COLUMN
+from artifact_gui.ui.theme import dark_palette
+from artifact_gui.ui.versions import chip_rects
+
+from .conftest import contrast_ratio, select_artifact, select_row, wait_idle
 
 
 def _elided_sidebar_names(sidebar) -> list[str]:
@@ -133,3 +138,68 @@ def test_an_empty_new_version_panel_leaves_the_versions_columns_whole(qtbot, win
     qtbot.waitUntil(window.staging_dock.isVisible)
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: _versions_table_fits(window), timeout=5000)
+
+
+# --- the versions table's chip columns (issue: "latest …" beside an empty "Produced by") -----------
+
+def _aliases_shown(table, row: int) -> tuple[tuple[str, ...], list[str]]:
+    index = table.model().index(row, ALIASES_COLUMN)
+    aliases = tuple(index.data(ALIASES_ROLE) or ())
+    return aliases, [text for text, _rect in chip_rects(table.visualRect(index), aliases, table.fontMetrics())]
+
+
+def test_the_aliases_column_widens_to_show_every_chip(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
+    table = window.versions
+    aliases, shown = _aliases_shown(table, 0)
+    assert len(aliases) >= 2  # latest, reviewed
+    qtbot.waitUntil(lambda: _aliases_shown(table, 0)[1] == list(aliases), timeout=5000)
+    assert _versions_table_fits(window)
+    # The width came from "Produced by", which still shows its runs' names.
+    produced_by = table.horizontalHeader().sectionSize(COLUMN["Produced by"])
+    assert produced_by >= table.fontMetrics().horizontalAdvance("vivid-orchard-9") + 8
+
+
+def test_chip_columns_give_their_room_back_for_an_artifact_with_fewer_chips(qtbot, window):
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
+    header = window.versions.horizontalHeader()
+    qtbot.waitUntil(lambda: _aliases_shown(window.versions, 0)[1] == ["latest", "reviewed"], timeout=5000)
+    wide = header.sectionSize(ALIASES_COLUMN)
+    select_artifact(qtbot, window, "mnist-demo", "checkpoint", "mnist-cnn-checkpoint")  # "latest" only
+    qtbot.waitUntil(lambda: header.sectionSize(ALIASES_COLUMN) < wide, timeout=5000)
+    assert _aliases_shown(window.versions, 0)[1] == ["latest"]
+
+
+def test_a_column_the_user_resized_keeps_its_width(qtbot, window):
+    window.resize(1280, 800)
+    header = window.versions.horizontalHeader()
+    header.resizeSection(ALIASES_COLUMN, 230)  # as a drag of the header's edge does
+    select_artifact(qtbot, window, "mnist-demo", "report", "eval-report")
+    wait_idle(qtbot, window)
+    assert header.sectionSize(ALIASES_COLUMN) == 230
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_alias_chips_stand_out_on_a_selected_row(qtbot, window, theme):
+    """A blue chip on the blue selection all but vanished: its edge must differ from the
+    selection at least as much as WCAG asks of a shape (3:1)."""
+    table = window.versions
+    if theme == "dark":
+        table.setPalette(dark_palette())
+    window.resize(1280, 800)
+    select_artifact(qtbot, window, "mnist-demo", "model", "mnist-cnn")
+    model = table.model()
+    for row in range(model.rowCount()):
+        select_row(table, row)
+        qtbot.waitUntil(lambda: table.selected_versions() == [model.version_at(row)], timeout=5000)
+        aliases = model.version_at(row).aliases
+        index = model.index(row, ALIASES_COLUMN)
+        chips = chip_rects(table.visualRect(index), tuple(aliases), table.fontMetrics())
+        image = table.viewport().grab().toImage()
+        version_cell = table.visualRect(model.index(row, 0))
+        selection = image.pixelColor(version_cell.right() - 3, version_cell.center().y())
+        for alias, chip in chips:
+            edge = image.pixelColor(chip.center().x(), chip.top())
+            assert contrast_ratio(edge, selection) >= 3, (theme, alias, edge.name(), selection.name())

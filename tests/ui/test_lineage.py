@@ -11,7 +11,7 @@ import artifact_gui as ag
 from artifact_gui.ui import MainWindow
 from artifact_gui.ui.lineage import LineageTab, NodeItem, elided_label, node_style
 from artifact_gui.ui.tasks import TaskRunner, TaskState
-from tests.ui.conftest import select_artifact
+from tests.ui.conftest import contrast_ratio, select_artifact
 
 
 def _open_lineage(qtbot, window, project, type_, name, hops=2):
@@ -152,17 +152,6 @@ def test_a_new_selection_cancels_the_lineage_load_it_replaces(qtbot, local_store
         assert runner.join(10)
 
 
-def _contrast(a, b) -> float:
-    def luminance(color):
-        def channel(value):
-            value /= 255
-            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
-        return 0.2126 * channel(color.red()) + 0.7152 * channel(color.green()) + 0.0722 * channel(color.blue())
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def test_compact_node_names_are_readable_in_both_themes():
     from artifact_gui.ui.lineage import CLUSTER_COLOR, RUN_COLOR, VERSION_COLOR, label_color_on, node_color
     from artifact_gui.ui.theme import dark_palette
@@ -172,6 +161,6 @@ def test_compact_node_names_are_readable_in_both_themes():
     for palette in (QPalette(), dark_palette()):
         for kind in ("run", "version", "cluster"):
             fill = node_color(kind, palette)
-            assert _contrast(fill, label_color_on(fill)) >= 4.5, (kind, fill.name())
+            assert contrast_ratio(fill, label_color_on(fill)) >= 4.5, (kind, fill.name())
     assert {RUN_COLOR.name(), VERSION_COLOR.name(), CLUSTER_COLOR.name()} == {
         node_color(kind, QPalette()).name() for kind in ("run", "version", "cluster")}

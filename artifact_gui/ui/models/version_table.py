@@ -171,6 +171,10 @@ class VersionTableModel(QAbstractTableModel):
         page = self._pages.get(row // PAGE_SIZE) if 0 <= row < self._total else None
         return page[row % PAGE_SIZE] if page is not None and row % PAGE_SIZE < len(page) else None
 
+    def loaded_versions(self) -> list[VersionInfo]:
+        """The versions of the pages loaded so far: what a view can measure without a query."""
+        return [version for page in self._pages.values() for version in page]
+
     def row_of(self, version_id: int) -> int:
         for page, versions in self._pages.items():
             for position, version in enumerate(versions):

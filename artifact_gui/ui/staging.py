@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QTableView,
     QTreeWidget,
     QTreeWidgetItem,
@@ -48,6 +49,7 @@ from ..core.names import (
 from ..stores.base import CollectionInfo, Store, VersionInfo
 from .confirm import ConfirmDialog, ask
 from .models.rows_table import RowsTableModel
+from .path_cells import PathDelegate
 from .tasks import TaskRunner
 from .theme import error_css
 
@@ -75,8 +77,8 @@ class StagedEntriesModel(RowsTableModel):
             return row.status.value
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2 and row.status in STATUS_COLORS:
             return QBrush(STATUS_COLORS[row.status])
-        if role == Qt.ItemDataRole.ToolTipRole and row.local_path:
-            return row.local_path
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.path + (f"\nfrom {row.local_path}" if row.local_path else "")
         return None
 
 
@@ -129,6 +131,7 @@ class StagingPanel(QWidget):
         self.sources_tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.sources_tree.itemChanged.connect(self._on_source_renamed)
         self.sources_tree.setMaximumHeight(110)
+        self.sources_tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # "From" keeps the file name
         add_files = QPushButton("Add Files…", self)
         add_files.setObjectName("stagingAddFiles")
         add_files.clicked.connect(self._on_add_files)
@@ -148,12 +151,8 @@ class StagingPanel(QWidget):
         self.entries.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.entries.verticalHeader().setVisible(False)
         self.entries.setShowGrid(False)
-        # Fixed widths: sizing columns to their contents would measure every one of
-        # possibly tens of thousands of rows on the UI thread.
-        header = self.entries.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(1, 80)
-        header.resizeSection(2, 80)
+        self.entries.setItemDelegateForColumn(0, PathDelegate(self.entries))
+        self._size_entry_columns()
         self.entries.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.entries.verticalHeader().setDefaultSectionSize(self.entries.fontMetrics().height() + 6)
         self.summary = QLabel(self)
@@ -177,6 +176,11 @@ class StagingPanel(QWidget):
         self.aliases.setObjectName("stagingAliases")
         self.aliases.setAccessibleName("Aliases")
         self.aliases.setPlaceholderText("best, production")
+        self.alias_rule = QLabel(self)  # an invalid alias is reported right below its field
+        self.alias_rule.setObjectName("stagingAliasRule")
+        self.alias_rule.setWordWrap(True)
+        self.alias_rule.setStyleSheet(error_css())
+        self.alias_rule.hide()
         self.log_button = QPushButton("Log Version", self)
         self.log_button.setObjectName("stagingLog")
         self.log_button.setDefault(True)
@@ -204,6 +208,7 @@ class StagingPanel(QWidget):
         details.addRow("Description:", self.description)
         details.addRow("Metadata:", self.metadata)
         details.addRow("Aliases:", self.aliases)
+        details.addRow("", self.alias_rule)
         actions = QHBoxLayout()
         actions.addStretch(1)
         actions.addWidget(discard)
@@ -220,6 +225,18 @@ class StagingPanel(QWidget):
         layout.addLayout(details)
         layout.addLayout(actions)
         self.reset(None, None)
+
+    def _size_entry_columns(self) -> None:
+        """Size and Status as wide as their longest usual text, the Path the rest. Measured
+        texts, not the rows: sizing to contents would read possibly tens of thousands of rows
+        on the UI thread."""
+        header, metrics = self.entries.horizontalHeader(), self.entries.fontMetrics()
+        margins = 2 * (self.entries.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 4
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        widest = {1: "1023.9 KiB", 2: max((status.value for status in StagedStatus), key=metrics.horizontalAdvance)}
+        for column, text in widest.items():
+            header.resizeSection(column, max(metrics.horizontalAdvance(text) + margins,
+                                             header.sectionSizeFromContents(column).width()))
 
     # --- what is being staged -------------------------------------------------------------------
     def reset(self, collection: CollectionInfo | None, base: VersionInfo | None, projects: list[str] = ()) -> None:
@@ -401,11 +418,15 @@ class StagingPanel(QWidget):
             self.metadata_value()
         except ValueError as error:
             problems.append(str(error))
+        alias_problem = self.alias_problem()
+        return problems + ([alias_problem] if alias_problem else [])
+
+    def alias_problem(self) -> str | None:
         try:
             self.alias_values()
         except InvalidNameError as error:
-            problems.append(str(error))
-        return problems
+            return str(error)
+        return None
 
     def metadata_value(self) -> dict[str, Any]:
         return parse_json_object(self.metadata.toPlainText())
@@ -416,8 +437,12 @@ class StagingPanel(QWidget):
     def validate(self) -> bool:
         problems = self.problems()
         started = bool(self.sources or self.name.text())  # an empty panel is not yet wrong
-        self.rule.setText("\n".join(problems))
-        self.rule.setVisible(bool(problems) and started)
+        alias_problem = self.alias_problem()
+        above = [problem for problem in problems if problem != alias_problem]
+        self.rule.setText("\n".join(above))
+        self.rule.setVisible(bool(above) and started)
+        self.alias_rule.setText(alias_problem or "")
+        self.alias_rule.setVisible(bool(alias_problem))
         changed = self.result is not None and any(r.status is not StagedStatus.UNCHANGED for r in self.result.rows)
         ready = not problems and not self._staging and self.pending is None and not self._base_pending and \
             (changed or (self.result is not None and self.sources))

@@ -4,7 +4,8 @@ columns, and the sidebar gives its room to the names (issue 10, item 13)."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtWidgets import QLabel, QStyle, QStyleOptionViewItem
 
 from artifact_gui.ui.models.version_table import ALIASES_COLUMN, ALIASES_ROLE, COLUMN
 from artifact_gui.ui.theme import dark_palette
@@ -203,3 +204,95 @@ def test_alias_chips_stand_out_on_a_selected_row(qtbot, window, theme):
         for alias, chip in chips:
             edge = image.pixelColor(chip.center().x(), chip.top())
             assert contrast_ratio(edge, selection) >= 3, (theme, alias, edge.name(), selection.name())
+
+
+# --- the New Version panel ---------------------------------------------------------------------------
+
+# The app fits itself in the screen less a window frame (app.fit_to_available_screen): on a
+# 1280 x 800 screen the window is 1264 px wide, or less.
+WIDTH_ON_A_1280_SCREEN = 1264
+
+
+def _stage_into_mnist_raw(qtbot, window, tmp_path) -> None:
+    """Two dropped files in a folder, beside the base version's `images/…` entries."""
+    folder = tmp_path / "dropfiles"
+    folder.mkdir()
+    for name in ("extra.csv", "notes.txt"):
+        (folder / name).write_text(name)
+    select_artifact(qtbot, window, "mnist-demo", "dataset", "mnist-raw")
+    window.start_staging(window.sidebar.selected_collection, [str(folder)])
+    qtbot.waitUntil(lambda: window.staging_dock.isVisible() and window.staging.is_settled, timeout=10000)
+    wait_idle(qtbot, window)
+
+
+def _shown_text(view, index) -> str:
+    """The text a cell shows: its delegate's, elided as the style elides what does not fit."""
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.widget = view
+    option.rect = view.visualRect(index)
+    option.textElideMode = view.textElideMode()
+    view.itemDelegateForIndex(index).initStyleOption(option, index)
+    style = view.style()
+    text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+    return option.fontMetrics.elidedText(option.text, option.textElideMode, text_rect.width() - 2 * margin)
+
+
+def _dock_width(qtbot, window, width: int) -> None:
+    window.resizeDocks([window.staging_dock], [width], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: abs(window.staging_dock.width() - width) <= 2, timeout=5000)
+
+
+def _narrowest_dock_width(window) -> int:
+    """The least the panel can be dragged to: its minimum, or its content's if that is more."""
+    dock = window.staging_dock
+    return max(dock.minimumWidth(), dock.minimumSizeHint().width())
+
+
+def test_new_version_entries_keep_their_file_names_in_sight(qtbot, window, tmp_path):
+    """`dropfiles/…`, `images/…`, `images/…` could not be told apart: a path gives way in the
+    middle, its file name stays, and the whole path is in the tooltip."""
+    window.resize(WIDTH_ON_A_1280_SCREEN, 800)
+    _stage_into_mnist_raw(qtbot, window, tmp_path)
+    entries, model = window.staging.entries, window.staging.entries_model
+    rows = [model.index(row, 0) for row in range(model.rowCount())]
+    paths = [index.data() for index in rows]
+    assert any(path.startswith("dropfiles/") for path in paths) and any(path.startswith("images/") for path in paths)
+    shown = [_shown_text(entries, index) for index in rows]
+    assert len(set(shown)) == len(shown), shown
+    for path, text in zip(paths, shown):
+        assert text.endswith(path.rsplit("/", 1)[-1]), (path, text)
+    assert all(path in index.data(Qt.ItemDataRole.ToolTipRole) for path, index in zip(paths, rows))
+    # At its narrowest the panel still tells the entries apart.
+    _dock_width(qtbot, window, _narrowest_dock_width(window))
+    shown = [_shown_text(entries, index) for index in rows]
+    assert len(set(shown)) == len(shown), shown
+
+
+def test_the_new_version_panel_leaves_the_main_area_without_a_sideways_scroll_bar(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QScrollArea
+
+    window.resize(WIDTH_ON_A_1280_SCREEN, 800)
+    _stage_into_mnist_raw(qtbot, window, tmp_path)
+    fields = window.tabs.overview.findChild(QScrollArea, "overviewFields")
+    default_width = window.staging_dock.width()
+    for width in (default_width, _narrowest_dock_width(window)):
+        _dock_width(qtbot, window, width)
+        qtbot.waitUntil(lambda: _versions_table_fits(window), timeout=5000)
+        qtbot.waitUntil(lambda: fields.horizontalScrollBar().maximum() == 0, timeout=5000)
+
+
+def test_an_invalid_alias_is_reported_beside_the_aliases_field(qtbot, window, tmp_path):
+    window.resize(WIDTH_ON_A_1280_SCREEN, 800)
+    _stage_into_mnist_raw(qtbot, window, tmp_path)
+    panel = window.staging
+    panel.aliases.setText("candidate, v9")
+    shown = [label for label in panel.findChildren(QLabel) if "'v9'" in label.text() and label.isVisibleTo(panel)]
+    assert len(shown) == 1 and not panel.log_button.isEnabled()
+    field = panel.aliases.geometry().translated(panel.aliases.parentWidget().mapTo(panel, QPoint()))
+    message = shown[0].geometry().translated(shown[0].parentWidget().mapTo(panel, QPoint()))
+    assert 0 <= message.top() - field.bottom() < field.height(), "the message is not just below the Aliases field"
+    assert message.left() >= field.left() - 1
+    panel.aliases.setText("candidate")
+    assert not any(label.isVisibleTo(panel) and "'v9'" in label.text() for label in panel.findChildren(QLabel))

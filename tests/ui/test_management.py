@@ -100,7 +100,7 @@ def test_dropping_on_empty_space_asks_for_a_new_artifact_and_validates_as_you_ty
     assert "must be a JSON object" in staging.rule.text()
     staging.metadata.setPlainText("")
     staging.aliases.setText("ok, v7")
-    assert "'vN' names a version" in staging.rule.text()
+    assert "'vN' names a version" in staging.alias_rule.text()  # below the Aliases field
     staging.aliases.setText("first")
     assert staging.log_button.isEnabled()
     assert {r.status for r in staging.result.rows} == {"new"}

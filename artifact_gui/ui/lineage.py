@@ -29,6 +29,7 @@ from ..core.text import counted
 from ..stores.base import LineageGraph, Store
 from ..stores.lineage_layout import NODE_HEIGHT, NODE_WIDTH, DisplayNode, LaidOutGraph, Point, gap_curve, lay_out_lineage
 from .tasks import TaskRunner
+from .theme import contrast_ratio, readable_on
 
 RUN_COLOR = QColor("#6a1b9a")
 VERSION_COLOR = QColor("#1565c0")
@@ -117,22 +118,20 @@ class NodeItem(QGraphicsItem):
 
 
 def node_color(kind: str, palette: QPalette) -> QColor:
+    """The node's accent: its outline, and the text of its kind under its name, so readable
+    as text on the view's background (the dark theme's purple "run" was 3.8:1 on near-black)."""
     color = {"run": RUN_COLOR, "version": VERSION_COLOR}.get(kind, CLUSTER_COLOR)
-    if palette.color(QPalette.ColorRole.Base).lightness() < 128:
-        color = color.lighter(170)  # keep the accents readable on a dark palette
-    return color
+    background = palette.color(QPalette.ColorRole.Base)
+    if background.lightness() < 128:
+        color = color.lighter(170)  # keep the accents bright on a dark palette
+    return readable_on(color, background)
 
 
 def label_color_on(fill: QColor) -> QColor:
     """Black or white, whichever reads better on `fill` (white on the dark theme's light
     blue was barely legible)."""
-    def luminance(color: QColor) -> float:
-        def channel(value: float) -> float:
-            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
-        return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
-
-    # WCAG contrast: (L1 + 0.05) / (L2 + 0.05); white wins while the fill is darker than the crossover.
-    return QColor("white") if (1.05 / (luminance(fill) + 0.05)) >= ((luminance(fill) + 0.05) / 0.05) else QColor("black")
+    white, black = QColor("white"), QColor("black")
+    return white if contrast_ratio(white, fill) >= contrast_ratio(black, fill) else black
 
 
 def elided_label(label: str, font: QFont, width: float) -> str:

@@ -58,6 +58,32 @@ class FocusRingStyle(QProxyStyle):
         painter.restore()
 
 
+TEXT_CONTRAST = 4.5  # WCAG 2's least contrast for text
+
+
+def relative_luminance(color: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio, from 1 (the same) to 21 (black on white)."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable_on(color: QColor, background: QColor, minimum: float = TEXT_CONTRAST) -> QColor:
+    """`color`, made lighter on a dark background (darker on a light one) until text in it
+    reaches `minimum` contrast: the hue stays, as far as it can."""
+    dark_background = background.lightness() < 128
+    for _step in range(40):  # 10 % a step: enough to reach white or black from any colour
+        if contrast_ratio(color, background) >= minimum:
+            break
+        color = color.lighter(110) if dark_background else color.darker(110)
+    return color
+
+
 def error_css() -> str:
     """The colour of an error line, readable on the current palette: the light theme's dark
     red is 2.5:1 on the dark window, this lighter red 5:1."""

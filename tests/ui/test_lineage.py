@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPalette, QPen, QTransform
 
 import artifact_gui as ag
 from artifact_gui.ui import MainWindow
@@ -156,11 +157,71 @@ def test_compact_node_names_are_readable_in_both_themes():
     from artifact_gui.ui.lineage import CLUSTER_COLOR, RUN_COLOR, VERSION_COLOR, label_color_on, node_color
     from artifact_gui.ui.theme import dark_palette
 
-    from PySide6.QtGui import QPalette
-
     for palette in (QPalette(), dark_palette()):
         for kind in ("run", "version", "cluster"):
             fill = node_color(kind, palette)
             assert contrast_ratio(fill, label_color_on(fill)) >= 4.5, (kind, fill.name())
     assert {RUN_COLOR.name(), VERSION_COLOR.name(), CLUSTER_COLOR.name()} == {
         node_color(kind, QPalette()).name() for kind in ("run", "version", "cluster")}
+
+
+class _RecordingPainter:
+    """Stands in for the QPainter of NodeItem.paint: keeps each text drawn, with the colour
+    of the pen it was drawn in and the fill of the node under it."""
+
+    def __init__(self, scale: float):
+        self._transform = QTransform.fromScale(scale, scale)
+        self._font, self._brush, self._pen = QFont(), QBrush(), None
+        self._fill = None
+        self.texts: list[tuple[str, QColor, QColor]] = []
+
+    def worldTransform(self) -> QTransform:
+        return self._transform
+
+    def setRenderHint(self, *_args) -> None:
+        pass
+
+    def setBrush(self, brush) -> None:
+        self._brush = QBrush(brush)
+
+    def setPen(self, pen) -> None:
+        self._pen = pen.color() if isinstance(pen, QPen) else pen if isinstance(pen, QColor) else None
+
+    def drawRoundedRect(self, *_args) -> None:
+        self._fill = self._brush.color()  # the node's body: the background of its text
+
+    def drawRect(self, *_args) -> None:
+        pass  # a version's accent bar, beside the text
+
+    def font(self) -> QFont:
+        return self._font
+
+    def setFont(self, font: QFont) -> None:
+        self._font = font
+
+    def drawText(self, _rect, _flags, text: str) -> None:
+        self.texts.append((text, self._pen, self._fill))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_text_of_a_node_is_readable_in_both_themes(qtbot, theme):
+    """The small purple "run" under a run's name was 3.8:1 on the dark theme's near-black:
+    every text a node draws, at full size and compact, must reach 4.5:1 on what it is drawn on."""
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
+
+    from artifact_gui.stores.lineage_layout import DisplayNode
+    from artifact_gui.ui.theme import dark_palette
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.setPalette(QPalette() if theme == "light" else dark_palette())
+    for kind, detail in (("run", "run"), ("version", "version"), ("cluster", "3 more versions")):
+        node = DisplayNode(key=f"{kind}:1", kind=kind, label=f"a-{kind}", detail=detail)
+        for centre in (False, True):
+            for scale in (1.0, 0.5):  # drawn full, and compact
+                painter = _RecordingPainter(scale)
+                NodeItem(node, centre).paint(painter, QStyleOptionGraphicsItem(), widget)
+                assert painter.texts, (kind, scale)
+                for text, pen, fill in painter.texts:
+                    ratio = contrast_ratio(pen, fill)
+                    assert ratio >= 4.5, (theme, kind, centre, scale, text, pen.name(), fill.name(), round(ratio, 2))

@@ -47,6 +47,7 @@ class HostileServer:
     def __init__(self, answers: dict[str, Answer]):
         self.answers = answers
         self.query: dict[str, str] = {}
+        self.headers: dict[str, str] = {}  # the last request's, names in lower case
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -58,6 +59,7 @@ class HostileServer:
                 parsed = urllib.parse.urlsplit(self.path)
                 path = urllib.parse.unquote(parsed.path.removeprefix("/api/v1/"))
                 server.query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+                server.headers = {name.lower(): value for name, value in self.headers.items()}
                 status, body = server.answers.get(path, lambda: (404, b'{"detail": "no"}'))()
                 if status is None:
                     return self._write_raw(body)
@@ -538,3 +540,46 @@ def test_entries_that_cannot_all_be_files_are_refused_before_anything_is_written
     finally:
         hostile.stop()
     assert not root.exists()  # not even the download folder was made
+
+
+# --- compressed answers: a few KiB that inflate to gigabytes --------------------------------------------------
+def gzip_bomb(encodings: str) -> Answer:
+    """An answer whose body is compressed once per encoding named: a few KiB each way, and
+    twice-compressed zeros would inflate to gigabytes."""
+    import gzip
+
+    body = b"{" + b" " * (64 << 20)  # 64 MiB of JSON whitespace, never closed
+    for _ in encodings.split(","):
+        body = gzip.compress(body)
+    head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: {encodings}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    return lambda: (None, [head, body])
+
+
+@pytest.mark.parametrize("encodings", ["gzip", "gzip, gzip", "deflate", "br"])
+def test_a_compressed_answer_is_refused_before_it_is_inflated(encodings):
+    hostile = HostileServer({"projects/p/artifacts/data/versions/latest": gzip_bomb(encodings)})
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        with pytest.raises(ProtocolError, match="compressed"):
+            store.get_version("p", "data", "latest")
+    finally:
+        store.close()
+        hostile.stop()
+
+
+def test_the_client_asks_for_answers_as_they_are():
+    seen = {}
+
+    def record() -> tuple[int, bytes]:
+        seen.update(hostile.headers)
+        return 200, json.dumps(version_json()).encode()
+
+    hostile = HostileServer({"projects/p/artifacts/data/versions/latest": record})
+    store = RemoteStore(hostile.url, token="agt_x")
+    try:
+        store.get_version("p", "data", "latest")
+    finally:
+        store.close()
+        hostile.stop()
+    assert seen.get("accept-encoding") == "identity"

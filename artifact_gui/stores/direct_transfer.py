@@ -34,7 +34,7 @@ from ..core.manifest import ManifestEntry
 from ..core.source_files import open_regular_file
 from ..core.transfer import ChunkReader
 from .base import CancelledError, CorruptBlobError, NotFoundError, StoreError
-from .http import NotArtifactServerError
+from .http import AS_THEY_ARE, NotArtifactServerError
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def read_packed_directly(call: Callable[..., object], digests: list[str]) -> tup
     against their digests; whether to ask this server again). What is not returned is for the
     server to send (inline, large, or a span the bucket did not answer)."""
     found: dict[str, bytes] = {}
-    with httpx.Client(timeout=PUT_TIMEOUT) as client:
+    with httpx.Client(timeout=PUT_TIMEOUT, headers=AS_THEY_ARE) as client:
         for start in range(0, len(digests), MAX_BLOBS_PER_REQUEST):
             asked = digests[start:start + MAX_BLOBS_PER_REQUEST]
             try:
@@ -155,7 +155,7 @@ def _read_span(client: httpx.Client, span: DirectSpan, asked: set[str]) -> dict[
                 log.info("a span of %d small files: the bucket answered %s", len(span.blobs), answer.status_code)
                 return {}
             data = bytearray()
-            for chunk in answer.iter_bytes(CHUNK):
+            for chunk in answer.iter_raw(CHUNK):  # as sent: never inflated (AS_THEY_ARE)
                 data += chunk
                 if len(data) > length:
                     raise StoreError(f"downloading small files: the bucket sent more than the {length} bytes asked for")
@@ -194,7 +194,7 @@ class _BucketDownload(ChunkReader):
     def __init__(self, url: str, size: int, digest: str):
         self._url, self._size, self._digest = url, size, digest
         self._offset = 0
-        self._client = httpx.Client(timeout=PUT_TIMEOUT)
+        self._client = httpx.Client(timeout=PUT_TIMEOUT, headers=AS_THEY_ARE)
         super().__init__(self._chunks())
 
     def _chunks(self) -> Iterator[bytes]:

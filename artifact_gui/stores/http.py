@@ -92,14 +92,26 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
+# Answers are asked for, and read, as they are: a compressed one could inflate a few KiB into
+# gigabytes inside httpx before any size limit saw it (twice-gzipped zeros).
+AS_THEY_ARE = {"Accept-Encoding": "identity"}
+
+
+def refuse_compressed(response: httpx.Response, what: str) -> None:
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ProtocolError(f"{what}: the answer came compressed ({encoding}), which was not asked for; not read")
+
+
 def read_bounded(response: httpx.Response, limit: int, what: str, floor: RateFloor | None = None) -> bytes:
     """The whole body, refused once it passes `limit` bytes (a server may not fill our memory)
     or, with a `floor`, once it comes in slower than that."""
+    refuse_compressed(response, what)
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ResponseTooLargeError(f"{what}: the server's answer of {declared} bytes exceeds {limit}; not read")
     body = bytearray()
-    for chunk in response.iter_bytes():
+    for chunk in response.iter_raw():
         body += chunk
         if floor is not None:
             floor.moved(len(chunk))
@@ -153,7 +165,7 @@ class ApiClient:
 
     def __init__(self, url: str, token: str | None, timeout: float):
         self.url = url
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**AS_THEY_ARE, **({"Authorization": f"Bearer {token}"} if token else {})}
         self._client = httpx.Client(base_url=f"{url}{API_PREFIX}/", headers=headers,
                                     timeout=httpx.Timeout(timeout, connect=10.0),
                                     verify=ssl.create_default_context())  # the system's CA store

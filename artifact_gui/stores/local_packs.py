@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 from .base import CorruptBlobError, StoreError
-from .objects import ReadBlob, own_files
+from .objects import INLINE_MAX, ReadBlob, own_files
 
 PACK_MAX_BYTES = 64 << 20
 _PACK_NAME = re.compile(r"^[0-9a-f]{32}$")
@@ -51,8 +51,10 @@ def checked_location(digest: str, pack: object, offset: object, size: object) ->
     """A packed blob's row, read back from store.db: input to check before it names a file or a range."""
     if not isinstance(pack, str) or not _PACK_NAME.match(pack):
         raise CorruptBlobError(f"content {digest!r} names a bad pack {pack!r} in store.db; run 'artifact-gui verify'")
-    if not (isinstance(offset, int) and isinstance(size, int) and offset >= 0 and size >= 0):
-        raise CorruptBlobError(f"content {digest!r} has a bad pack offset/size ({offset!r}, {size!r}) in store.db")
+    if not (isinstance(offset, int) and isinstance(size, int) and 0 <= offset <= PACK_MAX_BYTES
+            and 0 <= size <= INLINE_MAX):  # a pack takes small blobs until it passes PACK_MAX_BYTES
+        raise CorruptBlobError(f"content {digest!r} has a bad pack offset/size ({offset!r}, {size!r}) in store.db;"
+                               " run 'artifact-gui verify'")
     return pack, offset, size
 
 

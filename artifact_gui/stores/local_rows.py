@@ -76,6 +76,8 @@ def _json(text: Any) -> Any:
         return json.loads(text)
     except ValueError:
         raise BadValue("expected JSON text") from None
+    except RecursionError:
+        raise BadValue("expected JSON text, not nested beyond what can be read") from None
 
 
 # table -> (its key columns, {column: rule}); `verify` checks every row of each (row_audit.py)

@@ -86,6 +86,7 @@ READS = {
     ("collections", "created_at", "x", ["collections"]),
     ("runs", "config", "nope", ["runs"]),
     ("runs", "tags", "[", ["runs"]),
+    pytest.param("versions", "metadata", '{"a":' + "[" * 100_000, ["versions"], id="metadata nested too deep"),
     ("blobs", "size", -10**12, ["cleanup", "stats"]),
     ("blobs", "size", "abc", ["cleanup", "stats"]),
 ])
@@ -151,3 +152,27 @@ def test_team_store_refuses_and_verify_names_damaged_rows(team_store):
     problems = team_store.verify().problems
     assert any(f"versions.size of row {row}" in problem for problem in problems), problems
     assert any("blobs.size" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("size", [2**63 - 1, 2**45, 70_000])
+def test_a_packed_blob_size_no_pack_could_hold_is_named_not_read(tmp_path, size):
+    """A small blob lives in a pack: a size past what a pack holds is damage, named by verify
+    and by a read, never asked of the file (2**63 - 1 bytes: OverflowError; 2**45: MemoryError)."""
+    from artifact_gui.stores.base import CorruptBlobError
+
+    store = LocalStore(tmp_path / "store", create=True)
+    try:
+        with ag.init(project="p", store=store) as run:
+            artifact = ag.Artifact("small", "dataset")
+            with artifact.new_file("a.txt") as f:
+                f.write("hi")
+            run.log_artifact(artifact)
+        digest = first(store, "SELECT digest FROM blobs WHERE pack IS NOT NULL")
+        damage(store, "UPDATE blobs SET size = ? WHERE digest = ?", size, digest)
+        with pytest.raises((CorruptBlobError, DamagedStoreError), match="verify"):
+            store.read_blobs([digest])
+        report = store.verify()
+        assert not report.ok and digest in report.corrupt + report.missing or any(
+            digest in problem for problem in report.problems), report
+    finally:
+        store.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -505,6 +506,33 @@ def test_a_symlink_already_in_the_download_folder_does_not_take_an_entry_outside
     assert os.listdir(outside) == []
     assert not (root / "a.txt").exists()  # refused before anything was written
     assert partial_files(root) == []
+
+
+WINDOWS_ESCAPES = ["C:Users/victim/Start Menu/Programs/Startup/evil.bat", "C:/Windows/evil.dll", "a.txt:hidden",
+                   ".. /x", "CON"]
+
+
+@pytest.mark.parametrize("path", WINDOWS_ESCAPES)
+@pytest.mark.parametrize("through", ["download", "entry download"])
+def test_a_server_path_windows_would_read_outside_the_folder_is_refused_at_download(tmp_path, monkeypatch,
+                                                                                     path, through):
+    """The server need not refuse such paths (a hostile one will not): the download does, under
+    Windows' rules, before anything is written."""
+    from artifact_gui.core import download_paths
+    from artifact_gui.core.names import InvalidPathError
+
+    monkeypatch.setattr(download_paths, "WINDOWS_RULES", True)
+    entries = [entry_json(path=p) for p in sorted(["a.txt", path])]  # a listing comes in path order
+    answers = serving(version_json(size=2 * len(CONTENT), file_count=2), entries)
+    answers["versions/1/entry"] = json_answer(entry_json(path=path))
+    hostile = HostileServer(answers)
+    root = tmp_path / "root"
+    try:
+        with pytest.raises(InvalidPathError, match=rf"entry {re.escape(repr(path))} cannot be downloaded on Windows"):
+            download_from(hostile, str(root), path if through == "entry download" else None)
+    finally:
+        hostile.stop()
+    assert not root.exists()
 
 
 def test_a_download_folder_reached_through_a_symlink_is_written_as_usual(tmp_path):

@@ -202,3 +202,28 @@ def test_a_name_the_file_system_refuses_while_writing_is_named_and_leaves_nothin
     with pytest.raises(InvalidPathError, match=r"cannot write '.*/x{300}'.*longer than"):
         logged.download(str(root))
     assert os.listdir(root) == []
+
+
+def test_linux_legal_names_download_here_and_are_refused_where_they_would_clash(local_store, tmp_path, monkeypatch):
+    """'A.txt' beside 'a.txt' and ':' in a name are real artifacts on Linux, as in W&B: they
+    download on this case-sensitive file system (probed), and are refused before anything is
+    written where names fold (macOS, Windows) or where Windows' rules apply."""
+    from artifact_gui.core import download_paths
+    from artifact_gui.core.names import InvalidPathError
+
+    files = {"A.txt": "upper", "a.txt": "lower", "t:12.log": "colon"}
+    with ag.init("p", store=local_store) as run:
+        artifact = ag.Artifact("data", "dataset")
+        artifact.add_dir(write_files(tmp_path / "src", files))
+        logged = run.log_artifact(artifact)
+    assert tree(logged.download(str(tmp_path / "here"))) == {p: c.encode() for p, c in files.items()}
+
+    entries = local_store.list_entries(logged.id)
+    monkeypatch.setattr(download_paths, "names_fold", lambda root: True)
+    with pytest.raises(InvalidPathError, match="entries 'A.txt' and 'a.txt'.*one name"):
+        download(local_store, entries, tmp_path / "folding")
+    monkeypatch.setattr(download_paths, "names_fold", lambda root: False)
+    monkeypatch.setattr(download_paths, "WINDOWS_RULES", True)
+    with pytest.raises(InvalidPathError, match="entry 't:12.log' cannot be downloaded on Windows"):
+        logged.get_entry("t:12.log").download(str(tmp_path / "windows"))
+    assert not (tmp_path / "folding").exists() and not (tmp_path / "windows").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pathlib
 import posixpath
+from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import unquote, urlparse
 
@@ -20,6 +21,8 @@ from .transfer import ChunkReader
 
 
 ARTIFACT_SCHEME = "wandb-artifact"  # W&B's reference to an entry of another artifact
+REFERENCE_TIMEOUT = 60.0  # seconds for one read of an http(s) reference; also the least rate's window
+_GCS_CHUNK = 1 << 20
 
 
 class ReferenceError(ValueError):
@@ -175,7 +178,7 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
     if parsed.scheme == "file":
         return _open_regular_file(entry.ref, unquote(parsed.path))
     if parsed.scheme in ("http", "https"):
-        return _HttpReader(entry.ref)
+        return _HttpReader(entry.ref, entry.size)
     if parsed.scheme == "s3":
         boto3 = _require("boto3", "boto3", "s3")
         kwargs = {"Bucket": parsed.netloc, "Key": parsed.path.lstrip("/")}
@@ -183,11 +186,13 @@ def open_reference(entry: ManifestEntry) -> BinaryIO:
             kwargs["VersionId"] = entry.extra["versionID"]
         return boto3.client("s3").get_object(**kwargs)["Body"]
     if parsed.scheme == "gs":
-        import io
-
         storage = _require("google.cloud.storage", "google-cloud-storage", "gs")
         blob = storage.Client().bucket(parsed.netloc).blob(parsed.path.lstrip("/"))
-        return io.BytesIO(blob.download_as_bytes())
+        # Streamed a MiB at a time (not download_as_bytes: the whole object in memory, whatever
+        # size the entry declares), the bytes as stored (the size and md5 the entry recorded);
+        # the caller's reads stop one byte past the declared size. Not exercised by the tests:
+        # the GCS client is not installed here.
+        return blob.open("rb", chunk_size=_GCS_CHUNK, raw_download=True)
     raise ReferenceError(f"cannot fetch reference {entry.ref!r}: unsupported scheme")
 
 
@@ -222,19 +227,68 @@ def reference_is_checksummed(entry: ManifestEntry) -> bool:
 
 
 class _HttpReader(ChunkReader):
-    """A streamed HTTP GET read like a file, so large references use bounded memory."""
+    """A streamed HTTP GET read like a file, with the server client's defences (any host can
+    be named in a reference): its headers within an answer deadline, its body above the least
+    rate, no content encoding (a few KB of nested gzip would inflate to gigabytes before any
+    size check saw them), and never more than one byte past the entry's declared size."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, size: int | None):
         import httpx
 
-        self._client = httpx.Client(follow_redirects=True, timeout=60)
+        from .deadlines import ANSWER_DEADLINE_FACTOR, TooSlowError, answer_deadline, install_answer_deadlines
+
+        self._url, self._size, self._read = url, size, 0
+        self._client = httpx.Client(follow_redirects=True, timeout=REFERENCE_TIMEOUT,
+                                    headers={"Accept-Encoding": "identity"})
+        install_answer_deadlines(self._client)
         try:
-            self._response = self._client.send(self._client.build_request("GET", url), stream=True)
-            self._response.raise_for_status()
-        except httpx.HTTPError as error:
+            with answer_deadline(ANSWER_DEADLINE_FACTOR * REFERENCE_TIMEOUT):
+                self._response = self._client.send(self._client.build_request("GET", url), stream=True)
+            try:
+                self._response.raise_for_status()
+                self._check_headers()
+            except BaseException:
+                self._response.close()
+                raise
+        except BaseException as error:
             self._client.close()
-            raise ReferenceError(f"cannot fetch reference {url!r}: {error}") from error
-        super().__init__(self._response.iter_bytes())
+            if isinstance(error, TooSlowError):
+                raise ReferenceError(f"cannot fetch reference {url!r}: it answers too slowly ({error})") from error
+            if isinstance(error, httpx.HTTPError):
+                raise ReferenceError(f"cannot fetch reference {url!r}: {error}") from error
+            raise
+        super().__init__(self._body())
+
+    def _check_headers(self) -> None:
+        encoding = self._response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            raise ReferenceError(f"cannot fetch reference {self._url!r}: it came encoded ({encoding!r}) although"
+                                 " only its plain bytes were asked for; not read")
+        declared = self._response.headers.get("content-length", "")
+        if self._size is not None and declared.isdigit() and int(declared) > self._size:
+            raise ReferenceError(f"cannot fetch reference {self._url!r}: its answer of {declared} bytes exceeds the"
+                                 f" {self._size} bytes its entry declares; not read")
+
+    def _body(self) -> Iterator[bytes]:
+        """The body as sent (iter_raw: nothing decoded), held to the least rate, refused as
+        soon as it passes the declared size (nothing more is read)."""
+        import httpx
+
+        from .deadlines import MIN_TRANSFER_RATE, RateFloor, TooSlowError
+
+        floor = RateFloor(MIN_TRANSFER_RATE, REFERENCE_TIMEOUT)
+        try:
+            for chunk in self._response.iter_raw():
+                floor.moved(len(chunk))
+                self._read += len(chunk)
+                if self._size is not None and self._read > self._size:
+                    raise ReferenceError(f"the content of reference {self._url!r} runs past the {self._size}"
+                                         " bytes its entry declares; stopped reading")
+                yield chunk
+        except TooSlowError as error:
+            raise ReferenceError(f"cannot fetch reference {self._url!r}: it sends too slowly ({error})") from error
+        except httpx.HTTPError as error:
+            raise ReferenceError(f"cannot fetch reference {self._url!r}: {error}") from error
 
     def close(self) -> None:
         self._response.close()

@@ -37,7 +37,8 @@ from .base import (
     ReadOnlyStoreError,
     StoreError,
 )
-from .deadlines import RateFloor, TooSlowError, answer_deadline, install_answer_deadlines
+from ..core.deadlines import (ANSWER_DEADLINE_FACTOR, MIN_TRANSFER_RATE, RateFloor, TooSlowError, answer_deadline,
+                              install_answer_deadlines)
 from .objects import BlobRejectedError
 from .wire import API_PREFIX, ErrorBody, ErrorCode, ProtocolError, parse
 
@@ -49,8 +50,6 @@ RETRY_STATUSES = {429, 502, 503, 504}
 MAX_RETRY_DELAY = 10.0
 MAX_JSON_RESPONSE = 512 << 20  # a page of a million entries is about 150 MB
 MAX_ERROR_RESPONSE = 64 << 10
-ANSWER_DEADLINE_FACTOR = 3  # a whole answer may take this many timeouts (15 min at the default 300 s)
-MIN_TRANSFER_RATE = 1 << 10  # bytes/s; far below any real link, far above a drip of bytes
 
 
 class AuthenticationError(StoreError):

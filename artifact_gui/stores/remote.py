@@ -80,7 +80,7 @@ class RemoteStore(Store):
     def __init__(self, url: str, token: str | None = None, upload_concurrency: int = UPLOAD_CONCURRENCY,
                  timeout: float = 300.0):
         """`timeout`: seconds one read or write may wait. A whole answer gets
-        http.ANSWER_DEADLINE_FACTOR times it; a blob's body must keep http.MIN_TRANSFER_RATE."""
+        core.deadlines.ANSWER_DEADLINE_FACTOR times it; a blob's body must keep its MIN_TRANSFER_RATE."""
         self.url = url.rstrip("/")
         self.upload_concurrency = upload_concurrency
         if token is None:

@@ -1,5 +1,5 @@
 """A blob read from a server like a file: it resumes with Range after a dropped connection,
-and gives up on a server that sends too slowly (see `http.MIN_TRANSFER_RATE`)."""
+and gives up on a server that sends too slowly (see `core.deadlines.MIN_TRANSFER_RATE`)."""
 
 from __future__ import annotations
 

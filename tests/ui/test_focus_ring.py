@@ -66,15 +66,21 @@ def test_focused_widgets_get_a_solid_ring_that_stands_out(qtbot, themed, theme, 
     assert abs(ring.lightness() - window.lightness()) >= 60, (ring.name(), window.name())
 
 
-def test_the_ring_is_drawn_on_a_focused_widget_in_a_window(qtbot, themed):
-    themed("light")
-    edit = QLineEdit()
+def focused_line_edit(qtbot, text: str) -> QLineEdit:
+    """A line edit in a window of its own, shown and holding the focus."""
+    edit = QLineEdit(text)
     qtbot.addWidget(edit)
     edit.show()
     qtbot.waitExposed(edit)
     edit.activateWindow()
     edit.setFocus()
     qtbot.waitUntil(edit.hasFocus)
+    return edit
+
+
+def test_the_ring_is_drawn_on_a_focused_widget_in_a_window(qtbot, themed):
+    themed("light")
+    edit = focused_line_edit(qtbot, "")
     ring = focus_ring_color(edit.palette())
     assert _ring_pixels(edit.grab().toImage(), ring) >= FOCUS_RING_WIDTH * (edit.width() + edit.height())
 
@@ -83,13 +89,7 @@ def test_the_ring_leaves_the_first_character_of_a_focused_field_clear(qtbot, the
     """The ring is drawn inside the field's frame; the text starts beyond it, so a path's
     leading '/' is not painted over (the tester read it as a cut path)."""
     themed("light")
-    edit = QLineEdit("/tmp/data")
-    qtbot.addWidget(edit)
-    edit.show()
-    qtbot.waitExposed(edit)
-    edit.activateWindow()
-    edit.setFocus()
-    qtbot.waitUntil(edit.hasFocus)
+    edit = focused_line_edit(qtbot, "/tmp/data")
     edit.end(False)  # the cursor away from the start
     image, middle = edit.grab().toImage(), edit.height() // 2
     ring, base = focus_ring_color(edit.palette()), edit.palette().color(QPalette.ColorRole.Base)
